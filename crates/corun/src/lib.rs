@@ -1,0 +1,58 @@
+//! corun: Python's concurrency toolkit, in Rust.
+//!
+//! The modules carry the names of the Python modules they stand for, and
+//! their types the names of Python's classes, with Rust's shapes: guards
+//! instead of `release()`, `Result` instead of exceptions, `Duration`
+//! time-outs in `*_timeout` methods, builders for configuration.
+//!
+//! | Python      | corun                  |
+//! |-------------|------------------------|
+//! | `threading` | [`threading`]          |
+//! | `queue`     | [`queue`]              |
+//!
+//! ```
+//! use corun::queue::Queue;
+//! use corun::threading::{Lock, Thread};
+//! use std::sync::Arc;
+//!
+//! let total = Arc::new(Lock::new(0_u64));
+//! let work = Arc::new(Queue::new());
+//! for n in 1..=100_u64 {
+//!     work.put(n).unwrap();
+//! }
+//! work.shutdown(false); // workers drain what is left, then stop
+//! let workers: Vec<_> = (0..4)
+//!     .map(|_| {
+//!         let (total, work) = (Arc::clone(&total), Arc::clone(&work));
+//!         Thread::spawn(move || {
+//!             while let Ok(n) = work.get() {
+//!                 *total.acquire() += n;
+//!             }
+//!         })
+//!         .unwrap()
+//!     })
+//!     .collect();
+//! for w in workers {
+//!     w.join().unwrap();
+//! }
+//! assert_eq!(*total.acquire(), 5050);
+//! ```
+
+#![forbid(unsafe_code)]
+
+/// Python's `threading`: [`Lock`](threading::Lock), [`RLock`](threading::RLock),
+/// [`Condition`](threading::Condition), [`Semaphore`](threading::Semaphore),
+/// [`BoundedSemaphore`](threading::BoundedSemaphore), [`Event`](threading::Event),
+/// [`Barrier`](threading::Barrier), [`Timer`](threading::Timer),
+/// [`Thread`](threading::Thread).
+pub mod threading {
+    #[doc(inline)]
+    pub use corun_threading::threading::*;
+}
+
+/// Python's `queue`: [`Queue`](queue::Queue), [`LifoQueue`](queue::LifoQueue),
+/// [`PriorityQueue`](queue::PriorityQueue), [`SimpleQueue`](queue::SimpleQueue).
+pub mod queue {
+    #[doc(inline)]
+    pub use corun_threading::queue::*;
+}
