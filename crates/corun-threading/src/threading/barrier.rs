@@ -1,22 +1,25 @@
 //! `Barrier`: Python's `threading.Barrier`, reusable, breakable, with an
 //! action and a default timeout.
 //!
-//! The state machine is CPython's (`Lib/threading.py`), one mutex and one
-//! condition variable:
+//! Each generation of waiters shares one small record whose outcome starts
+//! `Pending` and is set once, under the barrier's mutex:
 //!
-//! | phase      | meaning                                              | next                           |
-//! |------------|------------------------------------------------------|--------------------------------|
-//! | `Filling`  | threads arrive and wait; `count` are inside          | `Draining` when the last comes |
-//! | `Draining` | the generation is released; waiters leave one by one | `Filling` when `count` hits 0  |
-//! | `Resetting`| `reset` while threads waited; they leave with errors | `Filling` when `count` hits 0  |
-//! | `Broken`   | timeout, `abort` or a panicking action               | `Filling` only through `reset` |
+//! | event                          | current generation's outcome | barrier afterwards            |
+//! |--------------------------------|------------------------------|-------------------------------|
+//! | the last party arrives         | `Released`                   | a fresh generation, filling   |
+//! | a timeout, `abort`, the action panics | `Broken`              | broken until `reset`          |
+//! | `reset`                        | `Broken` (if anyone waited)  | a fresh generation, filling   |
 //!
-//! Threads that arrive while the barrier drains or resets wait for it to
-//! refill first, so a slow leaver of one generation is never counted into the
-//! next.
+//! A waiter keeps its own generation's record and returns when that record's
+//! outcome is set, so a thread that was released (or broken out) reads the
+//! right verdict however late it wakes, and the next generation can fill
+//! while it sleeps. CPython instead blocks new arrivals until the previous
+//! generation has drained, which costs an extra context switch per
+//! generation; the behaviour Python code can observe is the same.
 
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use crate::deadline::deadline;
@@ -71,18 +74,43 @@ pub struct BarrierBuilder {
 }
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Phase {
-    Filling,
-    Draining,
-    Resetting,
+enum Outcome {
+    Pending,
+    Released,
     Broken,
 }
 
 #[derive(Debug)]
 struct State {
-    phase: Phase,
-    /// Threads inside `wait` (arrived and not yet left).
+    /// Threads waiting in the current generation.
     count: usize,
+    /// Set by a timeout, `abort` or a panicking action; cleared by `reset`.
+    broken: bool,
+    /// The current generation's record. Only read or written under the
+    /// barrier's mutex; the `Arc` lets a waiter keep its generation's record
+    /// after the barrier has moved on.
+    generation: Arc<Generation>,
+}
+
+#[derive(Debug)]
+struct Generation {
+    outcome: std::sync::Mutex<Outcome>,
+}
+
+impl Generation {
+    fn new() -> Arc<Self> {
+        Arc::new(Self {
+            outcome: std::sync::Mutex::new(Outcome::Pending),
+        })
+    }
+
+    fn outcome(&self) -> Outcome {
+        *self.outcome.lock().unwrap_or_else(|e| e.into_inner())
+    }
+
+    fn settle(&self, outcome: Outcome) {
+        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = outcome;
+    }
 }
 
 impl Barrier {
@@ -159,36 +187,29 @@ impl Barrier {
 
     fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, Error> {
         let mut state = self.state.lock();
-        self.enter(&mut state, deadline)?;
-        let index = state.count;
-        state.count += 1;
-        let outcome = if index + 1 == self.parties {
-            self.release(&mut state)
-        } else {
-            self.await_release(&mut state, deadline)
-        };
-        state.count -= 1;
-        self.exit(&mut state);
-        outcome.map(|()| index)
-    }
-
-    /// Blocks while a previous generation drains or resets.
-    fn enter(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-        deadline: Option<Instant>,
-    ) -> Result<(), Error> {
-        while matches!(state.phase, Phase::Draining | Phase::Resetting) {
-            if self.cond.wait_until(state, deadline)
-                && matches!(state.phase, Phase::Draining | Phase::Resetting)
-            {
-                return Err(Error::new(ErrorKind::Timeout));
-            }
-        }
-        if state.phase == Phase::Broken {
+        if state.broken {
             return Err(Error::new(ErrorKind::BrokenBarrier));
         }
-        Ok(())
+        let index = state.count;
+        state.count += 1;
+        if index + 1 == self.parties {
+            self.release(&mut state)?;
+            return Ok(index);
+        }
+        let generation = Arc::clone(&state.generation);
+        loop {
+            match generation.outcome() {
+                Outcome::Released => return Ok(index),
+                Outcome::Broken => return Err(Error::new(ErrorKind::BrokenBarrier)),
+                Outcome::Pending => {}
+            }
+            if self.cond.wait_until(&mut state, deadline)
+                && generation.outcome() == Outcome::Pending
+            {
+                self.break_barrier(&mut state);
+                return Err(Error::new(ErrorKind::BarrierTimeout));
+            }
+        }
     }
 
     /// The last thread in: run the action, then release the generation.
@@ -201,40 +222,21 @@ impl Barrier {
                 ))));
             }
         }
-        state.phase = Phase::Draining;
-        self.cond.notify_all();
+        self.next_generation(state, Outcome::Released);
         Ok(())
     }
 
-    /// Any other thread: wait for the release, a break, or the deadline.
-    fn await_release(
-        &self,
-        state: &mut MutexGuard<'_, State>,
-        deadline: Option<Instant>,
-    ) -> Result<(), Error> {
-        while state.phase == Phase::Filling {
-            if self.cond.wait_until(state, deadline) && state.phase == Phase::Filling {
-                self.break_barrier(state);
-                return Err(Error::new(ErrorKind::BarrierTimeout));
-            }
-        }
-        match state.phase {
-            Phase::Draining => Ok(()),
-            _ => Err(Error::new(ErrorKind::BrokenBarrier)),
-        }
-    }
-
-    /// The last thread out of a draining or resetting generation refills.
-    fn exit(&self, state: &mut MutexGuard<'_, State>) {
-        if state.count == 0 && matches!(state.phase, Phase::Draining | Phase::Resetting) {
-            state.phase = Phase::Filling;
-            self.cond.notify_all();
-        }
+    /// Settles the current generation and starts a fresh, empty one.
+    fn next_generation(&self, state: &mut MutexGuard<'_, State>, outcome: Outcome) {
+        state.generation.settle(outcome);
+        state.generation = Generation::new();
+        state.count = 0;
+        self.cond.notify_all();
     }
 
     fn break_barrier(&self, state: &mut MutexGuard<'_, State>) {
-        state.phase = Phase::Broken;
-        self.cond.notify_all();
+        state.broken = true;
+        self.next_generation(state, Outcome::Broken);
     }
 
     /// Returns the barrier to its initial state. Threads waiting in it get a
@@ -249,17 +251,10 @@ impl Barrier {
     /// ```
     pub fn reset(&self) {
         let mut state = self.state.lock();
+        state.broken = false;
         if state.count > 0 {
-            // Waiters (or leavers) remain: they leave with an error, and the
-            // last one out refills the barrier.
-            state.phase = match state.phase {
-                Phase::Filling | Phase::Broken => Phase::Resetting,
-                other => other,
-            };
-        } else {
-            state.phase = Phase::Filling;
+            self.next_generation(&mut state, Outcome::Broken);
         }
-        self.cond.notify_all();
     }
 
     /// Breaks the barrier: current and later waiters get a broken-barrier
@@ -291,12 +286,7 @@ impl Barrier {
     /// assert_eq!(corun_threading::threading::Barrier::new(4).unwrap().n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
-        let state = self.state.lock();
-        if state.phase == Phase::Filling {
-            state.count
-        } else {
-            0
-        }
+        self.state.lock().count
     }
 
     /// Whether the barrier is broken.
@@ -305,7 +295,7 @@ impl Barrier {
     /// assert!(!corun_threading::threading::Barrier::new(4).unwrap().broken());
     /// ```
     pub fn broken(&self) -> bool {
-        self.state.lock().phase == Phase::Broken
+        self.state.lock().broken
     }
 }
 
@@ -369,8 +359,9 @@ impl BarrierBuilder {
             action: self.action,
             timeout: self.timeout,
             state: Mutex::new(State {
-                phase: Phase::Filling,
                 count: 0,
+                broken: false,
+                generation: Generation::new(),
             }),
             cond: Condvar::new(),
         })
@@ -382,8 +373,8 @@ impl fmt::Debug for Barrier {
         let state = self.state.lock();
         f.debug_struct("Barrier")
             .field("parties", &self.parties)
-            .field("phase", &state.phase)
-            .field("count", &state.count)
+            .field("n_waiting", &state.count)
+            .field("broken", &state.broken)
             .field("timeout", &self.timeout)
             .field("has_action", &self.action.is_some())
             .finish()

@@ -190,6 +190,9 @@ impl Semaphore {
             _ => {}
         }
         counts.value += n;
+        drop(counts);
+        // Notified after unlocking, so a woken waiter does not at once block
+        // on the mutex this thread still holds.
         for _ in 0..n {
             if !self.cond.notify_one() {
                 break;
@@ -235,6 +238,7 @@ impl Drop for SemaphorePermit<'_> {
         let mut counts = self.sem.state.lock();
         counts.held -= 1;
         counts.value += 1;
+        drop(counts);
         self.sem.cond.notify_one();
     }
 }

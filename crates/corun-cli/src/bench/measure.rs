@@ -1,0 +1,73 @@
+//! Timing contenders side by side: every repetition runs each contender
+//! once, in turn, so drift on a shared machine hits them all alike; the
+//! median of the repetitions is kept.
+
+use std::time::{Duration, Instant};
+
+/// One implementation under test: runs `n` operations, returns the time.
+pub(crate) struct Contender<'a> {
+    pub(crate) name: &'static str,
+    pub(crate) run: Box<dyn FnMut(usize) -> Duration + 'a>,
+}
+
+impl<'a> Contender<'a> {
+    /// A contender that times itself.
+    pub(crate) fn new(name: &'static str, run: impl FnMut(usize) -> Duration + 'a) -> Self {
+        Self {
+            name,
+            run: Box::new(run),
+        }
+    }
+
+    /// A contender timed from the outside: the whole call of `run(n)`.
+    pub(crate) fn timed(name: &'static str, mut run: impl FnMut(usize) + 'a) -> Self {
+        Self::new(name, move |n| {
+            let start = Instant::now();
+            run(n);
+            start.elapsed()
+        })
+    }
+}
+
+/// Median nanoseconds per operation of each contender, in input order.
+pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) -> Vec<f64> {
+    // One untimed warm-up of each, to fault in memory and spin up caches.
+    for c in contenders.iter_mut() {
+        (c.run)(n.min(10_000));
+    }
+    let mut samples = vec![Vec::with_capacity(runs); contenders.len()];
+    for _ in 0..runs {
+        for (c, s) in contenders.iter_mut().zip(&mut samples) {
+            s.push((c.run)(n).as_nanos() as f64 / n as f64);
+        }
+    }
+    samples.into_iter().map(median).collect()
+}
+
+/// The median of the samples (the mean of the middle two for an even count).
+pub(crate) fn median(mut samples: Vec<f64>) -> f64 {
+    samples.sort_by(f64::total_cmp);
+    let mid = samples.len() / 2;
+    if samples.len() % 2 == 0 {
+        (samples[mid - 1] + samples[mid]) / 2.0
+    } else {
+        samples[mid]
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn median_of_odd_and_even() {
+        assert_eq!(median(vec![3.0, 1.0, 2.0]), 2.0);
+        assert_eq!(median(vec![4.0, 1.0, 3.0, 2.0]), 2.5);
+    }
+
+    #[test]
+    fn per_op_divides_by_n() {
+        let mut c = [Contender::new("fixed", |n| Duration::from_nanos(10 * n as u64))];
+        assert_eq!(per_op(100, 3, &mut c), [10.0]);
+    }
+}

@@ -1,0 +1,98 @@
+//! The command line, defined once.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand, ValueEnum};
+
+/// corun: Python's concurrency toolkit in Rust. Runs the classic
+/// experiments (`bench`) and small programs that show each primitive (`demo`).
+#[derive(Debug, Parser)]
+#[command(name = "corun", version, about, long_about = None)]
+pub(crate) struct Cli {
+    #[command(subcommand)]
+    pub(crate) command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub(crate) enum Command {
+    /// Run the experiments against their peers and print a table of ratios.
+    Bench(BenchArgs),
+    /// Run a small program that shows one primitive at work.
+    Demo {
+        #[arg(value_enum)]
+        demo: Demo,
+    },
+}
+
+#[derive(Debug, Args)]
+pub(crate) struct BenchArgs {
+    /// Experiments to run (default: all).
+    #[arg(short, long, value_enum, value_delimiter = ',')]
+    pub(crate) experiment: Vec<Experiment>,
+    /// Small sizes and few repetitions: a smoke run for CI.
+    #[arg(long)]
+    pub(crate) quick: bool,
+    /// Repetitions per measurement; the median is reported (default 5, quick 1).
+    #[arg(long)]
+    pub(crate) runs: Option<usize>,
+    /// Also write every figure as JSON to this file ("-" for stdout).
+    #[arg(long, value_name = "FILE")]
+    pub(crate) json: Option<PathBuf>,
+    /// Skip the Python peers even when python3 is present.
+    #[arg(long)]
+    pub(crate) no_python: bool,
+}
+
+/// An experiment of `corun bench` (see BENCHMARKS.md).
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Experiment {
+    /// Items through queue::Queue, producer to consumer.
+    Queue,
+    /// Contended Lock / Semaphore / Event / Barrier round trips.
+    Sync,
+}
+
+impl Experiment {
+    pub(crate) const ALL: [Experiment; 2] = [Experiment::Queue, Experiment::Sync];
+}
+
+/// A demo of `corun demo`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
+pub(crate) enum Demo {
+    /// Two threads deposit and pay bills under a Lock; the balance stays 100.
+    Lock,
+    /// Two threads working for different times meet at a Barrier twice.
+    Barrier,
+    /// A worker waits for an Event the main thread sets.
+    Event,
+    /// A producer and a consumer share a bounded buffer under a Condition.
+    Condition,
+    /// Workers drain a Queue, with task_done and join.
+    Queue,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use clap::CommandFactory;
+
+    #[test]
+    fn cli_definition_is_consistent() {
+        Cli::command().debug_assert();
+    }
+
+    #[test]
+    fn experiments_parse_as_a_list() {
+        let cli = Cli::try_parse_from(["corun", "bench", "-e", "queue,sync", "--quick"]).unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("expected bench");
+        };
+        assert_eq!(args.experiment, [Experiment::Queue, Experiment::Sync]);
+        assert!(args.quick);
+    }
+
+    #[test]
+    fn unknown_demo_is_an_error() {
+        assert!(Cli::try_parse_from(["corun", "demo", "nope"]).is_err());
+    }
+}

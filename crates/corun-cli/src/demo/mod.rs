@@ -1,0 +1,20 @@
+//! `corun demo`: one small program per primitive, each the Rust version of
+//! a classic Python example.
+
+mod barrier;
+mod condition;
+mod event;
+mod lock;
+mod queue;
+
+use crate::cli::Demo;
+
+pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
+    match demo {
+        Demo::Lock => lock::run(),
+        Demo::Barrier => barrier::run(),
+        Demo::Event => event::run(),
+        Demo::Condition => condition::run(),
+        Demo::Queue => queue::run(),
+    }
+}

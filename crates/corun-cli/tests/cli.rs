@@ -1,0 +1,125 @@
+//! Runs the built `corun` binary, as a user would.
+
+use std::process::{Command, Output};
+
+fn corun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corun"))
+        .args(args)
+        .output()
+        .expect("the corun binary runs")
+}
+
+fn stdout(output: &Output) -> String {
+    String::from_utf8_lossy(&output.stdout).into_owned()
+}
+
+/// `corun --help` lists the subcommands.
+#[test]
+fn help_lists_subcommands() {
+    let out = corun(&["--help"]);
+    assert!(out.status.success());
+    let text = stdout(&out);
+    assert!(text.contains("bench") && text.contains("demo"), "{text}");
+}
+
+/// The lock demo prints a final balance of 100, every time.
+#[test]
+fn demo_lock_keeps_the_balance() {
+    for _ in 0..3 {
+        let out = corun(&["demo", "lock"]);
+        assert!(out.status.success(), "{out:?}");
+        assert!(stdout(&out).contains("final balance: 100\n"));
+    }
+}
+
+/// The barrier demo: both threads run twice, wait, pass, and finish; in
+/// each round both wait before either passes.
+#[test]
+fn demo_barrier_trace() {
+    let out = corun(&["demo", "barrier"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for p in ["P1", "P2"] {
+        assert!(text.contains(&format!("{p} is running for 0-th time")));
+        assert!(text.contains(&format!("{p} is running for 1-th time")));
+        assert!(text.contains(&format!("{p} is finished")));
+        assert_eq!(text.matches(&format!("{p} passed the barrier")).count(), 2);
+    }
+    let lines: Vec<&str> = text.lines().collect();
+    let pos = |needle: &str, nth: usize| {
+        lines
+            .iter()
+            .enumerate()
+            .filter(|(_, l)| l.contains(needle))
+            .nth(nth)
+            .map(|(i, _)| i)
+            .unwrap_or_else(|| panic!("no {needle} #{nth} in {text}"))
+    };
+    for round in 0..2 {
+        let last_wait = pos("P1 is waiting", round).max(pos("P2 is waiting", round));
+        let first_pass = pos("P1 passed", round).min(pos("P2 passed", round));
+        assert!(last_wait < first_pass, "{text}");
+    }
+}
+
+/// The event, condition and queue demos run to completion and check
+/// their own results.
+#[test]
+fn other_demos_succeed() {
+    for (demo, expect) in [
+        ("event", "event set after"),
+        ("condition", "sum 55"),
+        ("queue", "all 12 jobs done"),
+    ] {
+        let out = corun(&["demo", demo]);
+        assert!(out.status.success(), "{demo}: {out:?}");
+        assert!(stdout(&out).contains(expect), "{demo}: {}", stdout(&out));
+    }
+}
+
+/// A bad demo name is a clear error, not a panic.
+#[test]
+fn unknown_demo_fails_cleanly() {
+    let out = corun(&["demo", "nope"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("invalid value"));
+}
+
+/// `bench --quick` prints the table with a ratio per peer and writes JSON
+/// with the same rows.
+#[test]
+fn bench_quick_writes_table_and_json() {
+    let dir = std::env::temp_dir().join(format!("corun-cli-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json_path = dir.join("bench.json");
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "--no-python",
+        "-e",
+        "sync",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let table = stdout(&out);
+    assert!(table.contains("parking_lot::Mutex"), "{table}");
+    assert!(table.contains("std::sync::Barrier"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert!(rows.len() >= 4);
+    for row in rows {
+        assert_eq!(row["experiment"], "sync");
+        assert!(row["ratio"].as_f64().unwrap() > 0.0);
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--runs 0` is refused with a message.
+#[test]
+fn bench_rejects_zero_runs() {
+    let out = corun(&["bench", "--runs", "0", "--no-python"]);
+    assert!(!out.status.success());
+    assert!(String::from_utf8_lossy(&out.stderr).contains("--runs must be at least 1"));
+}
