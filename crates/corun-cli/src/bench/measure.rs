@@ -67,7 +67,9 @@ mod tests {
 
     #[test]
     fn per_op_divides_by_n() {
-        let mut c = [Contender::new("fixed", |n| Duration::from_nanos(10 * n as u64))];
+        let mut c = [Contender::new("fixed", |n| {
+            Duration::from_nanos(10 * n as u64)
+        })];
         assert_eq!(per_op(100, 3, &mut c), [10.0]);
     }
 }

@@ -4,10 +4,10 @@
 
 use corun::queue::{Queue, SimpleQueue};
 
+use super::Plan;
 use super::measure::{Contender, per_op};
 use super::python::run_script;
 use super::report::Row;
-use super::Plan;
 
 const EXPERIMENT: &str = "queue";
 /// Bound of the bounded variants.
@@ -51,9 +51,23 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let t = per_op(n, plan.runs, &mut contenders);
     let name = |i: usize| contenders[i].name;
     let mut rows = vec![
-        Row::compare(EXPERIMENT, name(0), name(1), t[0], t[1], Some(BAR_VS_CROSSBEAM)),
+        Row::compare(
+            EXPERIMENT,
+            name(0),
+            name(1),
+            t[0],
+            t[1],
+            Some(BAR_VS_CROSSBEAM),
+        ),
         Row::compare(EXPERIMENT, name(0), name(2), t[0], t[2], None),
-        Row::compare(EXPERIMENT, name(3), name(4), t[3], t[4], Some(BAR_VS_CROSSBEAM)),
+        Row::compare(
+            EXPERIMENT,
+            name(3),
+            name(4),
+            t[3],
+            t[4],
+            Some(BAR_VS_CROSSBEAM),
+        ),
         Row::compare(EXPERIMENT, name(3), name(5), t[3], t[5], None),
         Row::compare(EXPERIMENT, name(6), name(1), t[6], t[1], None),
     ];

@@ -116,9 +116,19 @@ impl Report {
             self.runs,
             if self.quick { ", quick" } else { "" }
         )?;
-        writeln!(out, "ratio = corun / peer (time per op; below 1.00 = corun faster)\n")?;
+        writeln!(
+            out,
+            "ratio = corun / peer (time per op; below 1.00 = corun faster)\n"
+        )?;
         let header = [
-            "experiment", "corun", "peer", "unit", "corun", "peer", "ratio", "bar",
+            "experiment",
+            "corun",
+            "peer",
+            "unit",
+            "corun",
+            "peer",
+            "ratio",
+            "bar",
         ];
         let cells: Vec<[String; 8]> = self.rows.iter().map(Row::cells).collect();
         let mut widths = header.map(str::len);
@@ -230,10 +240,21 @@ mod tests {
             quick: true,
             python: false,
         });
-        report.rows.push(Row::compare("sync", "Lock", "parking_lot", 1.0, 1.0, Some(1.1)));
-        report
-            .rows
-            .push(Row::peer_missing("queue", "Queue", "python", 5.0, "no python3".into()));
+        report.rows.push(Row::compare(
+            "sync",
+            "Lock",
+            "parking_lot",
+            1.0,
+            1.0,
+            Some(1.1),
+        ));
+        report.rows.push(Row::peer_missing(
+            "queue",
+            "Queue",
+            "python",
+            5.0,
+            "no python3".into(),
+        ));
         let mut out = Vec::new();
         report.write_table(&mut out).unwrap();
         let text = String::from_utf8(out).unwrap();

@@ -10,9 +10,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use corun::threading::{Barrier, Event, Lock, Semaphore};
 use parking_lot::{Condvar, Mutex};
 
+use super::Plan;
 use super::measure::{Contender, per_op};
 use super::report::Row;
-use super::Plan;
 
 const EXPERIMENT: &str = "sync";
 /// A wrapper may cost at most this factor over what it wraps.
@@ -51,7 +51,14 @@ fn locks(plan: &Plan) -> Vec<Row> {
     ];
     let t = per_op(n, plan.runs, &mut c);
     vec![
-        Row::compare(EXPERIMENT, "Lock", c[1].name, t[0], t[1], Some(BAR_VS_WRAPPED)),
+        Row::compare(
+            EXPERIMENT,
+            "Lock",
+            c[1].name,
+            t[0],
+            t[1],
+            Some(BAR_VS_WRAPPED),
+        ),
         Row::compare(EXPERIMENT, "Lock", c[2].name, t[0], t[2], None),
     ]
 }
@@ -74,7 +81,14 @@ fn semaphores(plan: &Plan) -> Vec<Row> {
         }),
     ];
     let t = per_op(n, plan.runs, &mut c);
-    vec![Row::compare(EXPERIMENT, "Semaphore", c[1].name, t[0], t[1], Some(BAR_VS_WRAPPED))]
+    vec![Row::compare(
+        EXPERIMENT,
+        "Semaphore",
+        c[1].name,
+        t[0],
+        t[1],
+        Some(BAR_VS_WRAPPED),
+    )]
 }
 
 /// Ping-pong: the main thread sets `ping` and waits for `pong`; the other
@@ -84,16 +98,40 @@ fn events(plan: &Plan) -> Vec<Row> {
     let mut c = [
         Contender::timed("Event", |n| {
             let (ping, pong) = (Event::new(), Event::new());
-            ping_pong(n, || ping.set(), || { pong.wait(); pong.clear(); },
-                         || { ping.wait(); ping.clear(); }, || pong.set());
+            ping_pong(
+                n,
+                || ping.set(),
+                || {
+                    pong.wait();
+                    pong.clear();
+                },
+                || {
+                    ping.wait();
+                    ping.clear();
+                },
+                || pong.set(),
+            );
         }),
         Contender::timed("Mutex<bool>+Condvar", |n| {
             let (ping, pong) = (PlainEvent::default(), PlainEvent::default());
-            ping_pong(n, || ping.set(), || pong.wait_clear(), || ping.wait_clear(), || pong.set());
+            ping_pong(
+                n,
+                || ping.set(),
+                || pong.wait_clear(),
+                || ping.wait_clear(),
+                || pong.set(),
+            );
         }),
     ];
     let t = per_op(n, plan.runs, &mut c);
-    vec![Row::compare(EXPERIMENT, "Event ping-pong", c[1].name, t[0], t[1], Some(BAR_VS_WRAPPED))]
+    vec![Row::compare(
+        EXPERIMENT,
+        "Event ping-pong",
+        c[1].name,
+        t[0],
+        t[1],
+        Some(BAR_VS_WRAPPED),
+    )]
 }
 
 /// Two threads pass a two-party barrier `n` times.
@@ -102,16 +140,33 @@ fn barriers(plan: &Plan) -> Vec<Row> {
     let mut c = [
         Contender::timed("Barrier", |n| {
             let barrier = Barrier::new(THREADS).expect("two parties");
-            each_thread(|| (0..n).for_each(|_| { barrier.wait().expect("not broken"); }));
+            each_thread(|| {
+                (0..n).for_each(|_| {
+                    barrier.wait().expect("not broken");
+                })
+            });
         }),
         Contender::timed("std::sync::Barrier", |n| {
             let barrier = std::sync::Barrier::new(THREADS);
-            each_thread(|| (0..n).for_each(|_| { barrier.wait(); }));
+            each_thread(|| {
+                (0..n).for_each(|_| {
+                    barrier.wait();
+                })
+            });
         }),
     ];
     let t = per_op(n, plan.runs, &mut c);
-    vec![Row::compare(EXPERIMENT, "Barrier", c[1].name, t[0], t[1], Some(BAR_VS_WRAPPED))
-        .unit("ns/generation")]
+    vec![
+        Row::compare(
+            EXPERIMENT,
+            "Barrier",
+            c[1].name,
+            t[0],
+            t[1],
+            Some(BAR_VS_WRAPPED),
+        )
+        .unit("ns/generation"),
+    ]
 }
 
 /// Runs `op` `n` times in total, split over [`THREADS`] threads.

@@ -25,7 +25,10 @@ pub(crate) fn run() -> anyhow::Result<()> {
                 let mut guard = buffer.acquire();
                 guard.wait_for(|b| b.items.len() < CAPACITY);
                 guard.items.push_back(item);
-                println!("producer: made {item:>2} (buffer holds {})", guard.items.len());
+                println!(
+                    "producer: made {item:>2} (buffer holds {})",
+                    guard.items.len()
+                );
                 guard.notify_all();
             }
             let mut guard = buffer.acquire();

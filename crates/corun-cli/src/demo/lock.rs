@@ -32,6 +32,9 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let end = *balance.acquire();
     println!("deposited and paid {AMOUNT} each, {TIMES} times, from two threads");
     println!("final balance: {end}");
-    anyhow::ensure!(end == START, "lost updates: balance is {end}, expected {START}");
+    anyhow::ensure!(
+        end == START,
+        "lost updates: balance is {end}, expected {START}"
+    );
     Ok(())
 }

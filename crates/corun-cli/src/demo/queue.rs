@@ -16,21 +16,24 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let workers = (0..WORKERS)
         .map(|w| {
             let (jobs, results) = (Arc::clone(&jobs), Arc::clone(&results));
-            Thread::builder().name(format!("worker-{w}")).spawn(move || {
-                let mut handled = 0;
-                while let Ok(n) = jobs.get() {
-                    std::thread::sleep(Duration::from_millis(5 * (n % 3)));
-                    println!("worker-{w}: {n} squared is {}", n * n);
-                    results.acquire().push(n * n);
-                    handled += 1;
-                    jobs.task_done().expect("one task_done per get");
-                }
-                handled
-            })
+            Thread::builder()
+                .name(format!("worker-{w}"))
+                .spawn(move || {
+                    let mut handled = 0;
+                    while let Ok(n) = jobs.get() {
+                        std::thread::sleep(Duration::from_millis(5 * (n % 3)));
+                        println!("worker-{w}: {n} squared is {}", n * n);
+                        results.acquire().push(n * n);
+                        handled += 1;
+                        jobs.task_done().expect("one task_done per get");
+                    }
+                    handled
+                })
         })
         .collect::<Result<Vec<_>, _>>()?;
     for n in 1..=JOBS {
-        jobs.put(n).map_err(|e| anyhow::anyhow!("put failed: {e}"))?;
+        jobs.put(n)
+            .map_err(|e| anyhow::anyhow!("put failed: {e}"))?;
     }
     jobs.join();
     println!("main: join returned, all {JOBS} jobs done");
