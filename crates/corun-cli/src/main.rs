@@ -1,7 +1,7 @@
 //! The `corun` command: runs the classic concurrency experiments and demos.
 //!
 //! `main` only parses the command line and maps the outcome to an exit code;
-//! the work lives in [`demo`] and [`bench`].
+//! the work lives in the `demo` and `bench` modules.
 
 #![forbid(unsafe_code)]
 
