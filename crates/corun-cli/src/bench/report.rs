@@ -125,8 +125,8 @@ impl Report {
             "corun",
             "peer",
             "unit",
-            "corun",
-            "peer",
+            "corun time",
+            "peer time",
             "ratio",
             "bar",
         ];
