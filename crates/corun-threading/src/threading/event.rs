@@ -11,7 +11,9 @@ use crate::loom::{Condvar, Mutex};
 ///
 /// The flag lives under a mutex, so `set` and a waiter's check cannot miss
 /// each other; an atomic copy makes `is_set` and a wait on an already-set
-/// event lock-free.
+/// event lock-free. Beside the flag the mutex keeps a count of `set` calls,
+/// so a waiter that a `set` woke returns `true` even if a `clear` ran before
+/// it got the mutex back (as in Python; CPython issue #13502).
 ///
 /// # Examples
 ///
@@ -29,9 +31,24 @@ use crate::loom::{Condvar, Mutex};
 /// assert!(ready.is_set());
 /// ```
 pub struct Event {
-    flag: Mutex<bool>,
+    state: Mutex<State>,
     cond: Condvar,
     fast: AtomicBool,
+}
+
+#[derive(Debug)]
+struct State {
+    flag: bool,
+    /// How many times `set` was called (wrapping): a waiter that sees it
+    /// change was set, whatever the flag says now.
+    sets: u64,
+}
+
+impl State {
+    /// Whether a waiter that began when `sets` was `began` may return.
+    fn signalled(&self, began: u64) -> bool {
+        self.flag || self.sets != began
+    }
 }
 
 impl Event {
@@ -42,7 +59,10 @@ impl Event {
     /// ```
     pub fn new() -> Self {
         Self {
-            flag: Mutex::new(false),
+            state: Mutex::new(State {
+                flag: false,
+                sets: 0,
+            }),
             cond: Condvar::new(),
             fast: AtomicBool::new(false),
         }
@@ -56,8 +76,9 @@ impl Event {
     /// assert!(e.is_set());
     /// ```
     pub fn set(&self) {
-        let mut flag = self.flag.lock();
-        *flag = true;
+        let mut state = self.state.lock();
+        state.flag = true;
+        state.sets = state.sets.wrapping_add(1);
         self.fast.store(true, Ordering::Release);
         self.cond.notify_all();
     }
@@ -71,8 +92,8 @@ impl Event {
     /// assert!(!e.is_set());
     /// ```
     pub fn clear(&self) {
-        let mut flag = self.flag.lock();
-        *flag = false;
+        let mut state = self.state.lock();
+        state.flag = false;
         self.fast.store(false, Ordering::Release);
     }
 
@@ -96,14 +117,16 @@ impl Event {
         if self.is_set() {
             return;
         }
-        let mut flag = self.flag.lock();
-        while !*flag {
-            self.cond.wait(&mut flag);
+        let mut state = self.state.lock();
+        let began = state.sets;
+        while !state.signalled(began) {
+            self.cond.wait(&mut state);
         }
     }
 
     /// Blocks until the flag is set or `timeout` passes; returns whether the
-    /// flag is set (Python's `wait(timeout)`: `False` only on time-out).
+    /// flag was set (Python's `wait(timeout)`: `False` only on time-out, and
+    /// `True` when a `set` woke the waiter even if a `clear` followed).
     ///
     /// ```
     /// use std::time::Duration;
@@ -117,10 +140,11 @@ impl Event {
             return true;
         }
         let deadline = deadline(timeout);
-        let mut flag = self.flag.lock();
-        while !*flag {
-            if self.cond.wait_until(&mut flag, deadline) {
-                return *flag;
+        let mut state = self.state.lock();
+        let began = state.sets;
+        while !state.signalled(began) {
+            if self.cond.wait_until(&mut state, deadline) {
+                return state.signalled(began);
             }
         }
         true
