@@ -45,7 +45,16 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         }),
         Contender::timed("SimpleQueue", |n| {
             let q = SimpleQueue::new();
-            through(n, &q, &q, |q, i| Some(q.put(i)), |q| Some(q.get()))
+            through(
+                n,
+                &q,
+                &q,
+                |q, i| {
+                    q.put(i);
+                    Some(())
+                },
+                |q| Some(q.get()),
+            )
         }),
     ];
     let t = per_op(n, plan.runs, &mut contenders);
