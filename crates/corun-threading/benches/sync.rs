@@ -215,6 +215,41 @@ fn event_pingpong(c: &mut Criterion) {
     g.finish();
 }
 
+/// The textbook generation-counting barrier on parking_lot's mutex and
+/// condition variable: what corun's `Barrier` is built from.
+struct PlBarrier {
+    parties: usize,
+    state: parking_lot::Mutex<(usize, u64)>,
+    cond: parking_lot::Condvar,
+}
+
+impl PlBarrier {
+    fn new(parties: usize) -> Self {
+        Self {
+            parties,
+            state: parking_lot::Mutex::new((0, 0)),
+            cond: parking_lot::Condvar::new(),
+        }
+    }
+
+    /// Returns whether this thread was the last to arrive.
+    fn wait(&self) -> bool {
+        let mut state = self.state.lock();
+        let generation = state.1;
+        state.0 += 1;
+        if state.0 < self.parties {
+            while state.1 == generation {
+                self.cond.wait(&mut state);
+            }
+            false
+        } else {
+            *state = (0, generation.wrapping_add(1));
+            self.cond.notify_all();
+            true
+        }
+    }
+}
+
 fn barrier_2(c: &mut Criterion) {
     let mut g = c.benchmark_group("barrier_2");
     g.throughput(Throughput::Elements(GENERATIONS));
@@ -226,6 +261,16 @@ fn barrier_2(c: &mut Criterion) {
             on_two_threads(|| {
                 for _ in 0..GENERATIONS {
                     black_box(barrier.wait().expect("never broken"));
+                }
+            });
+        });
+    });
+    g.bench_function("parking_lot_barrier", |b| {
+        b.iter(|| {
+            let barrier = PlBarrier::new(2);
+            on_two_threads(|| {
+                for _ in 0..GENERATIONS {
+                    black_box(barrier.wait());
                 }
             });
         });

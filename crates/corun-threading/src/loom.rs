@@ -55,6 +55,7 @@ impl<T> std::ops::DerefMut for MutexGuard<'_, T> {
 }
 
 impl<T> Mutex<T> {
+    #[inline]
     pub(crate) fn new(value: T) -> Self {
         Self {
             #[cfg(not(corun_loom))]
@@ -64,6 +65,7 @@ impl<T> Mutex<T> {
         }
     }
 
+    #[inline]
     pub(crate) fn lock(&self) -> MutexGuard<'_, T> {
         #[cfg(not(corun_loom))]
         {
@@ -93,6 +95,7 @@ impl Condvar {
     }
 
     /// Blocks until notified (spurious wake-ups possible).
+    #[inline]
     pub(crate) fn wait<T>(&self, guard: &mut MutexGuard<'_, T>) {
         #[cfg(not(corun_loom))]
         {
@@ -107,6 +110,7 @@ impl Condvar {
 
     /// Blocks until notified or until `deadline` passes (never, for `None`).
     /// Returns `true` if the deadline has passed.
+    #[inline]
     pub(crate) fn wait_until<T>(
         &self,
         guard: &mut MutexGuard<'_, T>,
@@ -128,6 +132,7 @@ impl Condvar {
     }
 
     /// Wakes one waiter; returns whether one was woken (always `true` under loom).
+    #[inline]
     pub(crate) fn notify_one(&self) -> bool {
         #[cfg(not(corun_loom))]
         {
@@ -140,6 +145,7 @@ impl Condvar {
         }
     }
 
+    #[inline]
     pub(crate) fn notify_all(&self) {
         #[cfg(not(corun_loom))]
         {

@@ -518,3 +518,15 @@ fn error_predicates_are_distinct() {
         assert!(e.panic_message().is_none());
     }
 }
+
+/// Not a port: an unbounded semaphore released up to `usize::MAX` while a
+/// permit is out neither panics nor wraps when the permit comes back.
+#[test]
+fn semaphore_release_to_usize_max_with_permit_out() {
+    let sem = Semaphore::new(1);
+    let permit = sem.acquire();
+    sem.release(usize::MAX).unwrap();
+    drop(permit);
+    assert_eq!(sem.value(), usize::MAX);
+    assert!(sem.release(1).unwrap_err().is_over_release());
+}

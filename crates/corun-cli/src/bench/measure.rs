@@ -1,6 +1,7 @@
 //! Timing contenders side by side: every repetition runs each contender
-//! once, in turn, so drift on a shared machine hits them all alike; the
-//! median of the repetitions is kept.
+//! once, in turn, starting with a different one each time, so drift on a
+//! shared machine and the cost of going first hit them all alike; the median
+//! of the repetitions is kept.
 
 use std::time::{Duration, Instant};
 
@@ -35,10 +36,12 @@ pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) ->
     for c in contenders.iter_mut() {
         (c.run)(n.min(10_000));
     }
-    let mut samples = vec![Vec::with_capacity(runs); contenders.len()];
-    for _ in 0..runs {
-        for (c, s) in contenders.iter_mut().zip(&mut samples) {
-            s.push((c.run)(n).as_nanos() as f64 / n as f64);
+    let count = contenders.len();
+    let mut samples = vec![Vec::with_capacity(runs); count];
+    for repetition in 0..runs {
+        for k in 0..count {
+            let i = (repetition + k) % count;
+            samples[i].push((contenders[i].run)(n).as_nanos() as f64 / n as f64);
         }
     }
     samples.into_iter().map(median).collect()

@@ -146,6 +146,14 @@ fn barriers(plan: &Plan) -> Vec<Row> {
                 })
             });
         }),
+        Contender::timed("Mutex+Condvar barrier", |n| {
+            let barrier = PlainBarrier::new(THREADS);
+            each_thread(|| {
+                (0..n).for_each(|_| {
+                    barrier.wait();
+                })
+            });
+        }),
         Contender::timed("std::sync::Barrier", |n| {
             let barrier = std::sync::Barrier::new(THREADS);
             each_thread(|| {
@@ -166,6 +174,7 @@ fn barriers(plan: &Plan) -> Vec<Row> {
             Some(BAR_VS_WRAPPED),
         )
         .unit("ns/generation"),
+        Row::compare(EXPERIMENT, "Barrier", c[2].name, t[0], t[2], None).unit("ns/generation"),
     ]
 }
 
@@ -233,6 +242,39 @@ impl PlainSemaphore {
     fn release(&self) {
         *self.value.lock() += 1;
         self.cond.notify_one();
+    }
+}
+
+/// The textbook generation-counting barrier on parking_lot, what `Barrier`
+/// is built from (std's `Barrier` is the same design on std's futex locks).
+struct PlainBarrier {
+    parties: usize,
+    /// Threads arrived in this generation, and the generation number.
+    state: Mutex<(usize, u64)>,
+    cond: Condvar,
+}
+
+impl PlainBarrier {
+    fn new(parties: usize) -> Self {
+        Self {
+            parties,
+            state: Mutex::new((0, 0)),
+            cond: Condvar::new(),
+        }
+    }
+
+    fn wait(&self) {
+        let mut state = self.state.lock();
+        let generation = state.1;
+        state.0 += 1;
+        if state.0 < self.parties {
+            while state.1 == generation {
+                self.cond.wait(&mut state);
+            }
+        } else {
+            *state = (0, generation.wrapping_add(1));
+            self.cond.notify_all();
+        }
     }
 }
 

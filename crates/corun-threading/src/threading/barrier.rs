@@ -20,6 +20,7 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
+use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
 use crate::deadline::deadline;
@@ -94,22 +95,29 @@ struct State {
 
 #[derive(Debug)]
 struct Generation {
-    outcome: std::sync::Mutex<Outcome>,
+    /// An [`Outcome`] as its discriminant. Read and written only while the
+    /// barrier's mutex is held, which orders every access; the atomic just
+    /// lets waiters share the record through an `Arc`.
+    outcome: AtomicU8,
 }
 
 impl Generation {
     fn new() -> Arc<Self> {
         Arc::new(Self {
-            outcome: std::sync::Mutex::new(Outcome::Pending),
+            outcome: AtomicU8::new(Outcome::Pending as u8),
         })
     }
 
     fn outcome(&self) -> Outcome {
-        *self.outcome.lock().unwrap_or_else(|e| e.into_inner())
+        match self.outcome.load(Ordering::Relaxed) {
+            x if x == Outcome::Released as u8 => Outcome::Released,
+            x if x == Outcome::Broken as u8 => Outcome::Broken,
+            _ => Outcome::Pending,
+        }
     }
 
     fn settle(&self, outcome: Outcome) {
-        *self.outcome.lock().unwrap_or_else(|e| e.into_inner()) = outcome;
+        self.outcome.store(outcome as u8, Ordering::Relaxed);
     }
 }
 

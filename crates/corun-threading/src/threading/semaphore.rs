@@ -67,7 +67,9 @@ pub struct SemaphorePermit<'a> {
 struct Counts {
     /// Free permits.
     value: usize,
-    /// Permits held by live guards.
+    /// Permits held by live guards; counted for a bounded semaphore only,
+    /// the one user of the number (an unbounded one keeps it at 0 and so
+    /// keeps its critical sections as short as the textbook semaphore's).
     held: usize,
 }
 
@@ -101,6 +103,7 @@ impl Semaphore {
     /// drop(p);
     /// assert_eq!(sem.value(), 1);
     /// ```
+    #[inline]
     pub fn acquire(&self) -> SemaphorePermit<'_> {
         self.acquire_until(None)
             .expect("an untimed acquire cannot time out")
@@ -113,6 +116,7 @@ impl Semaphore {
     /// let sem = corun_threading::threading::Semaphore::new(0);
     /// assert!(sem.try_acquire().is_none());
     /// ```
+    #[inline]
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
         let mut counts = self.state.lock();
         self.take(&mut counts)
@@ -135,6 +139,7 @@ impl Semaphore {
         }
     }
 
+    #[inline]
     fn acquire_until(&self, deadline: Option<Instant>) -> Option<SemaphorePermit<'_>> {
         let mut counts = self.state.lock();
         loop {
@@ -147,12 +152,15 @@ impl Semaphore {
         }
     }
 
+    #[inline]
     fn take(&self, counts: &mut Counts) -> Option<SemaphorePermit<'_>> {
         if counts.value == 0 {
             return None;
         }
         counts.value -= 1;
-        counts.held += 1;
+        if self.bound.is_some() {
+            counts.held += 1;
+        }
         Some(SemaphorePermit { sem: self })
     }
 
@@ -228,16 +236,23 @@ impl SemaphorePermit<'_> {
     /// assert_eq!(sem.value(), 1);
     /// ```
     pub fn forget(self) {
-        self.sem.state.lock().held -= 1;
+        if self.sem.bound.is_some() {
+            self.sem.state.lock().held -= 1;
+        }
         std::mem::forget(self);
     }
 }
 
 impl Drop for SemaphorePermit<'_> {
+    #[inline]
     fn drop(&mut self) {
         let mut counts = self.sem.state.lock();
-        counts.held -= 1;
-        counts.value += 1;
+        if self.sem.bound.is_some() {
+            counts.held -= 1;
+        }
+        // Saturating: an unbounded semaphore released up to `usize::MAX`
+        // while this permit was out has nowhere to put it back.
+        counts.value = counts.value.saturating_add(1);
         drop(counts);
         self.sem.cond.notify_one();
     }
