@@ -182,12 +182,20 @@ impl Row {
             format!("{:.1}", self.corun_value),
             self.peer_value
                 .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
-            self.ratio.map_or_else(
-                || self.note.clone().unwrap_or_default(),
-                |r| format!("{r:.2}"),
-            ),
+            self.ratio
+                .map_or_else(|| self.note.clone().unwrap_or_default(), format_ratio),
             bar,
         ]
+    }
+}
+
+/// Two decimals, or four for a small ratio (against Python, say), which two
+/// would show as 0.00.
+fn format_ratio(ratio: f64) -> String {
+    if ratio < 0.1 {
+        format!("{ratio:.4}")
+    } else {
+        format!("{ratio:.2}")
     }
 }
 
@@ -231,6 +239,8 @@ mod tests {
         let missed = Row::compare("queue", "a", "b", 20.0, 10.0, Some(1.5));
         assert_eq!(missed.meets_bar, Some(false));
         assert!(missed.cells()[7].contains("MISSED"));
+        let far = Row::compare("queue", "a", "python", 60.0, 20_000.0, None);
+        assert_eq!(far.cells()[6], "0.0030");
     }
 
     #[test]
