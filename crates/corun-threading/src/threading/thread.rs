@@ -147,15 +147,16 @@ impl<T> Thread<T> {
         let deadline = timeout.and_then(deadline);
         let mut outcome = self.shared.outcome.lock();
         while matches!(*outcome, Outcome::Running) {
-            match (timeout, deadline) {
-                (Some(_), Some(d)) => {
+            match deadline {
+                Some(d) => {
                     if self.shared.finished.wait_until(&mut outcome, d).timed_out()
                         && matches!(*outcome, Outcome::Running)
                     {
                         return Err(Error::new(ErrorKind::Timeout));
                     }
                 }
-                _ => self.shared.finished.wait(&mut outcome),
+                // No time-out, or one too long for an `Instant`.
+                None => self.shared.finished.wait(&mut outcome),
             }
         }
         let result = match std::mem::replace(&mut *outcome, Outcome::Taken) {
