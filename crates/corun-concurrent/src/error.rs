@@ -1,0 +1,186 @@
+//! The error type of `corun::concurrent`: what happened to a task.
+
+use std::fmt;
+
+/// Why a task produced no value, or why an executor refused one.
+///
+/// The kind is private; ask with the predicates. The process-pool kinds
+/// ([`is_worker_died`](Self::is_worker_died), [`is_remote`](Self::is_remote),
+/// [`is_serialization`](Self::is_serialization)) are produced by executors
+/// that run tasks in other processes.
+///
+/// # Examples
+///
+/// ```
+/// use corun_concurrent::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let err = pool.spawn(|| -> () { panic!("boom") }).unwrap().result().unwrap_err();
+/// assert!(err.is_panic());
+/// assert_eq!(err.panic_message(), Some("boom"));
+/// ```
+#[derive(Debug, Clone)]
+pub struct Error {
+    kind: ErrorKind,
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum ErrorKind {
+    /// The task was cancelled before it started (Python: `CancelledError`).
+    Cancelled,
+    /// A wait ran out of time (Python: `TimeoutError`); the task goes on.
+    Timeout,
+    /// The task's function panicked; the panic's message.
+    Panicked(String),
+    /// The executor was shut down (Python: `RuntimeError('cannot schedule
+    /// new futures after shutdown')`).
+    ShutDown,
+    /// The executor is broken, e.g. its initializer failed (Python:
+    /// `BrokenExecutor`); why.
+    Broken(String),
+    /// The result was already taken from this task.
+    AlreadyTaken,
+    /// A configuration value Python would reject with `ValueError`.
+    InvalidArgument(&'static str),
+    /// The worker process running the task died; how.
+    WorkerDied(String),
+    /// The task failed in another process; its message.
+    Remote(String),
+    /// An argument or result could not be serialised or deserialised.
+    Serialization(String),
+}
+
+impl Error {
+    pub(crate) fn new(kind: ErrorKind) -> Self {
+        Self { kind }
+    }
+
+    /// A broken-executor error with a reason; for executors built outside
+    /// this crate.
+    ///
+    /// ```
+    /// let e = corun_concurrent::Error::broken("initializer failed");
+    /// assert!(e.is_broken());
+    /// ```
+    pub fn broken(reason: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Broken(reason.into()))
+    }
+
+    /// The worker process running the task died (signal or exit code in
+    /// `how`); for process executors.
+    ///
+    /// ```
+    /// let e = corun_concurrent::Error::worker_died("killed by signal 9 (SIGKILL)");
+    /// assert!(e.is_worker_died());
+    /// ```
+    pub fn worker_died(how: impl Into<String>) -> Self {
+        Self::new(ErrorKind::WorkerDied(how.into()))
+    }
+
+    /// The task failed in another process; for process executors.
+    pub fn remote(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Remote(message.into()))
+    }
+
+    /// An argument or result could not be (de)serialised.
+    pub fn serialization(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Serialization(message.into()))
+    }
+
+    /// A time-out; for executors that enforce per-task deadlines.
+    pub fn timeout() -> Self {
+        Self::new(ErrorKind::Timeout)
+    }
+
+    pub(crate) fn cancelled() -> Self {
+        Self::new(ErrorKind::Cancelled)
+    }
+
+    pub(crate) fn panicked(payload: &(dyn std::any::Any + Send)) -> Self {
+        let message = if let Some(s) = payload.downcast_ref::<&str>() {
+            (*s).to_owned()
+        } else if let Some(s) = payload.downcast_ref::<String>() {
+            s.clone()
+        } else {
+            "panic payload of unknown type".to_owned()
+        };
+        Self::new(ErrorKind::Panicked(message))
+    }
+
+    /// The task was cancelled before it ran.
+    pub fn is_cancelled(&self) -> bool {
+        matches!(self.kind, ErrorKind::Cancelled)
+    }
+
+    /// A wait (or a per-task deadline) ran out of time.
+    pub fn is_timeout(&self) -> bool {
+        matches!(self.kind, ErrorKind::Timeout)
+    }
+
+    /// The task's function panicked.
+    pub fn is_panic(&self) -> bool {
+        matches!(self.kind, ErrorKind::Panicked(_))
+    }
+
+    /// The panic message, when [`is_panic`](Self::is_panic).
+    pub fn panic_message(&self) -> Option<&str> {
+        match &self.kind {
+            ErrorKind::Panicked(m) => Some(m),
+            _ => None,
+        }
+    }
+
+    /// The executor was shut down.
+    pub fn is_shutdown(&self) -> bool {
+        matches!(self.kind, ErrorKind::ShutDown)
+    }
+
+    /// The executor is broken (its initializer failed, say).
+    pub fn is_broken(&self) -> bool {
+        matches!(self.kind, ErrorKind::Broken(_))
+    }
+
+    /// A configuration value was out of range (0 workers, say).
+    pub fn is_invalid_argument(&self) -> bool {
+        matches!(self.kind, ErrorKind::InvalidArgument(_))
+    }
+
+    /// The result had already been taken.
+    pub fn is_already_taken(&self) -> bool {
+        matches!(self.kind, ErrorKind::AlreadyTaken)
+    }
+
+    /// The worker process died while running the task.
+    pub fn is_worker_died(&self) -> bool {
+        matches!(self.kind, ErrorKind::WorkerDied(_))
+    }
+
+    /// The task failed in another process.
+    pub fn is_remote(&self) -> bool {
+        matches!(self.kind, ErrorKind::Remote(_))
+    }
+
+    /// An argument or result could not be (de)serialised.
+    pub fn is_serialization(&self) -> bool {
+        matches!(self.kind, ErrorKind::Serialization(_))
+    }
+}
+
+impl fmt::Display for Error {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match &self.kind {
+            ErrorKind::Cancelled => f.write_str("task was cancelled"),
+            ErrorKind::Timeout => f.write_str("timed out"),
+            ErrorKind::Panicked(m) => write!(f, "task panicked: {m}"),
+            ErrorKind::ShutDown => f.write_str("cannot schedule new tasks after shutdown"),
+            ErrorKind::Broken(why) => write!(f, "executor is broken: {why}"),
+            ErrorKind::AlreadyTaken => f.write_str("the task's result was already taken"),
+            ErrorKind::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
+            ErrorKind::WorkerDied(how) => write!(f, "worker died: {how}"),
+            ErrorKind::Remote(m) => write!(f, "task failed in worker: {m}"),
+            ErrorKind::Serialization(m) => write!(f, "serialisation failed: {m}"),
+        }
+    }
+}
+
+impl std::error::Error for Error {}

@@ -1,0 +1,79 @@
+//! The `Executor` and `Submit` traits every corun executor implements.
+
+use std::time::Duration;
+
+use crate::error::Error;
+use crate::map::Map;
+use crate::task::Task;
+
+/// Something that runs submitted work and hands back [`Task`]s (Python's
+/// `concurrent.futures.Executor`).
+///
+/// Submitting goes through [`Submit`], implemented for the kinds of function
+/// each executor can run: any `FnOnce(A) -> R + Send` for threads; plain
+/// functions with serialisable arguments and results for processes. Code
+/// written against `E: Executor + Submit<F, A, R>` switches from threads to
+/// processes by changing the line that builds the executor.
+///
+/// # Examples
+///
+/// ```
+/// use corun_concurrent::{Executor, Submit, ThreadPoolExecutor};
+///
+/// fn sum_of_squares<E: Executor + Submit<fn(u64) -> u64, u64, u64>>(pool: &E) -> u64 {
+///     pool.map(square as fn(u64) -> u64, 1..=10, None).map(|r| r.unwrap()).sum()
+/// }
+/// fn square(x: u64) -> u64 { x * x }
+///
+/// let pool = ThreadPoolExecutor::builder().max_workers(2).build().unwrap();
+/// assert_eq!(sum_of_squares(&pool), 385);
+/// ```
+pub trait Executor {
+    /// How many tasks can run at once.
+    fn max_workers(&self) -> usize;
+
+    /// Stops taking work (Python's `shutdown(wait, cancel_futures)`).
+    /// Work already submitted still runs unless `cancel_pending`, which
+    /// cancels every task that has not started; running tasks are never
+    /// interrupted. With `wait`, returns once every worker has finished.
+    /// Calling it again is harmless; dropping an executor shuts it down and
+    /// waits.
+    fn shutdown(&self, wait: bool, cancel_pending: bool);
+
+    /// Runs `f` over `inputs`, yielding results in input order (Python's
+    /// `Executor.map`). Inputs are read lazily: at most a window of
+    /// `2 × max_workers` tasks is in flight, and work starts when `map` is
+    /// called. `timeout` is one deadline for the whole map, counted from
+    /// this call; when it passes, the next item is a time-out error.
+    ///
+    /// After the first error (a failed task, a time-out, a refused
+    /// submission) the iterator yields that error and ends, and the tasks
+    /// still waiting are cancelled — as Python's map raises and its
+    /// generator's cleanup cancels. Dropping the iterator early cancels the
+    /// tasks that have not started.
+    fn map<F, I, R>(
+        &self,
+        f: F,
+        inputs: I,
+        timeout: Option<Duration>,
+    ) -> Map<'_, Self, F, I::IntoIter, R>
+    where
+        Self: Submit<F, I::Item, R> + Sized,
+        F: Clone,
+        I: IntoIterator,
+    {
+        Map::new(self, f, inputs.into_iter(), timeout)
+    }
+}
+
+/// Submitting `f(arg)` to an executor that can run `F` (Python's
+/// `submit(fn, arg)`). Pass a tuple for several arguments.
+pub trait Submit<F, A, R>: Executor {
+    /// Schedules `f(arg)` and returns its task.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_shutdown`] after `shutdown`; [`Error::is_broken`] when the
+    /// executor is broken.
+    fn submit(&self, f: F, arg: A) -> Result<Task<R>, Error>;
+}

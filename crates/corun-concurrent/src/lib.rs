@@ -1,0 +1,48 @@
+//! Python's `concurrent.futures`, in Rust.
+//!
+//! | Python `concurrent.futures`              | corun                                           |
+//! |------------------------------------------|-------------------------------------------------|
+//! | `Future`                                 | [`Task<T>`] (also a Rust `Future`: `.await` it) |
+//! | `future.result(timeout)`                 | [`Task::result`], [`Task::result_timeout`]      |
+//! | `future.cancel()`, `cancelled()`, `running()`, `done()` | the same names on [`Task`]       |
+//! | `future.add_done_callback(fn)`           | [`Task::add_done_callback`]                     |
+//! | `Executor.submit(fn, arg)`, `map`, `shutdown` | [`Submit::submit`], [`Executor::map`], [`Executor::shutdown`] |
+//! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::builder`] |
+//! | `wait(fs, timeout, return_when)`         | [`wait`] with [`ReturnWhen`]                    |
+//! | `as_completed(fs, timeout)`              | [`as_completed`]                                |
+//! | `CancelledError`, `TimeoutError`, `BrokenExecutor` | [`Error::is_cancelled`], [`Error::is_timeout`], [`Error::is_broken`] |
+//! | (none: threads cannot be stopped)        | [`CancelToken`], polled by the task             |
+//!
+//! Beyond Python: a panicking task fails only its own [`Task`] and its
+//! worker goes on; a panicking done-callback is caught and reported;
+//! `map` reads its input lazily with a bounded number of tasks in flight.
+//!
+//! ```
+//! use corun_concurrent::{Executor, ThreadPoolExecutor};
+//!
+//! let pool = ThreadPoolExecutor::new();
+//! let total: u64 = pool.map(|n: u64| n * n, 0..1000, None).map(Result::unwrap).sum();
+//! assert_eq!(total, 332_833_500);
+//! ```
+
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod as_completed;
+mod cancel_token;
+mod error;
+mod executor;
+mod map;
+mod signal;
+mod task;
+mod thread_pool;
+mod wait;
+
+pub use as_completed::{AsCompleted, as_completed};
+pub use cancel_token::CancelToken;
+pub use error::Error;
+pub use executor::{Executor, Submit};
+pub use map::Map;
+pub use task::{Promise, Task};
+pub use thread_pool::{ThreadPoolBuilder, ThreadPoolExecutor};
+pub use wait::{ReturnWhen, Waited, wait};

@@ -1,0 +1,448 @@
+//! `Task<T>`: Python's `concurrent.futures.Future`, the handle every corun
+//! executor returns — and `Promise<T>`, the executor's side of it.
+//!
+//! # The state machine
+//!
+//! | phase      | entered by                         | `cancel()` | leaves to                 |
+//! |------------|------------------------------------|------------|---------------------------|
+//! | `Pending`  | creation                           | succeeds   | `Running`, `Cancelled`    |
+//! | `Running`  | [`Promise::start`] returning true  | fails      | `Finished`                |
+//! | `Finished` | [`Promise::complete`]              | fails      | `Taken` (result taken)    |
+//! | `Cancelled`| `cancel()` while pending           | succeeds   | —                         |
+//!
+//! Completion runs the done-callbacks first, in registration order and in
+//! the completing thread, and only then publishes `Finished`, wakes blocked
+//! waiters, the async waker and the `wait`/`as_completed` watchers. A
+//! callback added while that happens joins the queue; one added after runs
+//! at once in the caller. Each callback runs exactly once. Cancellation runs
+//! the callbacks in the cancelling thread. A callback that panics is caught
+//! and reported on stderr; it never unwinds into an executor's worker.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::{Arc, Weak};
+use std::task::{Context, Poll, Waker};
+use std::time::Duration;
+
+use corun_threading::threading::{Condition, ConditionGuard};
+
+use crate::error::{Error, ErrorKind};
+use crate::signal::Signal;
+
+type Callback<T> = Box<dyn FnOnce(Result<&T, &Error>) + Send>;
+
+/// The eventual result of work handed to an executor (Python's
+/// `concurrent.futures.Future`; named `Task` because `Future` is Rust's async
+/// trait).
+///
+/// A task is pending until a worker starts it, then running, then finished
+/// — or cancelled, which only a pending task can be. Block on it with
+/// [`wait`](Self::wait) / [`result`](Self::result) (and their `_timeout`
+/// forms), or `.await` it from any async runtime.
+///
+/// # Examples
+///
+/// ```
+/// use corun_concurrent::ThreadPoolExecutor;
+///
+/// let pool = ThreadPoolExecutor::new();
+/// let task = pool.spawn(|| 6 * 7).unwrap();
+/// assert_eq!(task.result().unwrap(), 42);
+/// ```
+#[must_use = "a task does nothing by itself; take its result or drop it"]
+pub struct Task<T> {
+    shared: Arc<Shared<T>>,
+}
+
+/// The executor's side of a [`Task`]: marks it running and completes it.
+///
+/// Dropping a promise that was started but never completed fails its task
+/// with a broken-executor error, so no waiter hangs on work that was lost.
+#[must_use = "dropping a promise fails its task"]
+pub struct Promise<T> {
+    shared: Arc<Shared<T>>,
+    settled: bool,
+}
+
+struct Shared<T> {
+    state: Condition<State<T>>,
+}
+
+struct State<T> {
+    phase: Phase<T>,
+    callbacks: Vec<Callback<T>>,
+    waker: Option<Waker>,
+    watchers: Vec<(Weak<Signal>, usize)>,
+}
+
+enum Phase<T> {
+    Pending,
+    Running,
+    Finished(Result<T, Error>),
+    Cancelled,
+    Taken,
+}
+
+impl<T> State<T> {
+    fn is_done(&self) -> bool {
+        matches!(
+            self.phase,
+            Phase::Finished(_) | Phase::Cancelled | Phase::Taken
+        )
+    }
+
+    /// Wakes whoever waits for this task, after its phase became final.
+    fn publish(guard: &mut ConditionGuard<'_, Self>) {
+        if let Some(waker) = guard.waker.take() {
+            waker.wake();
+        }
+        for (watcher, index) in guard.watchers.drain(..) {
+            if let Some(signal) = watcher.upgrade() {
+                signal.notify(index);
+            }
+        }
+        guard.notify_all();
+    }
+}
+
+impl<T> Task<T> {
+    /// A new pending task and the promise that completes it — what an
+    /// executor makes for each submission.
+    ///
+    /// ```
+    /// use corun_concurrent::Task;
+    /// let (task, promise) = Task::pending();
+    /// assert!(promise.start());
+    /// promise.complete(Ok(5));
+    /// assert_eq!(task.result().unwrap(), 5);
+    /// ```
+    pub fn pending() -> (Task<T>, Promise<T>) {
+        let shared = Arc::new(Shared {
+            state: Condition::new(State {
+                phase: Phase::Pending,
+                callbacks: Vec::new(),
+                waker: None,
+                watchers: Vec::new(),
+            }),
+        });
+        (
+            Task {
+                shared: Arc::clone(&shared),
+            },
+            Promise {
+                shared,
+                settled: false,
+            },
+        )
+    }
+
+    /// Cancels the task if it has not started (Python's `cancel()`): returns
+    /// `true` if it is now cancelled (or already was), `false` if it is
+    /// running or finished. A cancelled task never runs; its callbacks run
+    /// now, in this thread.
+    ///
+    /// ```
+    /// use corun_concurrent::Task;
+    /// let (task, promise) = Task::<()>::pending();
+    /// assert!(task.cancel());
+    /// assert!(!promise.start()); // the executor skips it
+    /// assert!(task.cancelled());
+    /// ```
+    pub fn cancel(&self) -> bool {
+        let mut state = self.shared.state.acquire();
+        match state.phase {
+            Phase::Pending => {
+                state.phase = Phase::Cancelled;
+                let callbacks = std::mem::take(&mut state.callbacks);
+                State::publish(&mut state);
+                drop(state);
+                run_callbacks(callbacks, Err(&Error::cancelled()));
+                true
+            }
+            Phase::Cancelled => true,
+            _ => false,
+        }
+    }
+
+    /// Whether the task was cancelled.
+    pub fn cancelled(&self) -> bool {
+        matches!(self.shared.state.acquire().phase, Phase::Cancelled)
+    }
+
+    /// Whether a worker is running the task now.
+    pub fn running(&self) -> bool {
+        matches!(self.shared.state.acquire().phase, Phase::Running)
+    }
+
+    /// Whether the task is finished or cancelled.
+    ///
+    /// ```
+    /// use corun_concurrent::Task;
+    /// let (task, promise) = Task::pending();
+    /// assert!(!task.done());
+    /// promise.complete(Ok(1));
+    /// assert!(task.done());
+    /// ```
+    pub fn done(&self) -> bool {
+        self.shared.state.acquire().is_done()
+    }
+
+    /// Whether the task finished with an error (not a cancellation): what
+    /// `wait(…, ReturnWhen::FirstException)` looks for.
+    pub fn failed(&self) -> bool {
+        matches!(self.shared.state.acquire().phase, Phase::Finished(Err(_)))
+    }
+
+    /// Blocks until the task is finished or cancelled.
+    pub fn wait(&self) {
+        self.shared.state.acquire().wait_for(State::is_done);
+    }
+
+    /// Blocks until the task is done or `timeout` passes; returns whether it
+    /// is done. A time-out changes nothing: the task goes on.
+    ///
+    /// ```
+    /// use corun_concurrent::Task;
+    /// use std::time::Duration;
+    /// let (task, _promise) = Task::<()>::pending();
+    /// assert!(!task.wait_timeout(Duration::from_millis(1)));
+    /// ```
+    pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        self.shared
+            .state
+            .acquire()
+            .wait_for_timeout(State::is_done, timeout)
+    }
+
+    /// Waits for the task and returns its value (Python's `result()`).
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_cancelled`], [`Error::is_panic`] (with the message), or an
+    /// executor's error (shut down, broken, worker died …).
+    pub fn result(self) -> Result<T, Error> {
+        let mut state = self.shared.state.acquire();
+        state.wait_for(State::is_done);
+        take(&mut state)
+    }
+
+    /// Waits at most `timeout` and takes the value. On time-out the task is
+    /// left as it was, and can be waited on again.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_timeout`] on time-out; otherwise as [`result`](Self::result),
+    /// plus [`Error::is_already_taken`] after an earlier successful take.
+    ///
+    /// ```
+    /// use corun_concurrent::Task;
+    /// use std::time::Duration;
+    /// let (mut task, promise) = Task::pending();
+    /// assert!(task.result_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
+    /// promise.complete(Ok("late"));
+    /// assert_eq!(task.result_timeout(Duration::from_secs(5)).unwrap(), "late");
+    /// ```
+    pub fn result_timeout(&mut self, timeout: Duration) -> Result<T, Error> {
+        let mut state = self.shared.state.acquire();
+        if !state.wait_for_timeout(State::is_done, timeout) {
+            return Err(Error::new(ErrorKind::Timeout));
+        }
+        take(&mut state)
+    }
+
+    /// Adds a function to call with the task's outcome when it is done
+    /// (Python's `add_done_callback`). Callbacks run once each, in the order
+    /// added: in the thread that completes or cancels the task, or at once
+    /// in this thread if the task is already done (then while the task's
+    /// internal lock is held, so it must not block for long). A panic in a
+    /// callback is caught and reported on stderr.
+    ///
+    /// ```
+    /// use corun_concurrent::Task;
+    /// use std::sync::{Arc, Mutex};
+    /// let seen = Arc::new(Mutex::new(Vec::new()));
+    /// let (task, promise) = Task::pending();
+    /// for n in 1..=2 {
+    ///     let seen = Arc::clone(&seen);
+    ///     task.add_done_callback(move |r: Result<&i32, _>| seen.lock().unwrap().push(*r.unwrap() * n));
+    /// }
+    /// promise.complete(Ok(10));
+    /// assert_eq!(*seen.lock().unwrap(), [10, 20]);
+    /// ```
+    pub fn add_done_callback(&self, callback: impl FnOnce(Result<&T, &Error>) + Send + 'static) {
+        let mut state = self.shared.state.acquire();
+        match &state.phase {
+            Phase::Pending | Phase::Running => state.callbacks.push(Box::new(callback)),
+            Phase::Finished(result) => {
+                run_callbacks(vec![Box::new(callback) as Callback<T>], result.as_ref());
+            }
+            Phase::Cancelled => {
+                drop(state);
+                run_callbacks(vec![Box::new(callback)], Err(&Error::cancelled()));
+            }
+            Phase::Taken => {
+                drop(state);
+                let taken = Error::new(ErrorKind::AlreadyTaken);
+                run_callbacks(vec![Box::new(callback)], Err(&taken));
+            }
+        }
+    }
+
+    /// Registers `signal` to hear `index` when this task is done; `true`
+    /// (and nothing registered) if it already is.
+    pub(crate) fn watch(&self, signal: &Arc<Signal>, index: usize) -> bool {
+        let mut state = self.shared.state.acquire();
+        if state.is_done() {
+            return true;
+        }
+        state.watchers.retain(|(w, _)| w.strong_count() > 0);
+        state.watchers.push((Arc::downgrade(signal), index));
+        false
+    }
+}
+
+impl<T> Promise<T> {
+    /// Moves the task from pending to running (Python's
+    /// `set_running_or_notify_cancel`); `false` if it was cancelled, in
+    /// which case the executor must not run it.
+    pub fn start(&self) -> bool {
+        let mut state = self.shared.state.acquire();
+        match state.phase {
+            Phase::Pending => {
+                state.phase = Phase::Running;
+                true
+            }
+            _ => false,
+        }
+    }
+
+    /// Completes the task with its outcome: runs the done-callbacks, then
+    /// wakes every waiter. Completing a cancelled task does nothing.
+    pub fn complete(mut self, result: Result<T, Error>) {
+        self.settled = true;
+        settle(&self.shared, result);
+    }
+
+    /// Marks a pending task cancelled (an executor's `shutdown(cancel)`);
+    /// returns whether it was.
+    pub fn cancel(mut self) -> bool {
+        self.settled = true;
+        Task {
+            shared: Arc::clone(&self.shared),
+        }
+        .cancel()
+    }
+}
+
+/// Takes the outcome out of a done task's state.
+fn take<T>(state: &mut State<T>) -> Result<T, Error> {
+    match std::mem::replace(&mut state.phase, Phase::Taken) {
+        Phase::Finished(result) => result,
+        Phase::Cancelled => {
+            state.phase = Phase::Cancelled;
+            Err(Error::cancelled())
+        }
+        Phase::Taken => Err(Error::new(ErrorKind::AlreadyTaken)),
+        Phase::Pending | Phase::Running => unreachable!("only done tasks are taken from"),
+    }
+}
+
+/// Runs the callbacks, then publishes `Finished`; callbacks added meanwhile
+/// run too, before publication.
+fn settle<T>(shared: &Shared<T>, result: Result<T, Error>) {
+    let mut state = shared.state.acquire();
+    loop {
+        if matches!(
+            state.phase,
+            Phase::Cancelled | Phase::Finished(_) | Phase::Taken
+        ) {
+            return;
+        }
+        if state.callbacks.is_empty() {
+            state.phase = Phase::Finished(result);
+            State::publish(&mut state);
+            return;
+        }
+        let callbacks = std::mem::take(&mut state.callbacks);
+        drop(state);
+        run_callbacks(callbacks, result.as_ref());
+        state = shared.state.acquire();
+    }
+}
+
+fn run_callbacks<T>(callbacks: Vec<Callback<T>>, outcome: Result<&T, &Error>) {
+    for callback in callbacks {
+        if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(outcome))) {
+            let error = Error::panicked(&*payload);
+            eprintln!("corun: a task's done-callback panicked (ignored): {error}");
+        }
+    }
+}
+
+impl<T> Future for Task<T> {
+    type Output = Result<T, Error>;
+
+    /// Ready when the task is done; waker-based, so any runtime can drive it.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let mut state = self.shared.state.acquire();
+        if state.is_done() {
+            return Poll::Ready(take(&mut state));
+        }
+        match &state.waker {
+            Some(w) if w.will_wake(cx.waker()) => {}
+            _ => state.waker = Some(cx.waker().clone()),
+        }
+        Poll::Pending
+    }
+}
+
+impl<T> Drop for Promise<T> {
+    fn drop(&mut self) {
+        if !self.settled {
+            let state = self.shared.state.acquire();
+            match state.phase {
+                Phase::Pending => {
+                    // Never started: the executor let it go (shut down).
+                    drop(state);
+                    Task {
+                        shared: Arc::clone(&self.shared),
+                    }
+                    .cancel();
+                }
+                Phase::Running => {
+                    drop(state);
+                    settle(
+                        &self.shared,
+                        Err(Error::broken("the executor lost a running task")),
+                    );
+                }
+                _ => {}
+            }
+        }
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let state = self.shared.state.acquire();
+        let phase = match &state.phase {
+            Phase::Pending => "pending",
+            Phase::Running => "running",
+            Phase::Finished(Ok(_)) => "finished",
+            Phase::Finished(Err(_)) => "failed",
+            Phase::Cancelled => "cancelled",
+            Phase::Taken => "taken",
+        };
+        f.debug_struct("Task").field("state", &phase).finish()
+    }
+}
+
+impl<T> fmt::Debug for Promise<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Promise")
+            .field("settled", &self.settled)
+            .finish()
+    }
+}

@@ -1,0 +1,415 @@
+//! `ThreadPoolExecutor`: Python's `concurrent.futures.ThreadPoolExecutor`.
+//!
+//! Jobs go through one unbounded crossbeam channel, as Python's go through a
+//! `SimpleQueue`. Workers start lazily, one per submission that finds no idle
+//! worker, up to `max_workers`. A job runs its function under
+//! `catch_unwind`, so a panic fails that task and the worker goes on. A
+//! failing initializer breaks the pool: it closes the channel, fails every
+//! queued task with a broken-executor error, and refuses later submissions;
+//! no worker is restarted, so nothing loops.
+
+use std::fmt;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::thread::JoinHandle;
+
+use crossbeam_channel::{Receiver, Sender};
+use parking_lot::Mutex;
+
+use crate::error::{Error, ErrorKind};
+use crate::executor::{Executor, Submit};
+use crate::task::Task;
+
+/// Numbers pools for their default thread names, as Python does.
+static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
+
+type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
+
+/// A pool of threads that runs submitted functions (Python's
+/// `concurrent.futures.ThreadPoolExecutor`).
+///
+/// Threads give parallelism for CPU-bound Rust code (there is no GIL) and
+/// overlap for blocking I/O. A running task cannot be stopped from outside:
+/// use a [`CancelToken`](crate::CancelToken) it polls, or a process pool,
+/// which can kill a worker.
+///
+/// # Examples
+///
+/// ```
+/// use corun_concurrent::{Executor, Submit, ThreadPoolExecutor};
+///
+/// let pool = ThreadPoolExecutor::builder()
+///     .max_workers(4)
+///     .thread_name_prefix("squares")
+///     .build()
+///     .unwrap();
+/// let one = pool.submit(|x: u64| x * x, 12).unwrap();
+/// assert_eq!(one.result().unwrap(), 144);
+/// let all: Vec<u64> = pool.map(|x: u64| x * x, 1..=5, None).map(Result::unwrap).collect();
+/// assert_eq!(all, [1, 4, 9, 16, 25]);
+/// pool.shutdown(true, false);
+/// ```
+pub struct ThreadPoolExecutor {
+    inner: Arc<Inner>,
+}
+
+/// Configures a [`ThreadPoolExecutor`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ThreadPoolBuilder {
+    max_workers: Option<usize>,
+    prefix: Option<String>,
+    initializer: Option<Initializer>,
+}
+
+struct Inner {
+    max_workers: usize,
+    prefix: String,
+    initializer: Option<Initializer>,
+    /// `None` once shut down or broken: the channel is closed.
+    sender: Mutex<Option<Sender<Job>>>,
+    receiver: Receiver<Job>,
+    shut_down: AtomicBool,
+    broken: Mutex<Option<String>>,
+    is_broken: AtomicBool,
+    workers: Mutex<Vec<JoinHandle<()>>>,
+    spawned: AtomicUsize,
+    idle: AtomicUsize,
+}
+
+/// One submission, told at dequeue time what to do.
+type Job = Box<dyn FnOnce(Fate) + Send>;
+
+enum Fate {
+    Run,
+    Cancel,
+    Fail(Error),
+}
+
+impl ThreadPoolExecutor {
+    /// A pool with Python's defaults: `min(32, cpus + 4)` workers.
+    pub fn new() -> Self {
+        Self::builder()
+            .build()
+            .expect("the default configuration is valid")
+    }
+
+    /// A builder for the pool's size, thread names and initializer.
+    pub fn builder() -> ThreadPoolBuilder {
+        ThreadPoolBuilder {
+            max_workers: None,
+            prefix: None,
+            initializer: None,
+        }
+    }
+
+    /// Runs a closure on the pool: [`Submit::submit`] for work that takes
+    /// no argument.
+    ///
+    /// # Errors
+    ///
+    /// As [`Submit::submit`].
+    ///
+    /// ```
+    /// let pool = corun_concurrent::ThreadPoolExecutor::new();
+    /// assert_eq!(pool.spawn(|| "hi").unwrap().result().unwrap(), "hi");
+    /// ```
+    pub fn spawn<R, F>(&self, f: F) -> Result<Task<R>, Error>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        self.submit(move |()| f(), ())
+    }
+
+    /// The number of worker threads started so far.
+    pub fn workers(&self) -> usize {
+        self.inner.spawned.load(Ordering::Acquire)
+    }
+}
+
+impl Inner {
+    fn check_open(&self) -> Result<(), Error> {
+        if self.is_broken.load(Ordering::Acquire) {
+            return Err(self.broken_error());
+        }
+        if self.shut_down.load(Ordering::Acquire) {
+            return Err(Error::new(ErrorKind::ShutDown));
+        }
+        Ok(())
+    }
+
+    fn broken_error(&self) -> Error {
+        let why = self.broken.lock().clone();
+        Error::broken(why.unwrap_or_else(|| "broken".to_owned()))
+    }
+
+    /// Starts a worker if none is idle and the pool is not full.
+    fn maybe_spawn(self: &Arc<Self>) -> Result<(), Error> {
+        if self.idle.load(Ordering::Acquire) > 0
+            || self.spawned.load(Ordering::Acquire) >= self.max_workers
+        {
+            return Ok(());
+        }
+        let mut workers = self.workers.lock();
+        let index = self.spawned.load(Ordering::Acquire);
+        if index >= self.max_workers {
+            return Ok(());
+        }
+        let inner = Arc::clone(self);
+        let spawned = std::thread::Builder::new()
+            .name(format!("{}_{index}", self.prefix))
+            .spawn(move || inner.work());
+        match spawned {
+            Ok(handle) => {
+                workers.push(handle);
+                self.spawned.store(index + 1, Ordering::Release);
+                Ok(())
+            }
+            // With other workers alive the job will still run.
+            Err(_) if index > 0 => Ok(()),
+            Err(e) => Err(Error::broken(format!(
+                "could not start a worker thread: {e}"
+            ))),
+        }
+    }
+
+    /// A worker's life: the initializer, then jobs until the channel closes.
+    fn work(self: Arc<Self>) {
+        if let Some(init) = &self.initializer {
+            let outcome = catch_unwind(AssertUnwindSafe(|| init()))
+                .unwrap_or_else(|payload| Err(Error::panicked(&*payload).to_string()));
+            if let Err(why) = outcome {
+                self.break_pool(format!("initializer failed: {why}"));
+                return;
+            }
+        }
+        loop {
+            self.idle.fetch_add(1, Ordering::AcqRel);
+            let job = self.receiver.recv();
+            self.idle.fetch_sub(1, Ordering::AcqRel);
+            let Ok(job) = job else {
+                return; // shut down and drained
+            };
+            if self.is_broken.load(Ordering::Acquire) {
+                job(Fate::Fail(self.broken_error()));
+            } else {
+                job(Fate::Run);
+            }
+        }
+    }
+
+    /// Marks the pool broken, closes it, and fails everything queued.
+    fn break_pool(&self, why: String) {
+        {
+            let mut broken = self.broken.lock();
+            if broken.is_none() {
+                *broken = Some(why);
+            }
+        }
+        self.is_broken.store(true, Ordering::Release);
+        drop(self.sender.lock().take());
+        let error = self.broken_error();
+        while let Ok(job) = self.receiver.try_recv() {
+            job(Fate::Fail(error.clone()));
+        }
+    }
+}
+
+impl Default for ThreadPoolExecutor {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl Executor for ThreadPoolExecutor {
+    fn max_workers(&self) -> usize {
+        self.inner.max_workers
+    }
+
+    fn shutdown(&self, wait: bool, cancel_pending: bool) {
+        self.inner.shut_down.store(true, Ordering::Release);
+        let sender = self.inner.sender.lock().take();
+        if cancel_pending {
+            while let Ok(job) = self.inner.receiver.try_recv() {
+                job(Fate::Cancel);
+            }
+        }
+        // Closing the channel lets each worker exit once it is drained.
+        drop(sender);
+        if wait {
+            let handles = std::mem::take(&mut *self.inner.workers.lock());
+            let me = std::thread::current().id();
+            for handle in handles {
+                // A task that shuts down its own pool must not join itself.
+                if handle.thread().id() != me {
+                    let _ = handle.join();
+                }
+            }
+        }
+    }
+}
+
+impl<F, A, R> Submit<F, A, R> for ThreadPoolExecutor
+where
+    F: FnOnce(A) -> R + Send + 'static,
+    A: Send + 'static,
+    R: Send + 'static,
+{
+    fn submit(&self, f: F, arg: A) -> Result<Task<R>, Error> {
+        self.inner.check_open()?;
+        self.inner.maybe_spawn()?;
+        let (task, promise) = Task::pending();
+        let job: Job = Box::new(move |fate| match fate {
+            Fate::Run => {
+                if promise.start() {
+                    let result = catch_unwind(AssertUnwindSafe(|| f(arg)))
+                        .map_err(|payload| Error::panicked(&*payload));
+                    promise.complete(result);
+                }
+            }
+            Fate::Cancel => {
+                promise.cancel();
+            }
+            Fate::Fail(error) => {
+                if promise.start() {
+                    promise.complete(Err(error));
+                }
+            }
+        });
+        let sender = self.inner.sender.lock();
+        match sender.as_ref() {
+            Some(tx) if tx.send(job).is_ok() => Ok(task),
+            _ => {
+                drop(sender);
+                Err(self
+                    .inner
+                    .check_open()
+                    .err()
+                    .unwrap_or_else(|| Error::new(ErrorKind::ShutDown)))
+            }
+        }
+    }
+}
+
+impl Drop for ThreadPoolExecutor {
+    fn drop(&mut self) {
+        self.shutdown(true, false);
+    }
+}
+
+impl ThreadPoolBuilder {
+    /// The most threads the pool starts (Python's `max_workers`); default
+    /// `min(32, cpus + 4)`.
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.max_workers = Some(n);
+        self
+    }
+
+    /// Names the threads `{prefix}_{i}` (default `ThreadPoolExecutor-N`).
+    pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
+        self.prefix = Some(prefix.into());
+        self
+    }
+
+    /// A function each worker runs before its first task (Python's
+    /// `initializer`). If it returns an error or panics, the pool is
+    /// broken: queued tasks fail, and later submissions are refused.
+    ///
+    /// ```
+    /// use corun_concurrent::ThreadPoolExecutor;
+    /// let pool = ThreadPoolExecutor::builder()
+    ///     .initializer(|| Err("no database".to_owned()))
+    ///     .build()
+    ///     .unwrap();
+    /// // The first submission starts a worker, whose initializer fails: the
+    /// // task fails, or the submission itself if the pool broke first.
+    /// let err = match pool.spawn(|| 1) {
+    ///     Ok(task) => task.result().unwrap_err(),
+    ///     Err(e) => e,
+    /// };
+    /// assert!(err.is_broken() && err.to_string().contains("no database"));
+    /// # while pool.spawn(|| 0).is_ok() {} // the break lands
+    /// assert!(pool.spawn(|| 2).unwrap_err().is_broken());
+    /// ```
+    pub fn initializer<E: fmt::Display>(
+        mut self,
+        init: impl Fn() -> Result<(), E> + Send + Sync + 'static,
+    ) -> Self {
+        self.initializer = Some(Arc::new(move || init().map_err(|e| e.to_string())));
+        self
+    }
+
+    /// Builds the pool; no thread starts until the first submission.
+    ///
+    /// # Errors
+    ///
+    /// `max_workers(0)` is an invalid argument (Python: `ValueError`).
+    ///
+    /// ```
+    /// let err = corun_concurrent::ThreadPoolExecutor::builder().max_workers(0).build();
+    /// assert!(err.unwrap_err().is_invalid_argument());
+    /// ```
+    pub fn build(self) -> Result<ThreadPoolExecutor, Error> {
+        let max_workers = match self.max_workers {
+            Some(0) => {
+                return Err(Error::new(ErrorKind::InvalidArgument(
+                    "max_workers must be greater than 0",
+                )));
+            }
+            Some(n) => n,
+            None => default_max_workers(),
+        };
+        let prefix = self.prefix.unwrap_or_else(|| {
+            format!(
+                "ThreadPoolExecutor-{}",
+                POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
+            )
+        });
+        let (sender, receiver) = crossbeam_channel::unbounded();
+        Ok(ThreadPoolExecutor {
+            inner: Arc::new(Inner {
+                max_workers,
+                prefix,
+                initializer: self.initializer,
+                sender: Mutex::new(Some(sender)),
+                receiver,
+                shut_down: AtomicBool::new(false),
+                broken: Mutex::new(None),
+                is_broken: AtomicBool::new(false),
+                workers: Mutex::new(Vec::new()),
+                spawned: AtomicUsize::new(0),
+                idle: AtomicUsize::new(0),
+            }),
+        })
+    }
+}
+
+/// Python 3.13's default: `min(32, cpus + 4)`.
+fn default_max_workers() -> usize {
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    (cpus + 4).min(32)
+}
+
+impl fmt::Debug for ThreadPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolExecutor")
+            .field("prefix", &self.inner.prefix)
+            .field("max_workers", &self.inner.max_workers)
+            .field("workers", &self.workers())
+            .field("queued", &self.inner.receiver.len())
+            .field("shut_down", &self.inner.shut_down.load(Ordering::Acquire))
+            .field("broken", &*self.inner.broken.lock())
+            .finish()
+    }
+}
+
+impl fmt::Debug for ThreadPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ThreadPoolBuilder")
+            .field("max_workers", &self.max_workers)
+            .field("prefix", &self.prefix)
+            .field("has_initializer", &self.initializer.is_some())
+            .finish()
+    }
+}
