@@ -45,7 +45,8 @@ where
     }
 
     /// Submits inputs until the window is full or the inputs run out; a
-    /// refused submission ends the map.
+    /// refused submission ends the map at its place in input order: the
+    /// tasks already accepted are yielded first, then the error.
     fn refill(&mut self) {
         while self.failure.is_none() && self.in_flight.len() < self.window {
             let Some(arg) = self.inputs.next() else {
@@ -53,7 +54,7 @@ where
             };
             match self.executor.submit(self.f.clone(), arg) {
                 Ok(task) => self.in_flight.push_back(task),
-                Err(e) => self.fail(e),
+                Err(e) => self.failure = Some(e),
             }
         }
     }

@@ -326,13 +326,16 @@ impl<T> Promise<T> {
     }
 
     /// Marks a pending task cancelled (an executor's `shutdown(cancel)`);
-    /// returns whether it was.
+    /// returns whether it was. A task already started cannot be cancelled:
+    /// it fails with a broken-executor error, as when the promise is
+    /// dropped, rather than stay running with nobody to complete it.
     pub fn cancel(mut self) -> bool {
-        self.settled = true;
-        Task {
+        let cancelled = Task {
             shared: Arc::clone(&self.shared),
         }
-        .cancel()
+        .cancel();
+        self.settled = cancelled;
+        cancelled
     }
 }
 

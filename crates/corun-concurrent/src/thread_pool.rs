@@ -11,9 +11,10 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
+use corun_trace::{Outcome, Recorder};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
@@ -60,12 +61,16 @@ pub struct ThreadPoolBuilder {
     max_workers: Option<usize>,
     prefix: Option<String>,
     initializer: Option<Initializer>,
+    recorder: Option<Recorder>,
 }
 
 struct Inner {
     max_workers: usize,
     prefix: String,
     initializer: Option<Initializer>,
+    /// Off unless the builder was given one; then every task's submission,
+    /// start (on its worker's lane) and outcome are recorded.
+    recorder: Option<Recorder>,
     /// `None` once shut down or broken: the channel is closed.
     sender: Mutex<Option<Sender<Job>>>,
     receiver: Receiver<Job>,
@@ -74,7 +79,13 @@ struct Inner {
     is_broken: AtomicBool,
     workers: Mutex<Vec<JoinHandle<()>>>,
     spawned: AtomicUsize,
-    idle: AtomicUsize,
+    /// Workers waiting for a job (or about to) minus jobs queued for them:
+    /// each worker adds one before it takes a job, each submission takes
+    /// one away, so a submission that finds it at zero or below has no
+    /// worker waiting for its job.
+    idle: AtomicIsize,
+    /// Numbers recorded tasks' labels.
+    submissions: AtomicUsize,
 }
 
 /// One submission, told at dequeue time what to do.
@@ -100,6 +111,7 @@ impl ThreadPoolExecutor {
             max_workers: None,
             prefix: None,
             initializer: None,
+            recorder: None,
         }
     }
 
@@ -144,9 +156,13 @@ impl Inner {
         Error::broken(why.unwrap_or_else(|| "broken".to_owned()))
     }
 
-    /// Starts a worker if none is idle and the pool is not full.
+    /// Counts one more job and starts a worker for it unless a waiting
+    /// worker will take it or the pool is full. Each waiting worker is
+    /// counted against one job only (as Python's idle semaphore is acquired
+    /// once per submission), so jobs submitted back to back while one
+    /// worker waits get workers of their own.
     fn maybe_spawn(self: &Arc<Self>) -> Result<(), Error> {
-        if self.idle.load(Ordering::Acquire) > 0
+        if self.idle.fetch_sub(1, Ordering::AcqRel) > 0
             || self.spawned.load(Ordering::Acquire) >= self.max_workers
         {
             return Ok(());
@@ -187,7 +203,6 @@ impl Inner {
         loop {
             self.idle.fetch_add(1, Ordering::AcqRel);
             let job = self.receiver.recv();
-            self.idle.fetch_sub(1, Ordering::AcqRel);
             let Ok(job) = job else {
                 return; // shut down and drained
             };
@@ -260,20 +275,43 @@ where
         self.inner.check_open()?;
         self.inner.maybe_spawn()?;
         let (task, promise) = Task::pending();
+        let trace = self.inner.recorder.as_ref().map(|recorder| {
+            let n = self.inner.submissions.fetch_add(1, Ordering::Relaxed);
+            let label = format!("task {n}");
+            (recorder.clone(), recorder.submitted(label))
+        });
         let job: Job = Box::new(move |fate| match fate {
             Fate::Run => {
                 if promise.start() {
+                    if let Some((recorder, id)) = &trace {
+                        recorder.started(*id);
+                    }
                     let result = catch_unwind(AssertUnwindSafe(|| f(arg)))
                         .map_err(|payload| Error::panicked(&*payload));
+                    if let Some((recorder, id)) = &trace {
+                        let outcome = match &result {
+                            Ok(_) => Outcome::Ok,
+                            Err(_) => Outcome::Panicked,
+                        };
+                        recorder.finished(*id, outcome);
+                    }
                     promise.complete(result);
+                } else if let Some((recorder, id)) = &trace {
+                    recorder.finished(*id, Outcome::Cancelled);
                 }
             }
             Fate::Cancel => {
                 promise.cancel();
+                if let Some((recorder, id)) = &trace {
+                    recorder.finished(*id, Outcome::Cancelled);
+                }
             }
             Fate::Fail(error) => {
                 if promise.start() {
                     promise.complete(Err(error));
+                }
+                if let Some((recorder, id)) = &trace {
+                    recorder.finished(*id, Outcome::Failed);
                 }
             }
         });
@@ -340,6 +378,27 @@ impl ThreadPoolBuilder {
         self
     }
 
+    /// Records a timeline of every task into `recorder` (off by default):
+    /// export it with [`Recorder::timeline`] as Chrome trace JSON or an SVG
+    /// timing diagram, one lane per worker thread.
+    ///
+    /// ```
+    /// use corun_concurrent::ThreadPoolExecutor;
+    /// use corun_trace::Recorder;
+    /// let recorder = Recorder::new();
+    /// let pool = ThreadPoolExecutor::builder().max_workers(2).recorder(recorder.clone()).build().unwrap();
+    /// for i in 0..4 {
+    ///     pool.spawn(move || i).unwrap().result().unwrap();
+    /// }
+    /// let timeline = recorder.timeline();
+    /// assert_eq!(timeline.tasks().len(), 4);
+    /// assert!(timeline.to_svg("pool").starts_with("<svg"));
+    /// ```
+    pub fn recorder(mut self, recorder: Recorder) -> Self {
+        self.recorder = Some(recorder);
+        self
+    }
+
     /// Builds the pool; no thread starts until the first submission.
     ///
     /// # Errors
@@ -372,6 +431,7 @@ impl ThreadPoolBuilder {
                 max_workers,
                 prefix,
                 initializer: self.initializer,
+                recorder: self.recorder,
                 sender: Mutex::new(Some(sender)),
                 receiver,
                 shut_down: AtomicBool::new(false),
@@ -379,7 +439,8 @@ impl ThreadPoolBuilder {
                 is_broken: AtomicBool::new(false),
                 workers: Mutex::new(Vec::new()),
                 spawned: AtomicUsize::new(0),
-                idle: AtomicUsize::new(0),
+                idle: AtomicIsize::new(0),
+                submissions: AtomicUsize::new(0),
             }),
         })
     }
@@ -410,6 +471,7 @@ impl fmt::Debug for ThreadPoolBuilder {
             .field("max_workers", &self.max_workers)
             .field("prefix", &self.prefix)
             .field("has_initializer", &self.initializer.is_some())
+            .field("recording", &self.recorder.is_some())
             .finish()
     }
 }

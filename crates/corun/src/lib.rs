@@ -5,10 +5,12 @@
 //! instead of `release()`, `Result` instead of exceptions, `Duration`
 //! time-outs in `*_timeout` methods, builders for configuration.
 //!
-//! | Python      | corun                  |
-//! |-------------|------------------------|
-//! | `threading` | [`threading`]          |
-//! | `queue`     | [`queue`]              |
+//! | Python               | corun                  |
+//! |----------------------|------------------------|
+//! | `threading`          | [`threading`]          |
+//! | `queue`              | [`queue`]              |
+//! | `concurrent.futures` | [`concurrent`]         |
+//! | (timelines)          | [`trace`]              |
 //!
 //! ```
 //! use corun::queue::Queue;
@@ -55,4 +57,21 @@ pub mod threading {
 pub mod queue {
     #[doc(inline)]
     pub use corun_threading::queue::*;
+}
+
+/// Python's `concurrent.futures`: [`Task`](concurrent::Task) (a `Future`),
+/// [`Executor`](concurrent::Executor) and [`Submit`](concurrent::Submit),
+/// [`ThreadPoolExecutor`](concurrent::ThreadPoolExecutor),
+/// [`wait`](concurrent::wait), [`as_completed`](concurrent::as_completed).
+pub mod concurrent {
+    #[doc(inline)]
+    pub use corun_concurrent::*;
+}
+
+/// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given
+/// to an executor's builder records every task, exported as Chrome trace
+/// JSON or an SVG timing diagram with one lane per worker.
+pub mod trace {
+    #[doc(inline)]
+    pub use corun_trace::*;
 }

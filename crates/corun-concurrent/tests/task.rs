@@ -1,0 +1,484 @@
+//! Behaviour of [`Task`] and [`Promise`], ported from CPython's
+//! `Lib/test/test_concurrent_futures/test_future.py` (`FutureTests`),
+//! adapted to the Rust API: Python's module-level futures in fixed states
+//! (`PENDING_FUTURE`, `RUNNING_FUTURE`, `CANCELLED_AND_NOTIFIED_FUTURE`,
+//! `EXCEPTION_FUTURE`, `SUCCESSFUL_FUTURE`) are made here from
+//! [`Task::pending`] and driven through the [`Promise`]; `set_result` /
+//! `set_exception` are [`Promise::complete`]; `exception()` is the `Err` of
+//! [`Task::result`]; a callback receives the outcome, not the future.
+//!
+//! Not ported: `test_multiple_set_result` / `test_multiple_set_exception`
+//! (completing twice is a compile error here, `complete` takes the promise
+//! by value) and `test_get_snapshot` (no such API).
+
+mod common;
+
+use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
+use std::sync::{Arc, Mutex, mpsc};
+use std::thread::{self, ThreadId};
+use std::time::{Duration, Instant};
+
+use common::{DEADLINE, Probe, assert_timeout, describe};
+use corun_concurrent::{Error, Promise, Task};
+
+/// The time-out used where a wait must really run out.
+const SHORT: Duration = Duration::from_millis(20);
+
+fn pending() -> (Task<i32>, Promise<i32>) {
+    Task::pending()
+}
+
+fn running() -> (Task<i32>, Promise<i32>) {
+    let (task, promise) = Task::pending();
+    assert!(promise.start());
+    (task, promise)
+}
+
+fn successful(value: i32) -> Task<i32> {
+    let (task, promise) = running();
+    promise.complete(Ok(value));
+    task
+}
+
+fn failed(message: &str) -> Task<i32> {
+    let (task, promise) = running();
+    promise.complete(Err(Error::remote(message)));
+    task
+}
+
+fn cancelled() -> Task<i32> {
+    let (task, promise) = pending();
+    assert!(task.cancel());
+    assert!(!promise.start());
+    task
+}
+
+/// `(cancelled(), done(), running())` of a task.
+fn predicates<T>(task: &Task<T>) -> (bool, bool, bool) {
+    (task.cancelled(), task.done(), task.running())
+}
+
+/// A log of `(what, thread)` that callbacks append to.
+type Log = Arc<Mutex<Vec<(String, ThreadId)>>>;
+
+/// A callback that appends `name` and its outcome, with the thread it ran in.
+fn logging(log: &Log, name: &str) -> impl FnOnce(Result<&i32, &Error>) + Send + 'static {
+    let log = Arc::clone(log);
+    let name = name.to_owned();
+    move |outcome| {
+        let what = match outcome {
+            Ok(v) => format!("{name}:ok:{v}"),
+            Err(e) => format!("{name}:{}", describe::<()>(Err(e.clone()))),
+        };
+        log.lock().unwrap().push((what, thread::current().id()));
+    }
+}
+
+fn entries(log: &Log) -> Vec<String> {
+    log.lock().unwrap().iter().map(|(w, _)| w.clone()).collect()
+}
+
+// ---------------------------------------------------------------------------
+// States and predicates
+// ---------------------------------------------------------------------------
+
+// Ports test_future.py FutureTests.test_cancel: a pending task cancels
+// (true), a running or finished one does not (false), a cancelled one
+// reports true again; a cancelled task is never started.
+#[test]
+fn test_cancel() {
+    let (task, promise) = pending();
+    assert!(task.cancel());
+    assert!(task.cancelled());
+    assert!(task.cancel(), "cancelling twice is still true");
+    assert!(!promise.start(), "the executor must skip a cancelled task");
+
+    let (task, promise) = running();
+    assert!(!task.cancel());
+    assert!(task.running() && !task.cancelled());
+    promise.complete(Ok(1));
+
+    let task = successful(42);
+    assert!(!task.cancel());
+    assert!(!task.cancelled());
+    assert_eq!(
+        task.result().unwrap(),
+        42,
+        "a failed cancel changes nothing"
+    );
+
+    let task = failed("boom");
+    assert!(!task.cancel());
+    assert!(task.failed());
+
+    let task = cancelled();
+    assert!(task.cancel());
+    assert!(task.result().unwrap_err().is_cancelled());
+}
+
+// Ports test_future.py FutureTests.test_cancelled, test_done and
+// test_running: the three predicates (and `failed`) in every state.
+#[test]
+fn test_predicates_in_each_state() {
+    let (task, _p) = pending();
+    assert_eq!(predicates(&task), (false, false, false));
+    assert!(!task.failed());
+
+    let (task, _p) = running();
+    assert_eq!(predicates(&task), (false, false, true));
+    assert!(!task.failed());
+
+    let task = successful(1);
+    assert_eq!(predicates(&task), (false, true, false));
+    assert!(!task.failed());
+
+    let task = failed("boom");
+    assert_eq!(predicates(&task), (false, true, false));
+    assert!(task.failed(), "an error is a failure");
+
+    let task = cancelled();
+    assert_eq!(predicates(&task), (true, true, false));
+    assert!(!task.failed(), "a cancellation is not a failure");
+
+    // After the value is taken the task is still done.
+    let mut task = successful(2);
+    assert_eq!(task.result_timeout(DEADLINE).unwrap(), 2);
+    assert_eq!(predicates(&task), (false, true, false));
+}
+
+// Ports test_future.py FutureTests.test_repr: Debug names the state.
+#[test]
+fn test_repr() {
+    let (task, _p) = pending();
+    assert!(format!("{task:?}").contains("pending"), "{task:?}");
+    let (task, _p) = running();
+    assert!(format!("{task:?}").contains("running"), "{task:?}");
+    let task = successful(1);
+    assert!(format!("{task:?}").contains("finished"), "{task:?}");
+    let task = failed("boom");
+    assert!(format!("{task:?}").contains("failed"), "{task:?}");
+    let task = cancelled();
+    assert!(format!("{task:?}").contains("cancelled"), "{task:?}");
+    let mut task = successful(1);
+    task.result_timeout(DEADLINE).unwrap();
+    assert!(format!("{task:?}").contains("taken"), "{task:?}");
+    let (_t, promise) = pending();
+    assert!(format!("{promise:?}").contains("Promise"), "{promise:?}");
+}
+
+// ---------------------------------------------------------------------------
+// result
+// ---------------------------------------------------------------------------
+
+// Ports test_future.py FutureTests.test_result_with_timeout (and
+// test_exception_with_timeout): waiting on a pending or running task with a
+// time-out fails with a time-out error after about that long, and leaves the
+// task as it was: it can still be completed, and waited on again.
+#[test]
+fn test_result_with_timeout() {
+    let (mut task, promise) = pending();
+    let t = Instant::now();
+    assert!(task.result_timeout(SHORT).unwrap_err().is_timeout());
+    assert_timeout(t.elapsed(), SHORT);
+    assert!(
+        task.result_timeout(Duration::ZERO)
+            .unwrap_err()
+            .is_timeout()
+    );
+    assert_eq!(predicates(&task), (false, false, false), "still pending");
+    assert!(promise.start());
+    assert!(task.result_timeout(SHORT).unwrap_err().is_timeout());
+    assert!(task.running(), "a time-out does not stop the work");
+    promise.complete(Ok(7));
+    assert_eq!(task.result_timeout(DEADLINE).unwrap(), 7);
+
+    // wait_timeout is the same wait without taking the value.
+    let (task, promise) = pending();
+    let t = Instant::now();
+    assert!(!task.wait_timeout(SHORT));
+    assert_timeout(t.elapsed(), SHORT);
+    promise.complete(Ok(1));
+    assert!(task.wait_timeout(Duration::ZERO));
+    task.wait();
+    assert_eq!(task.result().unwrap(), 1);
+
+    // A timed-out wait still leaves the task cancellable.
+    let (mut task, _promise) = pending();
+    assert!(task.result_timeout(SHORT).unwrap_err().is_timeout());
+    assert!(task.cancel());
+    assert!(task.result_timeout(DEADLINE).unwrap_err().is_cancelled());
+}
+
+// Ports test_future.py FutureTests.test_result_with_success: a thread
+// blocked in result() gets the value completed from another thread.
+#[test]
+fn test_result_with_success() {
+    let (task, promise) = running();
+    let me = Probe::current();
+    let completer = thread::spawn(move || {
+        me.wait_until_blocked();
+        promise.complete(Ok(42));
+    });
+    assert_eq!(task.result().unwrap(), 42);
+    completer.join().unwrap();
+}
+
+// Ports test_future.py FutureTests.test_exception_with_success: a thread
+// blocked in result() gets the error completed from another thread.
+#[test]
+fn test_exception_with_success() {
+    let (task, promise) = running();
+    let me = Probe::current();
+    let completer = thread::spawn(move || {
+        me.wait_until_blocked();
+        promise.complete(Err(Error::remote("boom")));
+    });
+    let err = task.result().unwrap_err();
+    assert!(err.is_remote());
+    assert!(err.to_string().contains("boom"), "{err}");
+    completer.join().unwrap();
+}
+
+// Ports test_future.py FutureTests.test_result_with_cancel: a thread blocked
+// in result() is woken by a cancellation with a cancelled error.
+#[test]
+fn test_result_with_cancel() {
+    let (task, _promise) = pending();
+    let task = Arc::new(task);
+    let me = Probe::current();
+    let canceller = {
+        let task = Arc::clone(&task);
+        thread::spawn(move || {
+            me.wait_until_blocked();
+            assert!(task.cancel());
+        })
+    };
+    task.wait();
+    assert!(task.cancelled());
+    canceller.join().unwrap();
+    let task = Arc::try_unwrap(task).unwrap();
+    assert!(task.result().unwrap_err().is_cancelled());
+}
+
+// Checks the already-taken rule (no Python equivalent: Python's result()
+// can be called again; here the value moves out once): a second take is an
+// already-taken error; a cancelled task reports cancelled every time.
+#[test]
+fn result_moves_out_once() {
+    let mut task = successful(5);
+    assert_eq!(task.result_timeout(DEADLINE).unwrap(), 5);
+    assert!(
+        task.result_timeout(DEADLINE)
+            .unwrap_err()
+            .is_already_taken()
+    );
+    assert!(task.done() && !task.cancelled());
+
+    let mut task = cancelled();
+    assert!(task.result_timeout(DEADLINE).unwrap_err().is_cancelled());
+    assert!(task.result_timeout(DEADLINE).unwrap_err().is_cancelled());
+    assert!(task.cancelled());
+}
+
+// Checks that completing a cancelled task is ignored (Python raises
+// InvalidStateError from set_result on a cancelled future; executors never
+// get there because set_running_or_notify_cancel returned False): the task
+// stays cancelled and its callbacks do not run again.
+#[test]
+fn completing_a_cancelled_task_does_nothing() {
+    let log = Log::default();
+    let (task, promise) = pending();
+    task.add_done_callback(logging(&log, "cb"));
+    assert!(task.cancel());
+    promise.complete(Ok(9));
+    assert!(task.cancelled());
+    assert_eq!(entries(&log), ["cb:cancelled"]);
+    assert!(task.result().unwrap_err().is_cancelled());
+}
+
+// ---------------------------------------------------------------------------
+// Done-callbacks
+// ---------------------------------------------------------------------------
+
+// Ports test_future.py FutureTests.test_done_callback_with_result: the
+// callback gets the value, once, in the completing thread.
+#[test]
+fn test_done_callback_with_result() {
+    let log = Log::default();
+    let (task, promise) = running();
+    task.add_done_callback(logging(&log, "cb"));
+    assert!(entries(&log).is_empty(), "not before completion");
+    let completer = thread::spawn(move || {
+        promise.complete(Ok(5));
+        thread::current().id()
+    });
+    let completer_id = completer.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 1, "exactly once");
+    assert_eq!(log[0].0, "cb:ok:5");
+    assert_eq!(log[0].1, completer_id, "runs in the completing thread");
+    assert_eq!(task.result().unwrap(), 5);
+}
+
+// Ports test_future.py FutureTests.test_done_callback_with_exception.
+#[test]
+fn test_done_callback_with_exception() {
+    let log = Log::default();
+    let (task, promise) = running();
+    task.add_done_callback(logging(&log, "cb"));
+    promise.complete(Err(Error::broken("gone")));
+    assert_eq!(entries(&log), ["cb:broken"]);
+    assert!(task.result().unwrap_err().is_broken());
+}
+
+// Ports test_future.py FutureTests.test_done_callback_with_cancel: the
+// callback sees the cancellation, and runs in the cancelling thread.
+#[test]
+fn test_done_callback_with_cancel() {
+    let log = Log::default();
+    let (task, _promise) = pending();
+    task.add_done_callback(logging(&log, "cb"));
+    let task = Arc::new(task);
+    let canceller = {
+        let task = Arc::clone(&task);
+        thread::spawn(move || {
+            assert!(task.cancel());
+            thread::current().id()
+        })
+    };
+    let canceller_id = canceller.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 1);
+    assert_eq!(log[0].0, "cb:cancelled");
+    assert_eq!(log[0].1, canceller_id, "runs in the cancelling thread");
+    assert!(task.cancel() && task.cancelled());
+}
+
+// Ports test_future.py FutureTests.test_done_callback_raises: a callback
+// that panics is caught, the ones after it still run, and the task keeps
+// its value.
+#[test]
+fn test_done_callback_raises() {
+    let log = Log::default();
+    let (task, promise) = running();
+    task.add_done_callback(|_| panic!("doh!"));
+    task.add_done_callback(logging(&log, "after"));
+    promise.complete(Ok(5));
+    assert_eq!(entries(&log), ["after:ok:5"]);
+    assert_eq!(task.result().unwrap(), 5);
+}
+
+// Ports test_future.py FutureTests.test_done_callback_already_successful:
+// added to a finished task, the callback runs at once, in the caller.
+#[test]
+fn test_done_callback_already_successful() {
+    let log = Log::default();
+    let task = successful(5);
+    task.add_done_callback(logging(&log, "cb"));
+    let log = log.lock().unwrap().clone();
+    assert_eq!(log.len(), 1, "ran before add_done_callback returned");
+    assert_eq!(log[0].0, "cb:ok:5");
+    assert_eq!(log[0].1, thread::current().id());
+    assert_eq!(task.result().unwrap(), 5, "the value is still there");
+}
+
+// Ports test_future.py FutureTests.test_done_callback_already_failed.
+#[test]
+fn test_done_callback_already_failed() {
+    let log = Log::default();
+    let task = failed("boom");
+    task.add_done_callback(logging(&log, "cb"));
+    assert_eq!(entries(&log), ["cb:error:task failed in worker: boom"]);
+    assert_eq!(log.lock().unwrap()[0].1, thread::current().id());
+}
+
+// Ports test_future.py FutureTests.test_done_callback_already_cancelled.
+#[test]
+fn test_done_callback_already_cancelled() {
+    let log = Log::default();
+    let task = cancelled();
+    task.add_done_callback(logging(&log, "cb"));
+    assert_eq!(entries(&log), ["cb:cancelled"]);
+    assert_eq!(log.lock().unwrap()[0].1, thread::current().id());
+}
+
+// Ports test_future.py FutureTests.test_done_callback_raises_already_succeeded:
+// a panicking callback on a finished task is caught in the caller, and the
+// task is unharmed.
+#[test]
+fn test_done_callback_raises_already_succeeded() {
+    let log = Log::default();
+    let task = successful(5);
+    task.add_done_callback(|_| panic!("doh!"));
+    task.add_done_callback(logging(&log, "after"));
+    assert_eq!(entries(&log), ["after:ok:5"]);
+    assert!(!task.cancel());
+    assert_eq!(task.result().unwrap(), 5);
+}
+
+// Checks that callbacks run in registration order, each exactly once, and
+// that one added after completion runs at once without re-running the
+// earlier ones (Python: "called in the order that they were added").
+#[test]
+fn callbacks_run_in_registration_order_exactly_once() {
+    let log = Log::default();
+    let (task, promise) = running();
+    for i in 0..5 {
+        task.add_done_callback(logging(&log, &i.to_string()));
+    }
+    promise.complete(Ok(1));
+    assert_eq!(
+        entries(&log),
+        ["0:ok:1", "1:ok:1", "2:ok:1", "3:ok:1", "4:ok:1"]
+    );
+    task.add_done_callback(logging(&log, "late"));
+    assert_eq!(entries(&log).len(), 6);
+    assert_eq!(entries(&log)[5], "late:ok:1");
+
+    // Cancellation, too, runs them in order, once.
+    let log = Log::default();
+    let (task, _promise) = pending();
+    for i in 0..3 {
+        task.add_done_callback(logging(&log, &i.to_string()));
+    }
+    assert!(task.cancel());
+    assert!(task.cancel());
+    assert_eq!(entries(&log), ["0:cancelled", "1:cancelled", "2:cancelled"]);
+}
+
+// Checks that a callback runs before blocked waiters are released, as the
+// state table says: by the time result() returns, every callback added
+// before completion has run.
+#[test]
+fn callbacks_have_run_when_the_result_is_seen() {
+    let ran = Arc::new(AtomicUsize::new(0));
+    let (task, promise) = running();
+    for _ in 0..3 {
+        let ran = Arc::clone(&ran);
+        task.add_done_callback(move |_| {
+            ran.fetch_add(1, SeqCst);
+        });
+    }
+    let (tx, rx) = mpsc::channel();
+    let completer = thread::spawn(move || {
+        let probe: Probe = rx.recv().unwrap();
+        probe.wait_until_blocked();
+        promise.complete(Ok(3));
+    });
+    tx.send(Probe::current()).unwrap();
+    assert_eq!(task.result().unwrap(), 3);
+    assert_eq!(ran.load(SeqCst), 3);
+    completer.join().unwrap();
+}
+
+// Checks that a callback added to a task whose value was taken still runs
+// once, with an already-taken error (Python's futures keep their result;
+// here it moved out).
+#[test]
+fn callback_after_the_value_was_taken() {
+    let log = Log::default();
+    let mut task = successful(5);
+    assert_eq!(task.result_timeout(DEADLINE).unwrap(), 5);
+    task.add_done_callback(logging(&log, "cb"));
+    assert_eq!(entries(&log), ["cb:taken"]);
+}
