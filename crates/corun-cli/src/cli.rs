@@ -50,10 +50,33 @@ pub(crate) enum Experiment {
     Queue,
     /// Contended Lock / Semaphore / Event / Barrier round trips.
     Sync,
+    /// Sum of squares of 0..n for 20 numbers: sequential, thread pool, rayon, Python.
+    Cpu,
+    /// Submit many no-op tasks, then collect them: the cost per task.
+    OverheadThreads,
+    /// One task at a time, submit → result, against a thread ping-pong.
+    LatencyThreads,
 }
 
 impl Experiment {
-    pub(crate) const ALL: [Experiment; 2] = [Experiment::Queue, Experiment::Sync];
+    pub(crate) const ALL: [Experiment; 5] = [
+        Experiment::Queue,
+        Experiment::Sync,
+        Experiment::Cpu,
+        Experiment::OverheadThreads,
+        Experiment::LatencyThreads,
+    ];
+
+    /// The name on the command line and in BENCHMARKS.md.
+    pub(crate) fn name(self) -> &'static str {
+        match self {
+            Experiment::Queue => "queue",
+            Experiment::Sync => "sync",
+            Experiment::Cpu => "cpu",
+            Experiment::OverheadThreads => "overhead-threads",
+            Experiment::LatencyThreads => "latency-threads",
+        }
+    }
 }
 
 /// A demo of `corun demo`.
@@ -69,6 +92,8 @@ pub(crate) enum Demo {
     Condition,
     /// Workers drain a Queue, with task_done and join.
     Queue,
+    /// Sums of squares serially and on a ThreadPoolExecutor, with the speedup.
+    Pool,
 }
 
 #[cfg(test)]
@@ -89,6 +114,32 @@ mod tests {
         };
         assert_eq!(args.experiment, [Experiment::Queue, Experiment::Sync]);
         assert!(args.quick);
+    }
+
+    #[test]
+    fn experiment_names_match_the_command_line() {
+        for experiment in Experiment::ALL {
+            let value = experiment.to_possible_value().expect("not skipped");
+            assert_eq!(value.get_name(), experiment.name());
+        }
+        let cli = Cli::try_parse_from([
+            "corun",
+            "bench",
+            "-e",
+            "cpu,overhead-threads,latency-threads",
+        ])
+        .unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("expected bench");
+        };
+        assert_eq!(
+            args.experiment,
+            [
+                Experiment::Cpu,
+                Experiment::OverheadThreads,
+                Experiment::LatencyThreads
+            ]
+        );
     }
 
     #[test]

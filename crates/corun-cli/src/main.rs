@@ -8,6 +8,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod workload;
 
 use std::process::ExitCode;
 

@@ -77,6 +77,25 @@ fn other_demos_succeed() {
     }
 }
 
+/// The pool demo sums squares serially and on a ThreadPoolExecutor, checks
+/// the results match, and prints the speedup.
+#[test]
+fn demo_pool_prints_a_speedup() {
+    let out = corun(&["demo", "pool"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("serial:"), "{text}");
+    assert!(text.contains("ThreadPoolExecutor("), "{text}");
+    let speedup = text
+        .lines()
+        .find_map(|l| l.strip_prefix("speedup: "))
+        .and_then(|rest| rest.split('x').next())
+        .and_then(|x| x.parse::<f64>().ok())
+        .unwrap_or_else(|| panic!("no speedup in {text}"));
+    assert!(speedup > 0.0, "{text}");
+    assert!(text.contains("all 20 results match"), "{text}");
+}
+
 /// A bad demo name is a clear error, not a panic.
 #[test]
 fn unknown_demo_fails_cleanly() {
@@ -113,6 +132,53 @@ fn bench_quick_writes_table_and_json() {
         assert_eq!(row["experiment"], "sync");
         assert!(row["ratio"].as_f64().unwrap() > 0.0);
     }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// The thread-pool experiments run in a smoke run and report a positive
+/// ratio for every comparison, in the table and in the JSON.
+#[test]
+fn bench_quick_thread_pool_experiments() {
+    let dir = std::env::temp_dir().join(format!("corun-cli-pool-test-{}", std::process::id()));
+    std::fs::create_dir_all(&dir).unwrap();
+    let json_path = dir.join("bench.json");
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "--no-python",
+        "-e",
+        "cpu,overhead-threads,latency-threads",
+        "--json",
+        json_path.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let table = stdout(&out);
+    for peer in [
+        "rayon par_iter",
+        "tokio spawn_blocking",
+        "std mpsc ping-pong",
+    ] {
+        assert!(table.contains(peer), "{table}");
+    }
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    for experiment in ["cpu", "overhead-threads", "latency-threads"] {
+        let mine: Vec<_> = rows
+            .iter()
+            .filter(|r| r["experiment"] == experiment)
+            .collect();
+        assert!(!mine.is_empty(), "no {experiment} rows in {json}");
+        for row in mine {
+            assert!(row["ratio"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
+        }
+    }
+    assert!(
+        rows.iter()
+            .all(|r| r["peer"].as_str().is_some_and(|p| !p.contains("Python"))),
+        "--no-python still ran Python"
+    );
     std::fs::remove_dir_all(&dir).unwrap();
 }
 

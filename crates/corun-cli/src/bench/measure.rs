@@ -5,6 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use super::progress;
+
 /// One implementation under test: runs `n` operations, returns the time.
 pub(crate) struct Contender<'a> {
     pub(crate) name: &'static str,
@@ -34,6 +36,7 @@ impl<'a> Contender<'a> {
 pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) -> Vec<f64> {
     // One untimed warm-up of each, to fault in memory and spin up caches.
     for c in contenders.iter_mut() {
+        progress::step(format!("{} (warm-up)", c.name));
         (c.run)(n.min(10_000));
     }
     let count = contenders.len();
@@ -41,10 +44,25 @@ pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) ->
     for repetition in 0..runs {
         for k in 0..count {
             let i = (repetition + k) % count;
+            progress::step(format!(
+                "{} ({}/{runs})",
+                contenders[i].name,
+                repetition + 1
+            ));
             samples[i].push((contenders[i].run)(n).as_nanos() as f64 / n as f64);
         }
     }
     samples.into_iter().map(median).collect()
+}
+
+/// Median milliseconds per whole run of each contender, in input order:
+/// for contenders that time one fixed job (called with `n = 1`), after one
+/// untimed warm-up run each.
+pub(crate) fn per_run_ms(runs: usize, contenders: &mut [Contender<'_>]) -> Vec<f64> {
+    per_op(1, runs, contenders)
+        .into_iter()
+        .map(|ns| ns / 1e6)
+        .collect()
 }
 
 /// The median of the samples (the mean of the middle two for an even count).
@@ -74,5 +92,18 @@ mod tests {
             Duration::from_nanos(10 * n as u64)
         })];
         assert_eq!(per_op(100, 3, &mut c), [10.0]);
+    }
+
+    #[test]
+    fn per_run_is_in_milliseconds() {
+        let mut calls = 0;
+        let mut c = [Contender::new("fixed", |n| {
+            assert_eq!(n, 1, "a whole-run contender is called with n = 1");
+            calls += 1;
+            Duration::from_micros(2500)
+        })];
+        assert_eq!(per_run_ms(3, &mut c), [2.5]);
+        drop(c);
+        assert_eq!(calls, 4, "one warm-up, then three timed runs");
     }
 }

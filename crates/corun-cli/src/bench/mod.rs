@@ -1,7 +1,11 @@
 //! `corun bench`: the experiments of BENCHMARKS.md, each against its peers
 //! in the same run, reported as medians and ratios.
 
+mod cpu;
+mod latency;
 mod measure;
+mod overhead;
+mod progress;
 mod python;
 mod queue;
 mod report;
@@ -47,10 +51,13 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
     };
     let mut report = Report::new(plan);
     for experiment in experiments {
-        eprintln!("corun bench: running {experiment:?} ({runs} run(s) each) …");
+        let _spinner = progress::start(experiment.name(), runs);
         let rows: Vec<Row> = match experiment {
             Experiment::Queue => queue::run(&plan)?,
             Experiment::Sync => sync::run(&plan)?,
+            Experiment::Cpu => cpu::run(&plan)?,
+            Experiment::OverheadThreads => overhead::run(&plan)?,
+            Experiment::LatencyThreads => latency::run(&plan)?,
         };
         report.rows.extend(rows);
     }

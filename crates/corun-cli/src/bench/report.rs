@@ -76,6 +76,12 @@ impl Row {
         self.unit = unit;
         self
     }
+
+    /// A remark shown beside the figures (a speedup, how a peer was run).
+    pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
+        self.note = Some(note.into());
+        self
+    }
 }
 
 /// Everything a run measured, with the machine and commit it ran on.
@@ -129,8 +135,9 @@ impl Report {
             "peer time",
             "ratio",
             "bar",
+            "note",
         ];
-        let cells: Vec<[String; 8]> = self.rows.iter().map(Row::cells).collect();
+        let cells: Vec<[String; 9]> = self.rows.iter().map(Row::cells).collect();
         let mut widths = header.map(str::len);
         for row in &cells {
             for (w, c) in widths.iter_mut().zip(row) {
@@ -138,14 +145,15 @@ impl Report {
             }
         }
         let line = |out: &mut dyn Write, row: &[String]| -> std::io::Result<()> {
+            let mut text = String::new();
             for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-                if i >= 4 {
-                    write!(out, "{cell:>w$}  ")?;
+                if (4..8).contains(&i) {
+                    text += &format!("{cell:>w$}  ");
                 } else {
-                    write!(out, "{cell:<w$}  ")?;
+                    text += &format!("{cell:<w$}  ");
                 }
             }
-            writeln!(out)
+            writeln!(out, "{}", text.trim_end())
         };
         line(out, &header.map(String::from))?;
         line(out, &widths.map(|w| "-".repeat(w)))?;
@@ -168,11 +176,16 @@ impl Report {
 }
 
 impl Row {
-    fn cells(&self) -> [String; 8] {
+    fn cells(&self) -> [String; 9] {
         let bar = match (self.bar, self.meets_bar) {
-            (Some(b), Some(true)) => format!("≤{b:.2} ok"),
-            (Some(b), _) => format!("≤{b:.2} MISSED"),
+            (Some(b), Some(true)) => format!("≤{} ok", format_bar(b)),
+            (Some(b), _) => format!("≤{} MISSED", format_bar(b)),
             _ => String::new(),
+        };
+        // A row without a ratio shows its note in the ratio column.
+        let (ratio, note) = match self.ratio {
+            Some(r) => (format_ratio(r), self.note.clone().unwrap_or_default()),
+            None => (self.note.clone().unwrap_or_default(), String::new()),
         };
         [
             self.experiment.to_owned(),
@@ -182,9 +195,9 @@ impl Row {
             format!("{:.1}", self.corun_value),
             self.peer_value
                 .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
-            self.ratio
-                .map_or_else(|| self.note.clone().unwrap_or_default(), format_ratio),
+            ratio,
             bar,
+            note,
         ]
     }
 }
@@ -196,6 +209,16 @@ fn format_ratio(ratio: f64) -> String {
         format!("{ratio:.4}")
     } else {
         format!("{ratio:.2}")
+    }
+}
+
+/// A bar as precise as it was set: 1.2 as "1.20", 1/1.9 as "0.526".
+fn format_bar(bar: f64) -> String {
+    let two = format!("{bar:.2}");
+    if (two.parse::<f64>().unwrap_or(bar) - bar).abs() < 1e-9 {
+        two
+    } else {
+        format!("{bar:.3}")
     }
 }
 
@@ -241,6 +264,23 @@ mod tests {
         assert!(missed.cells()[7].contains("MISSED"));
         let far = Row::compare("queue", "a", "python", 60.0, 20_000.0, None);
         assert_eq!(far.cells()[6], "0.0030");
+    }
+
+    #[test]
+    fn bars_keep_their_precision() {
+        assert_eq!(format_bar(1.2), "1.20");
+        assert_eq!(format_bar(1.05), "1.05");
+        assert_eq!(format_bar(1.0 / 1.9), "0.526");
+    }
+
+    #[test]
+    fn notes_go_beside_a_ratio_or_in_its_place() {
+        let row = Row::compare("cpu", "a", "b", 1.0, 2.0, None).note("2.00× faster");
+        assert_eq!(row.cells()[6], "0.50");
+        assert_eq!(row.cells()[8], "2.00× faster");
+        let missing = Row::peer_missing("cpu", "a", "python", 1.0, "no python3".into());
+        assert_eq!(missing.cells()[6], "no python3");
+        assert_eq!(missing.cells()[8], "");
     }
 
     #[test]

@@ -5,6 +5,7 @@ mod barrier;
 mod condition;
 mod event;
 mod lock;
+mod pool;
 mod queue;
 
 use crate::cli::Demo;
@@ -16,5 +17,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::Event => event::run(),
         Demo::Condition => condition::run(),
         Demo::Queue => queue::run(),
+        Demo::Pool => pool::run(),
     }
 }

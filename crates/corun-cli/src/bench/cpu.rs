@@ -1,0 +1,203 @@
+//! The `cpu` experiment: the sum of squares of `0..n` for the 20 numbers
+//! `n = 5_000_000 + k`, sequentially, on corun's `ThreadPoolExecutor`, on
+//! rayon, and in Python (a `multiprocessing.Pool` and a
+//! `ThreadPoolExecutor`). Every mode must produce the same 20 sums.
+
+use anyhow::Context;
+use corun::concurrent::{Executor, ThreadPoolExecutor};
+use rayon::prelude::*;
+
+use super::Plan;
+use super::measure::{Contender, per_run_ms};
+use super::progress;
+use super::python::run_script;
+use super::report::Row;
+use crate::workload::{numbers, sum_of_squares};
+
+const EXPERIMENT: &str = "cpu";
+/// BENCHMARKS.md: threads ≥ 1.9× sequential, so time ≤ 1/1.9 of it.
+const BAR_VS_SEQUENTIAL: f64 = 1.0 / 1.9;
+/// BENCHMARKS.md: within 5% of rayon.
+const BAR_VS_RAYON: f64 = 1.05;
+const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
+
+pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    let numbers = numbers(plan.size(5_000_000, 200_000) as u64);
+    let cpus = std::thread::available_parallelism().map_or(1, usize::from);
+    // What each mode computed in its last run, checked after timing.
+    let (mut sequential, mut pooled, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
+    // Both pools live across runs, as rayon's global pool does: a pool
+    // started per run costs ~5 ms more here, rayon's as much as corun's,
+    // while the OS settles its new threads onto the cores.
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(cpus)
+        .build()
+        .context("building the pool")?;
+    let mut contenders = [
+        Contender::timed("sequential", |_| {
+            sequential = numbers.iter().map(|&n| sum_of_squares(n)).collect();
+        }),
+        Contender::timed("ThreadPoolExecutor", |_| {
+            pooled = pool
+                .map(sum_of_squares, numbers.iter().copied(), None)
+                .collect::<Result<Vec<_>, _>>()
+                .expect("no task fails");
+        }),
+        Contender::timed("rayon par_iter", |_| {
+            parallel = numbers.par_iter().map(|&n| sum_of_squares(n)).collect();
+        }),
+    ];
+    let t = per_run_ms(plan.runs, &mut contenders);
+    drop(contenders);
+    let expected = sequential;
+    for (mode, results) in [
+        ("ThreadPoolExecutor", &pooled),
+        ("rayon par_iter", &parallel),
+    ] {
+        check(mode, &expected, results)?;
+    }
+    let threads = format!("ThreadPoolExecutor({cpus})");
+    let speedup = |peer: f64, own: f64| format!("{:.2}× faster", peer / own);
+    let mut rows = vec![
+        Row::compare(
+            EXPERIMENT,
+            &threads,
+            "sequential",
+            t[1],
+            t[0],
+            Some(BAR_VS_SEQUENTIAL),
+        )
+        .note(format!("{}; bar: ≥ 1.9×", speedup(t[0], t[1]))),
+        Row::compare(
+            EXPERIMENT,
+            &threads,
+            "rayon par_iter",
+            t[1],
+            t[2],
+            Some(BAR_VS_RAYON),
+        ),
+        Row::compare(EXPERIMENT, "rayon par_iter", "sequential", t[2], t[0], None)
+            .note(speedup(t[0], t[2])),
+    ];
+    if plan.python {
+        // Pure Python takes ~1 s per number at full size: one run is enough.
+        let py_runs = if plan.quick { plan.runs } else { 1 };
+        progress::step(format!(
+            "Python Pool and ThreadPoolExecutor ({py_runs} run(s))"
+        ));
+        let mut args = vec![py_runs.to_string()];
+        args.extend(numbers.iter().map(u64::to_string));
+        match run_script(PYTHON_SCRIPT, &args)? {
+            Ok(json) => {
+                let version = json["python"].as_str().unwrap_or("?");
+                let workers = json["workers"].as_u64().unwrap_or(0);
+                for (mode, peer) in [
+                    ("pool", format!("Python {version} Pool({workers}).map")),
+                    (
+                        "threads",
+                        format!("Python {version} ThreadPoolExecutor({workers})"),
+                    ),
+                ] {
+                    check(&peer, &expected, &python_results(&json, mode)?)?;
+                    let seconds = json["seconds"][mode].as_f64().with_context(|| {
+                        format!("python peer gave no seconds for {mode}: {json}")
+                    })?;
+                    rows.push(
+                        Row::compare(EXPERIMENT, &threads, peer, t[1], seconds * 1e3, None).note(
+                            format!(
+                                "{}; {py_runs} Python run(s), pool start included",
+                                speedup(seconds * 1e3, t[1])
+                            ),
+                        ),
+                    );
+                }
+            }
+            Err(why) => rows.push(Row::peer_missing(
+                EXPERIMENT,
+                &threads,
+                "Python Pool / ThreadPoolExecutor",
+                t[1],
+                why,
+            )),
+        }
+    }
+    Ok(rows.into_iter().map(|r| r.unit("ms/run")).collect())
+}
+
+/// Fails the bench if `mode` computed other sums than the sequential run.
+fn check(mode: &str, expected: &[u128], results: &[u128]) -> anyhow::Result<()> {
+    anyhow::ensure!(
+        results == expected,
+        "cpu: {mode} computed other sums than the sequential run: {}",
+        first_difference(expected, results)
+    );
+    Ok(())
+}
+
+/// Python's results for `mode`, as decimal strings parsed to `u128`.
+fn python_results(json: &serde_json::Value, mode: &str) -> anyhow::Result<Vec<u128>> {
+    json["results"][mode]
+        .as_array()
+        .with_context(|| format!("python peer gave no results for {mode}: {json}"))?
+        .iter()
+        .map(|v| {
+            v.as_str()
+                .and_then(|s| s.parse::<u128>().ok())
+                .with_context(|| format!("python {mode} result is not a decimal integer: {v}"))
+        })
+        .collect()
+}
+
+/// Where two result lists first differ, for the error message.
+fn first_difference(expected: &[u128], got: &[u128]) -> String {
+    if expected.len() != got.len() {
+        return format!("{} results instead of {}", got.len(), expected.len());
+    }
+    match expected.iter().zip(got).position(|(e, g)| e != g) {
+        Some(i) => format!("#{i}: expected {}, got {}", expected[i], got[i]),
+        None => "no difference".to_owned(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn python_results_parse_as_u128() {
+        let json = serde_json::json!({
+            "results": {"pool": ["41666654166667500000", "1"]}
+        });
+        assert_eq!(
+            python_results(&json, "pool").unwrap(),
+            [41_666_654_166_667_500_000_u128, 1]
+        );
+        assert!(python_results(&json, "threads").is_err());
+        let bad = serde_json::json!({"results": {"pool": [5]}});
+        assert!(python_results(&bad, "pool").is_err());
+    }
+
+    #[test]
+    fn check_fails_on_a_wrong_sum() {
+        assert!(check("m", &[1, 2], &[1, 2]).is_ok());
+        let err = check("Python Pool", &[1, 2], &[1, 3])
+            .unwrap_err()
+            .to_string();
+        assert!(err.contains("Python Pool") && err.contains("#1"), "{err}");
+    }
+
+    #[test]
+    fn differences_are_located() {
+        assert_eq!(first_difference(&[1, 2, 3], &[1, 2, 3]), "no difference");
+        assert_eq!(
+            first_difference(&[1, 2, 3], &[1, 5, 3]),
+            "#1: expected 2, got 5"
+        );
+        assert_eq!(first_difference(&[1, 2], &[1]), "1 results instead of 2");
+    }
+
+    #[test]
+    fn bar_is_the_inverse_speedup() {
+        assert!((BAR_VS_SEQUENTIAL - 0.526).abs() < 1e-3);
+    }
+}
