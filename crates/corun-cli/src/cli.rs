@@ -41,6 +41,10 @@ pub(crate) struct BenchArgs {
     /// Skip the Python peers even when python3 is present.
     #[arg(long)]
     pub(crate) no_python: bool,
+    /// Write a timing diagram (SVG) and a Chrome trace (JSON) of each Rust
+    /// mode of the cpu experiment into this directory.
+    #[arg(long, value_name = "DIR")]
+    pub(crate) timeline: Option<PathBuf>,
 }
 
 /// An experiment of `corun bench` (see BENCHMARKS.md).

@@ -189,3 +189,36 @@ fn bench_rejects_zero_runs() {
     assert!(!out.status.success());
     assert!(String::from_utf8_lossy(&out.stderr).contains("--runs must be at least 1"));
 }
+
+/// `bench -e cpu --timeline DIR` writes an SVG timing diagram and a Chrome
+/// trace for each Rust mode, with one bar / one event per task.
+#[test]
+fn bench_timeline_writes_svg_and_chrome_json_per_mode() {
+    let dir = std::env::temp_dir().join(format!("corun-cli-timeline-{}", std::process::id()));
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "--no-python",
+        "-e",
+        "cpu",
+        "--timeline",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    for mode in ["sequential", "threads", "rayon"] {
+        let svg = std::fs::read_to_string(dir.join(format!("cpu-{mode}.svg"))).unwrap();
+        assert!(svg.starts_with("<svg"), "{mode}");
+        assert_eq!(svg.matches("<rect").count(), 20, "{mode}: one bar per sum");
+        let json: serde_json::Value = serde_json::from_str(
+            &std::fs::read_to_string(dir.join(format!("cpu-{mode}.json"))).unwrap(),
+        )
+        .unwrap();
+        let events = json["traceEvents"].as_array().expect("a Chrome trace");
+        assert_eq!(
+            events.iter().filter(|e| e["ph"] == "X").count(),
+            20,
+            "{mode}"
+        );
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}

@@ -3,6 +3,8 @@
 //! rayon, and in Python (a `multiprocessing.Pool` and a
 //! `ThreadPoolExecutor`). Every mode must produce the same 20 sums.
 
+use std::path::Path;
+
 use anyhow::Context;
 use corun::concurrent::{Executor, ThreadPoolExecutor};
 use rayon::prelude::*;
@@ -21,7 +23,7 @@ const BAR_VS_SEQUENTIAL: f64 = 1.0 / 1.9;
 const BAR_VS_RAYON: f64 = 1.05;
 const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
 
-pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
+pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Row>> {
     let numbers = numbers(plan.size(5_000_000, 200_000) as u64);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     // What each mode computed in its last run, checked after timing.
@@ -49,6 +51,9 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     ];
     let t = per_run_ms(plan.runs, &mut contenders);
     drop(contenders);
+    if let Some(dir) = timeline {
+        super::timeline::write_cpu(dir, &numbers, cpus)?;
+    }
     let expected = sequential;
     for (mode, results) in [
         ("ThreadPoolExecutor", &pooled),

@@ -10,6 +10,7 @@ mod python;
 mod queue;
 mod report;
 mod sync;
+mod timeline;
 
 use std::io::Write;
 
@@ -55,7 +56,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         let rows: Vec<Row> = match experiment {
             Experiment::Queue => queue::run(&plan)?,
             Experiment::Sync => sync::run(&plan)?,
-            Experiment::Cpu => cpu::run(&plan)?,
+            Experiment::Cpu => cpu::run(&plan, args.timeline.as_deref())?,
             Experiment::OverheadThreads => overhead::run(&plan)?,
             Experiment::LatencyThreads => latency::run(&plan)?,
         };
