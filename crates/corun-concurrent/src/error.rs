@@ -21,7 +21,9 @@ use std::fmt;
 /// ```
 #[derive(Debug, Clone)]
 pub struct Error {
-    kind: ErrorKind,
+    /// Boxed: errors are rare, and a small `Error` keeps every task's
+    /// `Result<T, Error>` slot small.
+    kind: Box<ErrorKind>,
 }
 
 #[derive(Debug, Clone)]
@@ -52,7 +54,9 @@ pub(crate) enum ErrorKind {
 
 impl Error {
     pub(crate) fn new(kind: ErrorKind) -> Self {
-        Self { kind }
+        Self {
+            kind: Box::new(kind),
+        }
     }
 
     /// A broken-executor error with a reason; for executors built outside
@@ -109,22 +113,22 @@ impl Error {
 
     /// The task was cancelled before it ran.
     pub fn is_cancelled(&self) -> bool {
-        matches!(self.kind, ErrorKind::Cancelled)
+        matches!(*self.kind, ErrorKind::Cancelled)
     }
 
     /// A wait (or a per-task deadline) ran out of time.
     pub fn is_timeout(&self) -> bool {
-        matches!(self.kind, ErrorKind::Timeout)
+        matches!(*self.kind, ErrorKind::Timeout)
     }
 
     /// The task's function panicked.
     pub fn is_panic(&self) -> bool {
-        matches!(self.kind, ErrorKind::Panicked(_))
+        matches!(*self.kind, ErrorKind::Panicked(_))
     }
 
     /// The panic message, when [`is_panic`](Self::is_panic).
     pub fn panic_message(&self) -> Option<&str> {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Panicked(m) => Some(m),
             _ => None,
         }
@@ -132,43 +136,43 @@ impl Error {
 
     /// The executor was shut down.
     pub fn is_shutdown(&self) -> bool {
-        matches!(self.kind, ErrorKind::ShutDown)
+        matches!(*self.kind, ErrorKind::ShutDown)
     }
 
     /// The executor is broken (its initializer failed, say).
     pub fn is_broken(&self) -> bool {
-        matches!(self.kind, ErrorKind::Broken(_))
+        matches!(*self.kind, ErrorKind::Broken(_))
     }
 
     /// A configuration value was out of range (0 workers, say).
     pub fn is_invalid_argument(&self) -> bool {
-        matches!(self.kind, ErrorKind::InvalidArgument(_))
+        matches!(*self.kind, ErrorKind::InvalidArgument(_))
     }
 
     /// The result had already been taken.
     pub fn is_already_taken(&self) -> bool {
-        matches!(self.kind, ErrorKind::AlreadyTaken)
+        matches!(*self.kind, ErrorKind::AlreadyTaken)
     }
 
     /// The worker process died while running the task.
     pub fn is_worker_died(&self) -> bool {
-        matches!(self.kind, ErrorKind::WorkerDied(_))
+        matches!(*self.kind, ErrorKind::WorkerDied(_))
     }
 
     /// The task failed in another process.
     pub fn is_remote(&self) -> bool {
-        matches!(self.kind, ErrorKind::Remote(_))
+        matches!(*self.kind, ErrorKind::Remote(_))
     }
 
     /// An argument or result could not be (de)serialised.
     pub fn is_serialization(&self) -> bool {
-        matches!(self.kind, ErrorKind::Serialization(_))
+        matches!(*self.kind, ErrorKind::Serialization(_))
     }
 }
 
 impl fmt::Display for Error {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match &self.kind {
+        match &*self.kind {
             ErrorKind::Cancelled => f.write_str("task was cancelled"),
             ErrorKind::Timeout => f.write_str("timed out"),
             ErrorKind::Panicked(m) => write!(f, "task panicked: {m}"),

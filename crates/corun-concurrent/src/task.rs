@@ -72,6 +72,13 @@ struct Shared<T> {
 
 struct State<T> {
     phase: Phase<T>,
+    /// Callbacks, waker and watchers, allocated the first time one is
+    /// added: most tasks have none, and keeping them out of line keeps the
+    /// state every task shares between threads small.
+    extras: Option<Box<Extras<T>>>,
+}
+
+struct Extras<T> {
     callbacks: Vec<Callback<T>>,
     waker: Option<Waker>,
     watchers: Vec<(Weak<Signal>, usize)>,
@@ -86,6 +93,24 @@ enum Phase<T> {
 }
 
 impl<T> State<T> {
+    fn extras(&mut self) -> &mut Extras<T> {
+        self.extras.get_or_insert_with(|| {
+            Box::new(Extras {
+                callbacks: Vec::new(),
+                waker: None,
+                watchers: Vec::new(),
+            })
+        })
+    }
+
+    /// Takes the callbacks queued so far (none without extras).
+    fn take_callbacks(&mut self) -> Vec<Callback<T>> {
+        self.extras
+            .as_mut()
+            .map(|e| std::mem::take(&mut e.callbacks))
+            .unwrap_or_default()
+    }
+
     fn is_done(&self) -> bool {
         matches!(
             self.phase,
@@ -95,12 +120,14 @@ impl<T> State<T> {
 
     /// Wakes whoever waits for this task, after its phase became final.
     fn publish(guard: &mut ConditionGuard<'_, Self>) {
-        if let Some(waker) = guard.waker.take() {
-            waker.wake();
-        }
-        for (watcher, index) in guard.watchers.drain(..) {
-            if let Some(signal) = watcher.upgrade() {
-                signal.notify(index);
+        if let Some(extras) = guard.extras.as_mut() {
+            if let Some(waker) = extras.waker.take() {
+                waker.wake();
+            }
+            for (watcher, index) in extras.watchers.drain(..) {
+                if let Some(signal) = watcher.upgrade() {
+                    signal.notify(index);
+                }
             }
         }
         guard.notify_all();
@@ -122,9 +149,7 @@ impl<T> Task<T> {
         let shared = Arc::new(Shared {
             state: Condition::new(State {
                 phase: Phase::Pending,
-                callbacks: Vec::new(),
-                waker: None,
-                watchers: Vec::new(),
+                extras: None,
             }),
         });
         (
@@ -155,7 +180,7 @@ impl<T> Task<T> {
         match state.phase {
             Phase::Pending => {
                 state.phase = Phase::Cancelled;
-                let callbacks = std::mem::take(&mut state.callbacks);
+                let callbacks = state.take_callbacks();
                 State::publish(&mut state);
                 drop(state);
                 run_callbacks(callbacks, Err(&Error::cancelled()));
@@ -274,7 +299,7 @@ impl<T> Task<T> {
     pub fn add_done_callback(&self, callback: impl FnOnce(Result<&T, &Error>) + Send + 'static) {
         let mut state = self.shared.state.acquire();
         match &state.phase {
-            Phase::Pending | Phase::Running => state.callbacks.push(Box::new(callback)),
+            Phase::Pending | Phase::Running => state.extras().callbacks.push(Box::new(callback)),
             Phase::Finished(result) => {
                 run_callbacks(vec![Box::new(callback) as Callback<T>], result.as_ref());
             }
@@ -297,8 +322,9 @@ impl<T> Task<T> {
         if state.is_done() {
             return true;
         }
-        state.watchers.retain(|(w, _)| w.strong_count() > 0);
-        state.watchers.push((Arc::downgrade(signal), index));
+        let watchers = &mut state.extras().watchers;
+        watchers.retain(|(w, _)| w.strong_count() > 0);
+        watchers.push((Arc::downgrade(signal), index));
         false
     }
 }
@@ -363,12 +389,12 @@ fn settle<T>(shared: &Shared<T>, result: Result<T, Error>) {
         ) {
             return;
         }
-        if state.callbacks.is_empty() {
+        if state.extras.as_ref().is_none_or(|e| e.callbacks.is_empty()) {
             state.phase = Phase::Finished(result);
             State::publish(&mut state);
             return;
         }
-        let callbacks = std::mem::take(&mut state.callbacks);
+        let callbacks = state.take_callbacks();
         drop(state);
         run_callbacks(callbacks, result.as_ref());
         state = shared.state.acquire();
@@ -393,9 +419,10 @@ impl<T> Future for Task<T> {
         if state.is_done() {
             return Poll::Ready(take(&mut state));
         }
-        match &state.waker {
+        let extras = state.extras();
+        match &extras.waker {
             Some(w) if w.will_wake(cx.waker()) => {}
-            _ => state.waker = Some(cx.waker().clone()),
+            _ => extras.waker = Some(cx.waker().clone()),
         }
         Poll::Pending
     }
