@@ -5,6 +5,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use crate::deadline::{deadline, remaining};
 use crate::error::Error;
 use crate::signal::Signal;
 use crate::task::Task;
@@ -46,7 +47,7 @@ pub fn as_completed<T>(
         tasks,
         ready,
         signal,
-        deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
+        deadline: deadline(timeout),
         ended: false,
     }
 }
@@ -73,18 +74,13 @@ impl<T> Iterator for AsCompleted<T> {
         loop {
             let index = match self.ready.pop_front() {
                 Some(i) => i,
-                None => {
-                    let left = self
-                        .deadline
-                        .map(|d| d.saturating_duration_since(Instant::now()));
-                    match self.signal.next(left) {
-                        Some(i) => i,
-                        None => {
-                            self.ended = true;
-                            return Some(Err(Error::timeout()));
-                        }
+                None => match self.signal.next(remaining(self.deadline)) {
+                    Some(i) => i,
+                    None => {
+                        self.ended = true;
+                        return Some(Err(Error::timeout()));
                     }
-                }
+                },
             };
             if let Some(task) = self.tasks[index].take() {
                 self.remaining -= 1;

@@ -30,6 +30,7 @@
 
 mod as_completed;
 mod cancel_token;
+mod deadline;
 mod error;
 mod executor;
 mod map;

@@ -4,6 +4,7 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
+use crate::deadline::{deadline, remaining};
 use crate::error::Error;
 use crate::executor::Submit;
 use crate::task::Task;
@@ -36,7 +37,7 @@ where
             inputs,
             in_flight: VecDeque::with_capacity(window),
             window,
-            deadline: timeout.and_then(|t| Instant::now().checked_add(t)),
+            deadline: deadline(timeout),
             failure: None,
             ended: false,
         };
@@ -84,12 +85,8 @@ where
             self.ended = true;
             return self.failure.take().map(Err);
         };
-        let result = match self.deadline {
-            None => head.result_timeout(Duration::MAX),
-            Some(deadline) => {
-                head.result_timeout(deadline.saturating_duration_since(Instant::now()))
-            }
-        };
+        // No deadline waits forever: `Duration::MAX` is exactly that.
+        let result = head.result_timeout(remaining(self.deadline).unwrap_or(Duration::MAX));
         match result {
             Ok(value) => {
                 self.refill();

@@ -1,6 +1,8 @@
 //! `wait`: Python's `concurrent.futures.wait`.
 
-use std::time::{Duration, Instant};
+use std::time::Duration;
+
+use crate::deadline::{deadline, remaining};
 
 use crate::signal::Signal;
 use crate::task::Task;
@@ -52,7 +54,7 @@ pub fn wait<T>(
     return_when: ReturnWhen,
 ) -> Waited<T> {
     let tasks: Vec<Task<T>> = tasks.into_iter().collect();
-    let deadline = timeout.and_then(|t| Instant::now().checked_add(t));
+    let deadline = deadline(timeout);
     let signal = Signal::new();
     let mut done = vec![false; tasks.len()];
     let mut count = 0;
@@ -70,8 +72,7 @@ pub fn wait<T>(
         ReturnWhen::AllCompleted => count == tasks.len(),
     };
     while !satisfied(count, failed) {
-        let remaining = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-        let Some(i) = signal.next(remaining) else {
+        let Some(i) = signal.next(remaining(deadline)) else {
             break; // timed out
         };
         if !done[i] {
