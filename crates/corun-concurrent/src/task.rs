@@ -66,9 +66,19 @@ pub struct Promise<T> {
     settled: bool,
 }
 
-struct Shared<T> {
+/// What a task and its promise share: the state, and an executor's payload
+/// `J` in the same allocation (erased to `dyn Payload` in handles), so an
+/// executor that queues the `Arc` itself pays one allocation per task.
+pub(crate) struct Shared<T, J: ?Sized = dyn Payload> {
     state: Condition<State<T>>,
+    /// The executor's part: the job to run, for the thread pool.
+    pub(crate) payload: J,
 }
+
+/// Anything an executor keeps beside a task's state.
+pub(crate) trait Payload: Send + Sync {}
+
+impl<J: Send + Sync> Payload for J {}
 
 struct State<T> {
     phase: Phase<T>,
@@ -146,20 +156,26 @@ impl<T> Task<T> {
     /// assert_eq!(task.result().unwrap(), 5);
     /// ```
     pub fn pending() -> (Task<T>, Promise<T>) {
+        let (task, shared) = Task::with_payload(());
+        (task, Promise::new(shared))
+    }
+
+    /// A new pending task whose shared allocation also holds `payload`;
+    /// the executor keeps the returned `Arc` (e.g. in its queue) and makes
+    /// the task's [`Promise`] from it with [`Promise::new`] when it runs.
+    pub(crate) fn with_payload<J: Payload + 'static>(payload: J) -> (Task<T>, Arc<Shared<T, J>>) {
         let shared = Arc::new(Shared {
             state: Condition::new(State {
                 phase: Phase::Pending,
                 extras: None,
             }),
+            payload,
         });
         (
             Task {
-                shared: Arc::clone(&shared),
+                shared: Arc::clone(&shared) as Arc<Shared<T>>,
             },
-            Promise {
-                shared,
-                settled: false,
-            },
+            shared,
         )
     }
 
@@ -330,6 +346,14 @@ impl<T> Task<T> {
 }
 
 impl<T> Promise<T> {
+    /// The promise of a task made by [`Task::with_payload`].
+    pub(crate) fn new<J: Payload + 'static>(shared: Arc<Shared<T, J>>) -> Self {
+        Promise {
+            shared,
+            settled: false,
+        }
+    }
+
     /// Moves the task from pending to running (Python's
     /// `set_running_or_notify_cancel`); `false` if it was cancelled, in
     /// which case the executor must not run it.

@@ -1,7 +1,9 @@
 //! `ThreadPoolExecutor`: Python's `concurrent.futures.ThreadPoolExecutor`.
 //!
 //! Jobs go through one unbounded crossbeam channel, as Python's go through a
-//! `SimpleQueue`. Workers start lazily, one per submission that finds no idle
+//! `SimpleQueue`. What is queued is the task's own allocation, which holds
+//! the function and its argument beside the task's state, so a submission
+//! costs one allocation (see `Task::with_payload`). Workers start lazily, one per submission that finds no idle
 //! worker, up to `max_workers`. A job runs its function under
 //! `catch_unwind`, so a panic fails that task and the worker goes on. A
 //! failing initializer breaks the pool: it closes the channel, fails every
@@ -14,13 +16,13 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
-use corun_trace::{Outcome, Recorder};
+use corun_trace::{Outcome, Recorder, TaskId};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind};
 use crate::executor::{Executor, Submit};
-use crate::task::Task;
+use crate::task::{Promise, Shared, Task};
 
 /// Numbers pools for their default thread names, as Python does.
 static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -88,8 +90,24 @@ struct Inner {
     submissions: AtomicUsize,
 }
 
-/// One submission, told at dequeue time what to do.
-type Job = Box<dyn FnOnce(Fate) + Send>;
+/// One queued submission: the task's own allocation, which also holds the
+/// work (see [`Task::with_payload`]), so a submission allocates once. A job
+/// dropped without being run fails its task rather than leave it pending.
+struct Job(Option<Arc<dyn Runnable>>);
+
+/// A task with its work beside it, told at dequeue time what to do.
+trait Runnable: Send + Sync {
+    fn run(self: Arc<Self>, fate: Fate);
+}
+
+/// The work of one submission; taken out exactly once, by [`Runnable::run`].
+struct Work<F, A> {
+    f: F,
+    arg: A,
+    trace: Option<(Recorder, TaskId)>,
+}
+
+type WorkCell<F, A> = Mutex<Option<Work<F, A>>>;
 
 enum Fate {
     Run,
@@ -207,9 +225,9 @@ impl Inner {
                 return; // shut down and drained
             };
             if self.is_broken.load(Ordering::Acquire) {
-                job(Fate::Fail(self.broken_error()));
+                job.run(Fate::Fail(self.broken_error()));
             } else {
-                job(Fate::Run);
+                job.run(Fate::Run);
             }
         }
     }
@@ -226,7 +244,7 @@ impl Inner {
         drop(self.sender.lock().take());
         let error = self.broken_error();
         while let Ok(job) = self.receiver.try_recv() {
-            job(Fate::Fail(error.clone()));
+            job.run(Fate::Fail(error.clone()));
         }
     }
 }
@@ -247,7 +265,7 @@ impl Executor for ThreadPoolExecutor {
         let sender = self.inner.sender.lock().take();
         if cancel_pending {
             while let Ok(job) = self.inner.receiver.try_recv() {
-                job(Fate::Cancel);
+                job.run(Fate::Cancel);
             }
         }
         // Closing the channel lets each worker exit once it is drained.
@@ -274,13 +292,59 @@ where
     fn submit(&self, f: F, arg: A) -> Result<Task<R>, Error> {
         self.inner.check_open()?;
         self.inner.maybe_spawn()?;
-        let (task, promise) = Task::pending();
         let trace = self.inner.recorder.as_ref().map(|recorder| {
             let n = self.inner.submissions.fetch_add(1, Ordering::Relaxed);
             let label = format!("task {n}");
             (recorder.clone(), recorder.submitted(label))
         });
-        let job: Job = Box::new(move |fate| match fate {
+        let work: WorkCell<F, A> = Mutex::new(Some(Work { f, arg, trace }));
+        let (task, shared) = Task::with_payload(work);
+        let job = Job(Some(shared));
+        let sender = self.inner.sender.lock();
+        match sender.as_ref() {
+            Some(tx) if tx.send(job).is_ok() => Ok(task),
+            _ => {
+                drop(sender);
+                Err(self
+                    .inner
+                    .check_open()
+                    .err()
+                    .unwrap_or_else(|| Error::new(ErrorKind::ShutDown)))
+            }
+        }
+    }
+}
+
+impl Job {
+    fn run(mut self, fate: Fate) {
+        if let Some(runnable) = self.0.take() {
+            runnable.run(fate);
+        }
+    }
+}
+
+impl Drop for Job {
+    fn drop(&mut self) {
+        if let Some(runnable) = self.0.take() {
+            runnable.run(Fate::Fail(Error::broken(
+                "the executor dropped a queued task",
+            )));
+        }
+    }
+}
+
+impl<F, A, R> Runnable for Shared<R, WorkCell<F, A>>
+where
+    F: FnOnce(A) -> R + Send + 'static,
+    A: Send + 'static,
+    R: Send + 'static,
+{
+    fn run(self: Arc<Self>, fate: Fate) {
+        let Some(Work { f, arg, trace }) = self.payload.lock().take() else {
+            return; // already run
+        };
+        let promise = Promise::new(self);
+        match fate {
             Fate::Run => {
                 if promise.start() {
                     if let Some((recorder, id)) = &trace {
@@ -313,18 +377,6 @@ where
                 if let Some((recorder, id)) = &trace {
                     recorder.finished(*id, Outcome::Failed);
                 }
-            }
-        });
-        let sender = self.inner.sender.lock();
-        match sender.as_ref() {
-            Some(tx) if tx.send(job).is_ok() => Ok(task),
-            _ => {
-                drop(sender);
-                Err(self
-                    .inner
-                    .check_open()
-                    .err()
-                    .unwrap_or_else(|| Error::new(ErrorKind::ShutDown)))
             }
         }
     }
@@ -473,5 +525,48 @@ impl fmt::Debug for ThreadPoolBuilder {
             .field("has_initializer", &self.initializer.is_some())
             .field("recording", &self.recorder.is_some())
             .finish()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(arg: u8) -> (Task<u8>, Job) {
+        let work: WorkCell<fn(u8) -> u8, u8> = Mutex::new(Some(Work {
+            f: |x| x + 1,
+            arg,
+            trace: None,
+        }));
+        let (task, shared) = Task::with_payload(work);
+        (task, Job(Some(shared)))
+    }
+
+    #[test]
+    fn a_job_dropped_unrun_fails_its_task() {
+        let (task, job) = job(1);
+        drop(job);
+        let err = task.result().unwrap_err();
+        assert!(err.is_broken(), "{err}");
+    }
+
+    #[test]
+    fn a_job_runs_its_work_once() {
+        let (task, job) = job(1);
+        let Job(Some(runnable)) = &job else {
+            unreachable!()
+        };
+        let again = Arc::clone(runnable);
+        job.run(Fate::Run);
+        again.run(Fate::Fail(Error::broken("too late")));
+        assert_eq!(task.result().unwrap(), 2);
+    }
+
+    #[test]
+    fn a_cancelled_job_never_runs() {
+        let (task, job) = job(1);
+        assert!(task.cancel());
+        job.run(Fate::Run);
+        assert!(task.result().unwrap_err().is_cancelled());
     }
 }
