@@ -32,6 +32,9 @@ pub(crate) enum ErrorKind {
     Cancelled,
     /// A wait ran out of time (Python: `TimeoutError`); the task goes on.
     Timeout,
+    /// A task ran past its executor's per-task deadline and was stopped;
+    /// how.
+    TaskTimeout(String),
     /// The task's function panicked; the panic's message.
     Panicked(String),
     /// The executor was shut down (Python: `RuntimeError('cannot schedule
@@ -96,6 +99,49 @@ impl Error {
         Self::new(ErrorKind::Timeout)
     }
 
+    /// A task that ran past its executor's per-task deadline and was
+    /// stopped (`how`: e.g. its worker process was killed).
+    ///
+    /// ```
+    /// let e = corun_concurrent::Error::task_timeout("ran past 2s; its worker was killed");
+    /// assert!(e.is_timeout());
+    /// assert!(e.to_string().contains("worker was killed"));
+    /// ```
+    pub fn task_timeout(how: impl Into<String>) -> Self {
+        Self::new(ErrorKind::TaskTimeout(how.into()))
+    }
+
+    /// A task whose function panicked with `message`, for executors that
+    /// catch the panic elsewhere (in a worker process, say).
+    ///
+    /// ```
+    /// let e = corun_concurrent::Error::panic("boom");
+    /// assert!(e.is_panic());
+    /// assert_eq!(e.panic_message(), Some("boom"));
+    /// ```
+    pub fn panic(message: impl Into<String>) -> Self {
+        Self::new(ErrorKind::Panicked(message.into()))
+    }
+
+    /// The executor was shut down; for executors built outside this crate.
+    ///
+    /// ```
+    /// assert!(corun_concurrent::Error::shut_down().is_shutdown());
+    /// ```
+    pub fn shut_down() -> Self {
+        Self::new(ErrorKind::ShutDown)
+    }
+
+    /// A configuration value out of range (Python: `ValueError`).
+    ///
+    /// ```
+    /// let e = corun_concurrent::Error::invalid_argument("chunksize must be at least 1");
+    /// assert!(e.is_invalid_argument());
+    /// ```
+    pub fn invalid_argument(what: &'static str) -> Self {
+        Self::new(ErrorKind::InvalidArgument(what))
+    }
+
     pub(crate) fn cancelled() -> Self {
         Self::new(ErrorKind::Cancelled)
     }
@@ -118,7 +164,7 @@ impl Error {
 
     /// A wait (or a per-task deadline) ran out of time.
     pub fn is_timeout(&self) -> bool {
-        matches!(*self.kind, ErrorKind::Timeout)
+        matches!(*self.kind, ErrorKind::Timeout | ErrorKind::TaskTimeout(_))
     }
 
     /// The task's function panicked.
@@ -175,6 +221,7 @@ impl fmt::Display for Error {
         match &*self.kind {
             ErrorKind::Cancelled => f.write_str("task was cancelled"),
             ErrorKind::Timeout => f.write_str("timed out"),
+            ErrorKind::TaskTimeout(how) => write!(f, "task timed out: {how}"),
             ErrorKind::Panicked(m) => write!(f, "task panicked: {m}"),
             ErrorKind::ShutDown => f.write_str("cannot schedule new tasks after shutdown"),
             ErrorKind::Broken(why) => write!(f, "executor is broken: {why}"),
