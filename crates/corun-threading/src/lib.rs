@@ -22,6 +22,7 @@
 //! [loom](https://docs.rs/loom) model checker (`tests/loom_*.rs`). That cfg
 //! is for testing only and outside any stability promise.
 
+#![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
 mod deadline;

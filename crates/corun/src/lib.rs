@@ -10,6 +10,7 @@
 //! | `threading`          | [`threading`]          |
 //! | `queue`              | [`queue`]              |
 //! | `concurrent.futures` | [`concurrent`]         |
+//! | `multiprocessing`    | [`multiprocessing`]    |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -66,6 +67,16 @@ pub mod queue {
 pub mod concurrent {
     #[doc(inline)]
     pub use corun_concurrent::*;
+}
+
+/// Python's `multiprocessing`: [`Process`](multiprocessing::Process),
+/// [`current_process`](multiprocessing::current_process),
+/// [`cpu_count`](multiprocessing::cpu_count). A program that starts
+/// processes calls [`init`](multiprocessing::init) first in `main` (test
+/// files: [`enable_test_workers!`](multiprocessing::enable_test_workers)).
+pub mod multiprocessing {
+    #[doc(inline)]
+    pub use corun_multiprocessing::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given

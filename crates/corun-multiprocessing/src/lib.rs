@@ -1,0 +1,92 @@
+//! Python's `multiprocessing`, in Rust: functions run in worker processes
+//! that re-execute the current binary.
+//!
+//! This crate is re-exported by `corun` as `corun::multiprocessing`.
+//!
+//! | Python `multiprocessing`                          | corun                                               |
+//! |---------------------------------------------------|-----------------------------------------------------|
+//! | `if __name__ == "__main__":` (the spawn rule)     | [`init()`] first in `main`; [`enable_test_workers!`] in test files |
+//! | `Process(target=f, args=(x,)).start()`            | [`Process::start(f, x)`](Process::start), [`Process::builder`] |
+//! | `Process(name=…, daemon=…)`                       | [`ProcessBuilder::name`], [`ProcessBuilder::daemon`] |
+//! | `p.join()`, `p.join(timeout)`                     | [`Process::join`] (returns `f`'s value), [`Process::join_timeout`] |
+//! | `p.terminate()`, `p.kill()`, `p.is_alive()`       | [`Process::terminate`], [`Process::kill`], [`Process::is_alive`] |
+//! | `p.pid`, `p.name`, `p.daemon`, `p.exitcode`       | [`Process::pid`], [`Process::name`], [`Process::daemon`], [`Process::exitcode`] |
+//! | `current_process()`, `parent_process()`           | [`current_process`], [`parent_process`] ([`ProcessInfo`]) |
+//! | `cpu_count()`                                     | [`cpu_count`] (the CPUs this process may use)        |
+//! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
+//! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
+//!
+//! # How a function crosses
+//!
+//! A worker runs the same executable as its parent: the parent starts
+//! `/proc/self/exe` with a marker in the environment and one end of a Unix
+//! socket pair as its standard input, and the worker's `main` hands control
+//! to [`init`] at once. The two check, in a handshake, that they run the
+//! same file with the same code layout; then the parent sends calls as
+//! code offsets plus a postcard-encoded argument, and the worker answers
+//! with the encoded result, or the message of its panic. Functions are
+//! plain `fn(A) -> R` items with `A` and `R` serde types — the Rust twin of
+//! Python's "picklable top-level function". `src/README.md` describes the
+//! protocol.
+//!
+//! Beyond Python: a process's function returns its value through
+//! [`Process::join`], and a panic its message; a worker dies with its
+//! parent (socket closed, or `SIGKILL` from the kernel when the parent
+//! process dies), so no orphan is left behind; an argument or result that
+//! cannot be serialised is an error for that call, never a hang.
+//!
+//! # Examples
+//!
+//! A program that starts processes calls [`init`] first:
+//!
+//! ```standalone_crate
+//! use corun_multiprocessing::{Process, current_process};
+//!
+//! fn whoami(greeting: String) -> String {
+//!     format!("{greeting} from {}", current_process().name())
+//! }
+//!
+//! // The doctest's body is `main`, and `init` comes first in it.
+//! corun_multiprocessing::init(); // workers stop here: see `init`
+//! let p = Process::builder().name("helper").start(whoami, "hi".to_owned()).unwrap();
+//! assert_eq!(p.join().unwrap(), "hi from helper");
+//! ```
+//!
+//! (Examples that start processes are `standalone_crate` doctests, so that
+//! each is a program of its own whose `main` calls `init`.)
+//!
+//! # Platform
+//!
+//! Linux: workers rely on `/proc/self/exe`, `PR_SET_PDEATHSIG` and pidfds
+//! (Linux 5.3; older kernels poll).
+
+#![deny(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod call;
+#[allow(unsafe_code)]
+mod code_address;
+mod current;
+mod deadline;
+mod engine;
+mod exit_status;
+mod handshake;
+mod imap;
+mod init;
+mod pool;
+mod process;
+mod process_pool;
+mod serve;
+mod settings;
+mod spawner;
+mod wire;
+#[doc(hidden)]
+pub mod worker;
+
+pub use corun_concurrent::Error;
+pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
+pub use imap::Imap;
+pub use init::init;
+pub use pool::{Pool, PoolBuilder};
+pub use process::{Process, ProcessBuilder};
+pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};

@@ -1,0 +1,180 @@
+//! `ProcessPoolExecutor`: Python's `concurrent.futures.ProcessPoolExecutor`,
+//! the [`Executor`] face of the engine behind [`Pool`](crate::Pool).
+
+use std::fmt;
+use std::time::Duration;
+
+use corun_concurrent::{Error, Executor, Submit, Task};
+use corun_trace::Recorder;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::engine::Engine;
+use crate::settings::Settings;
+use crate::worker::Call;
+
+/// An [`Executor`] that runs plain functions in worker processes (Python's
+/// `concurrent.futures.ProcessPoolExecutor`).
+///
+/// It implements [`Submit`] for `fn(A) -> R` with serde `A` and `R`, so
+/// code written against `E: Executor + Submit<fn(A) -> R, A, R>` moves from
+/// a `ThreadPoolExecutor` to processes by changing the line that builds
+/// the executor.
+///
+/// Beyond Python: a worker that dies fails only the task it was running
+/// (Python breaks the whole pool with `BrokenProcessPool`), and is
+/// replaced; see [`Pool`](crate::Pool) for the per-task deadline and the
+/// memory limit, which this builder offers too.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// use corun_concurrent::{Executor, Submit};
+/// use corun_multiprocessing::ProcessPoolExecutor;
+///
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// corun_multiprocessing::init();
+/// let pool = ProcessPoolExecutor::builder().max_workers(2).build().unwrap();
+/// assert_eq!(pool.submit(square, 7).unwrap().result().unwrap(), 49);
+/// let all: Vec<u64> = pool.map(square as fn(u64) -> u64, 1..=3, None).map(Result::unwrap).collect();
+/// assert_eq!(all, [1, 4, 9]);
+/// pool.shutdown(true, false);
+/// ```
+pub struct ProcessPoolExecutor {
+    engine: Engine,
+}
+
+/// Configures a [`ProcessPoolExecutor`].
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct ProcessPoolBuilder {
+    settings: Settings,
+}
+
+impl ProcessPoolExecutor {
+    /// An executor of [`cpu_count`](crate::cpu_count) workers.
+    ///
+    /// # Errors
+    ///
+    /// As [`ProcessPoolBuilder::build`].
+    pub fn new() -> Result<Self, Error> {
+        Self::builder().build()
+    }
+
+    /// A builder for the executor's size, initializer and limits.
+    pub fn builder() -> ProcessPoolBuilder {
+        ProcessPoolBuilder {
+            settings: Settings::default(),
+        }
+    }
+
+    /// The pids of the worker processes alive now.
+    pub fn pids(&self) -> Vec<u32> {
+        self.engine.pids()
+    }
+}
+
+impl Executor for ProcessPoolExecutor {
+    fn max_workers(&self) -> usize {
+        self.engine.processes()
+    }
+
+    fn shutdown(&self, wait: bool, cancel_pending: bool) {
+        self.engine.close(cancel_pending);
+        if wait {
+            self.engine.join();
+        }
+    }
+}
+
+impl<A, R> Submit<fn(A) -> R, A, R> for ProcessPoolExecutor
+where
+    A: Serialize + DeserializeOwned + 'static,
+    R: Serialize + DeserializeOwned + Send + 'static,
+{
+    fn submit(&self, f: fn(A) -> R, arg: A) -> Result<Task<R>, Error> {
+        self.engine
+            .submit(Call::new(f, &arg)?, || "submit".to_owned())
+    }
+}
+
+impl ProcessPoolBuilder {
+    /// The number of worker processes (Python's `max_workers`); default
+    /// [`cpu_count`](crate::cpu_count).
+    pub fn max_workers(mut self, n: usize) -> Self {
+        self.settings.processes = Some(n);
+        self
+    }
+
+    /// A function each worker runs with `arg` before its first task
+    /// (Python's `initializer`, `initargs`); see
+    /// [`PoolBuilder::initializer`](crate::PoolBuilder::initializer).
+    pub fn initializer<A>(mut self, f: fn(A), arg: A) -> Self
+    where
+        A: Serialize + DeserializeOwned + 'static,
+    {
+        self.settings.initializer(f, arg);
+        self
+    }
+
+    /// Replaces each worker after `n` tasks (Python's `max_tasks_per_child`).
+    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
+        self.settings.max_tasks_per_child = Some(n);
+        self
+    }
+
+    /// A per-task deadline that kills and replaces the worker; see
+    /// [`PoolBuilder::task_timeout`](crate::PoolBuilder::task_timeout).
+    pub fn task_timeout(mut self, limit: Duration) -> Self {
+        self.settings.task_timeout = Some(limit);
+        self
+    }
+
+    /// A per-worker address-space limit; see
+    /// [`PoolBuilder::memory_limit`](crate::PoolBuilder::memory_limit).
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.settings.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Records every task into `recorder`, one lane per worker process.
+    pub fn recorder(mut self, recorder: Recorder) -> Self {
+        self.settings.recorder = Some(recorder);
+        self
+    }
+
+    /// Starts the workers and waits until each is ready.
+    ///
+    /// # Errors
+    ///
+    /// As [`PoolBuilder::build`](crate::PoolBuilder::build).
+    ///
+    /// ```
+    /// use corun_multiprocessing::ProcessPoolExecutor;
+    /// let err = ProcessPoolExecutor::builder().max_workers(0).build().unwrap_err();
+    /// assert!(err.is_invalid_argument());
+    /// ```
+    pub fn build(self) -> Result<ProcessPoolExecutor, Error> {
+        Ok(ProcessPoolExecutor {
+            engine: Engine::start(self.settings.into_config("SpawnProcess")?)?,
+        })
+    }
+}
+
+impl fmt::Debug for ProcessPoolExecutor {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessPoolExecutor")
+            .field("engine", &self.engine)
+            .finish()
+    }
+}
+
+impl fmt::Debug for ProcessPoolBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("ProcessPoolBuilder")
+            .field("settings", &self.settings)
+            .finish()
+    }
+}

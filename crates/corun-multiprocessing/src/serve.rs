@@ -1,0 +1,182 @@
+//! The worker's side: from [`init`](crate::init) finding the socket to
+//! `exit`. One thread, one loop: read a frame, run the call, write the
+//! reply — nothing else in the hot path.
+
+use std::fs::File;
+use std::io::{self, Write};
+use std::os::unix::net::UnixStream;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
+
+use crate::call::CallFrame;
+use crate::code_address::{self, CallFailure};
+use crate::current::{self, ProcessInfo};
+use crate::handshake::{Hello, Setup, Token};
+use crate::wire::{self, FrameReader, Kind, ReadError};
+
+/// Serves the parent on `stream`, then exits the process: 0 when the
+/// parent closes the socket or asks to shut down, 1 when an initializer
+/// or a one-shot call failed, 2 on a protocol error (with a message).
+pub(crate) fn run(stream: UnixStream, token: Token) -> ! {
+    let code = match serve(&stream, &token) {
+        Ok(code) => code,
+        Err(why) => {
+            eprintln!("corun worker {}: {why}", std::process::id());
+            2
+        }
+    };
+    drop(stream);
+    let _ = io::stdout().flush();
+    let _ = io::stderr().flush();
+    std::process::exit(code)
+}
+
+/// The worker's life; the exit code, or a protocol error. A socket that
+/// fails while writing means the parent is gone: the worker just exits.
+fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
+    let null = File::open("/dev/null").map_err(|e| format!("cannot open /dev/null: {e}"))?;
+    rustix::stdio::dup2_stdin(&null).map_err(|e| format!("cannot redirect stdin: {e}"))?;
+    drop(null);
+
+    rustix::process::set_parent_process_death_signal(Some(Signal::KILL))
+        .map_err(|e| format!("cannot set the parent-death signal: {e}"))?;
+    if getppid().map(|p| p.as_raw_pid()) != i32::try_from(token.parent_pid).ok() {
+        // The parent died before the signal was set: nobody to serve.
+        return Ok(0);
+    }
+
+    let hello = Hello::new(token).map_err(|e| format!("cannot stat the executable: {e}"))?;
+    if wire::send_all(stream, &wire::encode(Kind::Hello, &hello)?).is_err() {
+        return Ok(0);
+    }
+
+    let mut reader = FrameReader::new(crate::wire::SPIN);
+    let setup: Setup = match reader.read(stream, None) {
+        Ok(f) if f.kind == Kind::Setup => {
+            postcard::from_bytes(f.payload).map_err(|e| format!("bad setup frame: {e}"))?
+        }
+        Ok(f) => return Err(format!("expected a setup frame, got {:?}", f.kind)),
+        // Refused by the parent, or the parent went away.
+        Err(ReadError::Closed) => return Ok(0),
+        Err(e) => return Err(format!("reading the setup: {e:?}")),
+    };
+    current::set_worker(
+        setup.name.clone(),
+        ProcessInfo::new(setup.parent_name.clone(), token.parent_pid),
+    );
+
+    let mut out = Vec::with_capacity(4096);
+    if let Err(why) = start_up(&setup, &mut out) {
+        let _ = wire::send_all(stream, &wire::frame(Kind::InitFailed, why.as_bytes())?);
+        return Ok(1);
+    }
+    if wire::send_all(stream, &wire::frame(Kind::Ready, &[])?).is_err() {
+        return Ok(0);
+    }
+
+    loop {
+        let frame = match reader.read(stream, None) {
+            Ok(frame) => frame,
+            Err(ReadError::Closed) => return Ok(0),
+            Err(e) => return Err(format!("reading a call: {e:?}")),
+        };
+        match frame.kind {
+            Kind::Call => {
+                let call = CallFrame::parse(frame.payload).ok_or("a call frame too short")?;
+                let returned = dispatch(&call, &mut out);
+                let code = i32::from(!returned);
+                if wire::send_all(stream, &out).is_err() {
+                    return Ok(code);
+                }
+                if setup.one_shot {
+                    return Ok(code);
+                }
+            }
+            Kind::Shutdown => return Ok(0),
+            other => return Err(format!("unexpected {other:?} frame")),
+        }
+    }
+}
+
+/// Applies the memory limit and runs the initializer.
+fn start_up(setup: &Setup, out: &mut Vec<u8>) -> Result<(), String> {
+    if let Some(limit) = setup.memory_limit {
+        let hard = getrlimit(Resource::As).maximum;
+        setrlimit(
+            Resource::As,
+            Rlimit {
+                current: Some(limit),
+                maximum: hard,
+            },
+        )
+        .map_err(|e| format!("cannot set the memory limit to {limit} bytes: {e}"))?;
+    }
+    if let Some(payload) = &setup.initializer {
+        let call = CallFrame::parse(payload).ok_or("an initializer frame too short")?;
+        execute(&call, out).map_err(|(_, why)| format!("the initializer failed: {why}"))?;
+    }
+    Ok(())
+}
+
+/// Runs `call` and leaves its reply frame in `out`; whether it returned.
+fn dispatch(call: &CallFrame<'_>, out: &mut Vec<u8>) -> bool {
+    match execute(call, out) {
+        Ok(()) => true,
+        Err((kind, message)) => {
+            wire::begin(out, kind);
+            out.extend_from_slice(&call.id.to_le_bytes());
+            out.extend_from_slice(message.as_bytes());
+            if wire::finish(out).is_err() {
+                // A message over 256 MiB: say so instead.
+                wire::begin(out, kind);
+                out.extend_from_slice(&call.id.to_le_bytes());
+                out.extend_from_slice(b"(message too long to send)");
+                let _ = wire::finish(out);
+            }
+            false
+        }
+    }
+}
+
+/// Runs `call`, catching its panic. On success `out` holds the whole
+/// `Returned` frame; on failure the reply kind and its message.
+fn execute(call: &CallFrame<'_>, out: &mut Vec<u8>) -> Result<(), (Kind, String)> {
+    wire::begin(out, Kind::Returned);
+    out.extend_from_slice(&call.id.to_le_bytes());
+    let ran = catch_unwind(AssertUnwindSafe(|| {
+        code_address::run(
+            call.trampoline,
+            call.fingerprint,
+            call.function,
+            call.args,
+            out,
+        )
+    }));
+    match ran {
+        Ok(Ok(())) => wire::finish(out)
+            .map_err(|e| (Kind::Serialization, format!("cannot send the result: {e}"))),
+        Ok(Err(CallFailure::TypeMismatch(m))) => Err((Kind::Rejected, m)),
+        Ok(Err(CallFailure::Argument(m))) => Err((
+            Kind::Serialization,
+            format!("cannot decode the argument: {m}"),
+        )),
+        Ok(Err(CallFailure::Result(m))) => Err((
+            Kind::Serialization,
+            format!("cannot encode the result: {m}"),
+        )),
+        Err(payload) => Err((Kind::Panicked, panic_message(&*payload))),
+    }
+}
+
+/// The message of a panic payload (a `&str` or a `String`, as `panic!`
+/// makes them).
+fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic payload of unknown type".to_owned()
+    }
+}

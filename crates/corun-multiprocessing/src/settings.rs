@@ -1,0 +1,85 @@
+//! The options [`Pool`](crate::Pool) and
+//! [`ProcessPoolExecutor`](crate::ProcessPoolExecutor) share, and their
+//! checks.
+
+use std::fmt;
+use std::time::Duration;
+
+use corun_concurrent::Error;
+use corun_trace::Recorder;
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use crate::current::cpu_count;
+use crate::engine::Config;
+use crate::worker::Call;
+
+/// What a pool builder has been told so far.
+#[derive(Default)]
+pub(crate) struct Settings {
+    pub(crate) processes: Option<usize>,
+    /// The initializer's call, or why it could not be encoded.
+    pub(crate) initializer: Option<Result<Call, Error>>,
+    pub(crate) max_tasks_per_child: Option<usize>,
+    pub(crate) task_timeout: Option<Duration>,
+    pub(crate) memory_limit: Option<u64>,
+    pub(crate) recorder: Option<Recorder>,
+}
+
+impl Settings {
+    /// Encodes `f(arg)` as the call each worker runs first.
+    pub(crate) fn initializer<A>(&mut self, f: fn(A), arg: A)
+    where
+        A: Serialize + DeserializeOwned + 'static,
+    {
+        self.initializer = Some(Call::new(f, &arg));
+    }
+
+    /// Checks the settings and turns them into an engine's configuration.
+    ///
+    /// # Errors
+    ///
+    /// Invalid arguments (Python's `ValueError`): 0 processes, 0 tasks per
+    /// child, a zero task time-out or memory limit; a serialisation error
+    /// for an initializer argument that does not encode.
+    pub(crate) fn into_config(self, name_prefix: &'static str) -> Result<Config, Error> {
+        let processes = match self.processes {
+            Some(0) => return Err(Error::invalid_argument("processes must be at least 1")),
+            Some(n) => n,
+            None => cpu_count(),
+        };
+        if self.max_tasks_per_child == Some(0) {
+            return Err(Error::invalid_argument(
+                "max_tasks_per_child must be at least 1",
+            ));
+        }
+        if self.task_timeout == Some(Duration::ZERO) {
+            return Err(Error::invalid_argument("task_timeout must be above zero"));
+        }
+        if self.memory_limit == Some(0) {
+            return Err(Error::invalid_argument("memory_limit must be above zero"));
+        }
+        Ok(Config {
+            processes,
+            name_prefix,
+            initializer: self.initializer.transpose()?,
+            max_tasks_per_child: self.max_tasks_per_child,
+            task_timeout: self.task_timeout,
+            memory_limit: self.memory_limit,
+            recorder: self.recorder,
+        })
+    }
+}
+
+impl fmt::Debug for Settings {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Settings")
+            .field("processes", &self.processes)
+            .field("has_initializer", &self.initializer.is_some())
+            .field("max_tasks_per_child", &self.max_tasks_per_child)
+            .field("task_timeout", &self.task_timeout)
+            .field("memory_limit", &self.memory_limit)
+            .field("recording", &self.recorder.is_some())
+            .finish()
+    }
+}

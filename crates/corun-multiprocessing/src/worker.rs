@@ -1,0 +1,495 @@
+//! `Worker`: one worker process seen from its parent — the core that
+//! [`Process`](crate::Process) and the process pools are built on.
+//!
+//! This module is hidden from the docs and outside the semver promise: it
+//! is the crate's internal API, public so that benchmarks and tests can
+//! drive a worker directly.
+//!
+//! # Using a worker
+//!
+//! [`Worker::spawn`] starts the process and completes the handshake (see
+//! the crate's `src/README.md`): the worker proved it runs this executable,
+//! applied its [`WorkerOptions`] and ran the initializer. Then:
+//!
+//! - [`send_call`](Worker::send_call) writes a [`Call`] (one `send`);
+//! - [`recv_reply`](Worker::recv_reply) reads the next [`Reply`], with a
+//!   time-out told apart from the worker's end ([`RecvError`]);
+//! - calls may be pipelined: write several, then read their replies, which
+//!   come in the order of the calls. Mind the socket buffers (about 200 KiB
+//!   each way): a parent that writes large calls without reading replies
+//!   can block while the worker blocks writing a reply. Reading from one
+//!   thread while another writes avoids that — every method takes `&self`,
+//!   and a `Worker` is `Sync`, for this;
+//! - [`kill`](Worker::kill), [`terminate`](Worker::terminate),
+//!   [`wait`](Worker::wait) / [`wait_timeout`](Worker::wait_timeout) /
+//!   [`try_wait`](Worker::try_wait), and [`describe_exit`] / [`exitcode`]
+//!   to say how it ended;
+//! - [`send_shutdown`](Worker::send_shutdown) or
+//!   [`close`](Worker::close) to let it finish: it exits 0 after the calls
+//!   before the shutdown, or at once when the socket closes.
+//!
+//! Dropping a `Worker` kills the process if it still runs, and always reaps
+//! it. [`Worker::start`] and [`Starting::finish`] split `spawn` so that a
+//! pool can start all its workers before waiting for any handshake.
+//!
+//! ```standalone_crate
+//! use corun_multiprocessing::worker::{Call, Worker, WorkerOptions};
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! corun_multiprocessing::init();
+//! let worker = Worker::spawn(&WorkerOptions::default()).unwrap();
+//! for i in 0..4 {
+//!     worker.send_call(&Call::new(square, &i).unwrap().with_id(i)).unwrap();
+//! }
+//! for i in 0..4 {
+//!     let reply = worker.recv_reply(None).unwrap();
+//!     assert_eq!(reply.id(), i);
+//!     assert_eq!(reply.decode::<u64>().unwrap(), i * i);
+//! }
+//! ```
+
+use std::fmt;
+use std::net::Shutdown;
+use std::os::fd::{AsFd, OwnedFd};
+use std::os::unix::net::UnixStream;
+use std::os::unix::process::ExitStatusExt;
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, ExitStatus, Stdio};
+use std::time::{Duration, Instant};
+
+use corun_concurrent::Error;
+use parking_lot::Mutex;
+use rustix::event::{PollFd, PollFlags, Timespec, poll};
+use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
+
+pub use crate::call::{Call, Reply};
+pub use crate::exit_status::{describe_exit, exitcode};
+
+use crate::current::current_process;
+use crate::deadline::{deadline, remaining};
+use crate::handshake::{ENV_VAR, Expected, Hello, SELF_EXE, Setup, Token, check_hello};
+use crate::init::{WORKER_ARGS, check_bootstrapped};
+use crate::wire::{self, FrameReader, Kind, ReadError};
+
+/// How long a new worker has to say hello: long enough for a loaded
+/// machine to start a large binary, short enough that a program that never
+/// answers is reported.
+const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
+
+/// The rule a program that starts workers must follow, for the errors
+/// that come from breaking it.
+const NEEDS_INIT: &str = "a program that starts workers must call \
+     corun_multiprocessing::init() first in main, and a test file must invoke \
+     corun_multiprocessing::enable_test_workers!() at its top level";
+
+/// How a worker is set up before it serves calls.
+#[derive(Debug, Clone)]
+pub struct WorkerOptions {
+    /// The worker's name, its `current_process().name()`.
+    pub name: String,
+    /// A call run once before any other (a pool's `initializer`); if it
+    /// panics or does not cross, [`Worker::spawn`] fails.
+    pub initializer: Option<Call>,
+    /// A limit on the worker's address space (`RLIMIT_AS`), in bytes. An
+    /// allocation past it fails, which aborts a Rust program.
+    pub memory_limit: Option<u64>,
+    /// Exit after the first call (0 if it returned, 1 if it failed), as a
+    /// [`Process`](crate::Process) does.
+    pub one_shot: bool,
+    /// How long the worker has to start and say hello.
+    pub handshake_timeout: Duration,
+    /// The program to start instead of this executable. For tests of the
+    /// handshake: anything but this executable is refused.
+    pub program: Option<PathBuf>,
+}
+
+/// A worker process and the socket to it (see the [module docs](self)).
+pub struct Worker {
+    pid: u32,
+    stream: UnixStream,
+    /// Held while a frame is written, so frames from two threads never
+    /// interleave.
+    writing: Mutex<()>,
+    reader: Mutex<FrameReader>,
+    child: Mutex<Reaped>,
+    /// Readable once the process has ended (Linux 5.3+); without it,
+    /// waits poll.
+    pidfd: Option<OwnedFd>,
+}
+
+/// A worker started but not yet through the handshake; from
+/// [`Worker::start`].
+#[must_use = "a starting worker is killed when dropped; call finish"]
+pub struct Starting {
+    worker: Worker,
+    expected: Expected,
+    setup: Vec<u8>,
+    timeout: Duration,
+    deadline: Option<Instant>,
+}
+
+/// Why [`Worker::recv_reply`] returned no reply.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum RecvError {
+    /// The time-out passed; the worker may still answer later.
+    Timeout,
+    /// The worker closed the socket: it exited or was killed. Ask
+    /// [`Worker::wait`] how.
+    Disconnected,
+    /// The worker sent something that is not a reply; kill it.
+    Protocol(String),
+}
+
+#[derive(Debug)]
+struct Reaped {
+    child: Child,
+    status: Option<ExitStatus>,
+}
+
+impl Worker {
+    /// Starts a worker process and completes its handshake.
+    ///
+    /// # Errors
+    ///
+    /// [`Error::is_broken`], saying why: the process could not be started;
+    /// it runs another executable, or never said hello (the program does
+    /// not call [`init`](crate::init) first in `main`, or a test file lacks
+    /// [`enable_test_workers!`](crate::enable_test_workers)); it died while
+    /// starting; the memory limit could not be set; the initializer
+    /// failed. Also when called from a process that was started as a worker
+    /// but did not call `init`. The process is killed and reaped.
+    pub fn spawn(options: &WorkerOptions) -> Result<Self, Error> {
+        Self::start(options)?.finish()
+    }
+
+    /// Starts a worker process without waiting for it; finish with
+    /// [`Starting::finish`].
+    ///
+    /// # Errors
+    ///
+    /// As [`spawn`](Self::spawn), for the failures before the handshake.
+    pub fn start(options: &WorkerOptions) -> Result<Starting, Error> {
+        check_bootstrapped()?;
+        let failed = |what: &str, e: std::io::Error| {
+            Error::broken(format!("cannot start a worker process: {what}: {e}"))
+        };
+        let token = Token::new();
+        let setup = wire::encode(
+            Kind::Setup,
+            &Setup {
+                name: options.name.clone(),
+                parent_name: current_process().name().to_owned(),
+                memory_limit: options.memory_limit,
+                initializer: options.initializer.as_ref().map(|c| c.payload().to_vec()),
+                one_shot: options.one_shot,
+            },
+        )
+        .map_err(|e| Error::serialization(format!("cannot send the worker's setup: {e}")))?;
+        let (ours, theirs) = UnixStream::pair().map_err(|e| failed("socketpair", e))?;
+        let program = options
+            .program
+            .as_deref()
+            .unwrap_or_else(|| Path::new(SELF_EXE));
+        let mut command = Command::new(program);
+        command
+            .args(WORKER_ARGS)
+            .env(ENV_VAR, token.encode())
+            .stdin(Stdio::from(OwnedFd::from(theirs)));
+        let child = crate::spawner::spawn(command)
+            .map_err(|e| failed(&program.display().to_string(), e))?;
+        let pid = child.id();
+        let pidfd = pidfd_open(Pid::from_child(&child), PidfdFlags::empty()).ok();
+        let worker = Worker {
+            pid,
+            stream: ours,
+            writing: Mutex::new(()),
+            reader: Mutex::new(FrameReader::new(crate::wire::SPIN)),
+            child: Mutex::new(Reaped {
+                child,
+                status: None,
+            }),
+            pidfd,
+        };
+        let expected =
+            Expected::new(&token, pid).map_err(|e| failed("cannot stat the executable", e))?;
+        Ok(Starting {
+            worker,
+            expected,
+            setup,
+            timeout: options.handshake_timeout,
+            deadline: deadline(Some(options.handshake_timeout)),
+        })
+    }
+
+    /// The worker's process id.
+    pub fn pid(&self) -> u32 {
+        self.pid
+    }
+
+    /// Writes `call` to the worker; its [`Reply`] comes from
+    /// [`recv_reply`](Self::recv_reply).
+    ///
+    /// # Errors
+    ///
+    /// When the socket fails, which means the worker is gone.
+    pub fn send_call(&self, call: &Call) -> std::io::Result<()> {
+        let _writing = self.writing.lock();
+        wire::send_all(&self.stream, call.frame())
+    }
+
+    /// Asks the worker to exit (code 0) once it has answered the calls sent
+    /// before.
+    ///
+    /// # Errors
+    ///
+    /// When the socket fails, which means the worker is gone.
+    pub fn send_shutdown(&self) -> std::io::Result<()> {
+        let _writing = self.writing.lock();
+        wire::send_all(&self.stream, &[0, 0, 0, 0, Kind::Shutdown as u8])
+    }
+
+    /// Reads the next reply, waiting at most `timeout` (`None` or
+    /// `Duration::MAX`: forever).
+    ///
+    /// # Errors
+    ///
+    /// [`RecvError::Timeout`] when the time-out passed (call again to keep
+    /// waiting: a partly received reply is kept); [`RecvError::Disconnected`]
+    /// when the worker is gone; [`RecvError::Protocol`] for garbage.
+    pub fn recv_reply(&self, timeout: Option<Duration>) -> Result<Reply, RecvError> {
+        let deadline = deadline(timeout);
+        let mut reader = self.reader.lock();
+        let frame = reader
+            .read(&self.stream, deadline)
+            .map_err(RecvError::from)?;
+        Reply::from_frame(&frame).map_err(RecvError::Protocol)
+    }
+
+    /// Sends `SIGKILL`, unless the process was already reaped.
+    pub fn kill(&self) {
+        self.signal(Signal::KILL);
+    }
+
+    /// Sends `SIGTERM`, unless the process was already reaped.
+    pub fn terminate(&self) {
+        self.signal(Signal::TERM);
+    }
+
+    /// Closes the socket both ways: a worker waiting for a call exits 0; one
+    /// running a call finds the socket closed when it replies, and exits.
+    pub fn close(&self) {
+        let _ = self.stream.shutdown(Shutdown::Both);
+    }
+
+    /// How the process ended, if it has (it is then reaped).
+    pub fn try_wait(&self) -> Option<ExitStatus> {
+        let mut reaped = self.child.lock();
+        if reaped.status.is_none() {
+            reaped.status = match reaped.child.try_wait() {
+                Ok(status) => status,
+                // ECHILD: children are reaped behind our back (SIGCHLD is
+                // ignored). It is gone; like CPython's Popen, call it 0.
+                Err(_) => Some(ExitStatus::from_raw(0)),
+            };
+        }
+        reaped.status
+    }
+
+    /// Whether the process has not ended yet.
+    pub fn is_alive(&self) -> bool {
+        self.try_wait().is_none()
+    }
+
+    /// Waits for the process to end and reaps it.
+    pub fn wait(&self) -> ExitStatus {
+        loop {
+            if let Some(status) = self.wait_until(None) {
+                return status;
+            }
+        }
+    }
+
+    /// Waits at most `timeout` for the process to end; `None` if it still
+    /// runs.
+    pub fn wait_timeout(&self, timeout: Duration) -> Option<ExitStatus> {
+        self.wait_until(deadline(Some(timeout)))
+    }
+
+    /// Waits for the process to end until `deadline` (`None`: forever)
+    /// without holding the child's lock, so `kill` can be called meanwhile.
+    pub(crate) fn wait_until(&self, deadline: Option<Instant>) -> Option<ExitStatus> {
+        loop {
+            if let Some(status) = self.try_wait() {
+                return Some(status);
+            }
+            let left = remaining(deadline);
+            if left == Some(Duration::ZERO) {
+                return None;
+            }
+            match &self.pidfd {
+                Some(pidfd) => {
+                    let timeout = left.map(|d| Timespec {
+                        tv_sec: d.as_secs().try_into().unwrap_or(i64::MAX),
+                        tv_nsec: d.subsec_nanos().into(),
+                    });
+                    let mut fds = [PollFd::new(pidfd, PollFlags::IN)];
+                    let _ = poll(&mut fds, timeout.as_ref());
+                }
+                None => std::thread::sleep(left.map_or(Duration::from_millis(1), |d| {
+                    d.min(Duration::from_millis(1))
+                })),
+            }
+        }
+    }
+
+    fn signal(&self, signal: Signal) {
+        // Under the lock nobody reaps, so the pid is still this process's
+        // (a zombie at worst) and cannot have been reused.
+        let reaped = self.child.lock();
+        if reaped.status.is_none() {
+            if let Some(pid) = Pid::from_raw(self.pid as i32) {
+                let _ = kill_process(pid, signal);
+            }
+        }
+    }
+
+    fn read_frame(&self, deadline: Option<Instant>) -> Result<(Kind, Vec<u8>), ReadError> {
+        let mut reader = self.reader.lock();
+        let frame = reader.read(&self.stream, deadline)?;
+        Ok((frame.kind, frame.payload.to_vec()))
+    }
+
+    /// Why the worker is gone, for an error while starting: how it ended,
+    /// if it ends within a moment of closing its socket.
+    fn gone(&self) -> String {
+        match self.wait_timeout(Duration::from_secs(5)) {
+            Some(status) => describe_exit(status),
+            None => "closed its socket".to_owned(),
+        }
+    }
+}
+
+impl Starting {
+    /// The started process's id.
+    pub fn pid(&self) -> u32 {
+        self.worker.pid
+    }
+
+    /// Completes the handshake: checks the worker's hello, sends its setup,
+    /// waits until it has run its initializer.
+    ///
+    /// # Errors
+    ///
+    /// As [`Worker::spawn`].
+    pub fn finish(self) -> Result<Worker, Error> {
+        let worker = self.worker;
+        let pid = worker.pid;
+        let refused = |why: String| Error::broken(format!("refused worker process {pid}: {why}"));
+        let hello = match worker.read_frame(self.deadline) {
+            Ok((Kind::Hello, payload)) => postcard::from_bytes::<Hello>(&payload)
+                .map_err(|e| refused(format!("its hello does not decode: {e}")))?,
+            Ok((kind, _)) => return Err(refused(format!("its first frame is {kind:?}"))),
+            Err(ReadError::Malformed(why)) => {
+                return Err(refused(format!("not a corun worker: {why}")));
+            }
+            Err(ReadError::Timeout) => {
+                return Err(refused(format!(
+                    "no handshake within {:?}; {NEEDS_INIT}",
+                    self.timeout
+                )));
+            }
+            Err(ReadError::Closed | ReadError::Io(_)) => {
+                return Err(Error::broken(format!(
+                    "worker process {pid} {} before the handshake; {NEEDS_INIT}",
+                    worker.gone()
+                )));
+            }
+        };
+        check_hello(&self.expected, &hello).map_err(refused)?;
+        wire::send_all(&worker.stream, &self.setup).map_err(|e| {
+            Error::broken(format!(
+                "worker process {pid} is gone: {e}: {}",
+                worker.gone()
+            ))
+        })?;
+        match worker.read_frame(None) {
+            Ok((Kind::Ready, _)) => Ok(worker),
+            Ok((Kind::InitFailed, why)) => Err(Error::broken(format!(
+                "worker process {pid} failed to start: {}",
+                String::from_utf8_lossy(&why)
+            ))),
+            Ok((kind, _)) => Err(refused(format!("a {kind:?} frame instead of ready"))),
+            Err(ReadError::Malformed(why)) => Err(refused(why)),
+            Err(_) => Err(Error::broken(format!(
+                "worker process {pid} died while starting: {}",
+                worker.gone()
+            ))),
+        }
+    }
+}
+
+impl Default for WorkerOptions {
+    fn default() -> Self {
+        Self {
+            name: "Worker".to_owned(),
+            initializer: None,
+            memory_limit: None,
+            one_shot: false,
+            handshake_timeout: HANDSHAKE_TIMEOUT,
+            program: None,
+        }
+    }
+}
+
+impl From<ReadError> for RecvError {
+    fn from(e: ReadError) -> Self {
+        match e {
+            ReadError::Timeout => RecvError::Timeout,
+            ReadError::Closed => RecvError::Disconnected,
+            ReadError::Malformed(why) => RecvError::Protocol(why),
+            ReadError::Io(e) => RecvError::Protocol(format!("socket error: {e}")),
+        }
+    }
+}
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        if self.try_wait().is_none() {
+            self.kill();
+            self.wait();
+        }
+    }
+}
+
+impl fmt::Debug for Worker {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Worker")
+            .field("pid", &self.pid)
+            .field("status", &self.child.lock().status)
+            .field("socket", &self.stream.as_fd())
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Debug for Starting {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("Starting")
+            .field("worker", &self.worker)
+            .finish_non_exhaustive()
+    }
+}
+
+impl fmt::Display for RecvError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            RecvError::Timeout => f.write_str("timed out waiting for the worker's reply"),
+            RecvError::Disconnected => f.write_str("the worker closed its socket"),
+            RecvError::Protocol(why) => write!(f, "the worker broke the protocol: {why}"),
+        }
+    }
+}
+
+impl std::error::Error for RecvError {}

@@ -1,0 +1,201 @@
+//! Helpers for the process tests: one test at a time per binary, checks
+//! that a test leaves no descriptor, child process or corun thread behind,
+//! and a gate a worker can wait on.
+
+#![allow(dead_code)]
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::io::Read;
+use std::os::unix::net::{UnixListener, UnixStream};
+use std::path::PathBuf;
+use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::{Mutex, MutexGuard, Once};
+use std::time::Instant;
+
+use corun_multiprocessing::Process;
+use corun_test_support::DEADLINE;
+
+/// What this process holds that a test could leak.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub(crate) struct Held {
+    /// Open descriptors.
+    pub(crate) fds: usize,
+    /// Child processes (of any thread), zombies included.
+    pub(crate) children: BTreeSet<u32>,
+    /// Threads whose name starts with `corun` (the library's own).
+    pub(crate) corun_threads: BTreeSet<u32>,
+    /// All threads, with their names.
+    pub(crate) threads: BTreeMap<u32, String>,
+}
+
+/// Runs `body` alone (no other test of this binary that uses `isolated`
+/// runs meanwhile), and checks that afterwards this process holds no more
+/// descriptors, child processes and corun threads than before.
+pub(crate) fn isolated<T>(body: impl FnOnce() -> T) -> T {
+    let _alone = serial();
+    warm_up();
+    let before = Held::now();
+    let out = body();
+    wait_released(&before, false);
+    out
+}
+
+/// Waits (up to the tests' deadline) until this process holds no more
+/// than `before`: fds, children, corun threads — and with `all_threads`,
+/// no thread that was not there before.
+pub(crate) fn wait_released(before: &Held, all_threads: bool) {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let now = Held::now();
+        let released = now.fds <= before.fds
+            && now.children.is_subset(&before.children)
+            && now.corun_threads.is_subset(&before.corun_threads)
+            && (!all_threads || now.threads.keys().all(|t| before.threads.contains_key(t)));
+        if released {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "left behind: before {before:?}, after {now:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
+/// Holds the lock that runs this binary's tests one at a time, so that
+/// counts of descriptors and children are not disturbed by another test.
+pub(crate) fn serial() -> MutexGuard<'static, ()> {
+    static SERIAL: Mutex<()> = Mutex::new(());
+    SERIAL.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+fn nothing(_: ()) {}
+
+/// Starts one process, so the library's spawner thread (which lives as
+/// long as the process) exists before a test counts threads.
+pub(crate) fn warm_up() {
+    static ONCE: Once = Once::new();
+    ONCE.call_once(|| Process::start(nothing, ()).unwrap().join().unwrap());
+}
+
+impl Held {
+    /// What this process holds now: two reads that agree, because a
+    /// directory listing of `/proc/self/task` can skip a live thread while
+    /// another thread exits (the listing goes by position).
+    pub(crate) fn now() -> Self {
+        let mut last = Self::read();
+        loop {
+            let next = Self::read();
+            if next == last {
+                return next;
+            }
+            last = next;
+        }
+    }
+
+    fn read() -> Self {
+        let mut children = BTreeSet::new();
+        let mut threads = BTreeMap::new();
+        let mut corun_threads = BTreeSet::new();
+        for task in std::fs::read_dir("/proc/self/task").unwrap().flatten() {
+            let Some(tid) = task.file_name().to_str().and_then(|s| s.parse().ok()) else {
+                continue;
+            };
+            let path = task.path();
+            let comm = std::fs::read_to_string(path.join("comm")).unwrap_or_default();
+            if comm.starts_with("corun") {
+                corun_threads.insert(tid);
+            }
+            threads.insert(tid, comm.trim_end().to_owned());
+            if let Ok(list) = std::fs::read_to_string(path.join("children")) {
+                children.extend(
+                    list.split_whitespace()
+                        .filter_map(|p| p.parse::<u32>().ok()),
+                );
+            }
+        }
+        let fds = std::fs::read_dir("/proc/self/fd").unwrap().count();
+        Self {
+            fds,
+            children,
+            corun_threads,
+            threads,
+        }
+    }
+}
+
+/// Whether process `pid` is gone (or a zombie, which no longer runs).
+pub(crate) fn is_gone(pid: u32) -> bool {
+    match std::fs::read_to_string(format!("/proc/{pid}/stat")) {
+        Err(_) => true,
+        Ok(stat) => stat
+            .rfind(')')
+            .and_then(|i| stat[i + 1..].split_whitespace().next())
+            .is_some_and(|state| state == "Z" || state == "X"),
+    }
+}
+
+/// A path in the temporary directory unique to this test process.
+pub(crate) fn temp_path(what: &str) -> PathBuf {
+    static N: AtomicUsize = AtomicUsize::new(0);
+    std::env::temp_dir().join(format!(
+        "corun-mp-{}-{}-{what}",
+        std::process::id(),
+        N.fetch_add(1, Ordering::Relaxed)
+    ))
+}
+
+/// Something a worker waits for: it connects to the gate's socket with
+/// [`wait_at_gate`] and blocks until the test calls [`Gate::open`].
+#[derive(Debug)]
+pub(crate) struct Gate {
+    listener: UnixListener,
+    path: PathBuf,
+}
+
+impl Gate {
+    pub(crate) fn new() -> Self {
+        let path = temp_path("gate.sock");
+        let listener = UnixListener::bind(&path).unwrap();
+        listener.set_nonblocking(true).unwrap();
+        Self { listener, path }
+    }
+
+    /// The path to hand to the worker.
+    pub(crate) fn path(&self) -> String {
+        self.path.to_str().unwrap().to_owned()
+    }
+
+    /// Waits until the worker is at the gate, then lets it through.
+    pub(crate) fn open(&self) {
+        drop(self.hold());
+    }
+
+    /// Waits until the worker is at the gate, and keeps it there.
+    pub(crate) fn hold(&self) -> UnixStream {
+        let end = Instant::now() + DEADLINE;
+        loop {
+            match self.listener.accept() {
+                Ok((stream, _)) => return stream,
+                Err(e) if e.kind() == std::io::ErrorKind::WouldBlock => {
+                    assert!(Instant::now() < end, "the worker never came to the gate");
+                    std::thread::sleep(std::time::Duration::from_millis(1));
+                }
+                Err(e) => panic!("gate: {e}"),
+            }
+        }
+    }
+}
+
+impl Drop for Gate {
+    fn drop(&mut self) {
+        let _ = std::fs::remove_file(&self.path);
+    }
+}
+
+/// In a worker: waits until the test opens the gate at `path`.
+pub(crate) fn wait_at_gate(path: &str) {
+    let mut stream = UnixStream::connect(path).unwrap();
+    let mut rest = Vec::new();
+    let _ = stream.read_to_end(&mut rest);
+}

@@ -1,0 +1,71 @@
+//! Compile-time checks of the auto traits and `Debug` of every public
+//! type: a `Process` handle can be shared between threads (one joins while
+//! another kills), and so can the internal `Worker` (one thread writes
+//! calls while another reads replies). A failure here is a compile error.
+
+use std::cell::Cell;
+use std::fmt::Debug;
+
+use corun_multiprocessing::worker::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
+use corun_multiprocessing::{Error, Process, ProcessBuilder, ProcessInfo};
+
+fn assert_send_sync<T: Send + Sync>() {}
+fn assert_debug<T: Debug>() {}
+
+// Checks that handles, builders and errors can be shared between threads.
+#[test]
+fn public_types_are_send_and_sync() {
+    assert_send_sync::<Process<u64>>();
+    assert_send_sync::<Process<String>>();
+    // A result that is Send but not Sync still leaves the handle Sync: the
+    // value only moves out through `join`.
+    assert_send_sync::<Process<Cell<u8>>>();
+    assert_send_sync::<ProcessBuilder>();
+    assert_send_sync::<ProcessInfo>();
+    assert_send_sync::<Error>();
+}
+
+// Checks the internal worker API a pool shares between its threads.
+#[test]
+fn worker_types_are_send_and_sync() {
+    assert_send_sync::<Worker>();
+    assert_send_sync::<Starting>();
+    assert_send_sync::<WorkerOptions>();
+    assert_send_sync::<Call>();
+    assert_send_sync::<Reply>();
+    assert_send_sync::<RecvError>();
+}
+
+// Checks that every public type implements Debug, with a result type that
+// is not Debug.
+#[test]
+fn every_public_type_is_debug() {
+    struct Opaque;
+    assert_debug::<Process<Opaque>>();
+    assert_debug::<ProcessBuilder>();
+    assert_debug::<ProcessInfo>();
+    assert_debug::<Error>();
+    assert_debug::<Worker>();
+    assert_debug::<Starting>();
+    assert_debug::<WorkerOptions>();
+    assert_debug::<Call>();
+    assert_debug::<Reply>();
+    assert_debug::<RecvError>();
+}
+
+// Checks that errors are std errors, for `?` into boxed errors.
+#[test]
+fn errors_are_std_errors() {
+    fn boxed<E: std::error::Error + Send + Sync + 'static>(e: E) -> Box<dyn std::error::Error> {
+        Box::new(e)
+    }
+    assert_eq!(
+        boxed(RecvError::Disconnected).to_string(),
+        "the worker closed its socket"
+    );
+    assert!(
+        boxed(Error::worker_died("x"))
+            .to_string()
+            .contains("worker died")
+    );
+}
