@@ -60,15 +60,27 @@ pub(crate) enum Experiment {
     OverheadThreads,
     /// One task at a time, submit → result, against a thread ping-pong.
     LatencyThreads,
+    /// No-op tasks through a 2-worker process pool, one at a time and pipelined.
+    OverheadProcesses,
+    /// Pool.map of 2 000 000 trivial items over 2 worker processes, chunked.
+    MapProcesses,
+    /// A pool of 2 worker processes ready and one task done.
+    Spawn,
+    /// 1 000 tasks of which 100 abort their worker process.
+    Crash,
 }
 
 impl Experiment {
-    pub(crate) const ALL: [Experiment; 5] = [
+    pub(crate) const ALL: [Experiment; 9] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
         Experiment::OverheadThreads,
         Experiment::LatencyThreads,
+        Experiment::OverheadProcesses,
+        Experiment::MapProcesses,
+        Experiment::Spawn,
+        Experiment::Crash,
     ];
 
     /// The name on the command line and in BENCHMARKS.md.
@@ -79,6 +91,10 @@ impl Experiment {
             Experiment::Cpu => "cpu",
             Experiment::OverheadThreads => "overhead-threads",
             Experiment::LatencyThreads => "latency-threads",
+            Experiment::OverheadProcesses => "overhead-processes",
+            Experiment::MapProcesses => "map-processes",
+            Experiment::Spawn => "spawn",
+            Experiment::Crash => "crash",
         }
     }
 }
@@ -96,8 +112,12 @@ pub(crate) enum Demo {
     Condition,
     /// Workers drain a Queue, with task_done and join.
     Queue,
-    /// Sums of squares serially and on a ThreadPoolExecutor, with the speedup.
+    /// Sums of squares serially, on a ThreadPoolExecutor and on a process Pool, with the speedups.
     Pool,
+    /// One Process per number, each printing its pid and name.
+    Process,
+    /// A process Pool that survives workers aborting, printing which tasks failed and why.
+    Crash,
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! The `corun` command: runs the classic concurrency experiments and demos.
 //!
-//! `main` only parses the command line and maps the outcome to an exit code;
-//! the work lives in the `demo` and `bench` modules.
+//! `main` turns worker processes over to `corun::multiprocessing`, parses
+//! the command line and maps the outcome to an exit code; the work lives in
+//! the `demo` and `bench` modules.
 
 #![forbid(unsafe_code)]
 
@@ -15,6 +16,9 @@ use std::process::ExitCode;
 use clap::Parser;
 
 fn main() -> ExitCode {
+    // First: in a worker process started by a process pool, this serves
+    // the pool and never returns.
+    corun::multiprocessing::init();
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,

@@ -31,6 +31,25 @@ pub(crate) fn sum_of_squares(n: u64) -> u128 {
     total
 }
 
+/// A task that does nothing: what the overhead experiments submit.
+pub(crate) fn noop(i: u64) -> u64 {
+    i
+}
+
+/// The trivial item function of `map-processes`.
+pub(crate) fn inc(i: u64) -> u64 {
+    i + 1
+}
+
+/// Aborts the process running it for every tenth item (`i % 10 == 9`):
+/// the faulty task of the `crash` experiment and demo.
+pub(crate) fn abort_every_tenth(i: u64) -> u64 {
+    if i % 10 == 9 {
+        std::process::abort();
+    }
+    i
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -86,14 +86,51 @@ fn demo_pool_prints_a_speedup() {
     let text = stdout(&out);
     assert!(text.contains("serial:"), "{text}");
     assert!(text.contains("ThreadPoolExecutor("), "{text}");
-    let speedup = text
+    assert!(text.contains("Pool(") && text.contains("(processes)"), "{text}");
+    let speedups = text
         .lines()
         .find_map(|l| l.strip_prefix("speedup: "))
-        .and_then(|rest| rest.split('x').next())
-        .and_then(|x| x.parse::<f64>().ok())
         .unwrap_or_else(|| panic!("no speedup in {text}"));
-    assert!(speedup > 0.0, "{text}");
+    for mode in ["threads ", "processes "] {
+        let speedup = speedups
+            .split(mode)
+            .nth(1)
+            .and_then(|rest| rest.split('x').next())
+            .and_then(|x| x.parse::<f64>().ok())
+            .unwrap_or_else(|| panic!("no {mode}speedup in {text}"));
+        assert!(speedup > 0.0, "{text}");
+    }
     assert!(text.contains("all 20 results match"), "{text}");
+    assert!(text.contains("range(10000)) = 333283335000"), "{text}");
+}
+
+#[test]
+fn demo_process_joins_every_process() {
+    let out = corun(&["demo", "process"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for n in 1..=5 {
+        assert!(text.contains(&format!("process square-{n}")), "{text}");
+    }
+    assert!(text.contains("all processes joined"), "{text}");
+}
+
+#[test]
+fn demo_crash_fails_only_the_aborting_tasks() {
+    let out = corun(&["demo", "crash"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let failed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.contains("failed: worker died"))
+        .collect();
+    assert_eq!(failed.len(), 4, "{text}");
+    for (line, task) in failed.iter().zip(["9", "19", "29", "39"]) {
+        assert!(line.starts_with(&format!("task {task:>2} failed")), "{text}");
+        assert!(line.contains("SIGABRT"), "{text}");
+    }
+    assert!(text.contains("36 tasks succeeded, 4 failed"), "{text}");
+    assert!(text.contains("no worker left"), "{text}");
 }
 
 /// A bad demo name is a clear error, not a panic.

@@ -1,12 +1,13 @@
 //! The `cpu` experiment: the sum of squares of `0..n` for the 20 numbers
-//! `n = 5_000_000 + k`, sequentially, on corun's `ThreadPoolExecutor`, on
-//! rayon, and in Python (a `multiprocessing.Pool` and a
-//! `ThreadPoolExecutor`). Every mode must produce the same 20 sums.
+//! `n = 5_000_000 + k`, sequentially, on corun's `ThreadPoolExecutor` and
+//! `ProcessPoolExecutor`, on rayon, and in Python (a `multiprocessing.Pool`
+//! and a `ThreadPoolExecutor`). Every mode must produce the same 20 sums.
 
 use std::path::Path;
 
 use anyhow::Context;
 use corun::concurrent::{Executor, ThreadPoolExecutor};
+use corun::multiprocessing::ProcessPoolExecutor;
 use rayon::prelude::*;
 
 use super::Plan;
@@ -19,6 +20,8 @@ use crate::workload::{numbers, sum_of_squares};
 const EXPERIMENT: &str = "cpu";
 /// BENCHMARKS.md: threads ≥ 1.9× sequential, so time ≤ 1/1.9 of it.
 const BAR_VS_SEQUENTIAL: f64 = 1.0 / 1.9;
+/// BENCHMARKS.md: processes ≥ 1.85× sequential.
+const PROCESSES_VS_SEQUENTIAL: f64 = 1.0 / 1.85;
 /// BENCHMARKS.md: within 5% of rayon.
 const BAR_VS_RAYON: f64 = 1.05;
 const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
@@ -28,6 +31,7 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     // What each mode computed in its last run, checked after timing.
     let (mut sequential, mut pooled, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
+    let mut processed = Vec::new();
     // Both pools live across runs, as rayon's global pool does: a pool
     // started per run costs ~5 ms more here, rayon's as much as corun's,
     // while the OS settles its new threads onto the cores.
@@ -35,6 +39,10 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         .max_workers(cpus)
         .build()
         .context("building the pool")?;
+    let processes = ProcessPoolExecutor::builder()
+        .max_workers(cpus)
+        .build()
+        .context("starting the process pool")?;
     let mut contenders = [
         Contender::timed("sequential", |_| {
             sequential = numbers.iter().map(|&n| sum_of_squares(n)).collect();
@@ -48,6 +56,16 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         Contender::timed("rayon par_iter", |_| {
             parallel = numbers.par_iter().map(|&n| sum_of_squares(n)).collect();
         }),
+        Contender::timed("ProcessPoolExecutor", |_| {
+            processed = processes
+                .map(
+                    sum_of_squares as fn(u64) -> u128,
+                    numbers.iter().copied(),
+                    None,
+                )
+                .collect::<Result<Vec<_>, _>>()
+                .expect("no task fails");
+        }),
     ];
     let t = per_run_ms(plan.runs, &mut contenders);
     drop(contenders);
@@ -58,6 +76,7 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
     for (mode, results) in [
         ("ThreadPoolExecutor", &pooled),
         ("rayon par_iter", &parallel),
+        ("ProcessPoolExecutor", &processed),
     ] {
         check(mode, &expected, results)?;
     }
@@ -83,6 +102,15 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         ),
         Row::compare(EXPERIMENT, "rayon par_iter", "sequential", t[2], t[0], None)
             .note(speedup(t[0], t[2])),
+        Row::compare(
+            EXPERIMENT,
+            format!("ProcessPoolExecutor({cpus})"),
+            "sequential",
+            t[3],
+            t[0],
+            Some(PROCESSES_VS_SEQUENTIAL),
+        )
+        .note(format!("{}; bar: ≥ 1.85×", speedup(t[0], t[3]))),
     ];
     if plan.python {
         // Pure Python takes ~1 s per number at full size: one run is enough.
@@ -96,10 +124,18 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
             Ok(json) => {
                 let version = json["python"].as_str().unwrap_or("?");
                 let workers = json["workers"].as_u64().unwrap_or(0);
-                for (mode, peer) in [
-                    ("pool", format!("Python {version} Pool({workers}).map")),
+                let processes = format!("ProcessPoolExecutor({cpus})");
+                for (mode, ours, time, peer) in [
+                    (
+                        "pool",
+                        &processes,
+                        t[3],
+                        format!("Python {version} Pool({workers}).map"),
+                    ),
                     (
                         "threads",
+                        &threads,
+                        t[1],
                         format!("Python {version} ThreadPoolExecutor({workers})"),
                     ),
                 ] {
@@ -108,10 +144,10 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
                         format!("python peer gave no seconds for {mode}: {json}")
                     })?;
                     rows.push(
-                        Row::compare(EXPERIMENT, &threads, peer, t[1], seconds * 1e3, None).note(
+                        Row::compare(EXPERIMENT, ours, peer, time, seconds * 1e3, None).note(
                             format!(
                                 "{}; {py_runs} Python run(s), pool start included",
-                                speedup(seconds * 1e3, t[1])
+                                speedup(seconds * 1e3, time)
                             ),
                         ),
                     );

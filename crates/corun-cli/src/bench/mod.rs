@@ -5,6 +5,7 @@ mod cpu;
 mod latency;
 mod measure;
 mod overhead;
+mod processes;
 mod progress;
 mod python;
 mod queue;
@@ -59,6 +60,10 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Cpu => cpu::run(&plan, args.timeline.as_deref())?,
             Experiment::OverheadThreads => overhead::run(&plan)?,
             Experiment::LatencyThreads => latency::run(&plan)?,
+            Experiment::OverheadProcesses => processes::overhead(&plan)?,
+            Experiment::MapProcesses => processes::map(&plan)?,
+            Experiment::Spawn => processes::spawn(&plan)?,
+            Experiment::Crash => processes::crash(&plan)?,
         };
         report.rows.extend(rows);
     }

@@ -3,9 +3,11 @@
 
 mod barrier;
 mod condition;
+mod crash;
 mod event;
 mod lock;
 mod pool;
+mod process;
 mod queue;
 
 use crate::cli::Demo;
@@ -18,5 +20,7 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::Condition => condition::run(),
         Demo::Queue => queue::run(),
         Demo::Pool => pool::run(),
+        Demo::Process => process::run(),
+        Demo::Crash => crash::run(),
     }
 }
