@@ -154,7 +154,11 @@ impl Call {
 
     /// Builds the frame of a call to `target` with the argument `arg`.
     fn encode<T: Serialize + ?Sized>(target: code_address::Target, arg: &T) -> Result<Self, Error> {
-        let mut frame = Vec::with_capacity(HEADER_LEN + CALL_FIELDS + 16);
+        // The argument's in-memory size bounds its encoding for plain data
+        // (varints are never longer), so large batches are not copied over
+        // and over as the buffer grows.
+        let guess = std::mem::size_of_val(arg).min(wire::MAX_PAYLOAD);
+        let mut frame = Vec::with_capacity(HEADER_LEN + CALL_FIELDS + 16 + guess);
         wire::begin(&mut frame, Kind::Call);
         for field in [0, target.trampoline, target.function, target.fingerprint] {
             frame.extend_from_slice(&field.to_le_bytes());

@@ -10,7 +10,9 @@
 //! calls are short (the last one took under [`PIPELINE_BELOW`]) it keeps up
 //! to [`PIPELINE_DEPTH`] calls in the worker's socket, so round trips
 //! overlap; long calls go one at a time, so no call waits behind a long
-//! one while another worker idles. A worker answers in order, so the
+//! one while another worker idles. Calls behind others never add up to
+//! more than [`PIPELINE_BYTES`], so a write never blocks while the worker
+//! may be blocked writing a large reply. A worker answers in order, so the
 //! oldest unanswered call is the one it is running.
 //!
 //! | what happens                        | the call it was running       | the calls queued behind it | the worker           |
@@ -46,6 +48,11 @@ use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions, describe_exit
 const PIPELINE_DEPTH: usize = 8;
 /// Calls shorter than this are pipelined.
 const PIPELINE_BELOW: Duration = Duration::from_micros(500);
+/// The most bytes of calls kept in a worker's socket at once, the first
+/// call aside: well under a socket's buffer, so that writing a call behind
+/// others never blocks. (A blocked write would deadlock with a worker
+/// blocked writing a large result that nobody reads.)
+const PIPELINE_BYTES: usize = 64 << 10;
 /// How long a retiring worker has to exit after its shutdown frame before
 /// it is killed.
 const RETIRE_GRACE: Duration = Duration::from_secs(2);
@@ -359,16 +366,24 @@ impl Supervisor {
         }
     }
 
-    /// Sends calls until the worker holds `depth` of them; `false` when
-    /// none is in flight and the queue is closed and empty.
+    /// Sends calls until the worker holds `depth` of them, all those taken
+    /// in one write; `false` when none is in flight and the queue is
+    /// closed and empty.
     fn fill(&mut self) -> bool {
-        while !self.draining && self.in_flight.len() < self.depth() {
+        let depth = self.depth();
+        if self.in_flight.len() > depth / 2 {
+            // Top up in batches: one write for several calls.
+            return true;
+        }
+        let mut batch = Vec::new();
+        while !self.draining && self.in_flight.len() + batch.len() < depth {
             let job = if let Some(job) = self.retry.pop_front() {
                 job
-            } else if self.in_flight.is_empty() {
-                match self.inner.receiver.recv() {
-                    Ok(job) => job,
-                    Err(_) => return false,
+            } else if self.in_flight.is_empty() && batch.is_empty() {
+                self.replace_worker();
+                match self.next_job() {
+                    Some(job) => job,
+                    None => return false,
                 }
             } else {
                 match self.inner.receiver.try_recv() {
@@ -376,45 +391,94 @@ impl Supervisor {
                     Err(_) => break,
                 }
             };
-            self.send(job);
+            if !self.fits_behind(&batch, &job) {
+                // Too large to wait in the socket: it goes alone, once
+                // the calls ahead of it are answered.
+                self.retry.push_front(job);
+                break;
+            }
+            batch.extend(self.admit(job));
+        }
+        if !batch.is_empty() {
+            self.send(batch);
         }
         // The loop ends with a call in flight: it waits for one while none
         // is, and a call that could not be sent goes back to `retry`.
         true
     }
 
-    /// Starts the job's task and writes its call to the worker (starting a
-    /// worker first if there is none).
-    fn send(&mut self, mut job: Job) {
+    /// Whether `job` may be written behind the calls in flight and those
+    /// about to be sent: there are none, or all of them together stay
+    /// within [`PIPELINE_BYTES`].
+    fn fits_behind(&self, batch: &[Job], job: &Job) -> bool {
+        (self.in_flight.is_empty() && batch.is_empty())
+            || self
+                .in_flight
+                .iter()
+                .chain(batch)
+                .chain([job])
+                .map(|j| j.call.frame().len())
+                .sum::<usize>()
+                <= PIPELINE_BYTES
+    }
+
+    /// Waits for the next call; `None` once the queue is closed and empty.
+    ///
+    /// It sleeps at once. Polling the queue first (as the socket readers
+    /// poll their sockets) was measured slower: with the caller, this
+    /// thread and the worker all busy, a 2-core machine has one thread too
+    /// many, and the poller delays the thread it waits for.
+    fn next_job(&mut self) -> Option<Job> {
+        self.inner.receiver.recv().ok()
+    }
+
+    /// Marks the job's task running; `None` (and the task settled) if it
+    /// was cancelled while queued, or the engine was terminated or broke.
+    fn admit(&mut self, mut job: Job) -> Option<Job> {
         if self.inner.terminated.load(Ordering::Acquire) {
             job.fail(terminated());
-            return;
+            return None;
         }
         if let Some(why) = self.inner.broken.lock().clone() {
             job.fail(Error::broken(why));
-            return;
+            return None;
         }
         if !job.started {
             if !job.finish.start() {
-                return; // cancelled while queued
+                return None; // cancelled while queued
             }
             job.started = true;
         }
+        Some(job)
+    }
+
+    /// Writes the calls of `batch` to the worker in one write (starting a
+    /// worker first if there is none).
+    fn send(&mut self, batch: Vec<Job>) {
         let worker = match self.worker() {
             Ok(worker) => worker,
             Err(error) => {
+                // Broken before the tasks fail, so that whoever waits on
+                // them finds later submissions refused.
                 let why = error.to_string();
-                job.fail(error);
                 self.inner.break_engine(&why);
+                for job in batch {
+                    job.fail(error.clone());
+                }
                 self.fail_all(|| Error::broken(why.clone()));
                 return;
             }
         };
-        if worker.send_call(&job.call).is_err() {
-            // The worker is gone and never saw this call: it goes to the
+        if worker
+            .send_calls(batch.iter().map(|job| &job.call))
+            .is_err()
+        {
+            // The worker is gone and never saw these calls: they go to the
             // next worker. Which call the worker died on shows once the
             // replies it sent before are read.
-            self.retry.push_front(job);
+            for job in batch.into_iter().rev() {
+                self.retry.push_front(job);
+            }
             if self.in_flight.is_empty() {
                 self.on_death(None);
             } else {
@@ -424,9 +488,23 @@ impl Supervisor {
         }
         if self.in_flight.is_empty() {
             self.head_since = Instant::now();
-            job.finish.running_on(worker.pid());
+            batch[0].finish.running_on(worker.pid());
         }
-        self.in_flight.push_back(job);
+        self.in_flight.extend(batch);
+    }
+
+    /// Starts a worker in place of one that died, timed out or retired,
+    /// before waiting for work: an idle pool keeps its size, and the next
+    /// call does not wait for a start. Not once the engine is closed.
+    fn replace_worker(&mut self) {
+        if self.worker.is_some() || self.inner.check_open().is_err() {
+            return;
+        }
+        if let Err(error) = self.worker() {
+            let why = error.to_string();
+            self.inner.break_engine(&why);
+            self.fail_all(|| Error::broken(why.clone()));
+        }
     }
 
     /// The current worker, starting one if there is none.
@@ -455,7 +533,11 @@ impl Supervisor {
             .config
             .task_timeout
             .map(|limit| (self.head_since + limit).saturating_duration_since(Instant::now()));
-        match worker.recv_reply(timeout) {
+        // Poll for a lone call's reply (it comes soon, and polling saves a
+        // wake-up); sleep while calls are queued behind it, leaving the CPU
+        // to the worker.
+        let polling = self.in_flight.len() == 1;
+        match worker.recv_reply_polling(timeout, polling) {
             Ok(reply) => {
                 let Some(job) = self.in_flight.pop_front() else {
                     worker.kill();

@@ -21,7 +21,9 @@ const WINDOW_PER_PROCESS: usize = 8;
 /// Items are read from the input as results are taken, with at most a
 /// window of chunks in flight. After the first error the iterator yields
 /// it and ends; chunks not started are cancelled, as they are when the
-/// iterator is dropped.
+/// iterator is dropped. An item that cannot be submitted (it does not
+/// serialise, or the pool was closed) is such an error at its place: the
+/// results of the items before it come first.
 #[must_use = "the tasks are cancelled when the iterator is dropped"]
 pub struct Imap<'p, A, R, I> {
     pool: &'p Pool,
@@ -37,6 +39,9 @@ pub struct Imap<'p, A, R, I> {
     ready: std::vec::IntoIter<R>,
     submitted: u64,
     exhausted: bool,
+    /// Why a chunk could not be submitted; yielded once the chunks
+    /// submitted before it are.
+    failure: Option<Error>,
     ended: bool,
 }
 
@@ -75,6 +80,7 @@ where
             ready: Vec::new().into_iter(),
             submitted: 0,
             exhausted: false,
+            failure: None,
             ended: false,
         }
     }
@@ -87,20 +93,30 @@ where
         }
     }
 
-    /// Submits chunks until the window is full or the input ends.
-    fn top_up(&mut self) -> Result<(), Error> {
+    /// Submits chunks until the window is full or the input ends; a chunk
+    /// that cannot be submitted ends the input, and its error waits in
+    /// `failure`.
+    fn top_up(&mut self) {
         while !self.exhausted && self.in_flight() < self.window {
             let chunk: Vec<A> = self.inputs.by_ref().take(self.chunksize).collect();
             if chunk.is_empty() {
                 self.exhausted = true;
                 break;
             }
-            self.pool.check_running()?;
             let n = self.submitted;
-            let task = self
-                .pool
-                .engine()
-                .submit::<Vec<R>>(Call::batch(self.f, &chunk)?, || format!("imap chunk {n}"))?;
+            let submitted = self.pool.check_running().and_then(|()| {
+                self.pool
+                    .engine()
+                    .submit::<Vec<R>>(Call::batch(self.f, &chunk)?, || format!("imap chunk {n}"))
+            });
+            let task = match submitted {
+                Ok(task) => task,
+                Err(e) => {
+                    self.failure = Some(e);
+                    self.exhausted = true;
+                    break;
+                }
+            };
             self.submitted += 1;
             if let Some(queue) = &mut self.ordered {
                 queue.push_back(task);
@@ -112,7 +128,6 @@ where
                 u.tasks.insert(n, task);
             }
         }
-        Ok(())
     }
 
     /// The next finished chunk's results, `None` when all are taken.
@@ -145,17 +160,14 @@ where
             if self.ended {
                 return None;
             }
-            let step = self.top_up().and_then(|()| match self.next_chunk() {
-                Some(chunk) => chunk.map(Some),
-                None => Ok(None),
-            });
-            match step {
-                Ok(Some(chunk)) => self.ready = chunk.into_iter(),
-                Ok(None) => {
+            self.top_up();
+            match self.next_chunk() {
+                Some(Ok(chunk)) => self.ready = chunk.into_iter(),
+                None => {
                     self.ended = true;
-                    return None;
+                    return self.failure.take().map(Err);
                 }
-                Err(e) => {
+                Some(Err(e)) => {
                     self.ended = true;
                     self.cancel_rest();
                     return Some(Err(e));

@@ -95,6 +95,9 @@ pub(crate) struct FrameReader {
     end: usize,
     /// How long to poll without sleeping before a read blocks.
     spin: Duration,
+    /// Whether the caller allows polling for the next read (see
+    /// [`FrameReader::read_polling`]).
+    polling_allowed: bool,
     /// Whether the last wait was short enough that polling would have
     /// caught it.
     spin_next: bool,
@@ -211,8 +214,23 @@ impl FrameReader {
             start: 0,
             end: 0,
             spin,
+            polling_allowed: true,
             spin_next: true,
         }
+    }
+
+    /// As [`read`](Self::read), polling before sleeping only if `polling`
+    /// (and the last wait was short). A caller that knows the frame will
+    /// be long in coming — a reply queued behind other calls — passes
+    /// `false`, leaving the CPU to the process that must produce it.
+    pub(crate) fn read_polling(
+        &mut self,
+        stream: &UnixStream,
+        deadline: Option<Instant>,
+        polling: bool,
+    ) -> Result<Frame<'_>, ReadError> {
+        self.polling_allowed = polling;
+        self.read(stream, deadline)
     }
 
     /// The next frame from `stream`, waiting until `deadline` (`None`:
@@ -275,7 +293,8 @@ impl FrameReader {
     /// when there is a deadline. Records whether this wait was short.
     fn fill(&mut self, stream: &UnixStream, deadline: Option<Instant>) -> Result<(), ReadError> {
         let waiting = Instant::now();
-        if self.spin_next && !self.spin.is_zero() && self.try_fill_spinning(stream, deadline)? {
+        let polling = self.polling_allowed && self.spin_next && !self.spin.is_zero();
+        if polling && self.try_fill_spinning(stream, deadline)? {
             return Ok(());
         }
         if let Some(deadline) = deadline {

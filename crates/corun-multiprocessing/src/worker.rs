@@ -240,6 +240,29 @@ impl Worker {
         wire::send_all(&self.stream, call.frame())
     }
 
+    /// Writes several calls with one `send`: how a pool pipelines short
+    /// calls without a system call each. Their replies come in this order.
+    ///
+    /// # Errors
+    ///
+    /// When the socket fails, which means the worker is gone; some of the
+    /// calls may have been written.
+    pub fn send_calls<'a>(&self, calls: impl IntoIterator<Item = &'a Call>) -> std::io::Result<()> {
+        let mut calls = calls.into_iter();
+        let Some(first) = calls.next() else {
+            return Ok(());
+        };
+        let Some(second) = calls.next() else {
+            return self.send_call(first); // no copy for a lone call
+        };
+        let mut frames = Vec::new();
+        for call in [first, second].into_iter().chain(calls) {
+            frames.extend_from_slice(call.frame());
+        }
+        let _writing = self.writing.lock();
+        wire::send_all(&self.stream, &frames)
+    }
+
     /// Asks the worker to exit (code 0) once it has answered the calls sent
     /// before.
     ///
@@ -260,10 +283,25 @@ impl Worker {
     /// waiting: a partly received reply is kept); [`RecvError::Disconnected`]
     /// when the worker is gone; [`RecvError::Protocol`] for garbage.
     pub fn recv_reply(&self, timeout: Option<Duration>) -> Result<Reply, RecvError> {
+        self.recv_reply_polling(timeout, true)
+    }
+
+    /// As [`recv_reply`](Self::recv_reply); `polling: false` sleeps at once
+    /// instead of first polling the socket for a moment — for a reply that
+    /// waits behind other calls, while the worker needs the CPU.
+    ///
+    /// # Errors
+    ///
+    /// As [`recv_reply`](Self::recv_reply).
+    pub fn recv_reply_polling(
+        &self,
+        timeout: Option<Duration>,
+        polling: bool,
+    ) -> Result<Reply, RecvError> {
         let deadline = deadline(timeout);
         let mut reader = self.reader.lock();
         let frame = reader
-            .read(&self.stream, deadline)
+            .read_polling(&self.stream, deadline, polling)
             .map_err(RecvError::from)?;
         Reply::from_frame(&frame).map_err(RecvError::Protocol)
     }

@@ -1,0 +1,295 @@
+//! `ProcessPoolExecutor`, the `Executor` face of the process pool: submit,
+//! map, shutdown, tasks mixed with a thread pool's in `wait` and
+//! `as_completed`, and the same generic code run over threads and
+//! processes — ported from CPython's
+//! `Lib/test/test_concurrent_futures/` (`test_process_pool.py`,
+//! `test_shutdown.py`, `test_wait.py`, `test_as_completed.py`) where it has
+//! the same test. Each test checks that it leaves nothing behind.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::Duration;
+
+use common::{Gate, is_gone, isolated, wait_at_gate};
+use corun_concurrent::{
+    Executor, ReturnWhen, Submit, Task, ThreadPoolExecutor, as_completed, wait,
+};
+use corun_multiprocessing::{ProcessPoolExecutor, current_process};
+use corun_test_support::poll_until;
+use rustix::process::{Pid, Signal, kill_process};
+
+corun_multiprocessing::enable_test_workers!();
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn pid(_: ()) -> u32 {
+    current_process().pid()
+}
+
+fn gated(gate: String) -> u64 {
+    wait_at_gate(&gate);
+    u64::from(current_process().pid())
+}
+
+fn square_but_not_five(x: u64) -> u64 {
+    assert_ne!(x, 5, "five is not welcome");
+    x * x
+}
+
+fn init_greeting(greeting: String) {
+    GREETING.set(greeting).unwrap();
+}
+
+static GREETING: std::sync::OnceLock<String> = std::sync::OnceLock::new();
+
+fn greet(name: String) -> String {
+    format!("{} {name}", GREETING.get().map_or("(none)", String::as_str))
+}
+
+/// Generic over the executor: the same code for threads and processes.
+fn squares_via<E>(executor: &E, n: u64) -> (Vec<u64>, u64)
+where
+    E: Executor + Submit<fn(u64) -> u64, u64, u64>,
+{
+    let f: fn(u64) -> u64 = square;
+    let mapped: Vec<u64> = executor.map(f, 0..n, None).map(Result::unwrap).collect();
+    let submitted = executor.submit(f, n).unwrap().result().unwrap();
+    (mapped, submitted)
+}
+
+fn build(workers: usize) -> ProcessPoolExecutor {
+    ProcessPoolExecutor::builder()
+        .max_workers(workers)
+        .build()
+        .unwrap()
+}
+
+// Port of `ExecutorTest.test_submit`: `submit` returns a task with the
+// value.
+#[test]
+fn test_submit() {
+    isolated(|| {
+        let pool = build(2);
+        assert_eq!(pool.max_workers(), 2);
+        assert_eq!(pool.submit(square, 8).unwrap().result().unwrap(), 64);
+        let worker = pool.submit(pid, ()).unwrap().result().unwrap();
+        assert!(pool.pids().contains(&worker));
+        assert_ne!(worker, std::process::id());
+        pool.shutdown(true, false);
+    });
+}
+
+// Port of `ExecutorTest.test_map`: results in input order; and one
+// generic function over a thread pool and a process pool gives the same
+// results.
+#[test]
+fn test_map_on_threads_and_processes() {
+    isolated(|| {
+        let expected: Vec<u64> = (0..100).map(|x| x * x).collect();
+        let threads = ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .build()
+            .unwrap();
+        let processes = build(2);
+        assert_eq!(squares_via(&threads, 100), (expected.clone(), 10_000));
+        assert_eq!(squares_via(&processes, 100), (expected, 10_000));
+        threads.shutdown(true, false);
+        processes.shutdown(true, false);
+    });
+}
+
+// Port of `ExecutorTest.test_map_exception`: the map yields the results
+// before the failing item, then its error, then ends.
+#[test]
+fn test_map_exception() {
+    isolated(|| {
+        let pool = build(2);
+        let f: fn(u64) -> u64 = square_but_not_five;
+        let mut it = pool.map(f, 0..20, None);
+        for x in 0..5 {
+            assert_eq!(it.next().unwrap().unwrap(), x * x);
+        }
+        let err = it.next().unwrap().unwrap_err();
+        assert!(err.is_panic(), "{err}");
+        assert!(err.panic_message().unwrap().contains("five is not welcome"));
+        assert!(it.next().is_none());
+        drop(it);
+        assert_eq!(pool.submit(square, 5).unwrap().result().unwrap(), 25);
+    });
+}
+
+// Port of `test_shutdown.py`'s `test_cancel_futures`: shutdown(wait=true,
+// cancel_pending=true) cancels the tasks still queued, lets the running
+// one finish, and returns once the workers are gone; then submissions are
+// refused (`test_submit_after_interpreter_shutdown`'s error).
+#[test]
+fn test_cancel_futures() {
+    isolated(|| {
+        let pool = build(1);
+        let gate = Gate::new();
+        let running = pool.submit(gated, gate.path()).unwrap();
+        let held = gate.hold();
+        let queued: Vec<Task<u64>> = (0..10).map(|i| pool.submit(square, i).unwrap()).collect();
+        let workers = pool.pids();
+        std::thread::scope(|s| {
+            let shutting = s.spawn(|| pool.shutdown(true, true));
+            poll_until("the queued tasks are cancelled", || {
+                queued.iter().all(Task::cancelled)
+            });
+            assert!(!running.done());
+            drop(held);
+            shutting.join().unwrap();
+        });
+        assert_eq!(running.result().unwrap(), u64::from(workers[0]));
+        for task in queued {
+            assert!(task.result().unwrap_err().is_cancelled());
+        }
+        assert!(pool.pids().is_empty());
+        assert!(is_gone(workers[0]));
+        let err = pool.submit(square, 1).unwrap_err();
+        assert!(err.is_shutdown(), "{err}");
+        pool.shutdown(true, true); // harmless twice
+    });
+}
+
+// Port of `test_shutdown.py`'s `test_processes_terminate`-style check
+// without cancelling: shutdown(wait=true) runs the queue first.
+#[test]
+fn shutdown_runs_the_queue() {
+    isolated(|| {
+        let pool = build(2);
+        let tasks: Vec<Task<u64>> = (0..30).map(|i| pool.submit(square, i).unwrap()).collect();
+        pool.shutdown(true, false);
+        assert!(pool.pids().is_empty());
+        for (i, task) in (0..).zip(tasks) {
+            assert!(task.done());
+            assert_eq!(task.result().unwrap(), i * i);
+        }
+        assert!(pool.submit(square, 1).unwrap_err().is_shutdown());
+    });
+}
+
+// Port of `test_wait.py` (`test_first_completed`, `test_all_completed`) and
+// `test_as_completed.py`: tasks of a process pool and a thread pool waited
+// on together.
+#[test]
+fn wait_and_as_completed_mix_threads_and_processes() {
+    isolated(|| {
+        let threads = ThreadPoolExecutor::builder()
+            .max_workers(2)
+            .build()
+            .unwrap();
+        let processes = build(2);
+        let gate = Gate::new();
+        let blocked = processes.submit(gated, gate.path()).unwrap();
+        let held = gate.hold();
+        let quick = threads.submit(square as fn(u64) -> u64, 3).unwrap();
+        let w = wait([blocked, quick], None, ReturnWhen::FirstCompleted);
+        assert_eq!(w.done.len(), 1);
+        assert_eq!(w.not_done.len(), 1);
+        drop(held);
+        let mut done = w.done;
+        done.extend(w.not_done);
+        let w = wait(done, None, ReturnWhen::AllCompleted);
+        assert_eq!(w.done.len(), 2);
+        assert!(w.not_done.is_empty());
+        let results: BTreeSet<u64> = w.done.into_iter().map(|t| t.result().unwrap()).collect();
+        assert!(results.contains(&9));
+
+        let mut tasks = Vec::new();
+        for i in 0..10 {
+            tasks.push(processes.submit(square, i).unwrap());
+            tasks.push(threads.submit(square as fn(u64) -> u64, i + 10).unwrap());
+        }
+        let mut all: Vec<u64> = as_completed(tasks, Some(Duration::from_secs(60)))
+            .map(|t| t.unwrap().result().unwrap())
+            .collect();
+        all.sort_unstable();
+        assert_eq!(all, (0..20).map(|x| x * x).collect::<Vec<_>>());
+        threads.shutdown(true, false);
+        processes.shutdown(true, false);
+    });
+}
+
+// Port of `ProcessPoolExecutorTest.test_killed_child`: a worker killed from
+// outside while it runs fails that task — in CPython the pool breaks; here
+// the worker is replaced and the executor goes on.
+#[test]
+fn test_killed_child() {
+    isolated(|| {
+        let pool = build(1);
+        let gate = Gate::new();
+        let task = pool.submit(gated, gate.path()).unwrap();
+        let _held = gate.hold();
+        let victim = pool.pids()[0];
+        kill_process(Pid::from_raw(victim as i32).unwrap(), Signal::KILL).unwrap();
+        let err = task.result().unwrap_err();
+        assert!(err.is_worker_died(), "{err}");
+        assert!(err.to_string().contains("SIGKILL"), "{err}");
+        assert_eq!(pool.submit(square, 4).unwrap().result().unwrap(), 16);
+        assert!(!pool.pids().contains(&victim));
+    });
+}
+
+// Port of `ProcessPoolExecutorTest.test_max_tasks_per_child`: one worker
+// serves three tasks, then a new one serves the fourth.
+#[test]
+fn test_max_tasks_per_child() {
+    isolated(|| {
+        let pool = ProcessPoolExecutor::builder()
+            .max_workers(1)
+            .max_tasks_per_child(3)
+            .build()
+            .unwrap();
+        let pids: Vec<u32> = (0..3)
+            .map(|_| pool.submit(pid, ()).unwrap().result().unwrap())
+            .collect();
+        assert!(pids.iter().all(|&p| p == pids[0]), "{pids:?}");
+        let fourth = pool.submit(pid, ()).unwrap().result().unwrap();
+        assert_ne!(fourth, pids[0]);
+        assert!(is_gone(pids[0]));
+    });
+}
+
+// Port of `test_init.py`'s `InitializerMixin.test_initializer`: each
+// worker runs the initializer with its argument before its tasks; a
+// failing one makes `build` fail (`FailingInitializerMixin`: there the
+// pool breaks at the first submission).
+#[test]
+fn test_initializer() {
+    isolated(|| {
+        let pool = ProcessPoolExecutor::builder()
+            .max_workers(2)
+            .initializer(init_greeting, "hello".to_owned())
+            .build()
+            .unwrap();
+        let f: fn(String) -> String = greet;
+        let names = ["a", "b", "c", "d"].map(str::to_owned);
+        let greetings: Vec<String> = pool.map(f, names, None).map(Result::unwrap).collect();
+        assert_eq!(greetings, ["hello a", "hello b", "hello c", "hello d"]);
+
+        let err = ProcessPoolExecutor::builder()
+            .max_workers(2)
+            .initializer(|_: ()| panic!("initializer says no"), ())
+            .build()
+            .unwrap_err();
+        assert!(err.is_broken(), "{err}");
+        assert!(err.to_string().contains("initializer says no"), "{err}");
+    });
+}
+
+// Checks the builder's range check (Python: `ValueError("max_workers must
+// be greater than 0")`).
+#[test]
+fn zero_workers_is_refused() {
+    isolated(|| {
+        let err = ProcessPoolExecutor::builder()
+            .max_workers(0)
+            .build()
+            .unwrap_err();
+        assert!(err.is_invalid_argument(), "{err}");
+    });
+}
