@@ -86,7 +86,10 @@ fn demo_pool_prints_a_speedup() {
     let text = stdout(&out);
     assert!(text.contains("serial:"), "{text}");
     assert!(text.contains("ThreadPoolExecutor("), "{text}");
-    assert!(text.contains("Pool(") && text.contains("(processes)"), "{text}");
+    assert!(
+        text.contains("Pool(") && text.contains("(processes)"),
+        "{text}"
+    );
     let speedups = text
         .lines()
         .find_map(|l| l.strip_prefix("speedup: "))
@@ -126,7 +129,10 @@ fn demo_crash_fails_only_the_aborting_tasks() {
         .collect();
     assert_eq!(failed.len(), 4, "{text}");
     for (line, task) in failed.iter().zip(["9", "19", "29", "39"]) {
-        assert!(line.starts_with(&format!("task {task:>2} failed")), "{text}");
+        assert!(
+            line.starts_with(&format!("task {task:>2} failed")),
+            "{text}"
+        );
         assert!(line.contains("SIGABRT"), "{text}");
     }
     assert!(text.contains("36 tasks succeeded, 4 failed"), "{text}");

@@ -278,7 +278,7 @@ pub(crate) fn crash(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         match run_script(PYTHON_SCRIPT, &args)? {
             Ok(json) => {
                 let version = json["python"].as_str().unwrap_or("?");
-                let count = |key: &str| json[key].as_u64().unwrap_or(0);
+                let count = |key: &str| json[key].as_f64().unwrap_or(0.0).round() as u64;
                 rows.push(
                     Row::compare(
                         EXPERIMENT,

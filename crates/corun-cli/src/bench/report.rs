@@ -192,13 +192,23 @@ impl Row {
             self.corun.clone(),
             self.peer.clone(),
             self.unit.to_owned(),
-            format!("{:.1}", self.corun_value),
-            self.peer_value
-                .map_or_else(|| "-".to_owned(), |v| format!("{v:.1}")),
+            format_value(self.corun_value),
+            self.peer_value.map_or_else(|| "-".to_owned(), format_value),
             ratio,
             bar,
             note,
         ]
+    }
+}
+
+/// One decimal, or three significant digits for a figure below 10 (0.053
+/// µs/item would show as 0.1).
+fn format_value(value: f64) -> String {
+    if value != 0.0 && value.abs() < 10.0 {
+        let decimals = (2 - value.abs().log10().floor() as i32).clamp(1, 6) as usize;
+        format!("{value:.decimals$}")
+    } else {
+        format!("{value:.1}")
     }
 }
 
@@ -253,6 +263,15 @@ impl Machine {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn small_figures_keep_three_significant_digits() {
+        assert_eq!(format_value(0.0531), "0.0531");
+        assert_eq!(format_value(2.54), "2.54");
+        assert_eq!(format_value(22.94), "22.9");
+        assert_eq!(format_value(1234.56), "1234.6");
+        assert_eq!(format_value(0.0), "0.0");
+    }
 
     #[test]
     fn ratio_and_bar() {
