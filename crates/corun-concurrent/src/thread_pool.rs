@@ -17,12 +17,16 @@ use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
 use corun_trace::{Outcome, Recorder, TaskId};
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 
 use crate::error::{Error, ErrorKind};
 use crate::executor::{Executor, Submit};
 use crate::task::{Promise, Shared, Task};
+
+/// How many times an idle worker yields, looking for work, before it
+/// sleeps.
+const IDLE_YIELDS: usize = 16;
 
 /// Numbers pools for their default thread names, as Python does.
 static POOL_COUNTER: AtomicUsize = AtomicUsize::new(0);
@@ -220,8 +224,7 @@ impl Inner {
         }
         loop {
             self.idle.fetch_add(1, Ordering::AcqRel);
-            let job = self.receiver.recv();
-            let Ok(job) = job else {
+            let Some(job) = self.next_job() else {
                 return; // shut down and drained
             };
             if self.is_broken.load(Ordering::Acquire) {
@@ -230,6 +233,21 @@ impl Inner {
                 job.run(Fate::Run);
             }
         }
+    }
+
+    /// The next job; `None` once the pool is shut down and drained. An
+    /// idle worker yields the CPU a few times, looking for work between
+    /// yields, before it sleeps, as rayon's workers do: jobs that come in a
+    /// stream then find it awake, and the submitter pays no wake-up call.
+    fn next_job(&self) -> Option<Job> {
+        for _ in 0..IDLE_YIELDS {
+            match self.receiver.try_recv() {
+                Ok(job) => return Some(job),
+                Err(TryRecvError::Disconnected) => return None,
+                Err(TryRecvError::Empty) => std::thread::yield_now(),
+            }
+        }
+        self.receiver.recv().ok()
     }
 
     /// Marks the pool broken, closes it, and fails everything queued.
