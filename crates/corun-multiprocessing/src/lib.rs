@@ -13,6 +13,11 @@
 //! | `p.pid`, `p.name`, `p.daemon`, `p.exitcode`       | [`Process::pid`], [`Process::name`], [`Process::daemon`], [`Process::exitcode`] |
 //! | `current_process()`, `parent_process()`           | [`current_process`], [`parent_process`] ([`ProcessInfo`]) |
 //! | `cpu_count()`                                     | [`cpu_count`] (the CPUs this process may use)        |
+//! | `Pool(processes, initializer, initargs, maxtasksperchild)` | [`Pool::builder`] ([`PoolBuilder`]), plus `task_timeout` and `memory_limit` |
+//! | `pool.apply`, `apply_async`, `map`, `starmap`     | [`Pool::apply`], [`Pool::apply_async`] (a [`Task`](corun_concurrent::Task)), [`Pool::map`], [`Pool::map_chunked`], [`Pool::starmap`] |
+//! | `pool.imap`, `imap_unordered`                     | [`Pool::imap`], [`Pool::imap_chunked`], [`Pool::imap_unordered`] ([`Imap`]) |
+//! | `pool.close()`, `terminate()`, `join()`           | [`Pool::close`], [`Pool::terminate`], [`Pool::join`]  |
+//! | `concurrent.futures.ProcessPoolExecutor`          | [`ProcessPoolExecutor`] (the `Executor` and `Submit` traits) |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -29,8 +34,14 @@
 //! Python's "picklable top-level function". `src/README.md` describes the
 //! protocol.
 //!
-//! Beyond Python: a process's function returns its value through
-//! [`Process::join`], and a panic its message; a worker dies with its
+//! Beyond Python: a pool worker that dies (abort, segfault, `exit`, a
+//! signal) fails only the task it was running, with an error that says how,
+//! and is replaced — Python's `Pool` waits forever for that task and its
+//! `ProcessPoolExecutor` fails every pending one; a task past the pool's
+//! `task_timeout` has its worker killed and replaced; `terminate` fails
+//! every unfinished task instead of leaving it pending. A process's
+//! function returns its value through [`Process::join`], and a panic its
+//! message; a worker dies with its
 //! parent (socket closed, or `SIGKILL` from the kernel when the parent
 //! process dies), so no orphan is left behind; an argument or result that
 //! cannot be serialised is an error for that call, never a hang.
