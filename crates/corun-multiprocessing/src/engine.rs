@@ -44,8 +44,11 @@ use rustix::process::Signal;
 
 use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode};
 
-/// Calls kept in a worker's socket at once when calls are short.
-const PIPELINE_DEPTH: usize = 8;
+/// Calls kept in a worker's socket at once when calls are short (and
+/// together within [`PIPELINE_BYTES`]). Refilled when half are answered, so
+/// one write carries many calls: 32 measured ~2.6 µs per no-op task on
+/// 2 workers, against ~5 µs with 8.
+const PIPELINE_DEPTH: usize = 32;
 /// Calls shorter than this are pipelined.
 const PIPELINE_BELOW: Duration = Duration::from_micros(500);
 /// The most bytes of calls kept in a worker's socket at once, the first

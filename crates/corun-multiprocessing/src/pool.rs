@@ -200,13 +200,12 @@ impl Pool {
     {
         check_chunksize(chunksize)?;
         self.check_running()?;
-        let mut items = items.into_iter().peekable();
+        // Encoded straight from slices of the input: no copy per chunk (and
+        // collecting a `Vec` reuses it).
+        let items: Vec<A> = items.into_iter().collect();
         let mut tasks = Vec::new();
-        let mut total = 0;
-        while items.peek().is_some() {
-            let chunk: Vec<A> = items.by_ref().take(chunksize).collect();
-            total += chunk.len();
-            let submitted = Call::batch(f, &chunk).and_then(|call| {
+        for chunk in items.chunks(chunksize) {
+            let submitted = Call::batch(f, chunk).and_then(|call| {
                 let n = tasks.len();
                 self.engine
                     .submit::<Vec<R>>(call, || format!("map chunk {n}"))
@@ -216,7 +215,7 @@ impl Pool {
                 Err(e) => return Err(cancel_all(tasks, e)),
             }
         }
-        gather(tasks, total)
+        gather(tasks, items.len())
     }
 
     /// Applies a two-argument `f` to every pair (Python's `starmap`), in
