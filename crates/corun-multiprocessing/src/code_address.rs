@@ -27,6 +27,7 @@
 //! module is private and why nothing else in the crate may build offsets.
 
 use std::any::{TypeId, type_name};
+use std::cell::Cell;
 use std::hash::{Hash, Hasher};
 
 use serde::Serialize;
@@ -237,10 +238,7 @@ where
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(address_at(function)) };
     let items: Vec<A> =
         postcard::from_bytes(args).map_err(|e| CallFailure::Argument(e.to_string()))?;
-    let results: Vec<R> = items.into_iter().map(f).collect();
-    *out = postcard::to_extend(&results, std::mem::take(out))
-        .map_err(|e| CallFailure::Result(e.to_string()))?;
-    Ok(())
+    encode_mapped(items, f, out)
 }
 
 /// Decodes a `Vec<(A, B)>`, calls the `fn(A, B) -> R` at `function` on each
@@ -267,8 +265,36 @@ where
     let f = unsafe { std::mem::transmute::<*const (), fn(A, B) -> R>(address_at(function)) };
     let items: Vec<(A, B)> =
         postcard::from_bytes(args).map_err(|e| CallFailure::Argument(e.to_string()))?;
-    let results: Vec<R> = items.into_iter().map(|(a, b)| f(a, b)).collect();
-    *out = postcard::to_extend(&results, std::mem::take(out))
+    encode_mapped(items, |(a, b)| f(a, b), out)
+}
+
+/// Applies `f` to each item and appends the results to `out` as one
+/// postcard sequence, encoding each result as it is made: no `Vec<R>` is
+/// built and read again. A panic in `f` unwinds out of here (the caller
+/// discards `out`).
+fn encode_mapped<T, R>(
+    items: Vec<T>,
+    f: impl FnMut(T) -> R,
+    out: &mut Vec<u8>,
+) -> Result<(), CallFailure>
+where
+    R: Serialize,
+{
+    /// Serialises as the sequence of `f`'s results, once.
+    struct Mapped<T, F>(Cell<Option<(Vec<T>, F)>>);
+
+    impl<T, R: Serialize, F: FnMut(T) -> R> Serialize for Mapped<T, F> {
+        fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+            let (items, f) = self
+                .0
+                .take()
+                .ok_or_else(|| serde::ser::Error::custom("a batch is encoded once"))?;
+            serializer.collect_seq(items.into_iter().map(f))
+        }
+    }
+
+    let mapped = Mapped(Cell::new(Some((items, f))));
+    *out = postcard::to_extend(&mapped, std::mem::take(out))
         .map_err(|e| CallFailure::Result(e.to_string()))?;
     Ok(())
 }

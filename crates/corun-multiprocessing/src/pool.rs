@@ -1,10 +1,8 @@
 //! `Pool`: Python's `multiprocessing.Pool`.
 
 use std::fmt;
-use std::time::Duration;
 
 use corun_concurrent::{Error, Task};
-use corun_trace::Recorder;
 use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
@@ -404,47 +402,7 @@ impl PoolBuilder {
         self
     }
 
-    /// A function each worker runs with `arg` before its first task
-    /// (Python's `initializer`, `initargs`). If it panics, `build` fails;
-    /// if it panics in a worker started later to replace one, the pool
-    /// breaks: queued tasks fail and no worker is started again.
-    pub fn initializer<A>(mut self, f: fn(A), arg: A) -> Self
-    where
-        A: Serialize + DeserializeOwned + 'static,
-    {
-        self.settings.initializer(f, arg);
-        self
-    }
-
-    /// Replaces each worker after it has run `n` tasks (Python's
-    /// `maxtasksperchild`).
-    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
-        self.settings.max_tasks_per_child = Some(n);
-        self
-    }
-
-    /// A deadline for each task, counted from when its worker starts it:
-    /// past it, the worker is killed and replaced, and the task fails with
-    /// a time-out. Other tasks are not affected.
-    pub fn task_timeout(mut self, limit: Duration) -> Self {
-        self.settings.task_timeout = Some(limit);
-        self
-    }
-
-    /// Limits each worker's address space to `bytes` (`RLIMIT_AS`): an
-    /// allocation past it fails, the worker aborts, its task fails with an
-    /// error that says so, and the worker is replaced.
-    pub fn memory_limit(mut self, bytes: u64) -> Self {
-        self.settings.memory_limit = Some(bytes);
-        self
-    }
-
-    /// Records every task into `recorder`, one timeline lane per worker
-    /// process (named by pid).
-    pub fn recorder(mut self, recorder: Recorder) -> Self {
-        self.settings.recorder = Some(recorder);
-        self
-    }
+    crate::settings::pool_options!();
 
     /// Starts the workers and waits until each is ready (its initializer
     /// done).

@@ -2,10 +2,8 @@
 //! the [`Executor`] face of the engine behind [`Pool`](crate::Pool).
 
 use std::fmt;
-use std::time::Duration;
 
 use corun_concurrent::{Error, Executor, Submit, Task};
-use corun_trace::Recorder;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -108,42 +106,7 @@ impl ProcessPoolBuilder {
         self
     }
 
-    /// A function each worker runs with `arg` before its first task
-    /// (Python's `initializer`, `initargs`); see
-    /// [`PoolBuilder::initializer`](crate::PoolBuilder::initializer).
-    pub fn initializer<A>(mut self, f: fn(A), arg: A) -> Self
-    where
-        A: Serialize + DeserializeOwned + 'static,
-    {
-        self.settings.initializer(f, arg);
-        self
-    }
-
-    /// Replaces each worker after `n` tasks (Python's `max_tasks_per_child`).
-    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
-        self.settings.max_tasks_per_child = Some(n);
-        self
-    }
-
-    /// A per-task deadline that kills and replaces the worker; see
-    /// [`PoolBuilder::task_timeout`](crate::PoolBuilder::task_timeout).
-    pub fn task_timeout(mut self, limit: Duration) -> Self {
-        self.settings.task_timeout = Some(limit);
-        self
-    }
-
-    /// A per-worker address-space limit; see
-    /// [`PoolBuilder::memory_limit`](crate::PoolBuilder::memory_limit).
-    pub fn memory_limit(mut self, bytes: u64) -> Self {
-        self.settings.memory_limit = Some(bytes);
-        self
-    }
-
-    /// Records every task into `recorder`, one lane per worker process.
-    pub fn recorder(mut self, recorder: Recorder) -> Self {
-        self.settings.recorder = Some(recorder);
-        self
-    }
+    crate::settings::pool_options!();
 
     /// Starts the workers and waits until each is ready.
     ///

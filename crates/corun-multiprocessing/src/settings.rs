@@ -71,6 +71,58 @@ impl Settings {
     }
 }
 
+/// The builder methods [`PoolBuilder`](crate::PoolBuilder) and
+/// [`ProcessPoolBuilder`](crate::ProcessPoolBuilder) share, written once;
+/// each builder keeps its options in a `settings: Settings` field.
+macro_rules! pool_options {
+    () => {
+        /// A function each worker runs with `arg` before its first task
+        /// (Python's `initializer`, `initargs`). If it panics, `build`
+        /// fails; if it panics in a worker started later to replace one,
+        /// the pool breaks: queued tasks fail and no worker is started
+        /// again.
+        pub fn initializer<A>(mut self, f: fn(A), arg: A) -> Self
+        where
+            A: serde::Serialize + serde::de::DeserializeOwned + 'static,
+        {
+            self.settings.initializer(f, arg);
+            self
+        }
+
+        /// Replaces each worker after it has run `n` tasks (Python's
+        /// `maxtasksperchild` / `max_tasks_per_child`).
+        pub fn max_tasks_per_child(mut self, n: usize) -> Self {
+            self.settings.max_tasks_per_child = Some(n);
+            self
+        }
+
+        /// A deadline for each task, counted from when its worker starts
+        /// it: past it, the worker is killed and replaced, and the task
+        /// fails with a time-out. Other tasks are not affected.
+        pub fn task_timeout(mut self, limit: std::time::Duration) -> Self {
+            self.settings.task_timeout = Some(limit);
+            self
+        }
+
+        /// Limits each worker's address space to `bytes` (`RLIMIT_AS`): an
+        /// allocation past it fails, the worker aborts, its task fails with
+        /// an error that says so, and the worker is replaced.
+        pub fn memory_limit(mut self, bytes: u64) -> Self {
+            self.settings.memory_limit = Some(bytes);
+            self
+        }
+
+        /// Records every task into `recorder`, one timeline lane per
+        /// worker process (named by pid).
+        pub fn recorder(mut self, recorder: corun_trace::Recorder) -> Self {
+            self.settings.recorder = Some(recorder);
+            self
+        }
+    };
+}
+
+pub(crate) use pool_options;
+
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Settings")
