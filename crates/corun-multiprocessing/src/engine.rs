@@ -350,8 +350,13 @@ impl Supervisor {
     /// Serves calls until the queue is closed and drained, then retires
     /// the worker.
     fn run(mut self) {
-        while self.fill() {
-            self.read_one();
+        while self.fill(true) {
+            if let Some((job, reply)) = self.read_one() {
+                // Hand the worker its next calls before decoding this
+                // reply: a large result then overlaps the next call.
+                self.fill(false);
+                job.finish.complete(Ok(reply));
+            }
         }
         self.retire();
     }
@@ -372,7 +377,10 @@ impl Supervisor {
     /// Sends calls until the worker holds `depth` of them, all those taken
     /// in one write; `false` when none is in flight and the queue is
     /// closed and empty.
-    fn fill(&mut self) -> bool {
+    ///
+    /// Without `wait`, it only sends calls already queued, and never
+    /// sleeps.
+    fn fill(&mut self, wait: bool) -> bool {
         let depth = self.depth();
         if self.in_flight.len() > depth / 2 {
             // Top up in batches: one write for several calls.
@@ -383,6 +391,9 @@ impl Supervisor {
             let job = if let Some(job) = self.retry.pop_front() {
                 job
             } else if self.in_flight.is_empty() && batch.is_empty() {
+                if !wait {
+                    break;
+                }
                 self.replace_worker();
                 match self.next_job() {
                     Some(job) => job,
@@ -525,11 +536,11 @@ impl Supervisor {
         Ok(worker)
     }
 
-    /// Reads the next reply, or deals with the worker's death or a call
-    /// past its deadline.
-    fn read_one(&mut self) {
+    /// Reads the next reply and returns it with its call, to complete;
+    /// or deals with the worker's death or a call past its deadline.
+    fn read_one(&mut self) -> Option<(Job, Reply)> {
         let Some(worker) = self.worker.clone() else {
-            return; // the calls are in `retry`, for the next worker
+            return None; // the calls are in `retry`, for the next worker
         };
         let timeout = self
             .inner
@@ -545,7 +556,7 @@ impl Supervisor {
                 let Some(job) = self.in_flight.pop_front() else {
                     worker.kill();
                     self.on_death(Some("answered a call it was never sent".to_owned()));
-                    return;
+                    return None;
                 };
                 if reply.id() != job.call.id() {
                     self.in_flight.push_front(job);
@@ -554,11 +565,10 @@ impl Supervisor {
                         "answered call {} out of order; killed",
                         reply.id()
                     )));
-                    return;
+                    return None;
                 }
                 self.last_run = self.head_since.elapsed();
                 self.head_since = Instant::now();
-                job.finish.complete(Ok(reply));
                 self.served += 1;
                 if let Some(next) = self.in_flight.front() {
                     next.finish.running_on(worker.pid());
@@ -571,6 +581,7 @@ impl Supervisor {
                 if spent && self.in_flight.is_empty() {
                     self.retire();
                 }
+                Some((job, reply))
             }
             Err(RecvError::Timeout) => {
                 worker.kill();
@@ -583,11 +594,16 @@ impl Supervisor {
                     )));
                 }
                 self.requeue_in_flight();
+                None
             }
-            Err(RecvError::Disconnected) => self.on_death(None),
+            Err(RecvError::Disconnected) => {
+                self.on_death(None);
+                None
+            }
             Err(RecvError::Protocol(why)) => {
                 worker.kill();
                 self.on_death(Some(format!("sent garbage ({why}); killed")));
+                None
             }
         }
     }
