@@ -248,7 +248,7 @@ fn bench_timeline_writes_svg_and_chrome_json_per_mode() {
         dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{out:?}");
-    for mode in ["sequential", "threads", "rayon"] {
+    for mode in ["sequential", "threads", "processes", "rayon"] {
         let svg = std::fs::read_to_string(dir.join(format!("cpu-{mode}.svg"))).unwrap();
         assert!(svg.starts_with("<svg"), "{mode}");
         assert_eq!(svg.matches("<rect").count(), 20, "{mode}: one bar per sum");

@@ -1,12 +1,13 @@
 //! `--timeline DIR`: one recorded run of each Rust mode of the `cpu`
 //! experiment, written as an SVG timing diagram and Chrome trace JSON per
-//! mode — the classic pictures of a sequential, a threaded and a
-//! work-stealing run side by side.
+//! mode — the classic pictures of a sequential, a threaded, a
+//! multi-process and a work-stealing run side by side.
 
 use std::path::Path;
 
 use anyhow::Context;
 use corun::concurrent::{Executor, ThreadPoolExecutor};
+use corun::multiprocessing::ProcessPoolExecutor;
 use corun::trace::{Outcome, Recorder, Timeline};
 use rayon::prelude::*;
 
@@ -39,6 +40,20 @@ pub(crate) fn write_cpu(dir: &Path, numbers: &[u64], workers: usize) -> anyhow::
     }
     let title = format!("ThreadPoolExecutor({workers})");
     write(dir, "threads", &threads.timeline(), &title)?;
+
+    let processes = Recorder::new();
+    {
+        let pool = ProcessPoolExecutor::builder()
+            .max_workers(workers)
+            .recorder(processes.clone())
+            .build()?;
+        let sums = sum_of_squares as fn(u64) -> u128;
+        for result in pool.map(sums, numbers.iter().copied(), None) {
+            result?;
+        }
+    }
+    let title = format!("ProcessPoolExecutor({workers})");
+    write(dir, "processes", &processes.timeline(), &title)?;
 
     let stealing = Recorder::new();
     let ids: Vec<_> = numbers
