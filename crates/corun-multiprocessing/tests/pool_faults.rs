@@ -510,30 +510,78 @@ fn dropping_a_pool_finishes_its_queue() {
     });
 }
 
+/// Starts a process that builds a `Pool(2)`, and returns it with the pids
+/// of the pool's workers, once it has reported them.
+fn pool_owner() -> (Process<()>, Vec<u32>) {
+    let path = temp_path("pool-pids");
+    let owner = Process::start(start_pool_and_wait, path.to_str().unwrap().to_owned()).unwrap();
+    let mut report = None;
+    poll_until("the owner reports its workers", || {
+        report = std::fs::read_to_string(&path).ok();
+        report.is_some()
+    });
+    std::fs::remove_file(&path).unwrap();
+    let workers: Vec<u32> = report
+        .unwrap()
+        .split_whitespace()
+        .map(|p| p.parse().unwrap())
+        .collect();
+    assert_eq!(workers.len(), 2);
+    assert!(workers.iter().all(|&p| !is_gone(p)));
+    (owner, workers)
+}
+
 // Checks that a pool's workers die with the process that owns the pool,
 // when that process is killed with SIGKILL (it can do nothing itself).
 #[test]
 fn workers_die_when_the_pool_owner_is_killed() {
     isolated(|| {
-        let path = temp_path("pool-pids");
-        let mut owner =
-            Process::start(start_pool_and_wait, path.to_str().unwrap().to_owned()).unwrap();
-        let mut report = None;
-        poll_until("the owner reports its workers", || {
-            report = std::fs::read_to_string(&path).ok();
-            report.is_some()
-        });
-        std::fs::remove_file(&path).unwrap();
-        let workers: Vec<u32> = report
-            .unwrap()
-            .split_whitespace()
-            .map(|p| p.parse().unwrap())
-            .collect();
-        assert_eq!(workers.len(), 2);
-        assert!(workers.iter().all(|&p| !is_gone(p)));
+        let (mut owner, workers) = pool_owner();
         owner.kill();
         let err = owner.join_timeout(Duration::MAX).unwrap_err();
         assert!(err.is_worker_died(), "{err}");
+        poll_until("the pool's workers are gone", || {
+            workers.iter().all(|&p| is_gone(p))
+        });
+    });
+}
+
+// Checks Ctrl-C: the terminal sends SIGINT to every process of the
+// foreground group, the pool's owner and its workers alike. Sent here to
+// the owner first and then to the workers, it leaves no process behind.
+// (Python's pool loses the workers' tasks to `KeyboardInterrupt` and can
+// leave a hung parent or orphaned workers: bpo-8296.)
+#[test]
+fn ctrl_c_leaves_no_worker() {
+    isolated(|| {
+        let (mut owner, workers) = pool_owner();
+        let sigint = |pid: u32| {
+            let _ = kill_process(Pid::from_raw(pid as i32).unwrap(), Signal::INT);
+        };
+        sigint(owner.pid());
+        for &worker in &workers {
+            sigint(worker);
+        }
+        let err = owner.join_timeout(Duration::MAX).unwrap_err();
+        assert!(
+            err.is_worker_died() && err.to_string().contains("SIGINT"),
+            "{err}"
+        );
+        assert_eq!(owner.exitcode(), Some(-2));
+        poll_until("the pool's workers are gone", || {
+            workers.iter().all(|&p| is_gone(p))
+        });
+    });
+}
+
+// Checks that the owner's SIGINT alone (a `kill -INT` of the parent, not
+// the whole group) still takes its workers with it.
+#[test]
+fn sigint_to_the_pool_owner_alone_leaves_no_worker() {
+    isolated(|| {
+        let (mut owner, workers) = pool_owner();
+        let _ = kill_process(Pid::from_raw(owner.pid() as i32).unwrap(), Signal::INT);
+        owner.join_timeout(Duration::MAX).unwrap_err();
         poll_until("the pool's workers are gone", || {
             workers.iter().all(|&p| is_gone(p))
         });
