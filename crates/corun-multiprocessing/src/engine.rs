@@ -38,9 +38,8 @@ use corun_concurrent::{Error, Promise, Task};
 use corun_trace::{Outcome, Recorder, TaskId};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
-use serde::de::DeserializeOwned;
-
 use rustix::process::Signal;
+use serde::de::DeserializeOwned;
 
 use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode};
 
