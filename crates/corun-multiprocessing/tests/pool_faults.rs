@@ -14,12 +14,12 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
-use common::{Gate, is_gone, isolated, temp_path, wait_at_gate};
+use common::{Gate, Refuses, is_gone, isolated, make_refuses, temp_path, wait_at_gate};
 use corun_multiprocessing::{Error, Pool, Process, current_process};
 use corun_test_support::{DEADLINE, poll_until};
 use rustix::process::{Pid, Signal, getpid, kill_process};
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
 corun_multiprocessing::enable_test_workers!();
 
@@ -94,28 +94,6 @@ fn start_pool_and_wait(path: String) {
     loop {
         std::thread::park();
     }
-}
-
-/// A value whose `Serialize` always fails.
-#[derive(Debug)]
-struct Refuses;
-
-impl Serialize for Refuses {
-    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom(
-            "this value refuses to be serialised",
-        ))
-    }
-}
-
-impl<'de> Deserialize<'de> for Refuses {
-    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
-        Ok(Refuses)
-    }
-}
-
-fn make_refuses(_: ()) -> Refuses {
-    Refuses
 }
 
 fn take_refuses(_: Refuses) -> u32 {

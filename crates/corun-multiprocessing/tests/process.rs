@@ -7,9 +7,8 @@ mod common;
 
 use std::time::{Duration, Instant};
 
-use common::{Gate, isolated, temp_path, wait_at_gate};
+use common::{Gate, Refuses, isolated, make_refuses, temp_path, wait_at_gate};
 use corun_multiprocessing::{Process, cpu_count, current_process, parent_process};
-use serde::{Deserialize, Serialize};
 
 corun_multiprocessing::enable_test_workers!();
 
@@ -84,28 +83,6 @@ fn start_child(depth: u32) -> Vec<String> {
         names.extend(child.join().unwrap());
     }
     names
-}
-
-/// A value whose `Serialize` always fails.
-#[derive(Debug)]
-struct Refuses;
-
-impl Serialize for Refuses {
-    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom(
-            "this value refuses to be serialised",
-        ))
-    }
-}
-
-impl<'de> Deserialize<'de> for Refuses {
-    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
-        Ok(Refuses)
-    }
-}
-
-fn make_refuses(_: ()) -> Refuses {
-    Refuses
 }
 
 fn take_refuses(_: Refuses) {}

@@ -7,12 +7,12 @@ mod common;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
-use common::{Gate, isolated, wait_at_gate};
+use common::{Gate, isolated, make_refuses, wait_at_gate};
 use corun_multiprocessing::worker::{
     Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode,
 };
 use corun_multiprocessing::{current_process, parent_process};
-use serde::{Deserialize, Serialize};
+use serde::Serialize;
 
 corun_multiprocessing::enable_test_workers!();
 
@@ -60,25 +60,6 @@ fn who(_: ()) -> (String, Option<u32>) {
 
 fn allocate(bytes: usize) -> usize {
     std::hint::black_box(vec![1_u8; bytes]).len()
-}
-
-#[derive(Debug)]
-struct Refuses;
-
-impl Serialize for Refuses {
-    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
-        Err(serde::ser::Error::custom("no"))
-    }
-}
-
-impl<'de> Deserialize<'de> for Refuses {
-    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
-        Ok(Refuses)
-    }
-}
-
-fn make_refuses(_: ()) -> Refuses {
-    Refuses
 }
 
 fn spawn() -> Worker {

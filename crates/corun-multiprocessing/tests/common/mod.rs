@@ -14,6 +14,7 @@ use std::time::Instant;
 
 use corun_multiprocessing::Process;
 use corun_test_support::DEADLINE;
+use serde::{Deserialize, Serialize};
 
 /// What this process holds that a test could leak.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -198,4 +199,28 @@ pub(crate) fn wait_at_gate(path: &str) {
     let mut stream = UnixStream::connect(path).unwrap();
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
+}
+
+/// A value whose `Serialize` always fails, for the tests of values that
+/// cannot cross to or from a worker.
+#[derive(Debug)]
+pub(crate) struct Refuses;
+
+impl Serialize for Refuses {
+    fn serialize<S: serde::Serializer>(&self, _: S) -> Result<S::Ok, S::Error> {
+        Err(serde::ser::Error::custom(
+            "this value refuses to be serialised",
+        ))
+    }
+}
+
+impl<'de> Deserialize<'de> for Refuses {
+    fn deserialize<D: serde::Deserializer<'de>>(_: D) -> Result<Self, D::Error> {
+        Ok(Refuses)
+    }
+}
+
+/// A worker function whose result cannot be serialised.
+pub(crate) fn make_refuses(_: ()) -> Refuses {
+    Refuses
 }
