@@ -191,12 +191,7 @@ where
     A: DeserializeOwned + 'static,
     R: Serialize + 'static,
 {
-    if call_fingerprint != fingerprint::<A, R>() {
-        return Err(CallFailure::TypeMismatch(format!(
-            "the call's type fingerprint does not match `{}`",
-            type_name::<fn(A) -> R>()
-        )));
-    }
+    check_fingerprint::<fn(A) -> R>(call_fingerprint, "")?;
     // SAFETY: by the module invariant `function` was computed by
     // `function_offset` from a `fn(A') -> R'` in the same executable, with
     // this trampoline's offset computed for the same `A'` and `R'` (both are
@@ -206,11 +201,8 @@ where
     // which the handshake's identity check makes moot: offsets never come
     // from anywhere but this crate). So the address is a `fn(A) -> R`.
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(address_at(function)) };
-    let arg: A = postcard::from_bytes(args).map_err(|e| CallFailure::Argument(e.to_string()))?;
-    let result = f(arg);
-    *out = postcard::to_extend(&result, std::mem::take(out))
-        .map_err(|e| CallFailure::Result(e.to_string()))?;
-    Ok(())
+    let arg: A = decode(args)?;
+    encode(&f(arg), out)
 }
 
 /// Decodes a `Vec<A>`, calls the `fn(A) -> R` at `function` on each item,
@@ -225,19 +217,13 @@ where
     A: DeserializeOwned + 'static,
     R: Serialize + 'static,
 {
-    if call_fingerprint != fingerprint_of::<Batch<fn(A) -> R>>() {
-        return Err(CallFailure::TypeMismatch(format!(
-            "the call's type fingerprint does not match a batch of `{}`",
-            type_name::<fn(A) -> R>()
-        )));
-    }
+    check_fingerprint::<Batch<fn(A) -> R>>(call_fingerprint, "a batch of ")?;
     // SAFETY: as in `trampoline`: `function` and this trampoline's offset
     // were computed together by `batch::<A', R'>` from a `fn(A') -> R'`,
     // and the fingerprint (which includes the `TypeId` of
     // `Batch<fn(A') -> R'>`) matched, so `A' = A`, `R' = R`.
     let f = unsafe { std::mem::transmute::<*const (), fn(A) -> R>(address_at(function)) };
-    let items: Vec<A> =
-        postcard::from_bytes(args).map_err(|e| CallFailure::Argument(e.to_string()))?;
+    let items: Vec<A> = decode(args)?;
     encode_mapped(items, f, out)
 }
 
@@ -254,18 +240,39 @@ where
     B: DeserializeOwned + 'static,
     R: Serialize + 'static,
 {
-    if call_fingerprint != fingerprint_of::<Batch<fn(A, B) -> R>>() {
-        return Err(CallFailure::TypeMismatch(format!(
-            "the call's type fingerprint does not match a batch of `{}`",
-            type_name::<fn(A, B) -> R>()
-        )));
-    }
+    check_fingerprint::<Batch<fn(A, B) -> R>>(call_fingerprint, "a batch of ")?;
     // SAFETY: as in `batch_trampoline`, for `star_batch::<A, B, R>` and a
     // `fn(A, B) -> R`.
     let f = unsafe { std::mem::transmute::<*const (), fn(A, B) -> R>(address_at(function)) };
-    let items: Vec<(A, B)> =
-        postcard::from_bytes(args).map_err(|e| CallFailure::Argument(e.to_string()))?;
+    let items: Vec<(A, B)> = decode(args)?;
     encode_mapped(items, |(a, b)| f(a, b), out)
+}
+
+/// Refuses a call whose fingerprint is not that of `T` (the trampoline's
+/// own), before anything is run; `what` prefixes the type in the message.
+fn check_fingerprint<T: ?Sized + 'static>(
+    call_fingerprint: u64,
+    what: &str,
+) -> Result<(), CallFailure> {
+    if call_fingerprint == fingerprint_of::<T>() {
+        return Ok(());
+    }
+    Err(CallFailure::TypeMismatch(format!(
+        "the call's type fingerprint does not match {what}`{}`",
+        type_name::<T>()
+    )))
+}
+
+/// Decodes a call's argument.
+fn decode<T: DeserializeOwned>(args: &[u8]) -> Result<T, CallFailure> {
+    postcard::from_bytes(args).map_err(|e| CallFailure::Argument(e.to_string()))
+}
+
+/// Appends the encoded `value` to `out`.
+fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), CallFailure> {
+    *out = postcard::to_extend(value, std::mem::take(out))
+        .map_err(|e| CallFailure::Result(e.to_string()))?;
+    Ok(())
 }
 
 /// Applies `f` to each item and appends the results to `out` as one
@@ -293,10 +300,7 @@ where
         }
     }
 
-    let mapped = Mapped(Cell::new(Some((items, f))));
-    *out = postcard::to_extend(&mapped, std::mem::take(out))
-        .map_err(|e| CallFailure::Result(e.to_string()))?;
-    Ok(())
+    encode(&Mapped(Cell::new(Some((items, f)))), out)
 }
 
 /// 64-bit FNV-1a: tiny, deterministic across processes (unlike std's
