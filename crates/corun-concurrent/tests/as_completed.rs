@@ -16,36 +16,11 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Gate, Probe, assert_timeout, describe};
-use corun_concurrent::{AsCompleted, Error, Task, ThreadPoolExecutor, as_completed};
+use common::{Gate, Probe, assert_timeout, cancelled, describe, failed, new_pool, successful};
+use corun_concurrent::{AsCompleted, Task, as_completed};
 
 /// The time-out used where a wait must really run out.
 const SHORT: Duration = Duration::from_millis(50);
-
-fn new_pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
-
-fn successful(value: i32) -> Task<i32> {
-    let (task, promise) = Task::pending();
-    promise.complete(Ok(value));
-    task
-}
-
-fn failed() -> Task<i32> {
-    let (task, promise) = Task::pending();
-    promise.complete(Err(Error::remote("boom")));
-    task
-}
-
-fn cancelled() -> Task<i32> {
-    let (task, _promise) = Task::pending();
-    assert!(task.cancel());
-    task
-}
 
 /// The outcome of each yielded item: the task's (`ok:…`, `cancelled`, …),
 /// or `timeout` for the time-out error.

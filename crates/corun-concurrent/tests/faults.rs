@@ -19,15 +19,8 @@ use std::task::{Context, Poll, Wake, Waker};
 use std::thread::{self, Thread};
 use std::time::Instant;
 
-use common::{DEADLINE, Gate, Probe, describe, outcomes, poll_until};
-use corun_concurrent::{Error, Executor, Task, ThreadPoolExecutor};
-
-fn new_pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
+use common::{DEADLINE, Gate, Probe, describe, new_pool, outcomes, poll_until};
+use corun_concurrent::{Error, Executor, Task};
 
 // ---------------------------------------------------------------------------
 // Panics

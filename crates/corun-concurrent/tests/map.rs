@@ -18,15 +18,8 @@ use std::sync::atomic::{AtomicUsize, Ordering::SeqCst};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Gate, assert_timeout, describe, poll_until};
-use corun_concurrent::{Executor, ThreadPoolExecutor};
-
-fn new_pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
+use common::{Gate, assert_timeout, describe, new_pool, poll_until};
+use corun_concurrent::Executor;
 
 // Ports executor.py ExecutorTest.test_map: results come in input order,
 // even when the tasks finish in another order.

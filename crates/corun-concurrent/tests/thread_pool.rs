@@ -27,18 +27,11 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, Gate, Probe, Rendezvous, assert_timeout, outcomes, poll_until};
+use common::{DEADLINE, Gate, Probe, Rendezvous, assert_timeout, new_pool, outcomes, poll_until};
 use corun_concurrent::{CancelToken, Executor, Submit, Task, ThreadPoolExecutor};
 
 /// The time-out used where a wait must really run out.
 const SHORT: Duration = Duration::from_millis(20);
-
-fn new_pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
 
 /// A task that waits at `gate`, then returns `value`.
 fn gated(pool: &ThreadPoolExecutor, gate: &Arc<Gate>, value: i32) -> Task<i32> {

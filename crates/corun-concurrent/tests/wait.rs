@@ -17,36 +17,11 @@ use std::sync::{Arc, mpsc};
 use std::thread;
 use std::time::{Duration, Instant};
 
-use common::{Gate, Probe, assert_timeout, outcomes};
-use corun_concurrent::{Error, Promise, ReturnWhen, Task, ThreadPoolExecutor, wait};
+use common::{Gate, Probe, assert_timeout, cancelled, failed, new_pool, outcomes, successful};
+use corun_concurrent::{Promise, ReturnWhen, Task, ThreadPoolExecutor, wait};
 
 /// The time-out used where a wait must really run out.
 const SHORT: Duration = Duration::from_millis(50);
-
-fn new_pool(workers: usize) -> ThreadPoolExecutor {
-    ThreadPoolExecutor::builder()
-        .max_workers(workers)
-        .build()
-        .unwrap()
-}
-
-fn successful(value: i32) -> Task<i32> {
-    let (task, promise) = Task::pending();
-    promise.complete(Ok(value));
-    task
-}
-
-fn failed() -> Task<i32> {
-    let (task, promise) = Task::pending();
-    promise.complete(Err(Error::remote("boom")));
-    task
-}
-
-fn cancelled() -> Task<i32> {
-    let (task, _promise) = Task::pending();
-    assert!(task.cancel());
-    task
-}
 
 /// A task nobody completes while the test runs (its promise is kept).
 fn never() -> (Task<i32>, Promise<i32>) {

@@ -8,7 +8,7 @@
 use std::fmt::Debug;
 use std::sync::{Arc, Condvar, Mutex};
 
-use corun_concurrent::{Error, Task};
+use corun_concurrent::{Error, Task, ThreadPoolExecutor};
 pub(crate) use corun_test_support::{DEADLINE, Probe, assert_timeout, poll_until};
 
 /// A door that tasks wait at until the test opens it: how a test keeps a
@@ -104,4 +104,33 @@ pub(crate) fn outcomes<T: Debug>(tasks: Vec<Task<T>>) -> Vec<String> {
         .into_iter()
         .map(|mut t| describe(t.result_timeout(DEADLINE)))
         .collect()
+}
+
+/// A pool of `workers` threads.
+pub(crate) fn new_pool(workers: usize) -> ThreadPoolExecutor {
+    ThreadPoolExecutor::builder()
+        .max_workers(workers)
+        .build()
+        .unwrap()
+}
+
+/// A task already finished with `value`.
+pub(crate) fn successful(value: i32) -> Task<i32> {
+    let (task, promise) = Task::pending();
+    promise.complete(Ok(value));
+    task
+}
+
+/// A task already failed (a remote error, "boom").
+pub(crate) fn failed() -> Task<i32> {
+    let (task, promise) = Task::pending();
+    promise.complete(Err(Error::remote("boom")));
+    task
+}
+
+/// A task cancelled before it started.
+pub(crate) fn cancelled() -> Task<i32> {
+    let (task, _promise) = Task::pending();
+    assert!(task.cancel());
+    task
 }
