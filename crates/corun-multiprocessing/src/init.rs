@@ -65,6 +65,12 @@ static INIT_CALLED: AtomicBool = AtomicBool::new(false);
 /// ```
 pub fn init() {
     INIT_CALLED.store(true, Ordering::Relaxed);
+    if std::env::var_os(crate::tracker::ENV_VAR).is_some() {
+        if let Some(stream) = socket_on_stdin() {
+            crate::tracker::run(stream);
+        }
+        return;
+    }
     let Some(value) = std::env::var_os(ENV_VAR) else {
         return;
     };

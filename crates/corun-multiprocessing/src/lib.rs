@@ -81,15 +81,28 @@ mod current;
 mod deadline;
 mod engine;
 mod exit_status;
+#[allow(
+    dead_code,
+    reason = "the synchronisation primitives and queues build on it"
+)]
+mod futex;
 mod handshake;
 mod imap;
 mod init;
 mod pool;
 mod process;
 mod process_pool;
+#[allow(unsafe_code)]
+mod robust_mutex;
 mod serve;
 mod settings;
+#[allow(unsafe_code)]
+mod shared_memory;
+#[allow(unsafe_code)]
+mod shared_object;
 mod spawner;
+mod synchronize;
+mod tracker;
 mod wire;
 #[doc(hidden)]
 pub mod worker;
@@ -101,3 +114,6 @@ pub use init::init;
 pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
+pub use shared_memory::SharedMemory;
+pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
+pub use tracker::tracker_pid;

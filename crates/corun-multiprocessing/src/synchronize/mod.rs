@@ -1,0 +1,9 @@
+//! Python's `multiprocessing.synchronize`: locks and friends that live in
+//! shared memory and work across processes, robust to a process that dies
+//! holding one.
+
+mod acquire_error;
+mod lock;
+
+pub use acquire_error::{AcquireError, OwnerDied};
+pub use lock::{Lock, LockGuard};
