@@ -73,10 +73,15 @@ pub(crate) fn serial() -> MutexGuard<'static, ()> {
 fn nothing(_: ()) {}
 
 /// Starts one process, so the library's spawner thread (which lives as
-/// long as the process) exists before a test counts threads.
+/// long as the process) exists before a test counts threads, and one
+/// shared-memory segment, so the cleanup tracker (a child process with a
+/// socket to it, both as long-lived) exists too.
 pub(crate) fn warm_up() {
     static ONCE: Once = Once::new();
-    ONCE.call_once(|| Process::start(nothing, ()).unwrap().join().unwrap());
+    ONCE.call_once(|| {
+        Process::start(nothing, ()).unwrap().join().unwrap();
+        drop(corun_multiprocessing::SharedMemory::create(1).unwrap());
+    });
 }
 
 impl Held {
