@@ -257,12 +257,14 @@ impl Connection {
                 ConnectionError::Serialization(format!("cannot encode the message: {e}"))
             })?;
         let len = buf.len() - HEADER_LEN;
-        wire::finish(&mut buf).map_err(|_| ConnectionError::TooLarge { len })?;
-        let sent = wire::send_all(&self.stream, &buf);
+        let sent = match wire::finish(&mut buf) {
+            Ok(()) => wire::send_all(&self.stream, &buf).map_err(ConnectionError::from_write),
+            Err(_) => Err(ConnectionError::TooLarge { len }),
+        };
         if buf.capacity() > KEEP_BUFFER {
             *buf = Vec::new();
         }
-        sent.map_err(ConnectionError::from_write)
+        sent
     }
 
     /// Sends `bytes` as one message (Python's `send_bytes`), without
