@@ -1,28 +1,39 @@
 //! `Call` and `Reply`: one function call to a worker, and its answer.
 //!
 //! A call frame's payload is `[id][trampoline][function][fingerprint]`
-//! (four u64 LE) followed by the postcard argument. A reply frame's payload
+//! (four u64 LE), the number of file descriptors sent with the call (one
+//! byte; see `fd_passing.rs`), then the postcard argument. A reply frame's payload
 //! is the call's id (u64 LE) followed by the postcard result (`Returned`) or
 //! a UTF-8 message (`Panicked`, `Serialization`, `Rejected`).
 
 use std::fmt;
+use std::os::fd::OwnedFd;
+use std::sync::Arc;
 
 use corun_concurrent::Error;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::code_address;
+use crate::fd_passing;
 use crate::wire::{self, Frame, HEADER_LEN, Kind};
 
-/// The fixed part of a call's payload: four u64s.
-const CALL_FIELDS: usize = 32;
+/// The fixed part of a call's payload: four u64s, and the count of its
+/// file descriptors.
+const CALL_FIELDS: usize = 33;
+
+/// Where the count of file descriptors sits in a call's payload.
+const FDS_FIELD: usize = 32;
 
 /// A call of a plain function `fn(A) -> R` with an argument, encoded and
 /// ready to send to a [`Worker`](crate::worker::Worker).
 ///
 /// The call holds its whole frame, so sending it is one write. Its id (0
 /// unless set) comes back in the [`Reply`]; a pool numbers its calls to
-/// match replies with tasks.
+/// match replies with tasks. An argument that holds
+/// [`Connection`](crate::Connection)s makes a call that also holds
+/// duplicates of their descriptors, sent along with it (clones of the call
+/// share them; they close when the last clone is dropped).
 ///
 /// ```
 /// use corun_multiprocessing::worker::Call;
@@ -36,6 +47,8 @@ const CALL_FIELDS: usize = 32;
 #[derive(Clone)]
 pub struct Call {
     frame: Vec<u8>,
+    /// The descriptors sent with the call; `None` for none.
+    fds: Option<Arc<[OwnedFd]>>,
 }
 
 /// A call as the worker reads it.
@@ -45,6 +58,8 @@ pub(crate) struct CallFrame<'a> {
     pub(crate) trampoline: u64,
     pub(crate) function: u64,
     pub(crate) fingerprint: u64,
+    /// How many descriptors were sent with the call.
+    pub(crate) fds: usize,
     pub(crate) args: &'a [u8],
 }
 
@@ -96,8 +111,9 @@ impl Call {
     ///
     /// [`Error::is_serialization`] when `arg` cannot be encoded with
     /// postcard (a `Serialize` impl that fails, a type that needs a
-    /// self-describing format such as `#[serde(flatten)]`), or is larger
-    /// than a frame may be (256 MiB).
+    /// self-describing format such as `#[serde(flatten)]`), is larger
+    /// than a frame may be (256 MiB), or holds more than 253
+    /// [`Connection`](crate::Connection)s.
     ///
     /// ```
     /// use corun_multiprocessing::worker::Call;
@@ -163,11 +179,21 @@ impl Call {
         for field in [0, target.trampoline, target.function, target.fingerprint] {
             frame.extend_from_slice(&field.to_le_bytes());
         }
-        let mut frame = postcard::to_extend(arg, frame)
+        frame.push(0); // the descriptors, counted below
+        let (encoded, fds) =
+            fd_passing::capturing(|| fd_passing::encoding(|| postcard::to_extend(arg, frame)));
+        let mut frame = encoded
             .map_err(|e| Error::serialization(format!("cannot encode the argument: {e}")))?;
         wire::finish(&mut frame)
             .map_err(|e| Error::serialization(format!("cannot send the argument: {e}")))?;
-        Ok(Self { frame })
+        let fds = if fds.is_empty() {
+            None
+        } else {
+            // At most `MAX_FDS` (253), which `offer` enforces.
+            frame[HEADER_LEN + FDS_FIELD] = fds.len() as u8;
+            Some(Arc::from(fds))
+        };
+        Ok(Self { frame, fds })
     }
 
     /// The call's id.
@@ -209,6 +235,16 @@ impl Call {
     pub(crate) fn payload(&self) -> &[u8] {
         &self.frame[HEADER_LEN..]
     }
+
+    /// The descriptors to send with the frame (empty for most calls).
+    pub(crate) fn fds(&self) -> &[OwnedFd] {
+        self.fds.as_deref().unwrap_or_default()
+    }
+
+    /// The descriptors to send with the frame, shared.
+    pub(crate) fn shared_fds(&self) -> Option<Arc<[OwnedFd]>> {
+        self.fds.clone()
+    }
 }
 
 impl<'a> CallFrame<'a> {
@@ -222,6 +258,7 @@ impl<'a> CallFrame<'a> {
             trampoline: read_u64(&payload[8..]),
             function: read_u64(&payload[16..]),
             fingerprint: read_u64(&payload[24..]),
+            fds: payload[FDS_FIELD].into(),
             args: &payload[CALL_FIELDS..],
         })
     }
@@ -311,6 +348,7 @@ impl fmt::Debug for Call {
         f.debug_struct("Call")
             .field("id", &self.id())
             .field("frame_len", &self.frame.len())
+            .field("fds", &self.fds().len())
             .finish()
     }
 }
@@ -362,7 +400,9 @@ mod tests {
             postcard::from_bytes::<(i32, i32)>(parsed.args).unwrap(),
             (2, 3)
         );
-        assert!(CallFrame::parse(&call.payload()[..31]).is_none());
+        assert_eq!(parsed.fds, 0);
+        assert!(call.fds().is_empty());
+        assert!(CallFrame::parse(&call.payload()[..32]).is_none());
     }
 
     // Checks that an argument that cannot be serialised is an error before

@@ -270,8 +270,8 @@ fn decode<T: DeserializeOwned>(args: &[u8]) -> Result<T, CallFailure> {
 
 /// Appends the encoded `value` to `out`.
 fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), CallFailure> {
-    *out = postcard::to_extend(value, std::mem::take(out))
-        .map_err(|e| CallFailure::Result(e.to_string()))?;
+    *out = crate::fd_passing::encoding(|| postcard::to_extend(value, std::mem::take(out)))
+        .map_err(CallFailure::Result)?;
     Ok(())
 }
 

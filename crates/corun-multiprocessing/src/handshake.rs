@@ -20,7 +20,7 @@ use serde::{Deserialize, Serialize};
 pub(crate) const ENV_VAR: &str = "CORUN_MULTIPROCESSING_WORKER";
 
 /// The protocol version; both sides must speak the same.
-pub(crate) const PROTOCOL: u32 = 1;
+pub(crate) const PROTOCOL: u32 = 2;
 
 /// The executable every process runs: the open file behind it, even if the
 /// path was replaced or deleted since.
@@ -215,9 +215,10 @@ mod tests {
         let t = Token::new();
         assert_eq!(Token::parse(&t.encode()), Some(t));
         assert_eq!(Token::parse(""), None);
-        assert_eq!(Token::parse("1:12:zz"), None);
-        assert_eq!(Token::parse("2:12:00ff"), None);
-        assert_eq!(Token::parse("1:12:00ff:extra"), None);
+        assert_eq!(Token::parse("2:12:zz"), None);
+        assert_eq!(Token::parse("1:12:00ff"), None);
+        assert_eq!(Token::parse("3:12:00ff"), None);
+        assert_eq!(Token::parse("2:12:00ff:extra"), None);
         assert_ne!(Token::new().nonce, Token::new().nonce);
     }
 

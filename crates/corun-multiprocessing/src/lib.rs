@@ -18,6 +18,9 @@
 //! | `pool.imap`, `imap_unordered`                     | [`Pool::imap`], [`Pool::imap_chunked`], [`Pool::imap_unordered`] ([`Imap`]) |
 //! | `pool.close()`, `terminate()`, `join()`           | [`Pool::close`], [`Pool::terminate`], [`Pool::join`]  |
 //! | `concurrent.futures.ProcessPoolExecutor`          | [`ProcessPoolExecutor`] (the `Executor` and `Submit` traits) |
+//! | `Pipe()`, `Pipe(duplex=False)`                    | [`Pipe::duplex`], [`Pipe::one_way`] (two [`Connection`]s, passable to workers as arguments) |
+//! | `conn.send`, `recv`, `send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll` | [`Connection::send`], [`Connection::recv`] (and `recv_timeout`), [`Connection::send_bytes`], [`Connection::recv_bytes`], [`Connection::recv_bytes_into`], [`Connection::poll`] |
+//! | `EOFError`, `BufferTooShort` (from a `Connection`) | [`ConnectionError::Closed`], [`ConnectionError::TooShort`] |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -77,10 +80,12 @@
 mod call;
 #[allow(unsafe_code)]
 mod code_address;
+mod connection;
 mod current;
 mod deadline;
 mod engine;
 mod exit_status;
+mod fd_passing;
 #[allow(
     dead_code,
     reason = "the synchronisation primitives and queues build on it"
@@ -107,6 +112,7 @@ mod wire;
 #[doc(hidden)]
 pub mod worker;
 
+pub use connection::{Connection, ConnectionError, Pipe};
 pub use corun_concurrent::Error;
 pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use imap::Imap;

@@ -12,6 +12,7 @@ use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
 use crate::call::CallFrame;
 use crate::code_address::{self, CallFailure};
 use crate::current::{self, ProcessInfo};
+use crate::fd_passing::{self, FdQueue};
 use crate::handshake::{Hello, Setup, Token};
 use crate::wire::{self, FrameReader, Kind, ReadError};
 
@@ -52,7 +53,10 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
     }
 
     let mut reader = FrameReader::new(crate::wire::SPIN);
-    let setup: Setup = match reader.read(stream, None) {
+    // Descriptors sent with calls (and with the setup, for the
+    // initializer), until their call takes them.
+    let mut fds = FdQueue::default();
+    let setup: Setup = match reader.read_receiving(stream, None, &mut fds) {
         Ok(f) if f.kind == Kind::Setup => {
             postcard::from_bytes(f.payload).map_err(|e| format!("bad setup frame: {e}"))?
         }
@@ -67,7 +71,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
     );
 
     let mut out = Vec::with_capacity(4096);
-    if let Err(why) = start_up(&setup, &mut out) {
+    if let Err(why) = start_up(&setup, &mut fds, &mut out) {
         let _ = wire::send_all(stream, &wire::frame(Kind::InitFailed, why.as_bytes())?);
         return Ok(1);
     }
@@ -76,7 +80,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
     }
 
     loop {
-        let frame = match reader.read(stream, None) {
+        let frame = match reader.read_receiving(stream, None, &mut fds) {
             Ok(frame) => frame,
             Err(ReadError::Closed) => return Ok(0),
             Err(e) => return Err(format!("reading a call: {e:?}")),
@@ -84,7 +88,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         match frame.kind {
             Kind::Call => {
                 let call = CallFrame::parse(frame.payload).ok_or("a call frame too short")?;
-                let returned = dispatch(&call, &mut out);
+                let returned = dispatch(&call, &mut fds, &mut out);
                 let code = i32::from(!returned);
                 if wire::send_all(stream, &out).is_err() {
                     return Ok(code);
@@ -100,7 +104,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
 }
 
 /// Applies the memory limit and runs the initializer.
-fn start_up(setup: &Setup, out: &mut Vec<u8>) -> Result<(), String> {
+fn start_up(setup: &Setup, fds: &mut FdQueue, out: &mut Vec<u8>) -> Result<(), String> {
     if let Some(limit) = setup.memory_limit {
         let hard = getrlimit(Resource::As).maximum;
         setrlimit(
@@ -114,14 +118,14 @@ fn start_up(setup: &Setup, out: &mut Vec<u8>) -> Result<(), String> {
     }
     if let Some(payload) = &setup.initializer {
         let call = CallFrame::parse(payload).ok_or("an initializer frame too short")?;
-        execute(&call, out).map_err(|(_, why)| format!("the initializer failed: {why}"))?;
+        execute(&call, fds, out).map_err(|(_, why)| format!("the initializer failed: {why}"))?;
     }
     Ok(())
 }
 
 /// Runs `call` and leaves its reply frame in `out`; whether it returned.
-fn dispatch(call: &CallFrame<'_>, out: &mut Vec<u8>) -> bool {
-    match execute(call, out) {
+fn dispatch(call: &CallFrame<'_>, fds: &mut FdQueue, out: &mut Vec<u8>) -> bool {
+    match execute(call, fds, out) {
         Ok(()) => true,
         Err((kind, message)) => {
             wire::begin(out, kind);
@@ -139,9 +143,34 @@ fn dispatch(call: &CallFrame<'_>, out: &mut Vec<u8>) -> bool {
     }
 }
 
-/// Runs `call`, catching its panic. On success `out` holds the whole
-/// `Returned` frame; on failure the reply kind and its message.
-fn execute(call: &CallFrame<'_>, out: &mut Vec<u8>) -> Result<(), (Kind, String)> {
+/// Runs `call`, catching its panic, with its descriptors (taken from
+/// `fds`) installed for its argument's `Connection`s. On success `out`
+/// holds the whole `Returned` frame; on failure the reply kind and its
+/// message.
+fn execute(
+    call: &CallFrame<'_>,
+    fds: &mut FdQueue,
+    out: &mut Vec<u8>,
+) -> Result<(), (Kind, String)> {
+    if call.fds > 0 {
+        let taken = fds.take(call.fds).map_err(|why| {
+            (
+                Kind::Serialization,
+                format!("cannot decode the argument: {why}"),
+            )
+        })?;
+        fd_passing::install(taken);
+    }
+    let ran = run_caught(call, out);
+    if call.fds > 0 {
+        // Whatever the argument did not claim (it failed to decode).
+        fd_passing::discard();
+    }
+    ran
+}
+
+/// Runs `call`, catching its panic (see [`execute`]).
+fn run_caught(call: &CallFrame<'_>, out: &mut Vec<u8>) -> Result<(), (Kind, String)> {
     wire::begin(out, Kind::Returned);
     out.extend_from_slice(&call.id.to_le_bytes());
     let ran = catch_unwind(AssertUnwindSafe(|| {

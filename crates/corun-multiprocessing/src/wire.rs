@@ -6,13 +6,15 @@
 //! which keeps a partial frame across a time-out so the stream never loses
 //! its place.
 
-use std::io;
+use std::io::{self, IoSlice};
 use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
-use rustix::net::{RecvFlags, SendFlags, recv, send};
+use rustix::net::{RecvFlags, SendAncillaryBuffer, SendFlags, recv, send, sendmsg};
+
+use crate::fd_passing::{self, FdQueue};
 
 /// Bytes before the payload: its length (u32 LE) and the kind.
 pub(crate) const HEADER_LEN: usize = 5;
@@ -43,6 +45,9 @@ pub(crate) enum Kind {
     Call = 0x02,
     /// Parent → worker: finish the calls before this one, then exit 0.
     Shutdown = 0x03,
+    /// Either way on a [`Connection`](crate::Connection) (never between a
+    /// parent and its worker): one message.
+    Message = 0x10,
     /// Worker → parent, first frame: a postcard `Hello`.
     Hello = 0x81,
     /// Worker → parent: set up, initializer done, serving calls.
@@ -135,6 +140,7 @@ impl Kind {
             0x01 => Kind::Setup,
             0x02 => Kind::Call,
             0x03 => Kind::Shutdown,
+            0x10 => Kind::Message,
             0x81 => Kind::Hello,
             0x82 => Kind::Ready,
             0x83 => Kind::InitFailed,
@@ -205,6 +211,27 @@ pub(crate) fn send_all(stream: &UnixStream, mut bytes: &[u8]) -> io::Result<()> 
     Ok(())
 }
 
+/// Writes all of `head` then all of `body`, with one `sendmsg` of both
+/// when the socket has room (no copy of `body`), with `MSG_NOSIGNAL`.
+pub(crate) fn send_parts(stream: &UnixStream, head: &[u8], body: &[u8]) -> io::Result<()> {
+    let mut sent = 0;
+    while sent < head.len() {
+        let parts = [IoSlice::new(&head[sent..]), IoSlice::new(body)];
+        match sendmsg(
+            stream.as_fd(),
+            &parts,
+            &mut SendAncillaryBuffer::default(),
+            SendFlags::NOSIGNAL,
+        ) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => sent += n,
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    send_all(stream, &body[sent - head.len()..])
+}
+
 impl FrameReader {
     /// An empty reader that, when no frame is buffered, first polls the
     /// socket without sleeping for up to `spin` before it blocks.
@@ -240,6 +267,52 @@ impl FrameReader {
         stream: &UnixStream,
         deadline: Option<Instant>,
     ) -> Result<Frame<'_>, ReadError> {
+        self.read_from(stream, deadline, None)
+    }
+
+    /// As [`read`](Self::read), reading with `recvmsg` and queueing the
+    /// descriptors that come with the bytes in `fds` (a worker's reader;
+    /// see `fd_passing.rs`).
+    pub(crate) fn read_receiving(
+        &mut self,
+        stream: &UnixStream,
+        deadline: Option<Instant>,
+        fds: &mut FdQueue,
+    ) -> Result<Frame<'_>, ReadError> {
+        self.read_from(stream, deadline, Some(fds))
+    }
+
+    /// Puts back the frame just returned by a read, whose payload is
+    /// `payload_len` bytes long: the next read returns it again.
+    pub(crate) fn unread(&mut self, payload_len: usize) {
+        self.start -= HEADER_LEN + payload_len;
+    }
+
+    /// The bytes read from the socket and not yet returned in a frame.
+    pub(crate) fn buffered(&self) -> &[u8] {
+        &self.buf[self.start..self.end]
+    }
+
+    /// Puts `bytes` ahead of what the socket will bring (the buffered
+    /// bytes of a reader this one continues); before any read.
+    pub(crate) fn preload(&mut self, bytes: &[u8]) {
+        self.buf.copy_within(self.start..self.end, 0);
+        self.end -= self.start;
+        self.start = 0;
+        let needed = self.end + bytes.len();
+        if self.buf.len() < needed {
+            self.buf.resize(needed, 0);
+        }
+        self.buf[self.end..needed].copy_from_slice(bytes);
+        self.end = needed;
+    }
+
+    fn read_from(
+        &mut self,
+        stream: &UnixStream,
+        deadline: Option<Instant>,
+        mut fds: Option<&mut FdQueue>,
+    ) -> Result<Frame<'_>, ReadError> {
         if self.start == self.end {
             self.start = 0;
             self.end = 0;
@@ -270,7 +343,7 @@ impl FrameReader {
                 }
             }
             self.make_room(needed);
-            self.fill(stream, deadline)?;
+            self.fill(stream, deadline, fds.as_deref_mut())?;
         }
     }
 
@@ -291,10 +364,15 @@ impl FrameReader {
     /// Reads into the free end of the buffer: polling first (when the
     /// last wait was short), then one blocking `read` — after a `poll`
     /// when there is a deadline. Records whether this wait was short.
-    fn fill(&mut self, stream: &UnixStream, deadline: Option<Instant>) -> Result<(), ReadError> {
+    fn fill(
+        &mut self,
+        stream: &UnixStream,
+        deadline: Option<Instant>,
+        mut fds: Option<&mut FdQueue>,
+    ) -> Result<(), ReadError> {
         let waiting = Instant::now();
         let polling = self.polling_allowed && self.spin_next && !self.spin.is_zero();
-        if polling && self.try_fill_spinning(stream, deadline)? {
+        if polling && self.try_fill_spinning(stream, deadline, fds.as_deref_mut())? {
             return Ok(());
         }
         if let Some(deadline) = deadline {
@@ -304,7 +382,12 @@ impl FrameReader {
             }
         }
         loop {
-            match rustix::io::read(stream.as_fd(), &mut self.buf[self.end..]) {
+            let free = &mut self.buf[self.end..];
+            let read = match fds.as_deref_mut() {
+                None => rustix::io::read(stream.as_fd(), free),
+                Some(fds) => fd_passing::recv_with_fds(stream, free, RecvFlags::empty(), fds),
+            };
+            match read {
                 Ok(0) => return Err(ReadError::Closed),
                 Ok(n) => {
                     self.end += n;
@@ -324,6 +407,7 @@ impl FrameReader {
         &mut self,
         stream: &UnixStream,
         deadline: Option<Instant>,
+        mut fds: Option<&mut FdQueue>,
     ) -> Result<bool, ReadError> {
         let start = Instant::now();
         let mut until = start + self.spin;
@@ -331,13 +415,14 @@ impl FrameReader {
             until = until.min(deadline);
         }
         loop {
-            match recv(
-                stream.as_fd(),
-                &mut self.buf[self.end..],
-                RecvFlags::DONTWAIT,
-            ) {
-                Ok((_, 0)) => return Err(ReadError::Closed),
-                Ok((_, n)) => {
+            let free = &mut self.buf[self.end..];
+            let read = match fds.as_deref_mut() {
+                None => recv(stream.as_fd(), free, RecvFlags::DONTWAIT).map(|(_, n)| n),
+                Some(fds) => fd_passing::recv_with_fds(stream, free, RecvFlags::DONTWAIT, fds),
+            };
+            match read {
+                Ok(0) => return Err(ReadError::Closed),
+                Ok(n) => {
                     self.end += n;
                     return Ok(true);
                 }

@@ -58,6 +58,7 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use corun_concurrent::Error;
@@ -70,6 +71,7 @@ pub use crate::exit_status::{describe_exit, exitcode};
 
 use crate::current::current_process;
 use crate::deadline::{deadline, remaining};
+use crate::fd_passing::send_with_fds;
 use crate::handshake::{ENV_VAR, Expected, Hello, SELF_EXE, Setup, Token, check_hello};
 use crate::init::{WORKER_ARGS, check_bootstrapped};
 use crate::wire::{self, FrameReader, Kind, ReadError};
@@ -127,6 +129,8 @@ pub struct Starting {
     worker: Worker,
     expected: Expected,
     setup: Vec<u8>,
+    /// The descriptors of the initializer's argument, sent with the setup.
+    setup_fds: Option<Arc<[OwnedFd]>>,
     timeout: Duration,
     deadline: Option<Instant>,
 }
@@ -219,6 +223,7 @@ impl Worker {
             worker,
             expected,
             setup,
+            setup_fds: options.initializer.as_ref().and_then(Call::shared_fds),
             timeout: options.handshake_timeout,
             deadline: deadline(Some(options.handshake_timeout)),
         })
@@ -230,18 +235,23 @@ impl Worker {
     }
 
     /// Writes `call` to the worker; its [`Reply`] comes from
-    /// [`recv_reply`](Self::recv_reply).
+    /// [`recv_reply`](Self::recv_reply). A call with descriptors (an
+    /// argument holding a [`Connection`](crate::Connection)) is written
+    /// with one `sendmsg` that carries them.
     ///
     /// # Errors
     ///
     /// When the socket fails, which means the worker is gone.
     pub fn send_call(&self, call: &Call) -> std::io::Result<()> {
         let _writing = self.writing.lock();
-        wire::send_all(&self.stream, call.frame())
+        send_with_fds(&self.stream, call.frame(), call.fds())
     }
 
     /// Writes several calls with one `send`: how a pool pipelines short
     /// calls without a system call each. Their replies come in this order.
+    /// A call with descriptors goes in a write of its own (the calls
+    /// before it are written first), so that they arrive with its first
+    /// byte.
     ///
     /// # Errors
     ///
@@ -256,11 +266,23 @@ impl Worker {
             return self.send_call(first); // no copy for a lone call
         };
         let mut frames = Vec::new();
+        let mut with_fds = Vec::new();
         for call in [first, second].into_iter().chain(calls) {
-            frames.extend_from_slice(call.frame());
+            if call.fds().is_empty() {
+                frames.extend_from_slice(call.frame());
+            } else {
+                // Where it goes among the frames, to write it there.
+                with_fds.push((frames.len(), call));
+            }
         }
         let _writing = self.writing.lock();
-        wire::send_all(&self.stream, &frames)
+        let mut written = 0;
+        for (at, call) in with_fds {
+            wire::send_all(&self.stream, &frames[written..at])?;
+            send_with_fds(&self.stream, call.frame(), call.fds())?;
+            written = at;
+        }
+        wire::send_all(&self.stream, &frames[written..])
     }
 
     /// Asks the worker to exit (code 0) once it has answered the calls sent
@@ -447,7 +469,8 @@ impl Starting {
             }
         };
         check_hello(&self.expected, &hello).map_err(refused)?;
-        wire::send_all(&worker.stream, &self.setup).map_err(|e| {
+        let setup_fds = self.setup_fds.as_deref().unwrap_or_default();
+        send_with_fds(&worker.stream, &self.setup, setup_fds).map_err(|e| {
             Error::broken(format!(
                 "worker process {pid} is gone: {e}: {}",
                 worker.gone()

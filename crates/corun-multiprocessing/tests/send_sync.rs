@@ -7,7 +7,9 @@ use std::cell::Cell;
 use std::fmt::Debug;
 
 use corun_multiprocessing::worker::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
-use corun_multiprocessing::{Error, Process, ProcessBuilder, ProcessInfo};
+use corun_multiprocessing::{
+    Connection, ConnectionError, Error, Pipe, Process, ProcessBuilder, ProcessInfo,
+};
 
 fn assert_send_sync<T: Send + Sync>() {}
 fn assert_debug<T: Debug>() {}
@@ -23,6 +25,9 @@ fn public_types_are_send_and_sync() {
     assert_send_sync::<ProcessBuilder>();
     assert_send_sync::<ProcessInfo>();
     assert_send_sync::<Error>();
+    // Two threads may send and receive on one end at once.
+    assert_send_sync::<Connection>();
+    assert_send_sync::<ConnectionError>();
 }
 
 // Checks the internal worker API a pool shares between its threads.
@@ -45,6 +50,9 @@ fn every_public_type_is_debug() {
     assert_debug::<ProcessBuilder>();
     assert_debug::<ProcessInfo>();
     assert_debug::<Error>();
+    assert_debug::<Pipe>();
+    assert_debug::<Connection>();
+    assert_debug::<ConnectionError>();
     assert_debug::<Worker>();
     assert_debug::<Starting>();
     assert_debug::<WorkerOptions>();
@@ -62,6 +70,10 @@ fn errors_are_std_errors() {
     assert_eq!(
         boxed(RecvError::Disconnected).to_string(),
         "the worker closed its socket"
+    );
+    assert_eq!(
+        boxed(ConnectionError::Closed).to_string(),
+        "the other end of the connection is closed"
     );
     assert!(
         boxed(Error::worker_died("x"))
