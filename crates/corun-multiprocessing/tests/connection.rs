@@ -313,7 +313,7 @@ fn poll_waits_for_a_whole_message() {
 #[test]
 fn large_messages() {
     let (a, b) = Pipe::duplex().unwrap();
-    let big: Vec<u8> = (0..8 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let big: Vec<u8> = (0..2 << 20).map(|i: u32| (i % 251) as u8).collect();
     let expected = big.clone();
     let sender = std::thread::spawn(move || {
         a.send(&big).unwrap();
@@ -429,8 +429,8 @@ fn send_serialization_errors() {
 // their messages: large ones (written in several pieces), typed and raw.
 #[test]
 fn concurrent_senders_do_not_interleave() {
-    const EACH: usize = 50;
-    const SIZE: usize = 300_000;
+    const EACH: usize = 20;
+    const SIZE: usize = 100_000;
     let (a, b) = Pipe::duplex().unwrap();
     std::thread::scope(|s| {
         for id in [1_u8, 2] {
