@@ -18,6 +18,8 @@
 //! | `pool.imap`, `imap_unordered`                     | [`Pool::imap`], [`Pool::imap_chunked`], [`Pool::imap_unordered`] ([`Imap`]) |
 //! | `pool.close()`, `terminate()`, `join()`           | [`Pool::close`], [`Pool::terminate`], [`Pool::join`]  |
 //! | `concurrent.futures.ProcessPoolExecutor`          | [`ProcessPoolExecutor`] (the `Executor` and `Submit` traits) |
+//! | `Value('d', 0.0)`, `RawValue`, `v.get_lock()`     | [`Value`] (with a [`ValueGuard`]), [`RawValue`]: any `bytemuck::Pod` type, checked on attach |
+//! | `Array('i', 10)`, `RawArray`, `a.get_lock()`      | [`Array`] (with an [`ArrayGuard`] that derefs to `[T]`), [`RawArray`] |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -74,6 +76,7 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod array;
 mod call;
 #[allow(unsafe_code)]
 mod code_address;
@@ -88,6 +91,7 @@ mod exit_status;
 mod futex;
 mod handshake;
 mod imap;
+mod index_error;
 mod init;
 mod pool;
 mod process;
@@ -97,19 +101,24 @@ mod robust_mutex;
 mod serve;
 mod settings;
 #[allow(unsafe_code)]
+mod shared_items;
+#[allow(unsafe_code)]
 mod shared_memory;
 #[allow(unsafe_code)]
 mod shared_object;
 mod spawner;
 mod synchronize;
 mod tracker;
+mod value;
 mod wire;
 #[doc(hidden)]
 pub mod worker;
 
+pub use array::{Array, ArrayGuard, RawArray};
 pub use corun_concurrent::Error;
 pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use imap::Imap;
+pub use index_error::IndexError;
 pub use init::init;
 pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
@@ -117,3 +126,4 @@ pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
 pub use tracker::tracker_pid;
+pub use value::{RawValue, Value, ValueGuard};
