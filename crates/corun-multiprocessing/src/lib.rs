@@ -21,6 +21,8 @@
 //! | `Pipe()`, `Pipe(duplex=False)`                    | [`Pipe::duplex`], [`Pipe::one_way`] (two [`Connection`]s, passable to workers as arguments) |
 //! | `conn.send`, `recv`, `send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll` | [`Connection::send`], [`Connection::recv`] (and `recv_timeout`), [`Connection::send_bytes`], [`Connection::recv_bytes`], [`Connection::recv_bytes_into`], [`Connection::poll`] |
 //! | `EOFError`, `BufferTooShort` (from a `Connection`) | [`ConnectionError::Closed`], [`ConnectionError::TooShort`] |
+//! | `Value('d', 0.0)`, `RawValue`, `v.get_lock()`     | [`Value`] (with a [`ValueGuard`]), [`RawValue`]: any `bytemuck::Pod` type, checked on attach |
+//! | `Array('i', 10)`, `RawArray`, `a.get_lock()`      | [`Array`] (with an [`ArrayGuard`] that derefs to `[T]`), [`RawArray`] |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -77,6 +79,7 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod array;
 mod call;
 #[allow(unsafe_code)]
 mod code_address;
@@ -93,6 +96,7 @@ mod fd_passing;
 mod futex;
 mod handshake;
 mod imap;
+mod index_error;
 mod init;
 mod pool;
 mod process;
@@ -102,20 +106,25 @@ mod robust_mutex;
 mod serve;
 mod settings;
 #[allow(unsafe_code)]
+mod shared_items;
+#[allow(unsafe_code)]
 mod shared_memory;
 #[allow(unsafe_code)]
 mod shared_object;
 mod spawner;
 mod synchronize;
 mod tracker;
+mod value;
 mod wire;
 #[doc(hidden)]
 pub mod worker;
 
+pub use array::{Array, ArrayGuard, RawArray};
 pub use connection::{Connection, ConnectionError, Pipe};
 pub use corun_concurrent::Error;
 pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use imap::Imap;
+pub use index_error::IndexError;
 pub use init::init;
 pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
@@ -123,3 +132,4 @@ pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
 pub use tracker::tracker_pid;
+pub use value::{RawValue, Value, ValueGuard};

@@ -143,14 +143,12 @@ impl<S: Layout> SharedObject<S> {
     }
 
     /// The start of the tail; valid for [`tail_len`](Self::tail_len) bytes.
-    #[allow(dead_code, reason = "for the queues and arrays to come")]
     pub(crate) fn tail(&self) -> *mut u8 {
         // SAFETY: the tail starts inside the segment (checked on attach).
         unsafe { self.shm.as_ptr().add(Self::tail_offset()) }
     }
 
     /// The tail's length in bytes.
-    #[allow(dead_code, reason = "for the queues and arrays to come")]
     pub(crate) fn tail_len(&self) -> usize {
         self.header().tail_size as usize
     }

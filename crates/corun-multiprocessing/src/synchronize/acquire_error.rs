@@ -31,6 +31,12 @@ impl<G> OwnerDied<G> {
         Self { guard, pid }
     }
 
+    /// The same report, carrying `f(guard)`: for the types that wrap a
+    /// lock's guard in their own.
+    pub(crate) fn map<H>(self, f: impl FnOnce(G) -> H) -> OwnerDied<H> {
+        OwnerDied::new(f(self.guard), self.pid)
+    }
+
     /// The process id of the holder that died (0 if unknown).
     pub fn pid(&self) -> u32 {
         self.pid
@@ -82,6 +88,15 @@ impl<G> AcquireError<G> {
     /// Whether the lock stayed held.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout)
+    }
+
+    /// The same outcome, with `f(guard)` for the guard: for the types that
+    /// wrap a lock's guard in their own.
+    pub(crate) fn map<H>(self, f: impl FnOnce(G) -> H) -> AcquireError<H> {
+        match self {
+            Self::OwnerDied(died) => AcquireError::OwnerDied(died.map(f)),
+            Self::Timeout => AcquireError::Timeout,
+        }
     }
 
     /// The guard, if the lock was acquired from a dead holder.

@@ -80,6 +80,18 @@ impl Lock {
         })
     }
 
+    /// Attaches to the lock in segment `name` (what deserialising does).
+    ///
+    /// # Errors
+    ///
+    /// `NotFound` when there is no such segment; `InvalidData` when it
+    /// holds something else.
+    pub(crate) fn attach(name: &str) -> io::Result<Self> {
+        Ok(Self {
+            object: SharedObject::attach(name)?,
+        })
+    }
+
     /// Acquires the lock, waiting as long as it takes.
     ///
     /// # Errors
