@@ -68,10 +68,12 @@ pub(crate) enum Experiment {
     Spawn,
     /// 1 000 tasks of which 100 abort their worker process.
     Crash,
+    /// A 64 MiB buffer to a worker process: through a pipe, through SharedMemory, Python.
+    Bulk,
 }
 
 impl Experiment {
-    pub(crate) const ALL: [Experiment; 9] = [
+    pub(crate) const ALL: [Experiment; 10] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -81,6 +83,7 @@ impl Experiment {
         Experiment::MapProcesses,
         Experiment::Spawn,
         Experiment::Crash,
+        Experiment::Bulk,
     ];
 
     /// The name on the command line and in BENCHMARKS.md.
@@ -95,6 +98,7 @@ impl Experiment {
             Experiment::MapProcesses => "map-processes",
             Experiment::Spawn => "spawn",
             Experiment::Crash => "crash",
+            Experiment::Bulk => "bulk",
         }
     }
 }
@@ -118,6 +122,12 @@ pub(crate) enum Demo {
     Process,
     /// A process Pool that survives workers aborting, printing which tasks failed and why.
     Crash,
+    /// A child process and its parent talk both ways through a Pipe; the closed end is an error, not a hang.
+    Pipe,
+    /// A child process attaches to the parent's SharedMemory block by name and writes into it.
+    SharedMemory,
+    /// Two processes add and subtract 5 on a shared Value: 500 with the lock, lost updates without.
+    ValueLock,
 }
 
 #[cfg(test)]

@@ -265,3 +265,41 @@ fn bench_timeline_writes_svg_and_chrome_json_per_mode() {
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
+
+#[test]
+fn demo_pipe_talks_both_ways_and_sees_the_closed_end() {
+    let out = corun(&["demo", "pipe"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains(r#"received (42, None, "hello")"#), "{text}");
+    assert!(text.contains("5² = 25"), "{text}");
+    assert!(text.contains("child answered 5 requests"), "{text}");
+    assert!(text.contains("the other end is closed"), "{text}");
+}
+
+#[test]
+fn demo_shared_memory_is_shared_and_removed_with_its_last_handle() {
+    let out = corun(&["demo", "shared-memory"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains(r#"read "hello" and wrote "HELLO""#), "{text}");
+    assert!(text.contains("the block is still there: true"), "{text}");
+    assert!(text.contains("exists: false"), "{text}");
+}
+
+#[test]
+fn demo_value_lock_keeps_500_under_the_lock() {
+    let out = corun(&["demo", "value-lock"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for run in 1..=3 {
+        assert!(
+            text.contains(&format!("with the lock, run {run}: 500\n")),
+            "{text}"
+        );
+        assert!(
+            text.contains(&format!("without a lock, run {run}: ")),
+            "{text}"
+        );
+    }
+}

@@ -2,6 +2,7 @@
 //! in the same run, reported as medians and ratios.
 
 mod cpu;
+mod ipc;
 mod latency;
 mod measure;
 mod overhead;
@@ -64,6 +65,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::MapProcesses => processes::map(&plan)?,
             Experiment::Spawn => processes::spawn(&plan)?,
             Experiment::Crash => processes::crash(&plan)?,
+            Experiment::Bulk => ipc::bulk(&plan)?,
         };
         report.rows.extend(rows);
     }

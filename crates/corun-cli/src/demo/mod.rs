@@ -6,9 +6,12 @@ mod condition;
 mod crash;
 mod event;
 mod lock;
+mod pipe;
 mod pool;
 mod process;
 mod queue;
+mod shared_memory;
+mod value_lock;
 
 use crate::cli::Demo;
 
@@ -22,5 +25,8 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::Pool => pool::run(),
         Demo::Process => process::run(),
         Demo::Crash => crash::run(),
+        Demo::Pipe => pipe::run(),
+        Demo::SharedMemory => shared_memory::run(),
+        Demo::ValueLock => value_lock::run(),
     }
 }
