@@ -120,6 +120,7 @@ fn make_and_hand_on(path: String) {
     let gate = Gate::new();
     let child = Process::start(hold_both, (block.clone(), lock.clone(), gate.path())).unwrap();
     let _child_at_gate = gate.hold();
+    drop(gate); // its socket file: this process will not live to remove it
     assert!(lock.locked());
     let tracker = tracker_pid().unwrap();
     report(
