@@ -26,7 +26,10 @@ use std::time::{Duration, Instant, SystemTime, UNIX_EPOCH};
 #[repr(C)]
 pub(crate) struct RobustMutex {
     raw: UnsafeCell<libc::pthread_mutex_t>,
-    /// The holder's pid (0 when free): what [`Locked::OwnerDied`] reports.
+    /// The holder's pid (0 when free): what [`Locked::OwnerDied`] reports,
+    /// and what [`is_locked`](Self::is_locked) reads. Written only by the
+    /// holder, after locking and before unlocking; a holder that dies
+    /// leaves its pid here.
     holder: AtomicU32,
     /// 0: all zero; 1: being set up; 2: ready.
     ready: AtomicU32,
@@ -184,15 +187,17 @@ impl RobustMutex {
         }
     }
 
-    /// Whether some thread holds the mutex now (a snapshot).
+    /// Whether some thread holds the mutex now (a snapshot), counting one
+    /// that died holding it until the next lock reports it.
+    ///
+    /// This reads the holder's pid rather than trying the lock: a try
+    /// would take and drop a mutex whose holder died, marking it
+    /// consistent and so hiding [`Locked::OwnerDied`] from the next
+    /// locker, and would make a concurrent `try_lock` fail while the mutex
+    /// is free. (A holder that died between locking and recording its pid
+    /// counts as unlocked; the next lock still reports the death.)
     pub(crate) fn is_locked(&self) -> bool {
-        match self.try_lock() {
-            Some((guard, _)) => {
-                drop(guard);
-                false
-            }
-            None => true,
-        }
+        self.holder.load(Ordering::Relaxed) != 0
     }
 }
 

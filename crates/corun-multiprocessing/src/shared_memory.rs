@@ -4,6 +4,12 @@
 //! A segment is a POSIX shared-memory object (`/dev/shm/<name>`), created
 //! with mode 0600 under an unpredictable name unless one is given.
 //!
+//! A segment is made whole before it has a name: an unnamed file
+//! (`O_TMPFILE`) is sized and locked (see below), registered with the
+//! tracker, and only then linked under its name, which fails if the name
+//! is taken. So no process ever finds a half-made segment, and a creator
+//! that dies while making one leaves nothing behind.
+//!
 //! # Who removes a segment
 //!
 //! Python leaves this to a resource tracker that unlinks a segment when
@@ -26,17 +32,19 @@
 //! wants to attach by name later must keep a handle open meanwhile, or the
 //! segment is gone; [`unlink`](SharedMemory::unlink) removes the name at
 //! once (mappings stay valid), as in Python.
+//!
+//! Names are opened without following symbolic links, and only regular
+//! files are taken for segments: `/dev/shm` is writable by everyone, and
+//! tests (and trackers) run as root here, where file modes stop nothing.
 
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
-use std::time::{Duration, Instant};
 
-use rustix::fs::{FlockOperation, Mode};
+use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::mm::{MapFlags, ProtFlags};
-use rustix::shm;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 /// The prefix of the names corun makes up; the tracker sweeps orphans with
@@ -51,7 +59,10 @@ const MAX_NAME: usize = 200;
 ///
 /// Cloning a handle is cheap and shares one mapping. A handle can be
 /// passed to a worker as (part of) an argument: it travels as its name
-/// and the worker attaches to the same memory.
+/// and the worker attaches to the same memory. The segment lives while
+/// some handle, in any process, is open: pass a clone and keep the
+/// original until the worker has attached (for instance until it is
+/// joined), or the segment may be gone before the worker gets there.
 ///
 /// Access is through raw pointers or the checked copies
 /// [`read_at`](Self::read_at) / [`write_at`](Self::write_at): other
@@ -90,8 +101,15 @@ struct Mapping {
     fd: OwnedFd,
     ptr: NonNull<u8>,
     len: usize,
-    ino: u64,
-    dev: u64,
+    id: SegmentId,
+}
+
+/// Which file a segment is: names can be removed and taken again, so a
+/// name alone does not say whether it still means the same segment.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) struct SegmentId {
+    pub(crate) dev: u64,
+    pub(crate) ino: u64,
 }
 
 // SAFETY: the mapping is plain shared memory owned by this value until it
@@ -119,8 +137,8 @@ impl SharedMemory {
         }
     }
 
-    /// Creates a segment named `name` (no `/`), of at least `size` bytes,
-    /// zeroed.
+    /// Creates a segment named `name` (1 to 200 bytes, no `/`, NUL or
+    /// newline), of at least `size` bytes, zeroed.
     ///
     /// # Errors
     ///
@@ -132,26 +150,41 @@ impl SharedMemory {
             return Err(invalid("a shared memory segment needs a size above 0"));
         }
         let len = page_round(size)?;
-        // Mode 0 until it is fully made: a tracker sweeping orphans skips
-        // segments that are still being created.
-        let fd = shm::open(
-            name,
-            shm::OFlags::CREATE | shm::OFlags::EXCL | shm::OFlags::RDWR,
-            Mode::empty(),
-        )
-        .map_err(|e| named_error(e.into(), "create", name))?;
-        let made = (|| {
-            rustix::fs::flock(&fd, FlockOperation::LockShared)?;
-            rustix::fs::ftruncate(&fd, len as u64)?;
-            crate::tracker::register(name)?;
-            rustix::fs::fchmod(&fd, Mode::RUSR | Mode::WUSR)?;
-            Self::map(name, fd, len)
-        })();
+        Self::make(name, len).map_err(|e| named_error(e, "create", name))
+    }
+
+    /// Makes the segment unnamed, sized, locked and registered, then names
+    /// it in one step (see the module's docs).
+    fn make(name: &str, len: usize) -> io::Result<Self> {
+        let owner_only = Mode::RUSR | Mode::WUSR;
+        let fd = rustix::fs::open(
+            DIR,
+            OFlags::TMPFILE | OFlags::RDWR | OFlags::CLOEXEC,
+            owner_only,
+        )?;
+        rustix::fs::fchmod(&fd, owner_only)?; // whatever the umask
+        rustix::fs::flock(&fd, FlockOperation::LockShared)?;
+        rustix::fs::ftruncate(&fd, len as u64)?;
+        let id = SegmentId::of(&fd)?;
+        crate::tracker::register(name, id)?;
+        let unnamed = format!("/proc/self/fd/{}", fd.as_raw_fd());
+        let named = rustix::fs::linkat(
+            rustix::fs::CWD,
+            unnamed.as_str(),
+            rustix::fs::CWD,
+            path(name).as_str(),
+            AtFlags::SYMLINK_FOLLOW,
+        );
+        let made = named
+            .map_err(io::Error::from)
+            .and_then(|()| Self::map(name, fd, len, id));
         if made.is_err() {
-            let _ = shm::unlink(name);
-            crate::tracker::unregister(name);
+            if id.is_named(name) {
+                let _ = rustix::fs::unlink(path(name));
+            }
+            crate::tracker::unregister(name, id);
         }
-        made.map_err(|e| named_error(e, "create", name))
+        made
     }
 
     /// Attaches to the existing segment `name`, as
@@ -160,30 +193,30 @@ impl SharedMemory {
     /// # Errors
     ///
     /// `NotFound` when no segment has that name (or it was unlinked while
-    /// attaching); `InvalidInput` for a bad name.
+    /// attaching); `InvalidInput` for a bad name, or when the name is not
+    /// a segment (a symbolic link, a directory, an empty file).
     pub fn attach(name: &str) -> io::Result<Self> {
         check_name(name)?;
-        let fd = shm::open(name, shm::OFlags::RDWR, Mode::empty())
-            .map_err(|e| named_error(e.into(), "attach to", name))?;
         let attached = (|| {
-            wait_made(&fd)?;
+            let fd = open_segment(name, OFlags::RDWR)?;
             rustix::fs::flock(&fd, FlockOperation::LockShared)?;
-            // The name may have been unlinked between our open and lock.
-            let stat = rustix::fs::fstat(&fd)?;
-            if !still_named(name, stat.st_dev, stat.st_ino) {
+            // The name may have been removed between our open and lock (by
+            // its last user, who held the lock exclusively meanwhile).
+            let id = SegmentId::of(&fd)?;
+            if !id.is_named(name) {
                 return Err(io::Error::from(io::ErrorKind::NotFound));
             }
-            let len = usize::try_from(stat.st_size).map_err(|_| invalid("size out of range"))?;
+            let size = rustix::fs::fstat(&fd)?.st_size;
+            let len = usize::try_from(size).map_err(|_| invalid("size out of range"))?;
             if len == 0 {
                 return Err(invalid("the segment has size 0"));
             }
-            Self::map(name, fd, len)
+            Self::map(name, fd, len, id)
         })();
         attached.map_err(|e| named_error(e, "attach to", name))
     }
 
-    fn map(name: &str, fd: OwnedFd, len: usize) -> io::Result<Self> {
-        let stat = rustix::fs::fstat(&fd)?;
+    fn map(name: &str, fd: OwnedFd, len: usize, id: SegmentId) -> io::Result<Self> {
         // SAFETY: a fresh shared mapping of `len` bytes of `fd`, placed
         // where the kernel chooses; nothing else refers to that range.
         let ptr = unsafe {
@@ -204,8 +237,7 @@ impl SharedMemory {
                 fd,
                 ptr,
                 len,
-                ino: stat.st_ino,
-                dev: stat.st_dev,
+                id,
             }),
         })
     }
@@ -301,12 +333,12 @@ impl SharedMemory {
     ///
     /// `NotFound` when the name was already removed.
     pub fn unlink(&self) -> io::Result<()> {
-        let removed = if still_named(self.name(), self.map.dev, self.map.ino) {
-            shm::unlink(self.name()).map_err(io::Error::from)
+        let removed = if self.map.id.is_named(self.name()) {
+            rustix::fs::unlink(path(self.name())).map_err(io::Error::from)
         } else {
             Err(io::Error::from(io::ErrorKind::NotFound))
         };
-        crate::tracker::unregister(self.name());
+        crate::tracker::unregister(self.name(), self.map.id);
         removed.map_err(|e| named_error(e, "unlink", self.name()))
     }
 }
@@ -318,11 +350,12 @@ impl Drop for Mapping {
         let _ = unsafe { rustix::mm::munmap(self.ptr.as_ptr().cast(), self.len) };
         // The last user anywhere gets the lock exclusively, and removes the
         // name; any other user still holds its shared lock, and so refuses.
-        if rustix::fs::flock(&self.fd, FlockOperation::NonBlockingLockExclusive).is_ok()
-            && still_named(&self.name, self.dev, self.ino)
-        {
-            let _ = shm::unlink(self.name.as_str());
-            crate::tracker::unregister(&self.name);
+        if rustix::fs::flock(&self.fd, FlockOperation::NonBlockingLockExclusive).is_ok() {
+            if self.id.is_named(&self.name) {
+                let _ = rustix::fs::unlink(path(&self.name));
+            }
+            // Gone either way: nothing left for a tracker to remove.
+            crate::tracker::unregister(&self.name, self.id);
         }
     }
 }
@@ -350,31 +383,55 @@ impl<'de> Deserialize<'de> for SharedMemory {
     }
 }
 
-/// Whether `/dev/shm/<name>` is still the object `(dev, ino)`.
-pub(crate) fn still_named(name: &str, dev: u64, ino: u64) -> bool {
-    rustix::fs::stat(format!("{DIR}/{name}"))
-        .is_ok_and(|stat| stat.st_dev == dev && stat.st_ino == ino)
+impl SegmentId {
+    /// The identity of the open segment `fd`.
+    pub(crate) fn of(fd: impl AsFd) -> io::Result<Self> {
+        let stat = rustix::fs::fstat(fd)?;
+        Ok(Self {
+            dev: stat.st_dev,
+            ino: stat.st_ino,
+        })
+    }
+
+    /// Whether `/dev/shm/<name>` is still this segment.
+    pub(crate) fn is_named(self, name: &str) -> bool {
+        rustix::fs::lstat(path(name))
+            .is_ok_and(|stat| stat.st_dev == self.dev && stat.st_ino == self.ino)
+    }
 }
 
-/// Whether a segment is still being made: its creator gives it mode 0600
-/// only once it is complete.
+/// The path of segment `name`.
+pub(crate) fn path(name: &str) -> String {
+    format!("{DIR}/{name}")
+}
+
+/// Opens segment `name` (`flags`: read-only or read-write), refusing
+/// anything but a regular file: a symbolic link is not followed, and a
+/// pipe or device is not opened for long (and never waited on).
+pub(crate) fn open_segment(name: &str, flags: OFlags) -> io::Result<OwnedFd> {
+    let not_segment = || invalid("not a shared memory segment");
+    let fd = rustix::fs::open(
+        path(name),
+        flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
+        Mode::empty(),
+    )
+    .map_err(|e| match e {
+        rustix::io::Errno::LOOP | rustix::io::Errno::ISDIR => not_segment(),
+        e => e.into(),
+    })?;
+    let stat = rustix::fs::fstat(&fd)?;
+    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
+        return Err(not_segment());
+    }
+    Ok(fd)
+}
+
+/// Whether a segment is still being made by an earlier build of this
+/// library, which created segments with mode 0 and set 0600 once they were
+/// complete (and locked). Segments made now are complete before they have
+/// a name; a tracker still leaves these alone.
 pub(crate) fn being_made(fd: impl AsFd) -> bool {
     rustix::fs::fstat(fd).is_ok_and(|stat| stat.st_mode & 0o777 == 0)
-}
-
-/// Waits (at most a second) for a segment opened by name to be complete.
-fn wait_made(fd: &OwnedFd) -> io::Result<()> {
-    let deadline = Instant::now() + Duration::from_secs(1);
-    while being_made(fd) {
-        if Instant::now() > deadline {
-            return Err(io::Error::new(
-                io::ErrorKind::WouldBlock,
-                "its creator has not finished making it",
-            ));
-        }
-        std::thread::sleep(Duration::from_micros(100));
-    }
-    Ok(())
 }
 
 fn page_round(size: usize) -> io::Result<usize> {
@@ -398,10 +455,15 @@ fn random_name() -> io::Result<String> {
 }
 
 fn check_name(name: &str) -> io::Result<()> {
-    if name.is_empty() || name.len() > MAX_NAME || name.contains('/') || name == "." || name == ".."
+    if name.is_empty()
+        || name.len() > MAX_NAME
+        || name.contains(['/', '\0', '\n'])
+        || name == "."
+        || name == ".."
     {
         return Err(invalid(format!(
-            "{name:?} is not a valid shared memory name (1 to {MAX_NAME} bytes, no '/')"
+            "{name:?} is not a valid shared memory name \
+             (1 to {MAX_NAME} bytes, no '/', NUL or newline)"
         )));
     }
     Ok(())

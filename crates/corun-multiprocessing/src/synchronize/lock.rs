@@ -132,7 +132,9 @@ impl Lock {
         }
     }
 
-    /// Whether some process holds the lock now (a snapshot).
+    /// Whether some process holds the lock now (a snapshot). A process
+    /// that died holding it still counts, until the next acquire takes the
+    /// lock (and reports [`OwnerDied`]); asking never takes the lock.
     pub fn locked(&self) -> bool {
         self.mutex().is_locked()
     }

@@ -1,13 +1,13 @@
 //! Helpers for the process tests: one test at a time per binary, checks
-//! that a test leaves no descriptor, child process or corun thread behind,
-//! and a gate a worker can wait on.
+//! that a test leaves no descriptor, child process, corun thread or
+//! shared-memory segment behind, and a gate a worker can wait on.
 
 #![allow(dead_code)]
 
 use std::collections::{BTreeMap, BTreeSet};
 use std::io::Read;
 use std::os::unix::net::{UnixListener, UnixStream};
-use std::path::PathBuf;
+use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
 use std::time::Instant;
@@ -31,14 +31,63 @@ pub(crate) struct Held {
 
 /// Runs `body` alone (no other test of this binary that uses `isolated`
 /// runs meanwhile), and checks that afterwards this process holds no more
-/// descriptors, child processes and corun threads than before.
+/// descriptors, child processes and corun threads than before, and that
+/// every segment the test named with [`watch_segment`] is gone.
 pub(crate) fn isolated<T>(body: impl FnOnce() -> T) -> T {
     let _alone = serial();
     warm_up();
+    watched().clear();
     let before = Held::now();
     let out = body();
     wait_released(&before, false);
+    wait_segments_gone();
     out
+}
+
+/// The segments the running test made or learnt the names of.
+fn watched() -> MutexGuard<'static, Vec<String>> {
+    static WATCHED: Mutex<Vec<String>> = Mutex::new(Vec::new());
+    WATCHED.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Names a shared-memory segment the running test made, or that a worker
+/// made and reported: [`isolated`] checks that it is gone from `/dev/shm`
+/// once the test is over (waiting up to the deadline, for a tracker to
+/// remove what crashed processes left). A segment goes with its last
+/// user, or after a crash with its creator's tracker; so once a test's
+/// processes are gone, any of its segments still there is a leak — held
+/// by a process that should be gone, or an orphan nobody will remove.
+///
+/// Only named segments are checked: other programs on this machine make
+/// and drop segments of their own while tests run, so no count of
+/// `/dev/shm` can say which are ours.
+pub(crate) fn watch_segment(name: &str) {
+    watched().push(name.to_owned());
+}
+
+/// Whether `/dev/shm/<name>` exists (as anything).
+pub(crate) fn segment_exists(name: &str) -> bool {
+    Path::new("/dev/shm").join(name).symlink_metadata().is_ok()
+}
+
+/// Waits (up to the tests' deadline) until no watched segment exists.
+fn wait_segments_gone() {
+    let end = Instant::now() + DEADLINE;
+    loop {
+        let left: Vec<String> = watched()
+            .iter()
+            .filter(|name| segment_exists(name))
+            .cloned()
+            .collect();
+        if left.is_empty() {
+            return;
+        }
+        assert!(
+            Instant::now() < end,
+            "shared memory left behind in /dev/shm: {left:?}"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
 }
 
 /// Waits (up to the tests' deadline) until this process holds no more
@@ -141,6 +190,34 @@ pub(crate) fn is_gone(pid: u32) -> bool {
     }
 }
 
+/// Sends process `pid` `SIGKILL` (for processes the library gives no
+/// handle to, such as a cleanup tracker); it may be gone already.
+pub(crate) fn kill_pid(pid: u32) {
+    let _ = std::process::Command::new("kill")
+        .args(["-KILL", &pid.to_string()])
+        .stderr(std::process::Stdio::null())
+        .status();
+}
+
+/// In a worker: writes `what` to `path` in one step (the reader never
+/// sees half of it).
+pub(crate) fn report(path: &str, what: &str) {
+    let tmp = format!("{path}.tmp");
+    std::fs::write(&tmp, what).unwrap();
+    std::fs::rename(tmp, path).unwrap();
+}
+
+/// Waits for a worker's [`report`] at `path`, and takes it.
+pub(crate) fn read_report(path: &Path) -> String {
+    let mut text = None;
+    corun_test_support::poll_until("the worker reports", || {
+        text = std::fs::read_to_string(path).ok();
+        text.is_some()
+    });
+    std::fs::remove_file(path).unwrap();
+    text.unwrap()
+}
+
 /// A path in the temporary directory unique to this test process.
 pub(crate) fn temp_path(what: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
@@ -204,6 +281,15 @@ pub(crate) fn wait_at_gate(path: &str) {
     let mut stream = UnixStream::connect(path).unwrap();
     let mut rest = Vec::new();
     let _ = stream.read_to_end(&mut rest);
+}
+
+/// In a worker: arrives at the gate at `path` (the test's `hold` returns)
+/// and never leaves; for a worker the test will kill.
+pub(crate) fn stay_at_gate(path: &str) -> ! {
+    let _stream = UnixStream::connect(path).unwrap();
+    loop {
+        std::thread::park();
+    }
 }
 
 /// A value whose `Serialize` always fails, for the tests of values that
