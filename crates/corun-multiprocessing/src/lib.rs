@@ -115,5 +115,5 @@ pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
-pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
+pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied, RLock, RLockGuard};
 pub use tracker::tracker_pid;

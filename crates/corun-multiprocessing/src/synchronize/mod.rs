@@ -4,6 +4,8 @@
 
 mod acquire_error;
 mod lock;
+mod rlock;
 
 pub use acquire_error::{AcquireError, OwnerDied};
 pub use lock::{Lock, LockGuard};
+pub use rlock::{RLock, RLockGuard};
