@@ -115,5 +115,8 @@ pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
-pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied, RLock, RLockGuard};
+pub use synchronize::{
+    AcquireError, BoundedSemaphore, Lock, LockGuard, OverRelease, OwnerDied, RLock, RLockGuard,
+    Semaphore, SemaphorePermit,
+};
 pub use tracker::tracker_pid;

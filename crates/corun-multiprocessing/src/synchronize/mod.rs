@@ -3,9 +3,15 @@
 //! holding one.
 
 mod acquire_error;
+mod bounded_semaphore;
 mod lock;
+mod over_release;
 mod rlock;
+mod semaphore;
 
 pub use acquire_error::{AcquireError, OwnerDied};
+pub use bounded_semaphore::BoundedSemaphore;
 pub use lock::{Lock, LockGuard};
+pub use over_release::OverRelease;
 pub use rlock::{RLock, RLockGuard};
+pub use semaphore::{Semaphore, SemaphorePermit};
