@@ -81,10 +81,6 @@ mod current;
 mod deadline;
 mod engine;
 mod exit_status;
-#[allow(
-    dead_code,
-    reason = "the synchronisation primitives and queues build on it"
-)]
 mod futex;
 mod handshake;
 mod imap;
@@ -116,7 +112,7 @@ pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{
-    AcquireError, BoundedSemaphore, Lock, LockGuard, OverRelease, OwnerDied, RLock, RLockGuard,
-    Semaphore, SemaphorePermit,
+    AcquireError, BoundedSemaphore, Event, Lock, LockGuard, OverRelease, OwnerDied, RLock,
+    RLockGuard, Semaphore, SemaphorePermit,
 };
 pub use tracker::tracker_pid;

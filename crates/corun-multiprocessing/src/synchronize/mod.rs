@@ -4,6 +4,7 @@
 
 mod acquire_error;
 mod bounded_semaphore;
+mod event;
 mod lock;
 mod over_release;
 mod rlock;
@@ -11,6 +12,7 @@ mod semaphore;
 
 pub use acquire_error::{AcquireError, OwnerDied};
 pub use bounded_semaphore::BoundedSemaphore;
+pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use over_release::OverRelease;
 pub use rlock::{RLock, RLockGuard};
