@@ -4,6 +4,7 @@
 
 mod acquire_error;
 mod bounded_semaphore;
+mod condition;
 mod event;
 mod lock;
 mod over_release;
@@ -12,6 +13,7 @@ mod semaphore;
 
 pub use acquire_error::{AcquireError, OwnerDied};
 pub use bounded_semaphore::BoundedSemaphore;
+pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
 pub use over_release::OverRelease;
