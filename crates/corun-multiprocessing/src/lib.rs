@@ -112,7 +112,8 @@ pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{
-    AcquireError, BoundedSemaphore, Condition, ConditionGuard, Event, Lock, LockGuard, OverRelease,
-    OwnerDied, RLock, RLockGuard, Semaphore, SemaphorePermit,
+    AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, BrokenBarrier, Condition,
+    ConditionGuard, Event, Lock, LockGuard, OverRelease, OwnerDied, RLock, RLockGuard, Semaphore,
+    SemaphorePermit,
 };
 pub use tracker::tracker_pid;
