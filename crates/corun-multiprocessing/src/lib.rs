@@ -89,10 +89,6 @@ mod deadline;
 mod engine;
 mod exit_status;
 mod fd_passing;
-#[allow(
-    dead_code,
-    reason = "the synchronisation primitives and queues build on it"
-)]
 mod futex;
 mod handshake;
 mod imap;
@@ -130,6 +126,10 @@ pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use shared_memory::SharedMemory;
-pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
+pub use synchronize::{
+    AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, BrokenBarrier, Condition,
+    ConditionGuard, Event, Lock, LockGuard, OverRelease, OwnerDied, RLock, RLockGuard, Semaphore,
+    SemaphorePermit,
+};
 pub use tracker::tracker_pid;
 pub use value::{RawValue, Value, ValueGuard};

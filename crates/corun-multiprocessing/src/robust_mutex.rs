@@ -61,6 +61,18 @@ impl RobustMutex {
     /// does anything; later ones (which would re-initialise a mutex in
     /// use) fail.
     pub(crate) fn init(&self) -> io::Result<()> {
+        self.init_as(None)
+    }
+
+    /// Sets up the mutex as [`init`](Self::init) does, but recursive: the
+    /// thread that holds it may lock it again, and it is free once every
+    /// guard is dropped (glibc counts the levels, and a dead holder's
+    /// count is reset for the next one).
+    pub(crate) fn init_recursive(&self) -> io::Result<()> {
+        self.init_as(Some(libc::PTHREAD_MUTEX_RECURSIVE))
+    }
+
+    fn init_as(&self, kind: Option<libc::c_int>) -> io::Result<()> {
         if self
             .ready
             .compare_exchange(0, 1, Ordering::Relaxed, Ordering::Relaxed)
@@ -85,6 +97,10 @@ impl RobustMutex {
                     attr_ptr,
                     libc::PTHREAD_MUTEX_ROBUST,
                 ))
+            })
+            .and_then(|()| match kind {
+                Some(kind) => check(libc::pthread_mutexattr_settype(attr_ptr, kind)),
+                None => Ok(()),
             })
             .and_then(|()| check(libc::pthread_mutex_init(self.raw.get(), attr_ptr)));
             libc::pthread_mutexattr_destroy(attr_ptr);

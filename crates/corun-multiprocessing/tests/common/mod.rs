@@ -218,6 +218,35 @@ pub(crate) fn read_report(path: &Path) -> String {
     text.unwrap()
 }
 
+/// Waits until every thread of process `pid` is asleep in the kernel
+/// (state `S`) on three consecutive reads 1 ms apart: for a worker that
+/// has said it is about to block, that it now blocks there.
+pub(crate) fn wait_until_asleep(pid: u32) {
+    let end = Instant::now() + DEADLINE;
+    let mut asleep_in_a_row = 0;
+    while asleep_in_a_row < 3 {
+        let states: Vec<String> = std::fs::read_dir(format!("/proc/{pid}/task"))
+            .unwrap_or_else(|e| panic!("process {pid} ended instead of blocking: {e}"))
+            .flatten()
+            .filter_map(|task| std::fs::read_to_string(task.path().join("stat")).ok())
+            .filter_map(|stat| {
+                let i = stat.rfind(')')?;
+                stat[i + 1..].split_whitespace().next().map(str::to_owned)
+            })
+            .collect();
+        if !states.is_empty() && states.iter().all(|s| s == "S") {
+            asleep_in_a_row += 1;
+        } else {
+            asleep_in_a_row = 0;
+        }
+        assert!(
+            Instant::now() < end,
+            "process {pid} never went to sleep (thread states {states:?})"
+        );
+        std::thread::sleep(std::time::Duration::from_millis(1));
+    }
+}
+
 /// A path in the temporary directory unique to this test process.
 pub(crate) fn temp_path(what: &str) -> PathBuf {
     static N: AtomicUsize = AtomicUsize::new(0);
