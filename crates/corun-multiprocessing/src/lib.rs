@@ -18,6 +18,7 @@
 //! | `pool.imap`, `imap_unordered`                     | [`Pool::imap`], [`Pool::imap_chunked`], [`Pool::imap_unordered`] ([`Imap`]) |
 //! | `pool.close()`, `terminate()`, `join()`           | [`Pool::close`], [`Pool::terminate`], [`Pool::join`]  |
 //! | `concurrent.futures.ProcessPoolExecutor`          | [`ProcessPoolExecutor`] (the `Executor` and `Submit` traits) |
+//! | `Queue`, `JoinableQueue`, `SimpleQueue`           | [`Queue`], [`JoinableQueue`], [`SimpleQueue`] (module [`queue`]) |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -92,6 +93,7 @@ mod init;
 mod pool;
 mod process;
 mod process_pool;
+pub mod queue;
 #[allow(unsafe_code)]
 mod robust_mutex;
 mod serve;
@@ -114,6 +116,7 @@ pub use init::init;
 pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
+pub use queue::{JoinableQueue, Queue, SimpleQueue};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
 pub use tracker::tracker_pid;
