@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use serde::{Deserialize, Serialize};
+
 /// Why a `put` failed; carries the item back to the caller, so nothing is
 /// lost (Python's `multiprocessing.Queue` drops an item that cannot be
 /// pickled, in its feeder thread, and returns as if all went well).
@@ -50,7 +52,8 @@ pub enum PutError<T> {
     },
 }
 
-/// Why a `get` failed.
+/// Why a `get` failed. It can cross to another process (serde), as a
+/// worker's result for instance.
 ///
 /// # Examples
 ///
@@ -67,7 +70,7 @@ pub enum PutError<T> {
 ///     Ok(())
 /// }
 /// ```
-#[derive(Debug, PartialEq, Eq, Clone)]
+#[derive(Debug, PartialEq, Eq, Clone, Serialize, Deserialize)]
 pub enum GetError {
     /// The queue stayed empty (at once for `try_get`, until the time-out for
     /// `get_timeout`). Python: `queue.Empty`.
@@ -96,7 +99,7 @@ pub enum GetError {
 ///     Ok(())
 /// }
 /// ```
-#[derive(Debug, PartialEq, Eq, Clone, Copy)]
+#[derive(Debug, PartialEq, Eq, Clone, Copy, Serialize, Deserialize)]
 pub struct TaskDoneError;
 
 impl<T> PutError<T> {

@@ -38,7 +38,7 @@ mod state;
 pub use builder::QueueBuilder;
 pub use error::{GetError, PutError, TaskDoneError};
 #[doc(hidden)]
-pub use fault::{__abort_inside_next, Fault};
+pub use fault::{__abort_inside_next, __hang_inside_next, Fault};
 pub use fifo_queue::Queue;
 pub use joinable_queue::JoinableQueue;
 pub use simple_queue::SimpleQueue;
