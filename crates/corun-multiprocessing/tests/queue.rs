@@ -25,12 +25,20 @@ fn in_dev_shm(name: &str) -> bool {
     std::path::Path::new("/dev/shm").join(name).exists()
 }
 
-/// Waits until process `pid` is asleep in a futex wait (its one thread):
-/// where a worker blocked in `get` or `put` sleeps.
+/// Waits until process `pid` (its main thread, which runs the worker's
+/// function) is asleep in a futex wait: where a worker blocked in `get`,
+/// `put` or `join`, or on the queue's lock, sleeps. Where the system call
+/// cannot be read, it settles for "asleep".
 fn wait_until_asleep(pid: u32) {
+    let futex = libc::SYS_futex.to_string();
     poll_until("the worker sleeps in a futex wait", || {
-        std::fs::read_to_string(format!("/proc/{pid}/syscall"))
-            .is_ok_and(|s| s.split_whitespace().next() == Some(&libc::SYS_futex.to_string()))
+        match std::fs::read_to_string(format!("/proc/{pid}/syscall")) {
+            Ok(call) => call.split_whitespace().next() == Some(futex.as_str()),
+            Err(_) => std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
+                stat.rfind(')')
+                    .is_some_and(|i| stat[i + 1..].split_whitespace().next() == Some("S"))
+            }),
+        }
     });
 }
 

@@ -174,6 +174,8 @@ impl<T, V: Variant> Core<T, V> {
         let mut spun = false;
         loop {
             if held.snap.ring.count > 0 {
+                let maxsize = held.maxsize();
+                let was_full = maxsize != 0 && held.snap.ring.count >= maxsize;
                 let payload = match held.snap.ring.pop(&tail) {
                     Ok(payload) => payload,
                     Err(malformed) => {
@@ -185,10 +187,13 @@ impl<T, V: Variant> Core<T, V> {
                 };
                 fault::reached(Fault::GetCopied);
                 held.commit();
-                let how = if held.snap.ring.count == 0 {
-                    Wake::All
-                } else {
+                // From a queue full by count, one slot is free: one putter
+                // can use it. Otherwise putters may wait for bytes, and
+                // which of them fits now depends on their items' sizes.
+                let how = if was_full && held.snap.ring.count > 0 {
                     Wake::One
+                } else {
+                    Wake::All
                 };
                 held.notify(Waiters::NotFull, how);
                 drop(held);

@@ -23,7 +23,7 @@ const NAP: Duration = Duration::from_millis(5);
 /// How long a caller about to sleep first watches the queue instead.
 const SPIN: Duration = Duration::from_micros(30);
 /// Attempts to take a busy lock before sleeping on it.
-const LOCK_TRIES: u32 = 40;
+const LOCK_TRIES: u32 = 16;
 /// Every this many wake-up calls that found nobody asleep while a sleeper
 /// was registered, the registrations of dead processes are removed.
 const HEAL_EVERY: u32 = 16;
