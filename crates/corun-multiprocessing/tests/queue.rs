@@ -31,15 +31,16 @@ fn in_dev_shm(name: &str) -> bool {
 /// cannot be read, it settles for "asleep".
 fn wait_until_asleep(pid: u32) {
     let futex = libc::SYS_futex.to_string();
-    poll_until("the worker sleeps in a futex wait", || {
-        match std::fs::read_to_string(format!("/proc/{pid}/syscall")) {
+    poll_until(
+        "the worker sleeps in a futex wait",
+        || match std::fs::read_to_string(format!("/proc/{pid}/syscall")) {
             Ok(call) => call.split_whitespace().next() == Some(futex.as_str()),
             Err(_) => std::fs::read_to_string(format!("/proc/{pid}/stat")).is_ok_and(|stat| {
                 stat.rfind(')')
                     .is_some_and(|i| stat[i + 1..].split_whitespace().next() == Some("S"))
             }),
-        }
-    });
+        },
+    );
 }
 
 /// Takes everything left in `q` without waiting.

@@ -6,8 +6,8 @@
 use std::cell::Cell;
 use std::fmt::Debug;
 
-use corun_multiprocessing::worker::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
 use corun_multiprocessing::queue::{GetError, PutError, QueueBuilder, TaskDoneError};
+use corun_multiprocessing::worker::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
 use corun_multiprocessing::{
     Error, JoinableQueue, Process, ProcessBuilder, ProcessInfo, Queue, SimpleQueue,
 };
