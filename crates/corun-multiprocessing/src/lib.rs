@@ -82,10 +82,6 @@ mod current;
 mod deadline;
 mod engine;
 mod exit_status;
-#[allow(
-    dead_code,
-    reason = "the synchronisation primitives and queues build on it"
-)]
 mod futex;
 mod handshake;
 mod imap;
