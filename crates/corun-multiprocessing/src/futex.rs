@@ -38,6 +38,11 @@ pub(crate) fn wake(word: &AtomicU32, count: u32) {
     let _ = futex::wake(word, futex::Flags::empty(), count);
 }
 
+/// As [`wake`], and says how many it woke.
+pub(crate) fn wake_counted(word: &AtomicU32, count: u32) -> usize {
+    futex::wake(word, futex::Flags::empty(), count).unwrap_or(0)
+}
+
 /// Wakes everyone sleeping on `word`.
 pub(crate) fn wake_all(word: &AtomicU32) {
     wake(word, i32::MAX as u32);

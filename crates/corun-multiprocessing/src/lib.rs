@@ -23,6 +23,7 @@
 //! | `EOFError`, `BufferTooShort` (from a `Connection`) | [`ConnectionError::Closed`], [`ConnectionError::TooShort`] |
 //! | `Value('d', 0.0)`, `RawValue`, `v.get_lock()`     | [`Value`] (with a [`ValueGuard`]), [`RawValue`]: any `bytemuck::Pod` type, checked on attach |
 //! | `Array('i', 10)`, `RawArray`, `a.get_lock()`      | [`Array`] (with an [`ArrayGuard`] that derefs to `[T]`), [`RawArray`] |
+//! | `Queue`, `JoinableQueue`, `SimpleQueue`           | [`Queue`], [`JoinableQueue`], [`SimpleQueue`] (module [`queue`]) |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -97,6 +98,7 @@ mod init;
 mod pool;
 mod process;
 mod process_pool;
+pub mod queue;
 #[allow(unsafe_code)]
 mod robust_mutex;
 mod serve;
@@ -125,6 +127,7 @@ pub use init::init;
 pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
+pub use queue::{JoinableQueue, Queue, SimpleQueue};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{
     AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, BrokenBarrier, Condition,

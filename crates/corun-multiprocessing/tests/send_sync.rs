@@ -6,9 +6,11 @@
 use std::cell::Cell;
 use std::fmt::Debug;
 
+use corun_multiprocessing::queue::{GetError, PutError, QueueBuilder, TaskDoneError};
 use corun_multiprocessing::worker::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
 use corun_multiprocessing::{
-    Connection, ConnectionError, Error, Pipe, Process, ProcessBuilder, ProcessInfo,
+    Connection, ConnectionError, Error, JoinableQueue, Pipe, Process, ProcessBuilder, ProcessInfo,
+    Queue, SimpleQueue,
 };
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -28,6 +30,20 @@ fn public_types_are_send_and_sync() {
     // Two threads may send and receive on one end at once.
     assert_send_sync::<Connection>();
     assert_send_sync::<ConnectionError>();
+}
+
+// Checks that queue handles can be shared between threads whatever the
+// item type (items only cross as bytes), and their errors too.
+#[test]
+fn queue_types_are_send_and_sync() {
+    assert_send_sync::<Queue<u64>>();
+    assert_send_sync::<Queue<Cell<u8>>>();
+    assert_send_sync::<JoinableQueue<Cell<u8>>>();
+    assert_send_sync::<SimpleQueue<Cell<u8>>>();
+    assert_send_sync::<QueueBuilder<Queue<Cell<u8>>>>();
+    assert_send_sync::<PutError<u64>>();
+    assert_send_sync::<GetError>();
+    assert_send_sync::<TaskDoneError>();
 }
 
 // Checks the internal worker API a pool shares between its threads.
@@ -59,6 +75,13 @@ fn every_public_type_is_debug() {
     assert_debug::<Call>();
     assert_debug::<Reply>();
     assert_debug::<RecvError>();
+    assert_debug::<Queue<Opaque>>();
+    assert_debug::<JoinableQueue<Opaque>>();
+    assert_debug::<SimpleQueue<Opaque>>();
+    assert_debug::<QueueBuilder<Queue<Opaque>>>();
+    assert_debug::<PutError<Opaque>>();
+    assert_debug::<GetError>();
+    assert_debug::<TaskDoneError>();
 }
 
 // Checks that errors are std errors, for `?` into boxed errors.

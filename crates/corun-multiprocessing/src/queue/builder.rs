@@ -1,0 +1,102 @@
+//! [`QueueBuilder`]: `maxsize` and the ring's size for a new
+//! [`Queue`](super::Queue) or [`JoinableQueue`](super::JoinableQueue).
+
+use std::fmt;
+use std::io;
+use std::marker::PhantomData;
+
+use serde::Serialize;
+use serde::de::DeserializeOwned;
+
+use super::DEFAULT_RING_SIZE;
+use super::core::Core;
+use super::fifo_queue::Queue;
+use super::joinable_queue::JoinableQueue;
+
+/// Options for a new queue of type `Q`, from
+/// [`Queue::builder`](super::Queue::builder) or
+/// [`JoinableQueue::builder`](super::JoinableQueue::builder).
+///
+/// # Examples
+///
+/// ```
+/// use corun_multiprocessing::Queue;
+///
+/// fn main() -> std::io::Result<()> {
+///     corun_multiprocessing::init();
+///     // At most 100 items, and at most 4 KiB of them (serialised) at once.
+///     let q: Queue<String> = Queue::builder().maxsize(100).ring_size(4096).build()?;
+///     assert_eq!(q.maxsize(), 100);
+///     assert!(q.put("x".repeat(5000)).unwrap_err().is_too_large());
+///     Ok(())
+/// }
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct QueueBuilder<Q> {
+    maxsize: usize,
+    ring_size: usize,
+    _queue: PhantomData<fn() -> Q>,
+}
+
+impl<Q> QueueBuilder<Q> {
+    pub(super) fn new() -> Self {
+        Self {
+            maxsize: 0,
+            ring_size: DEFAULT_RING_SIZE,
+            _queue: PhantomData,
+        }
+    }
+
+    /// The most items the queue holds; 0 (the default) means no limit,
+    /// as in Python.
+    pub fn maxsize(mut self, maxsize: usize) -> Self {
+        self.maxsize = maxsize;
+        self
+    }
+
+    /// The size in bytes of the ring that holds the serialised items
+    /// (rounded up to a multiple of 8; at least 16), by default
+    /// [`DEFAULT_RING_SIZE`]. When that many bytes are waiting in the
+    /// queue, a put waits for a get to make room — back-pressure Python's
+    /// queues lack — and an item whose serialised form (plus a 4-byte
+    /// header) is larger than the whole ring is refused with
+    /// [`PutError::TooLarge`](super::PutError::TooLarge). The memory is
+    /// reserved, not touched: pages are only used once written.
+    pub fn ring_size(mut self, bytes: usize) -> Self {
+        self.ring_size = bytes;
+        self
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> QueueBuilder<Queue<T>> {
+    /// Creates the queue.
+    ///
+    /// # Errors
+    ///
+    /// When the shared-memory segment cannot be created (see
+    /// [`SharedMemory::create`](crate::SharedMemory::create)).
+    pub fn build(self) -> io::Result<Queue<T>> {
+        Core::create(self.maxsize, self.ring_size).map(Queue::from_core)
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> QueueBuilder<JoinableQueue<T>> {
+    /// Creates the queue.
+    ///
+    /// # Errors
+    ///
+    /// When the shared-memory segment cannot be created (see
+    /// [`SharedMemory::create`](crate::SharedMemory::create)).
+    pub fn build(self) -> io::Result<JoinableQueue<T>> {
+        Core::create(self.maxsize, self.ring_size).map(JoinableQueue::from_core)
+    }
+}
+
+impl<Q> fmt::Debug for QueueBuilder<Q> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("QueueBuilder")
+            .field("maxsize", &self.maxsize)
+            .field("ring_size", &self.ring_size)
+            .finish()
+    }
+}

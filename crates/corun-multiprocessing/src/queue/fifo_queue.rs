@@ -1,0 +1,96 @@
+//! [`Queue`]: Python's `multiprocessing.Queue`, first in, first out,
+//! across processes.
+
+use std::fmt;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::core::{Core, Wait};
+use super::error::{GetError, PutError};
+use super::methods::queue_methods;
+use super::state::Variant;
+
+/// A first-in, first-out queue shared by processes (Python's
+/// `multiprocessing.Queue`), optionally bounded.
+///
+/// It lives in shared memory: a ring of serialised items (postcard) under
+/// a lock that survives a holder that dies. Clone it, or pass it to a
+/// worker as (part of) an argument, and every copy is the same queue.
+///
+/// Beyond Python: no feeder thread. A put serialises in the caller and
+/// returns once the item is in shared memory, so an item that cannot be
+/// serialised is an error handed back with the item (Python drops it,
+/// printing the error from its feeder thread), an item put just before
+/// the process exits is never lost, and joining a process that put items
+/// nobody took yet never deadlocks (Python's "joining processes that use
+/// queues"). [`qsize`](Self::qsize) is exact. A process killed in the
+/// middle of a put or get — even by SIGKILL, holding the lock — leaves the
+/// queue as before or after its operation, never corrupt (Python:
+/// gh-96062). The ring's size bounds the bytes in flight (see
+/// [`QueueBuilder::ring_size`](super::QueueBuilder::ring_size)).
+///
+/// Every waiting method has a `try_` (never waits) and a `_timeout`
+/// variant; a put that fails hands the item back. For `task_done` and
+/// `join`, use [`JoinableQueue`](super::JoinableQueue).
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// use corun_multiprocessing::{Process, Queue};
+///
+/// fn produce(q: Queue<u64>) {
+///     for i in 0..5 {
+///         q.put(i * i).unwrap();
+///     }
+///     q.shutdown(false); // the consumer drains what is left, then stops
+/// }
+///
+/// corun_multiprocessing::init();
+/// let q = Queue::with_maxsize(2).unwrap();
+/// let producer = Process::start(produce, q.clone()).unwrap();
+/// let mut got = Vec::new();
+/// while let Ok(item) = q.get() {
+///     got.push(item);
+/// }
+/// producer.join().unwrap();
+/// assert_eq!(got, [0, 1, 4, 9, 16]);
+/// ```
+#[derive(Serialize, Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct Queue<T> {
+    core: Core<T, Fifo>,
+}
+
+/// The kind of a [`Queue`]'s segment.
+pub(super) enum Fifo {}
+
+impl Variant for Fifo {
+    const KIND: [u8; 8] = *b"queue\0\0\0";
+}
+
+impl<T> Queue<T> {
+    pub(super) fn from_core(core: Core<T, Fifo>) -> Self {
+        Self { core }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> Queue<T> {
+    queue_methods!(Queue);
+}
+
+impl<T> Clone for Queue<T> {
+    fn clone(&self) -> Self {
+        Self {
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for Queue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut f = f.debug_struct("Queue");
+        self.core.debug_fields(&mut f);
+        f.finish()
+    }
+}

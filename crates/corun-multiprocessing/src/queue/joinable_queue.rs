@@ -1,0 +1,145 @@
+//! [`JoinableQueue`]: Python's `multiprocessing.JoinableQueue`, a
+//! [`Queue`](super::Queue) with `task_done` and `join` across processes.
+
+use std::fmt;
+use std::time::Duration;
+
+use serde::de::DeserializeOwned;
+use serde::{Deserialize, Serialize};
+
+use super::core::{Core, Wait};
+use super::error::{GetError, PutError, TaskDoneError};
+use super::methods::queue_methods;
+use super::state::Variant;
+
+/// A [`Queue`](super::Queue) that counts unfinished items across processes
+/// (Python's `multiprocessing.JoinableQueue`): every put adds one,
+/// [`task_done`](Self::task_done) takes one away, and
+/// [`join`](Self::join) waits, in any process, until none is left.
+///
+/// Everything [`Queue`](super::Queue) says holds here too; the count is
+/// part of the same shared state, so a process killed in the middle of a
+/// put or `task_done` leaves it exact.
+///
+/// # Examples
+///
+/// ```standalone_crate
+/// use corun_multiprocessing::{JoinableQueue, Process};
+///
+/// fn work((tasks, results): (JoinableQueue<u64>, JoinableQueue<u64>)) {
+///     while let Ok(n) = tasks.get() {
+///         results.put(n * 10).unwrap();
+///         tasks.task_done().unwrap();
+///     }
+/// }
+///
+/// corun_multiprocessing::init();
+/// let tasks = JoinableQueue::new().unwrap();
+/// let results = JoinableQueue::new().unwrap();
+/// let worker = Process::start(work, (tasks.clone(), results.clone())).unwrap();
+/// for n in 1..=3 {
+///     tasks.put(n).unwrap();
+/// }
+/// tasks.join(); // every task done, in the worker
+/// assert_eq!(results.qsize(), 3);
+/// tasks.shutdown(false);
+/// worker.join().unwrap();
+/// ```
+#[derive(Serialize, Deserialize)]
+#[serde(transparent, bound = "")]
+pub struct JoinableQueue<T> {
+    core: Core<T, Joinable>,
+}
+
+/// The kind of a [`JoinableQueue`]'s segment.
+pub(super) enum Joinable {}
+
+impl Variant for Joinable {
+    const KIND: [u8; 8] = *b"jqueue\0\0";
+}
+
+impl<T> JoinableQueue<T> {
+    pub(super) fn from_core(core: Core<T, Joinable>) -> Self {
+        Self { core }
+    }
+}
+
+impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
+    queue_methods!(JoinableQueue);
+
+    /// Marks one item taken with `get` as processed (Python's
+    /// `task_done`), in whichever process took it; [`join`](Self::join)
+    /// returns when every item put is.
+    ///
+    /// # Errors
+    ///
+    /// [`TaskDoneError`] when called more times than items were put
+    /// (Python: `ValueError`); the count is left unchanged.
+    ///
+    /// ```
+    /// fn main() -> std::io::Result<()> {
+    ///     corun_multiprocessing::init();
+    ///     let q = corun_multiprocessing::JoinableQueue::new()?;
+    ///     q.put(1).unwrap();
+    ///     q.get().unwrap();
+    ///     assert_eq!(q.unfinished_tasks(), 1);
+    ///     q.task_done().unwrap();
+    ///     assert!(q.task_done().is_err());
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+        self.core.task_done()
+    }
+
+    /// Waits until every item put, by any process, has been marked done
+    /// with [`task_done`](Self::task_done) (Python's `join`). An immediate
+    /// [`shutdown`](Self::shutdown) counts the items it drops as done.
+    pub fn join(&self) {
+        self.core.join_until(None);
+    }
+
+    /// [`join`](Self::join) for at most `timeout`; returns whether every
+    /// item was done in time (Python has no such method).
+    ///
+    /// ```
+    /// use std::time::Duration;
+    ///
+    /// fn main() -> std::io::Result<()> {
+    ///     corun_multiprocessing::init();
+    ///     let q = corun_multiprocessing::JoinableQueue::new()?;
+    ///     q.put(1).unwrap();
+    ///     assert!(!q.join_timeout(Duration::from_millis(1)));
+    ///     q.get().unwrap();
+    ///     q.task_done().unwrap();
+    ///     assert!(q.join_timeout(Duration::from_millis(1)));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn join_timeout(&self, timeout: Duration) -> bool {
+        self.core
+            .join_until(crate::deadline::deadline(Some(timeout)))
+    }
+
+    /// Items put and not yet marked done (Python's `_unfinished_tasks`).
+    pub fn unfinished_tasks(&self) -> usize {
+        self.core.unfinished_tasks()
+    }
+}
+
+impl<T> Clone for JoinableQueue<T> {
+    fn clone(&self) -> Self {
+        Self {
+            core: self.core.clone(),
+        }
+    }
+}
+
+impl<T> fmt::Debug for JoinableQueue<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut f = f.debug_struct("JoinableQueue");
+        self.core.debug_fields(&mut f);
+        f.field("unfinished_tasks", &self.core.unfinished_tasks())
+            .finish()
+    }
+}

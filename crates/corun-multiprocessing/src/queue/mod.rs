@@ -1,0 +1,48 @@
+//! Python's `multiprocessing` queues — [`Queue`], [`JoinableQueue`],
+//! [`SimpleQueue`] — as rings of serialised items in shared memory.
+//!
+//! | Python `multiprocessing`                      | corun                                      |
+//! |-----------------------------------------------|--------------------------------------------|
+//! | `Queue(maxsize)`, `JoinableQueue(maxsize)`     | [`Queue::with_maxsize`], [`Queue::new`], [`Queue::builder`] (`ring_size`); the same on [`JoinableQueue`] |
+//! | `SimpleQueue()`                               | [`SimpleQueue::new`]                       |
+//! | `put(x)`, `put_nowait(x)`, `put(x, timeout=t)` | `put`, `try_put`, `put_timeout`           |
+//! | `get()`, `get_nowait()`, `get(timeout=t)`     | `get`, `try_get`, `get_timeout`            |
+//! | `qsize()`, `empty()`, `full()`                | `qsize` (exact), `is_empty`, `is_full`     |
+//! | `task_done()`, `join()`                       | [`JoinableQueue::task_done`], [`JoinableQueue::join`] (+ `join_timeout`) |
+//! | `queue.Full`, `queue.Empty`                   | [`PutError::Full`], [`GetError::Empty`]     |
+//! | `ValueError` from `task_done()`               | [`TaskDoneError`]                          |
+//! | `close()`, `join_thread()`, `cancel_join_thread()` | not needed: no feeder thread; `shutdown` (Python 3.13's `queue.Queue.shutdown`) stops every process |
+//!
+//! A handle travels to a worker as the name of its segment, inside any
+//! argument; the worker attaches and checks that the segment holds a queue
+//! of the same kind and item type. The segment goes away with the last
+//! handle, in whatever process (see [`SharedMemory`](crate::SharedMemory)).
+//!
+//! Beyond Python: puts are synchronous (an item is in shared memory when
+//! `put` returns, and an error comes back to the caller, with the item),
+//! the ring gives back-pressure, and a process killed inside a put or a
+//! get leaves the queue consistent. `src/README.md` describes the layout
+//! and the protocol.
+
+mod builder;
+mod core;
+mod error;
+mod fault;
+mod fifo_queue;
+mod joinable_queue;
+mod methods;
+mod ring;
+mod simple_queue;
+mod state;
+
+pub use builder::QueueBuilder;
+pub use error::{GetError, PutError, TaskDoneError};
+#[doc(hidden)]
+pub use fault::{__abort_inside_next, __hang_inside_next, Fault};
+pub use fifo_queue::Queue;
+pub use joinable_queue::JoinableQueue;
+pub use simple_queue::SimpleQueue;
+
+/// The size of a queue's ring unless chosen otherwise: 1 MiB (memory is
+/// committed only as its pages are first written).
+pub const DEFAULT_RING_SIZE: usize = 1 << 20;
