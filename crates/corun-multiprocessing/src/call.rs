@@ -16,6 +16,7 @@ use serde::de::DeserializeOwned;
 
 use crate::code_address;
 use crate::fd_passing;
+use crate::shared_memory::{self, SharedMemory};
 use crate::wire::{self, Frame, HEADER_LEN, Kind};
 
 /// The fixed part of a call's payload: four u64s, and the count of its
@@ -49,6 +50,10 @@ pub struct Call {
     frame: Vec<u8>,
     /// The descriptors sent with the call; `None` for none.
     fds: Option<Arc<[OwnedFd]>>,
+    /// Handles to the shared-memory segments the argument names, so they
+    /// outlive the caller's handles until the worker has attached (see
+    /// `shared_memory::keeping`); `None` for none.
+    _kept: Option<Arc<[SharedMemory]>>,
 }
 
 /// A call as the worker reads it.
@@ -180,8 +185,9 @@ impl Call {
             frame.extend_from_slice(&field.to_le_bytes());
         }
         frame.push(0); // the descriptors, counted below
-        let (encoded, fds) =
-            fd_passing::capturing(|| fd_passing::encoding(|| postcard::to_extend(arg, frame)));
+        let ((encoded, fds), kept) = shared_memory::keeping(|| {
+            fd_passing::capturing(|| fd_passing::encoding(|| postcard::to_extend(arg, frame)))
+        });
         let mut frame = encoded
             .map_err(|e| Error::serialization(format!("cannot encode the argument: {e}")))?;
         wire::finish(&mut frame)
@@ -193,7 +199,18 @@ impl Call {
             frame[HEADER_LEN + FDS_FIELD] = fds.len() as u8;
             Some(Arc::from(fds))
         };
-        Ok(Self { frame, fds })
+        let kept = (!kept.is_empty()).then(|| Arc::from(kept));
+        Ok(Self {
+            frame,
+            fds,
+            _kept: kept,
+        })
+    }
+
+    /// What keeps the segments the argument names alive (see
+    /// `shared_memory::keeping`), to hold after the call itself is gone.
+    pub(crate) fn kept(&self) -> Option<Arc<[SharedMemory]>> {
+        self._kept.clone()
     }
 
     /// The call's id.

@@ -2,6 +2,7 @@
 //! worker process, whose `join` hands back the function's value.
 
 use std::fmt;
+use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::Duration;
 
@@ -10,6 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::deadline::{deadline, remaining};
+use crate::shared_memory::SharedMemory;
 use crate::worker::{Call, RecvError, Worker, WorkerOptions, describe_exit, exitcode};
 
 /// Numbers the default names `Process-1`, `Process-2`, … as Python does.
@@ -62,6 +64,10 @@ pub struct Process<R> {
     promise: Option<Promise<R>>,
     /// Whether the reply (or the end of the socket) was read.
     replied: bool,
+    /// The shared-memory segments the argument names, kept until the
+    /// worker has surely attached (not the call: its descriptors would keep
+    /// the worker's end of a `Connection` open here).
+    _kept: Option<Arc<[SharedMemory]>>,
 }
 
 /// Configures a [`Process`] before it starts.
@@ -380,6 +386,7 @@ impl ProcessBuilder {
             result,
             promise: Some(promise),
             replied: false,
+            _kept: call.kept(),
         })
     }
 }

@@ -504,7 +504,7 @@ impl<T: Pod, const K: u64> fmt::Debug for Guarded<T, K> {
 /// Serialised as the segment's name: the receiving process attaches.
 impl<T: Pod, const K: u64> Serialize for Items<T, K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
+        self.object.serialize(serializer)
     }
 }
 
@@ -518,6 +518,9 @@ impl<'de, T: Pod, const K: u64> Deserialize<'de> for Items<T, K> {
 /// Serialised as the items' segment's name, which records the lock's.
 impl<T: Pod, const K: u64> Serialize for Guarded<T, K> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        // The lock's segment travels by the name the items record; keep it
+        // alive with the call too.
+        self.lock.keep_alive();
         self.items.serialize(serializer)
     }
 }

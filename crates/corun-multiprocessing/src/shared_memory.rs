@@ -37,6 +37,7 @@
 //! files are taken for segments: `/dev/shm` is writable by everyone, and
 //! tests (and trackers) run as root here, where file modes stop nothing.
 
+use std::cell::RefCell;
 use std::fmt;
 use std::io;
 use std::os::fd::{AsFd, AsRawFd, OwnedFd};
@@ -370,10 +371,59 @@ impl fmt::Debug for SharedMemory {
 }
 
 /// Serialised as its name: the receiving process attaches.
+/// Serialised as its name. While a worker's argument is encoded (see
+/// [`keeping`]), the call also keeps a handle, so the segment outlives the
+/// caller's handles until the worker has attached.
 impl Serialize for SharedMemory {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        self.keep_alive();
         serializer.serialize_str(self.name())
     }
+}
+
+thread_local! {
+    /// The segments named in the call being encoded on this thread, while
+    /// one is (see [`keeping`]).
+    static KEPT: RefCell<Option<Vec<SharedMemory>>> = const { RefCell::new(None) };
+}
+
+impl SharedMemory {
+    /// Adds a handle to the segments kept by the call being encoded on
+    /// this thread, if one is.
+    pub(crate) fn keep_alive(&self) {
+        KEPT.with(|kept| {
+            if let Some(kept) = kept.borrow_mut().as_mut() {
+                kept.push(self.clone());
+            }
+        });
+    }
+}
+
+/// Runs `serialise` (the encoding of a worker's argument) and returns, with
+/// its result, a handle to every segment it named.
+///
+/// A segment lives while a handle is open, and an argument names its
+/// segments but holds no handle: `Process::start(f, SharedMemory::create(n)?)`
+/// drops the only handle as soon as the call is sent, before the worker
+/// attaches. So the call keeps these handles until its reply is in (a
+/// [`Process`](crate::Process) until it is dropped).
+pub(crate) fn keeping<T>(serialise: impl FnOnce() -> T) -> (T, Vec<SharedMemory>) {
+    /// Puts back the list that was there before.
+    struct Restore(Option<Vec<SharedMemory>>);
+
+    impl Drop for Restore {
+        fn drop(&mut self) {
+            let previous = self.0.take();
+            KEPT.with(|kept| *kept.borrow_mut() = previous);
+        }
+    }
+
+    let _restore = Restore(KEPT.with(|kept| kept.borrow_mut().replace(Vec::new())));
+    let value = serialise();
+    let kept = KEPT
+        .with(|kept| kept.borrow_mut().take())
+        .unwrap_or_default();
+    (value, kept)
 }
 
 impl<'de> Deserialize<'de> for SharedMemory {

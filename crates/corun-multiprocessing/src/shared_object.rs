@@ -187,6 +187,12 @@ impl<S: Layout> SharedObject<S> {
         }
     }
 
+    /// Keeps the segment alive with the call being encoded, if one is
+    /// (see `shared_memory::keeping`).
+    pub(crate) fn keep_alive(&self) {
+        self.shm.keep_alive();
+    }
+
     /// The segment's name.
     pub(crate) fn name(&self) -> &str {
         self.shm.name()
@@ -212,7 +218,7 @@ impl<S> fmt::Debug for SharedObject<S> {
 
 impl<S: Layout> Serialize for SharedObject<S> {
     fn serialize<Se: Serializer>(&self, serializer: Se) -> Result<Se::Ok, Se::Error> {
-        serializer.serialize_str(self.name())
+        self.shm.serialize(serializer)
     }
 }
 

@@ -749,3 +749,48 @@ fn a_handle_is_send_sync_and_debug() {
         assert_eq!(read(&block, 0, 1), [9]);
     });
 }
+
+/// In a worker: the size of the segment it attached to.
+fn size_later(block: SharedMemory) -> usize {
+    block.size()
+}
+
+/// In a worker: the sum a queue holds and a value's number.
+fn drain_later(
+    (queue, value): (
+        corun_multiprocessing::Queue<u64>,
+        corun_multiprocessing::Value<u64>,
+    ),
+) -> u64 {
+    let mut sum = value.load();
+    while let Ok(n) = queue.try_get() {
+        sum += n;
+    }
+    sum
+}
+
+// Checks that an argument passed by value — its only handle moved into
+// the call and dropped as soon as the call is sent — still reaches the
+// worker: the call keeps the segments it names until the reply is in.
+#[test]
+fn shared_objects_passed_by_value_outlive_the_call() {
+    isolated(|| {
+        for _ in 0..20 {
+            let block = created(4096);
+            let p = Process::start(size_later, block).unwrap();
+            assert_eq!(p.join().unwrap(), 4096);
+        }
+        let pool = Pool::builder().processes(2).build().unwrap();
+        for round in 0..20_u64 {
+            let queue = corun_multiprocessing::Queue::new().unwrap();
+            watch_segment(queue.name());
+            for n in 1..=3 {
+                queue.put(n).unwrap();
+            }
+            let value = corun_multiprocessing::Value::new(round).unwrap();
+            assert_eq!(pool.apply(drain_later, (queue, value)).unwrap(), round + 6);
+        }
+        pool.close();
+        pool.join().unwrap();
+    });
+}

@@ -367,7 +367,7 @@ impl<T, V> Clone for Core<T, V> {
 /// Serialised as the segment's name: the receiving process attaches.
 impl<T, V: Variant> Serialize for Core<T, V> {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
-        serializer.serialize_str(self.name())
+        self.object.serialize(serializer)
     }
 }
 

@@ -139,6 +139,12 @@ impl Lock {
         self.mutex().is_locked()
     }
 
+    /// Keeps the lock's segment alive with the call being encoded, if one
+    /// is (see `shared_memory::keeping`).
+    pub(crate) fn keep_alive(&self) {
+        self.object.keep_alive();
+    }
+
     /// The name of the shared-memory segment the lock lives in.
     pub fn name(&self) -> &str {
         self.object.name()
