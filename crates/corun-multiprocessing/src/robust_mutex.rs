@@ -192,7 +192,7 @@ impl RobustMutex {
                 io::Error::from_raw_os_error(other)
             ),
         };
-        self.holder.store(std::process::id(), Ordering::Relaxed);
+        self.holder.store(this_pid(), Ordering::Relaxed);
         Some(locked)
     }
 
@@ -232,6 +232,14 @@ impl Drop for RobustGuard<'_> {
         // it does, and is not `Send`).
         unsafe { libc::pthread_mutex_unlock(self.mutex.raw()) };
     }
+}
+
+/// This process's id, read once: `std::process::id()` is a system call
+/// every time, too slow for every lock. (No corun process forks without
+/// executing a new program, so the id never changes under us.)
+pub(crate) fn this_pid() -> u32 {
+    static PID: std::sync::OnceLock<u32> = std::sync::OnceLock::new();
+    *PID.get_or_init(std::process::id)
 }
 
 fn check(code: libc::c_int) -> io::Result<()> {

@@ -187,7 +187,7 @@ impl<V> QueueState<V> {
             return None;
         }
         let slot = (!taken).trailing_zeros() as usize;
-        self.sleeper[slot].store(std::process::id(), Relaxed);
+        self.sleeper[slot].store(crate::robust_mutex::this_pid(), Relaxed);
         // The pid first: a slot whose bit is not set is free.
         let mask = &self.sleeping[waiters as usize];
         mask.store(mask.load(Relaxed) | 1 << slot, Release);
