@@ -70,10 +70,14 @@ pub(crate) enum Experiment {
     Crash,
     /// A 64 MiB buffer to a worker process: through a pipe, through SharedMemory, Python.
     Bulk,
+    /// Small items from a producer process to a consumer through a cross-process Queue.
+    QueueProcesses,
+    /// A process-shared Lock: acquire + release alone, and contended by two processes.
+    LockProcesses,
 }
 
 impl Experiment {
-    pub(crate) const ALL: [Experiment; 10] = [
+    pub(crate) const ALL: [Experiment; 12] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -84,6 +88,8 @@ impl Experiment {
         Experiment::Spawn,
         Experiment::Crash,
         Experiment::Bulk,
+        Experiment::QueueProcesses,
+        Experiment::LockProcesses,
     ];
 
     /// The name on the command line and in BENCHMARKS.md.
@@ -99,6 +105,8 @@ impl Experiment {
             Experiment::Spawn => "spawn",
             Experiment::Crash => "crash",
             Experiment::Bulk => "bulk",
+            Experiment::QueueProcesses => "queue-processes",
+            Experiment::LockProcesses => "lock-processes",
         }
     }
 }
@@ -122,6 +130,8 @@ pub(crate) enum Demo {
     Process,
     /// A process Pool that survives workers aborting, printing which tasks failed and why.
     Crash,
+    /// Two processes put squares and cubes into one Queue; the parent prints all ten values.
+    ProcessQueue,
     /// A child process and its parent talk both ways through a Pipe; the closed end is an error, not a hang.
     Pipe,
     /// A child process attaches to the parent's SharedMemory block by name and writes into it.

@@ -303,3 +303,15 @@ fn demo_value_lock_keeps_500_under_the_lock() {
         );
     }
 }
+
+#[test]
+fn demo_process_queue_prints_all_ten_values() {
+    let out = corun(&["demo", "process-queue"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("10 values in the queue"), "{text}");
+    for line in ["0² = 0", "4² = 16", "3³ = 27", "4³ = 64"] {
+        assert!(text.contains(line), "{text}");
+    }
+    assert!(text.contains("all ten values arrived"), "{text}");
+}

@@ -1,12 +1,18 @@
-//! The inter-process experiments: `bulk` (a 64 MiB buffer handed to a
-//! worker process, which sends back its checksum), against Python's
-//! pickling through a `Pipe` and its `shared_memory`, run in the same
-//! invocation.
+//! The inter-process experiments, each against Python's `multiprocessing`
+//! run in the same invocation:
+//!
+//! - `bulk`: a 64 MiB buffer handed to a worker process, which sends back
+//!   its checksum — through a pipe and through `SharedMemory` (Python:
+//!   pickled through a `Pipe`, and `shared_memory`);
+//! - `queue-processes`: small items from a producer process to a consumer
+//!   through a cross-process `Queue`;
+//! - `lock-processes`: a process-shared `Lock`, alone and contended by two
+//!   processes updating a shared value.
 
 use std::time::Instant;
 
 use anyhow::Context;
-use corun::multiprocessing::{Connection, Pipe, Process, SharedMemory};
+use corun::multiprocessing::{Connection, Lock, Pipe, Process, Queue, RawValue, SharedMemory};
 
 use super::Plan;
 use super::measure::median;
@@ -17,6 +23,8 @@ use super::report::Row;
 const PYTHON_SCRIPT: &str = include_str!("../../python/ipc_bench.py");
 /// BENCHMARKS.md: shared memory ≥ 3 GB/s effective.
 const BULK_GB_PER_S: f64 = 3.0;
+/// BENCHMARKS.md / issue: a cross-process queue ≥ 10× Python's.
+const QUEUE_VS_PYTHON: f64 = 0.1;
 /// How much a worker reads from a segment at a time.
 const CHUNK: usize = 1 << 20;
 
@@ -232,6 +240,189 @@ pub(crate) fn bulk(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         }
     }
     Ok(rows.into_iter().map(|r| r.unit("ms")).collect())
+}
+
+/// The producer of `queue-processes`: puts `0..n`.
+fn produce((queue, n): (Queue<u64>, u64)) {
+    for i in 0..n {
+        queue.put(i).expect("the queue is open");
+    }
+}
+
+/// `queue-processes`: one producer process, the parent consuming.
+pub(crate) fn queue(plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    const EXPERIMENT: &str = "queue-processes";
+    let n = plan.size(200_000, 20_000) as u64;
+    let once = || -> anyhow::Result<f64> {
+        let queue = Queue::new()?;
+        let producer = Process::start(produce, (queue.clone(), n))?;
+        // The producer is running once its first item is in: time from here.
+        let mut total = queue.get()?;
+        let start = Instant::now();
+        for _ in 1..n {
+            total += queue.get()?;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        producer.join()?;
+        anyhow::ensure!(total == n * (n - 1) / 2, "items were lost");
+        Ok(elapsed / (n - 1) as f64 * 1e6)
+    };
+    progress::step("queue-processes warm-up");
+    once()?;
+    let mut samples = Vec::new();
+    for run in 0..plan.runs {
+        progress::step(format!("queue-processes ({}/{})", run + 1, plan.runs));
+        samples.push(once()?);
+    }
+    let t = median(samples);
+    let ours = "Queue, 1 producer process → 1 consumer";
+    let mut rows = Vec::new();
+    if plan.python {
+        let py_n = plan.size(50_000, 5_000);
+        progress::step(format!("Python multiprocessing.Queue ({py_n} items)"));
+        let args = ["queue".to_owned(), py_n.to_string(), plan.runs.to_string()];
+        rows.push(match run_script(PYTHON_SCRIPT, &args)? {
+            Ok(json) => {
+                let version = json["python"].as_str().unwrap_or("?");
+                let py = json["us_per_item"]
+                    .as_f64()
+                    .context("python peer gave no us_per_item")?;
+                Row::compare(
+                    EXPERIMENT,
+                    ours,
+                    format!("Python {version} multiprocessing.Queue"),
+                    t,
+                    py,
+                    Some(QUEUE_VS_PYTHON),
+                )
+                .note(format!(
+                    "{:.0}× Python's throughput; bar ≥ 10×; {n} items (Python {py_n})",
+                    py / t
+                ))
+            }
+            Err(why) => Row::peer_missing(EXPERIMENT, ours, "Python multiprocessing.Queue", t, why),
+        });
+    } else {
+        rows.push(Row::peer_missing(
+            EXPERIMENT,
+            ours,
+            "Python multiprocessing.Queue",
+            t,
+            "--no-python".to_owned(),
+        ));
+    }
+    Ok(rows.into_iter().map(|r| r.unit("µs/item")).collect())
+}
+
+/// A contender of `lock-processes`: `n` times, take the lock and add 1.
+fn add_under_lock((lock, value, n): (Lock, RawValue<u64>, u64)) {
+    for _ in 0..n {
+        let _held = lock.acquire().expect("no holder dies here");
+        value.store(value.load() + 1);
+    }
+}
+
+/// `lock-processes`: acquire + release alone, and two processes
+/// contending while they update a shared value.
+pub(crate) fn lock(plan: &Plan) -> anyhow::Result<Vec<Row>> {
+    const EXPERIMENT: &str = "lock-processes";
+    let n = plan.size(1_000_000, 100_000) as u64;
+    let lock = Lock::new()?;
+    let uncontended = || {
+        let start = Instant::now();
+        for _ in 0..n {
+            drop(lock.acquire().expect("no holder dies here"));
+        }
+        start.elapsed().as_secs_f64() / n as f64 * 1e9
+    };
+    let contended = || -> anyhow::Result<f64> {
+        let value = RawValue::new(0_u64)?;
+        let half = n / 2;
+        let start = Instant::now();
+        let workers =
+            [0, 1].map(|_| Process::start(add_under_lock, (lock.clone(), value.clone(), half)));
+        for worker in workers {
+            worker?.join()?;
+        }
+        let elapsed = start.elapsed().as_secs_f64();
+        anyhow::ensure!(value.load() == 2 * half, "lost updates under the lock");
+        Ok(elapsed / (2 * half) as f64 * 1e9)
+    };
+    progress::step("lock-processes warm-up");
+    uncontended();
+    let (mut free, mut busy) = (Vec::new(), Vec::new());
+    for run in 0..plan.runs {
+        progress::step(format!("lock-processes ({}/{})", run + 1, plan.runs));
+        free.push(uncontended());
+        busy.push(contended()?);
+    }
+    let (free, busy) = (median(free), median(busy));
+    let alone = "Lock acquire + release, one process";
+    let shared = "Lock, 2 processes: acquire, value += 1, release";
+    let mut rows = Vec::new();
+    if plan.python {
+        let py_n = plan.size(200_000, 20_000);
+        progress::step(format!("Python multiprocessing.Lock ({py_n} operations)"));
+        let args = ["lock".to_owned(), py_n.to_string(), plan.runs.to_string()];
+        match run_script(PYTHON_SCRIPT, &args)? {
+            Ok(json) => {
+                let version = json["python"].as_str().unwrap_or("?");
+                for (key, ours, t, peer) in [
+                    ("uncontended_ns", alone, free, "multiprocessing.Lock"),
+                    (
+                        "contended_ns",
+                        shared,
+                        busy,
+                        "multiprocessing.Lock + RawValue",
+                    ),
+                ] {
+                    let py = json[key]
+                        .as_f64()
+                        .with_context(|| format!("python peer gave no {key}"))?;
+                    rows.push(
+                        Row::compare(
+                            EXPERIMENT,
+                            ours,
+                            format!("Python {version} {peer}"),
+                            t,
+                            py,
+                            None,
+                        )
+                        .note(format!(
+                            "{n} operations (Python {py_n}), process start included"
+                        )),
+                    );
+                }
+            }
+            Err(why) => {
+                rows.push(Row::peer_missing(
+                    EXPERIMENT,
+                    alone,
+                    "Python multiprocessing.Lock",
+                    free,
+                    why.clone(),
+                ));
+                rows.push(Row::peer_missing(
+                    EXPERIMENT,
+                    shared,
+                    "Python multiprocessing.Lock",
+                    busy,
+                    why,
+                ));
+            }
+        }
+    } else {
+        for (ours, t) in [(alone, free), (shared, busy)] {
+            rows.push(Row::peer_missing(
+                EXPERIMENT,
+                ours,
+                "Python multiprocessing.Lock",
+                t,
+                "--no-python".to_owned(),
+            ));
+        }
+    }
+    Ok(rows.into_iter().map(|r| r.unit("ns/op")).collect())
 }
 
 #[cfg(test)]

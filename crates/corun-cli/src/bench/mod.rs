@@ -66,6 +66,8 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Spawn => processes::spawn(&plan)?,
             Experiment::Crash => processes::crash(&plan)?,
             Experiment::Bulk => ipc::bulk(&plan)?,
+            Experiment::QueueProcesses => ipc::queue(&plan)?,
+            Experiment::LockProcesses => ipc::lock(&plan)?,
         };
         report.rows.extend(rows);
     }

@@ -9,6 +9,7 @@ mod lock;
 mod pipe;
 mod pool;
 mod process;
+mod process_queue;
 mod queue;
 mod shared_memory;
 mod value_lock;
@@ -26,6 +27,7 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::Process => process::run(),
         Demo::Crash => crash::run(),
         Demo::Pipe => pipe::run(),
+        Demo::ProcessQueue => process_queue::run(),
         Demo::SharedMemory => shared_memory::run(),
         Demo::ValueLock => value_lock::run(),
     }
