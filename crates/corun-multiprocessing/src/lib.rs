@@ -24,6 +24,11 @@
 //! | `Value('d', 0.0)`, `RawValue`, `v.get_lock()`     | [`Value`] (with a [`ValueGuard`]), [`RawValue`]: any `bytemuck::Pod` type, checked on attach |
 //! | `Array('i', 10)`, `RawArray`, `a.get_lock()`      | [`Array`] (with an [`ArrayGuard`] that derefs to `[T]`), [`RawArray`] |
 //! | `Queue`, `JoinableQueue`, `SimpleQueue`           | [`Queue`], [`JoinableQueue`], [`SimpleQueue`] (module [`queue`]) |
+//! | `shared_memory.SharedMemory(name, create, size)`  | [`SharedMemory::create`], [`SharedMemory::create_named`], [`SharedMemory::attach`], [`SharedMemory::unlink`] |
+//! | `Lock()`, `RLock()`                               | [`Lock`], [`RLock`]: a holder's death is [`OwnerDied`] for the next acquirer |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)`             | [`Semaphore`], [`BoundedSemaphore`]                  |
+//! | `Event()`, `Condition()`, `Barrier(parties)`      | [`Event`], [`Condition`], [`Barrier`]                |
+//! | "share only through inheritance"                 | every shared object is `Serialize`: pass it in a worker's argument |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
 //!
@@ -51,6 +56,15 @@
 //! parent (socket closed, or `SIGKILL` from the kernel when the parent
 //! process dies), so no orphan is left behind; an argument or result that
 //! cannot be serialised is an error for that call, never a hang.
+//!
+//! Queues, values, arrays and locks live in shared memory ([`SharedMemory`]
+//! segments under `/dev/shm`), each handle holding the segment open: the
+//! last handle to close removes it, a cleanup tracker (a re-run of the
+//! program, started with the first segment) removes those whose users all
+//! crashed, and none is removed while a process still has it open. A
+//! process that dies holding a lock leaves it to the next acquirer with an
+//! [`OwnerDied`] error, and one killed inside a queue's `put` or `get`
+//! leaves the queue whole.
 //!
 //! # Examples
 //!

@@ -70,10 +70,16 @@ pub mod concurrent {
 }
 
 /// Python's `multiprocessing`: [`Process`](multiprocessing::Process),
-/// [`current_process`](multiprocessing::current_process),
-/// [`cpu_count`](multiprocessing::cpu_count). A program that starts
-/// processes calls [`init`](multiprocessing::init) first in `main` (test
-/// files: [`enable_test_workers!`](multiprocessing::enable_test_workers)).
+/// [`Pool`](multiprocessing::Pool),
+/// [`ProcessPoolExecutor`](multiprocessing::ProcessPoolExecutor), the
+/// cross-process [`Queue`](multiprocessing::Queue) and
+/// [`Pipe`](multiprocessing::Pipe),
+/// [`SharedMemory`](multiprocessing::SharedMemory),
+/// [`Value`](multiprocessing::Value) / [`Array`](multiprocessing::Array),
+/// and process-shared [`Lock`](multiprocessing::Lock) and friends. A
+/// program that starts processes or makes shared objects calls
+/// [`init`](multiprocessing::init) first in `main` (test files:
+/// [`enable_test_workers!`](multiprocessing::enable_test_workers)).
 pub mod multiprocessing {
     #[doc(inline)]
     pub use corun_multiprocessing::*;

@@ -287,7 +287,9 @@ impl RLock {
         };
         let depth = state.depth.load(Ordering::Relaxed);
         if depth == 0 {
-            state.pid.store(crate::robust_mutex::this_pid(), Ordering::Relaxed);
+            state
+                .pid
+                .store(crate::robust_mutex::this_pid(), Ordering::Relaxed);
             state.owner.store(thread_token(), Ordering::Relaxed);
         }
         state.depth.store(depth + 1, Ordering::Relaxed);
