@@ -372,7 +372,7 @@ impl fmt::Debug for SharedMemory {
 
 /// Serialised as its name: the receiving process attaches.
 /// Serialised as its name. While a worker's argument is encoded (see
-/// [`keeping`]), the call also keeps a handle, so the segment outlives the
+/// `keeping`), the call also keeps a handle, so the segment outlives the
 /// caller's handles until the worker has attached.
 impl Serialize for SharedMemory {
     fn serialize<S: Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
