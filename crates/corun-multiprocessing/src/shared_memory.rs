@@ -370,7 +370,6 @@ impl fmt::Debug for SharedMemory {
     }
 }
 
-/// Serialised as its name: the receiving process attaches.
 /// Serialised as its name. While a worker's argument is encoded (see
 /// `keeping`), the call also keeps a handle, so the segment outlives the
 /// caller's handles until the worker has attached.
