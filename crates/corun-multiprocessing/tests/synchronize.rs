@@ -10,7 +10,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{isolated, wait_until_asleep};
+use common::{isolated, wait_until_asleep, watch_segment};
 use corun_multiprocessing::{
     AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, BrokenBarrier, Condition,
     ConditionGuard, Event, Lock, LockGuard, OverRelease, OwnerDied, Process, RLock, RLockGuard,
@@ -19,6 +19,16 @@ use corun_multiprocessing::{
 use corun_test_support::{DEADLINE, poll_until};
 
 corun_multiprocessing::enable_test_workers!();
+
+/// Registers a new primitive's segment with `isolated`, which checks it
+/// is gone from `/dev/shm` once the test ends.
+macro_rules! shared {
+    ($made:expr) => {{
+        let made = $made;
+        watch_segment(made.name());
+        made
+    }};
+}
 
 /// A time-out meant to pass: nobody will come.
 const SHORT: Duration = Duration::from_millis(50);
@@ -54,7 +64,7 @@ fn write_i32(block: &SharedMemory, value: i32) {
 #[test]
 fn lock_acquire_and_release() {
     isolated(|| {
-        let lock = Lock::new().unwrap();
+        let lock = shared!(Lock::new().unwrap());
         let guard = lock.acquire().unwrap();
         assert!(lock.locked());
         assert!(lock.try_acquire().unwrap_err().is_timeout());
@@ -68,13 +78,13 @@ fn lock_acquire_and_release() {
 #[test]
 fn lock_and_rlock_in_a_scope() {
     isolated(|| {
-        let lock = Lock::new().unwrap();
+        let lock = shared!(Lock::new().unwrap());
         {
             let _held = lock.acquire().unwrap();
             assert!(lock.locked());
         }
         assert!(!lock.locked());
-        let rlock = RLock::new().unwrap();
+        let rlock = shared!(RLock::new().unwrap());
         {
             let _held = rlock.acquire().unwrap();
             assert!(rlock.locked());
@@ -89,7 +99,7 @@ fn lock_and_rlock_in_a_scope() {
 #[test]
 fn rlock_is_reentrant() {
     isolated(|| {
-        let lock = RLock::new().unwrap();
+        let lock = shared!(RLock::new().unwrap());
         let a = lock.acquire().unwrap();
         assert!(lock.locked());
         let b = lock.acquire().unwrap();
@@ -119,8 +129,11 @@ fn hold_rlock((lock, held, release): (RLock, Event, Event)) -> bool {
 #[test]
 fn rlock_held_by_a_worker() {
     isolated(|| {
-        let lock = RLock::new().unwrap();
-        let (held, release) = (Event::new().unwrap(), Event::new().unwrap());
+        let lock = shared!(RLock::new().unwrap());
+        let (held, release) = (
+            shared!(Event::new().unwrap()),
+            shared!(Event::new().unwrap()),
+        );
         let p = Process::start(hold_rlock, (lock.clone(), held.clone(), release.clone())).unwrap();
         assert!(held.wait_timeout(DEADLINE));
         assert!(lock.locked());
@@ -156,8 +169,8 @@ fn rlock_then_abort(lock: RLock) {
 #[test]
 fn rlock_holder_killed_is_reported_to_the_next_acquirer() {
     isolated(|| {
-        let lock = RLock::new().unwrap();
-        let held = Event::new().unwrap();
+        let lock = shared!(RLock::new().unwrap());
+        let held = shared!(Event::new().unwrap());
         let p = Process::start(rlock_then_block, (lock.clone(), held.clone())).unwrap();
         assert!(held.wait_timeout(DEADLINE));
         let pid = p.pid();
@@ -183,7 +196,7 @@ fn rlock_holder_killed_is_reported_to_the_next_acquirer() {
 #[test]
 fn rlock_holder_aborted_is_reported_to_the_next_acquirer() {
     isolated(|| {
-        let lock = RLock::new().unwrap();
+        let lock = shared!(RLock::new().unwrap());
         let p = Process::start(rlock_then_abort, lock.clone()).unwrap();
         let pid = p.pid();
         assert!(p.join().is_err());
@@ -219,7 +232,7 @@ fn check_semaphore(
 #[test]
 fn semaphore_counts_permits() {
     isolated(|| {
-        let sem = Semaphore::new(2).unwrap();
+        let sem = shared!(Semaphore::new(2).unwrap());
         check_semaphore(
             || sem.get_value(),
             || sem.try_acquire().map(SemaphorePermit::forget),
@@ -242,7 +255,7 @@ fn semaphore_counts_permits() {
 #[test]
 fn bounded_semaphore_refuses_a_release_past_its_value() {
     isolated(|| {
-        let sem = BoundedSemaphore::new(2).unwrap();
+        let sem = shared!(BoundedSemaphore::new(2).unwrap());
         check_semaphore(
             || sem.get_value(),
             || sem.try_acquire().map(SemaphorePermit::forget),
@@ -263,11 +276,11 @@ fn bounded_semaphore_refuses_a_release_past_its_value() {
 #[test]
 fn semaphore_acquire_times_out() {
     isolated(|| {
-        let sem = Semaphore::new(0).unwrap();
+        let sem = shared!(Semaphore::new(0).unwrap());
         assert!(sem.try_acquire().is_none());
         assert!(sem.acquire_timeout(Duration::ZERO).is_none());
         assert!(sem.acquire_timeout(SHORT).is_none());
-        let bounded = BoundedSemaphore::new(0).unwrap();
+        let bounded = shared!(BoundedSemaphore::new(0).unwrap());
         assert!(bounded.acquire_timeout(SHORT).is_none());
     });
 }
@@ -288,8 +301,8 @@ fn give_a_permit(sem: Semaphore) {
 #[test]
 fn semaphore_permits_cross_processes() {
     isolated(|| {
-        let sem = Semaphore::new(0).unwrap();
-        let started = Event::new().unwrap();
+        let sem = shared!(Semaphore::new(0).unwrap());
+        let started = shared!(Event::new().unwrap());
         let p = Process::start(take_a_permit, (sem.clone(), started.clone())).unwrap();
         assert!(started.wait_timeout(DEADLINE));
         wait_until_asleep(p.pid());
@@ -316,8 +329,8 @@ fn hold_a_permit((sem, held): (Semaphore, Event)) {
 #[test]
 fn semaphore_holder_killed_loses_its_permit() {
     isolated(|| {
-        let sem = Semaphore::new(1).unwrap();
-        let held = Event::new().unwrap();
+        let sem = shared!(Semaphore::new(1).unwrap());
+        let held = shared!(Event::new().unwrap());
         let p = Process::start(hold_a_permit, (sem.clone(), held.clone())).unwrap();
         assert!(held.wait_timeout(DEADLINE));
         p.kill();
@@ -340,7 +353,7 @@ fn set_event(event: Event) {
 #[test]
 fn event_wait_and_set() {
     isolated(|| {
-        let event = Event::new().unwrap();
+        let event = shared!(Event::new().unwrap());
         assert!(!event.is_set());
         assert!(!event.wait_timeout(Duration::ZERO));
         assert!(!event.wait_timeout(SHORT));
@@ -379,8 +392,8 @@ fn wait_for_event((event, started): (Event, Event)) -> bool {
 #[test]
 fn event_waiter_killed_leaves_the_others_going() {
     isolated(|| {
-        let event = Event::new().unwrap();
-        let started: Vec<Event> = (0..2).map(|_| Event::new().unwrap()).collect();
+        let event = shared!(Event::new().unwrap());
+        let started: Vec<Event> = (0..2).map(|_| shared!(Event::new().unwrap())).collect();
         let workers: Vec<_> = started
             .iter()
             .map(|s| Process::start(wait_for_event, (event.clone(), s.clone())).unwrap())
@@ -457,9 +470,9 @@ fn start_waiters<'s>(
 
 fn new_waiter(timeout: Option<Duration>) -> Waiter {
     (
-        Condition::new().unwrap(),
-        Semaphore::new(0).unwrap(),
-        Semaphore::new(0).unwrap(),
+        shared!(Condition::new().unwrap()),
+        shared!(Semaphore::new(0).unwrap()),
+        shared!(Semaphore::new(0).unwrap()),
         timeout,
     )
 }
@@ -558,7 +571,7 @@ fn condition_notify_n_wakes_n() {
 #[test]
 fn condition_wait_times_out() {
     isolated(|| {
-        let cond = Condition::new().unwrap();
+        let cond = shared!(Condition::new().unwrap());
         let mut guard = cond.acquire().unwrap();
         assert!(!guard.wait_timeout(SHORT).unwrap());
         assert!(!guard.wait_timeout(Duration::ZERO).unwrap());
@@ -578,8 +591,8 @@ fn wait_for_four((cond, state): (Condition, SharedMemory)) -> i32 {
 #[test]
 fn condition_wait_for_a_predicate() {
     isolated(|| {
-        let cond = Condition::new().unwrap();
-        let state = SharedMemory::create(4).unwrap();
+        let cond = shared!(Condition::new().unwrap());
+        let state = shared!(SharedMemory::create(4).unwrap());
         write_i32(&state, -1);
         let p = Process::start(wait_for_four, (cond.clone(), state.clone())).unwrap();
         {
@@ -609,9 +622,9 @@ fn wait_for_four_briefly((cond, state, started): (Condition, SharedMemory, Semap
 #[test]
 fn condition_wait_for_a_predicate_times_out() {
     isolated(|| {
-        let cond = Condition::new().unwrap();
-        let state = SharedMemory::create(4).unwrap();
-        let started = Semaphore::new(0).unwrap();
+        let cond = shared!(Condition::new().unwrap());
+        let state = shared!(SharedMemory::create(4).unwrap());
+        let started = shared!(Semaphore::new(0).unwrap());
         let p = Process::start(
             wait_for_four_briefly,
             (cond.clone(), state.clone(), started.clone()),
@@ -637,7 +650,7 @@ fn condition_then_abort(cond: Condition) {
 #[test]
 fn condition_holder_aborted_is_reported_to_the_next_acquirer() {
     isolated(|| {
-        let cond = Condition::new().unwrap();
+        let cond = shared!(Condition::new().unwrap());
         let p = Process::start(condition_then_abort, cond.clone()).unwrap();
         let pid = p.pid();
         assert!(p.join().is_err());
@@ -664,7 +677,7 @@ fn notify_then_abort(cond: Condition) {
 #[test]
 fn condition_waiter_finds_its_notifier_dead() {
     isolated(|| {
-        let cond = Condition::new().unwrap();
+        let cond = shared!(Condition::new().unwrap());
         let mut guard = cond.acquire().unwrap();
         let p = Process::start(notify_then_abort, cond.clone()).unwrap();
         let pid = p.pid();
@@ -691,8 +704,8 @@ fn wait_on_condition((cond, started): (Condition, Event)) -> bool {
 #[test]
 fn condition_waiter_killed_leaves_the_others_going() {
     isolated(|| {
-        let cond = Condition::new().unwrap();
-        let started: Vec<Event> = (0..2).map(|_| Event::new().unwrap()).collect();
+        let cond = shared!(Condition::new().unwrap());
+        let started: Vec<Event> = (0..2).map(|_| shared!(Event::new().unwrap())).collect();
         let workers: Vec<_> = started
             .iter()
             .map(|s| Process::start(wait_on_condition, (cond.clone(), s.clone())).unwrap())
@@ -722,7 +735,7 @@ const N: usize = 4;
 /// A barrier for N parties with a default time-out, as CPython's setUp
 /// makes (so that a failing party breaks it instead of hanging the rest).
 fn new_barrier() -> Barrier {
-    Barrier::builder(N).timeout(DEADLINE).build().unwrap()
+    shared!(Barrier::builder(N).timeout(DEADLINE).build().unwrap())
 }
 
 /// Runs `f` in N - 1 worker processes and in this one (CPython's
@@ -762,7 +775,10 @@ fn multipass((barrier, before, after, passes): (Barrier, Semaphore, Semaphore, u
 fn barrier_passes_in_lockstep() {
     isolated(|| {
         let barrier = new_barrier();
-        let counters = (Semaphore::new(0).unwrap(), Semaphore::new(0).unwrap());
+        let counters = (
+            shared!(Semaphore::new(0).unwrap()),
+            shared!(Semaphore::new(0).unwrap()),
+        );
         run_parties(multipass, (barrier, counters.0, counters.1, 10));
     });
 }
@@ -804,7 +820,10 @@ fn abort_in_the_middle((barrier, passed, broke): Tallies) {
 fn barrier_abort_breaks_it() {
     isolated(|| {
         let barrier = new_barrier();
-        let (passed, broke) = (Semaphore::new(0).unwrap(), Semaphore::new(0).unwrap());
+        let (passed, broke) = (
+            shared!(Semaphore::new(0).unwrap()),
+            shared!(Semaphore::new(0).unwrap()),
+        );
         run_parties(
             abort_in_the_middle,
             (barrier.clone(), passed.clone(), broke.clone()),
@@ -839,7 +858,9 @@ fn reset_in_the_middle(
 fn barrier_reset_frees_the_waiters() {
     isolated(|| {
         let barrier = new_barrier();
-        let tallies: Vec<Semaphore> = (0..3).map(|_| Semaphore::new(0).unwrap()).collect();
+        let tallies: Vec<Semaphore> = (0..3)
+            .map(|_| shared!(Semaphore::new(0).unwrap()))
+            .collect();
         run_parties(
             reset_in_the_middle,
             (
@@ -885,7 +906,9 @@ fn barrier_abort_then_reset() {
     isolated(|| {
         let barrier = new_barrier();
         let barrier2 = new_barrier();
-        let tallies: Vec<Semaphore> = (0..3).map(|_| Semaphore::new(0).unwrap()).collect();
+        let tallies: Vec<Semaphore> = (0..3)
+            .map(|_| shared!(Semaphore::new(0).unwrap()))
+            .collect();
         run_parties(
             abort_then_reset,
             (
@@ -942,10 +965,12 @@ fn barrier_timeout_breaks_it_for_everyone() {
 #[test]
 fn barrier_default_timeout_breaks_it_for_everyone() {
     isolated(|| {
-        let barrier = Barrier::builder(N)
-            .timeout(Duration::from_millis(100))
-            .build()
-            .unwrap();
+        let barrier = shared!(
+            Barrier::builder(N)
+                .timeout(Duration::from_millis(100))
+                .build()
+                .unwrap()
+        );
         let results = run_parties(one_party_late, (barrier.clone(), true));
         assert!(results.iter().all(|(broke, _)| *broke), "{results:?}");
         assert!(
@@ -959,7 +984,7 @@ fn barrier_default_timeout_breaks_it_for_everyone() {
 #[test]
 fn barrier_of_one() {
     isolated(|| {
-        let barrier = Barrier::new(1).unwrap();
+        let barrier = shared!(Barrier::new(1).unwrap());
         assert_eq!(barrier.wait(), Ok(0));
         assert_eq!(barrier.wait(), Ok(0));
         assert!(Barrier::new(0).is_err());
@@ -977,8 +1002,8 @@ fn wait_at_barrier((barrier, started): (Barrier, Event)) -> Result<usize, String
 #[test]
 fn barrier_party_killed_while_waiting() {
     isolated(|| {
-        let barrier = Barrier::new(4).unwrap();
-        let started = Event::new().unwrap();
+        let barrier = shared!(Barrier::new(4).unwrap());
+        let started = shared!(Event::new().unwrap());
         let victim = Process::start(wait_at_barrier, (barrier.clone(), started.clone())).unwrap();
         assert!(started.wait_timeout(DEADLINE));
         wait_until_asleep(victim.pid());
@@ -986,7 +1011,7 @@ fn barrier_party_killed_while_waiting() {
         victim.kill();
         assert!(victim.join().is_err());
 
-        let late = Event::new().unwrap();
+        let late = shared!(Event::new().unwrap());
         let other = Process::start(wait_at_barrier, (barrier.clone(), late.clone())).unwrap();
         assert!(late.wait_timeout(DEADLINE));
         poll_until("the other party waits", || barrier.n_waiting() == 2);
@@ -998,7 +1023,7 @@ fn barrier_party_killed_while_waiting() {
         barrier.reset();
         assert!(!barrier.broken());
         assert_eq!(barrier.n_waiting(), 0);
-        let started: Vec<Event> = (0..3).map(|_| Event::new().unwrap()).collect();
+        let started: Vec<Event> = (0..3).map(|_| shared!(Event::new().unwrap())).collect();
         let parties: Vec<_> = started
             .iter()
             .map(|s| Process::start(wait_at_barrier, (barrier.clone(), s.clone())).unwrap())
