@@ -2,6 +2,8 @@
 
 use std::fmt;
 
+use crate::robust_mutex::{Locked, RobustGuard};
+
 /// The lock was acquired, but the process that held it before died holding
 /// it: the data it guards may be half-updated. Like std's `PoisonError`,
 /// it carries the guard, so the caller can repair the data and go on.
@@ -35,6 +37,15 @@ impl<G> OwnerDied<G> {
     /// lock's guard in their own.
     pub(crate) fn map<H>(self, f: impl FnOnce(G) -> H) -> OwnerDied<H> {
         OwnerDied::new(f(self.guard), self.pid)
+    }
+
+    /// `guard`, as the acquirer gets it: `Ok` when the lock was free or
+    /// released normally, `OwnerDied` when its holder died holding it.
+    pub(crate) fn check(guard: G, locked: Locked) -> Result<G, Self> {
+        match locked {
+            Locked::Clean => Ok(guard),
+            Locked::OwnerDied(pid) => Err(Self::new(guard, pid)),
+        }
     }
 
     /// The process id of the holder that died (0 if unknown).
@@ -85,6 +96,19 @@ pub enum AcquireError<G> {
 }
 
 impl<G> AcquireError<G> {
+    /// The outcome of a non-blocking or timed attempt on a robust mutex
+    /// (`None`: still held), with the mutex's guard made into the handle's
+    /// own by `wrap`.
+    pub(crate) fn attempt<'a>(
+        taken: Option<(RobustGuard<'a>, Locked)>,
+        wrap: impl FnOnce(RobustGuard<'a>, Locked) -> Result<G, OwnerDied<G>>,
+    ) -> Result<G, Self> {
+        match taken {
+            Some((guard, locked)) => wrap(guard, locked).map_err(Self::OwnerDied),
+            None => Err(Self::Timeout),
+        }
+    }
+
     /// Whether the lock stayed held.
     pub fn is_timeout(&self) -> bool {
         matches!(self, Self::Timeout)

@@ -39,6 +39,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::BrokenBarrier;
+use crate::deadline::deadline;
 use crate::futex;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
@@ -239,10 +240,7 @@ impl Barrier {
     /// party waits (its [`is_timeout`](BrokenBarrier::is_timeout) says
     /// whether this party's own time-out broke it).
     pub fn wait(&self) -> Result<usize, BrokenBarrier> {
-        self.wait_until(
-            self.default_timeout()
-                .and_then(|t| Instant::now().checked_add(t)),
-        )
+        self.wait_until(deadline(self.default_timeout()))
     }
 
     /// Waits for all parties for at most `timeout` (instead of the
@@ -268,7 +266,7 @@ impl Barrier {
     ///
     /// As [`wait`](Self::wait).
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
-        self.wait_until(Instant::now().checked_add(timeout))
+        self.wait_until(deadline(Some(timeout)))
     }
 
     fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, BrokenBarrier> {

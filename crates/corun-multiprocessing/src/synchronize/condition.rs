@@ -29,6 +29,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
+use crate::deadline::deadline;
 use crate::futex;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
@@ -216,10 +217,9 @@ impl Condition {
     /// [`AcquireError::Timeout`] when it is held;
     /// [`AcquireError::OwnerDied`] as for [`acquire`](Self::acquire).
     pub fn try_acquire(&self) -> Result<ConditionGuard<'_>, AcquireError<ConditionGuard<'_>>> {
-        match self.state().mutex.try_lock() {
-            Some((guard, locked)) => self.wrap(guard, locked).map_err(AcquireError::from),
-            None => Err(AcquireError::Timeout),
-        }
+        AcquireError::attempt(self.state().mutex.try_lock(), |guard, locked| {
+            self.wrap(guard, locked)
+        })
     }
 
     /// Acquires the lock, waiting at most `timeout`.
@@ -247,11 +247,8 @@ impl Condition {
         &self,
         timeout: Duration,
     ) -> Result<ConditionGuard<'_>, AcquireError<ConditionGuard<'_>>> {
-        let deadline = Instant::now().checked_add(timeout);
-        match self.state().mutex.lock_until(deadline) {
-            Some((guard, locked)) => self.wrap(guard, locked).map_err(AcquireError::from),
-            None => Err(AcquireError::Timeout),
-        }
+        let taken = self.state().mutex.lock_until(deadline(Some(timeout)));
+        AcquireError::attempt(taken, |guard, locked| self.wrap(guard, locked))
     }
 
     /// The name of the shared-memory segment the condition lives in.
@@ -284,10 +281,7 @@ impl Condition {
             state: self.state(),
             guard: Some(guard),
         };
-        match locked {
-            Locked::Clean => Ok(guard),
-            Locked::OwnerDied(pid) => Err(OwnerDied::new(guard, pid)),
-        }
+        OwnerDied::check(guard, locked)
     }
 }
 
@@ -358,7 +352,7 @@ impl ConditionGuard<'_> {
     ///
     /// As [`wait`](Self::wait); the error carries what the wait returns.
     pub fn wait_timeout(&mut self, timeout: Duration) -> Result<bool, OwnerDied<bool>> {
-        let (notified, died) = self.wait_until(Instant::now().checked_add(timeout));
+        let (notified, died) = self.wait_until(deadline(Some(timeout)));
         match died {
             None => Ok(notified),
             Some(pid) => Err(OwnerDied::new(notified, pid)),
@@ -422,7 +416,7 @@ impl ConditionGuard<'_> {
         mut predicate: impl FnMut() -> bool,
         timeout: Duration,
     ) -> Result<bool, OwnerDied<bool>> {
-        let deadline = Instant::now().checked_add(timeout);
+        let deadline = deadline(Some(timeout));
         loop {
             if predicate() {
                 return Ok(true);

@@ -18,6 +18,7 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
+use crate::deadline::deadline;
 use crate::futex;
 use crate::shared_object::{Layout, SharedObject};
 
@@ -204,7 +205,7 @@ impl Event {
     /// }
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        self.wait_until(Instant::now().checked_add(timeout))
+        self.wait_until(deadline(Some(timeout)))
     }
 
     fn wait_until(&self, deadline: Option<Instant>) -> bool {

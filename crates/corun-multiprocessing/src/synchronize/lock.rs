@@ -2,11 +2,12 @@
 
 use std::fmt;
 use std::io;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
+use crate::deadline::deadline;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
 
@@ -110,10 +111,7 @@ impl Lock {
     /// [`AcquireError::Timeout`] when it is held;
     /// [`AcquireError::OwnerDied`] as for [`acquire`](Self::acquire).
     pub fn try_acquire(&self) -> Result<LockGuard<'_>, AcquireError<LockGuard<'_>>> {
-        match self.mutex().try_lock() {
-            Some((guard, locked)) => wrap(guard, locked).map_err(AcquireError::from),
-            None => Err(AcquireError::Timeout),
-        }
+        AcquireError::attempt(self.mutex().try_lock(), wrap)
     }
 
     /// Acquires the lock, waiting at most `timeout`.
@@ -125,11 +123,7 @@ impl Lock {
         &self,
         timeout: Duration,
     ) -> Result<LockGuard<'_>, AcquireError<LockGuard<'_>>> {
-        let deadline = Instant::now().checked_add(timeout);
-        match self.mutex().lock_until(deadline) {
-            Some((guard, locked)) => wrap(guard, locked).map_err(AcquireError::from),
-            None => Err(AcquireError::Timeout),
-        }
+        AcquireError::attempt(self.mutex().lock_until(deadline(Some(timeout))), wrap)
     }
 
     /// Whether some process holds the lock now (a snapshot). A process
@@ -156,11 +150,7 @@ impl Lock {
 }
 
 fn wrap(guard: RobustGuard<'_>, locked: Locked) -> Result<LockGuard<'_>, OwnerDied<LockGuard<'_>>> {
-    let guard = LockGuard { _guard: guard };
-    match locked {
-        Locked::Clean => Ok(guard),
-        Locked::OwnerDied(pid) => Err(OwnerDied::new(guard, pid)),
-    }
+    OwnerDied::check(LockGuard { _guard: guard }, locked)
 }
 
 impl fmt::Debug for Lock {

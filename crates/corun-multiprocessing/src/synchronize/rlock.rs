@@ -5,11 +5,12 @@ use std::fmt;
 use std::hash::BuildHasher;
 use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
+use crate::deadline::deadline;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
 
@@ -160,10 +161,9 @@ impl RLock {
     /// [`AcquireError::Timeout`] when another thread holds it;
     /// [`AcquireError::OwnerDied`] as for [`acquire`](Self::acquire).
     pub fn try_acquire(&self) -> Result<RLockGuard<'_>, AcquireError<RLockGuard<'_>>> {
-        match self.state().mutex.try_lock() {
-            Some((guard, locked)) => self.wrap(guard, locked).map_err(AcquireError::from),
-            None => Err(AcquireError::Timeout),
-        }
+        AcquireError::attempt(self.state().mutex.try_lock(), |guard, locked| {
+            self.wrap(guard, locked)
+        })
     }
 
     /// Acquires the lock, waiting at most `timeout` for another holder to
@@ -196,11 +196,8 @@ impl RLock {
         &self,
         timeout: Duration,
     ) -> Result<RLockGuard<'_>, AcquireError<RLockGuard<'_>>> {
-        let deadline = Instant::now().checked_add(timeout);
-        match self.state().mutex.lock_until(deadline) {
-            Some((guard, locked)) => self.wrap(guard, locked).map_err(AcquireError::from),
-            None => Err(AcquireError::Timeout),
-        }
+        let taken = self.state().mutex.lock_until(deadline(Some(timeout)));
+        AcquireError::attempt(taken, |guard, locked| self.wrap(guard, locked))
     }
 
     /// Whether some thread holds the lock now (a snapshot). A lock whose

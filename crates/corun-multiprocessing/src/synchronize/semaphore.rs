@@ -19,6 +19,7 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::OverRelease;
+use crate::deadline::deadline;
 use crate::futex;
 use crate::shared_object::{Layout, SharedObject};
 
@@ -297,7 +298,7 @@ impl SemaphoreState {
     }
 
     pub(super) fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        self.acquire_until(Instant::now().checked_add(timeout))
+        self.acquire_until(deadline(Some(timeout)))
     }
 
     /// Takes a permit if one is free.
