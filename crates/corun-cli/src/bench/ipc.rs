@@ -30,6 +30,23 @@ const QUEUE_VS_PYTHON: f64 = 0.1;
 /// How much a worker reads from a segment at a time.
 const CHUNK: usize = 1 << 20;
 
+/// Runs `python/ipc_bench.py experiment n runs` (saying so on the
+/// progress line, as running `what` on `n`); or why it cannot: not
+/// installed, or `--no-python`.
+fn python_peer(
+    plan: &Plan,
+    experiment: &str,
+    n: usize,
+    what: &str,
+) -> anyhow::Result<Result<serde_json::Value, String>> {
+    if !plan.python {
+        return Ok(Err("--no-python".to_owned()));
+    }
+    progress::step(format!("Python {what} ({experiment}, n = {n})"));
+    let args = [experiment.to_owned(), n.to_string(), plan.runs.to_string()];
+    run_script(PYTHON_SCRIPT, &args)
+}
+
 /// A worker's end of the `bulk` pipe: checksums each message of bytes.
 fn checksum_bytes(conn: Connection) {
     while let Ok(bytes) = conn.recv_bytes() {
@@ -251,9 +268,7 @@ pub(crate) fn bulk(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         )),
     ];
     if plan.python {
-        progress::step(format!("Python Pipe and shared_memory ({mib} MiB)"));
-        let args = ["bulk".to_owned(), n.to_string(), plan.runs.to_string()];
-        match run_script(PYTHON_SCRIPT, &args)? {
+        match python_peer(plan, "bulk", n, "Pipe and shared_memory")? {
             Ok(json) => {
                 let version = json["python"].as_str().unwrap_or("?");
                 for (key, ours, t, peer) in [
@@ -336,42 +351,29 @@ pub(crate) fn queue(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     }
     let t = median(samples);
     let ours = "Queue, 1 producer process → 1 consumer";
-    let mut rows = Vec::new();
-    if plan.python {
-        let py_n = plan.size(50_000, 5_000);
-        progress::step(format!("Python multiprocessing.Queue ({py_n} items)"));
-        let args = ["queue".to_owned(), py_n.to_string(), plan.runs.to_string()];
-        rows.push(match run_script(PYTHON_SCRIPT, &args)? {
-            Ok(json) => {
-                let version = json["python"].as_str().unwrap_or("?");
-                let py = json["us_per_item"]
-                    .as_f64()
-                    .context("python peer gave no us_per_item")?;
-                Row::compare(
-                    EXPERIMENT,
-                    ours,
-                    format!("Python {version} multiprocessing.Queue"),
-                    t,
-                    py,
-                    Some(QUEUE_VS_PYTHON),
-                )
-                .note(format!(
-                    "{:.0}× Python's throughput; bar ≥ 10×; {n} items (Python {py_n})",
-                    py / t
-                ))
-            }
-            Err(why) => Row::peer_missing(EXPERIMENT, ours, "Python multiprocessing.Queue", t, why),
-        });
-    } else {
-        rows.push(Row::peer_missing(
-            EXPERIMENT,
-            ours,
-            "Python multiprocessing.Queue",
-            t,
-            "--no-python".to_owned(),
-        ));
-    }
-    Ok(rows.into_iter().map(|r| r.unit("µs/item")).collect())
+    let py_n = plan.size(50_000, 5_000);
+    let row = match python_peer(plan, "queue", py_n, "multiprocessing.Queue")? {
+        Ok(json) => {
+            let version = json["python"].as_str().unwrap_or("?");
+            let py = json["us_per_item"]
+                .as_f64()
+                .context("python peer gave no us_per_item")?;
+            Row::compare(
+                EXPERIMENT,
+                ours,
+                format!("Python {version} multiprocessing.Queue"),
+                t,
+                py,
+                Some(QUEUE_VS_PYTHON),
+            )
+            .note(format!(
+                "{:.0}× Python's throughput; bar ≥ 10×; {n} items (Python {py_n})",
+                py / t
+            ))
+        }
+        Err(why) => Row::peer_missing(EXPERIMENT, ours, "Python multiprocessing.Queue", t, why),
+    };
+    Ok(vec![row.unit("µs/item")])
 }
 
 /// A contender of `lock-processes`: `n` times, take the lock and add 1.
@@ -419,67 +421,48 @@ pub(crate) fn lock(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let (free, busy) = (median(free), median(busy));
     let alone = "Lock acquire + release, one process";
     let shared = "Lock, 2 processes: acquire, value += 1, release";
+    let py_n = plan.size(200_000, 20_000);
     let mut rows = Vec::new();
-    if plan.python {
-        let py_n = plan.size(200_000, 20_000);
-        progress::step(format!("Python multiprocessing.Lock ({py_n} operations)"));
-        let args = ["lock".to_owned(), py_n.to_string(), plan.runs.to_string()];
-        match run_script(PYTHON_SCRIPT, &args)? {
-            Ok(json) => {
-                let version = json["python"].as_str().unwrap_or("?");
-                for (key, ours, t, peer) in [
-                    ("uncontended_ns", alone, free, "multiprocessing.Lock"),
-                    (
-                        "contended_ns",
-                        shared,
-                        busy,
-                        "multiprocessing.Lock + RawValue",
-                    ),
-                ] {
-                    let py = json[key]
-                        .as_f64()
-                        .with_context(|| format!("python peer gave no {key}"))?;
-                    rows.push(
-                        Row::compare(
-                            EXPERIMENT,
-                            ours,
-                            format!("Python {version} {peer}"),
-                            t,
-                            py,
-                            None,
-                        )
-                        .note(format!(
-                            "{n} operations (Python {py_n}), process start included"
-                        )),
-                    );
-                }
-            }
-            Err(why) => {
-                rows.push(Row::peer_missing(
-                    EXPERIMENT,
-                    alone,
-                    "Python multiprocessing.Lock",
-                    free,
-                    why.clone(),
-                ));
-                rows.push(Row::peer_missing(
-                    EXPERIMENT,
+    match python_peer(plan, "lock", py_n, "multiprocessing.Lock")? {
+        Ok(json) => {
+            let version = json["python"].as_str().unwrap_or("?");
+            for (key, ours, t, peer) in [
+                ("uncontended_ns", alone, free, "multiprocessing.Lock"),
+                (
+                    "contended_ns",
                     shared,
-                    "Python multiprocessing.Lock",
                     busy,
-                    why,
-                ));
+                    "multiprocessing.Lock + RawValue",
+                ),
+            ] {
+                let py = json[key]
+                    .as_f64()
+                    .with_context(|| format!("python peer gave no {key}"))?;
+                rows.push(
+                    Row::compare(
+                        EXPERIMENT,
+                        ours,
+                        format!("Python {version} {peer}"),
+                        t,
+                        py,
+                        None,
+                    )
+                    .note(format!(
+                        "{n} operations (Python {py_n}), process start included"
+                    )),
+                );
             }
         }
-    } else {
-        for (ours, t) in [(alone, free), (shared, busy)] {
-            rows.push(Row::peer_missing(
-                EXPERIMENT,
-                ours,
-                "Python multiprocessing.Lock",
-                t,
-                "--no-python".to_owned(),
-            ));
+        Err(why) => {
+            for (ours, t) in [(alone, free), (shared, busy)] {
+                rows.push(Row::peer_missing(
+                    EXPERIMENT,
+                    ours,
+                    "Python multiprocessing.Lock",
+                    t,
+                    why.clone(),
+                ));
+            }
         }
     }
     Ok(rows.into_iter().map(|r| r.unit("ns/op")).collect())
