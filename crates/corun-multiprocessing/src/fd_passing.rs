@@ -124,20 +124,7 @@ impl FdQueue {
 /// list (of an encoding this one runs inside) is restored after, even if
 /// `serialise` panics.
 pub(crate) fn capturing<T>(serialise: impl FnOnce() -> T) -> (T, Vec<OwnedFd>) {
-    /// Puts back the list that was there before.
-    struct Restore(Option<Vec<OwnedFd>>);
-
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            OUTGOING.with(|o| *o.borrow_mut() = previous);
-        }
-    }
-
-    let _restore = Restore(OUTGOING.with(|o| o.borrow_mut().replace(Vec::new())));
-    let value = serialise();
-    let fds = OUTGOING.with(|o| o.borrow_mut().take()).unwrap_or_default();
-    (value, fds)
+    crate::collect::collecting(&OUTGOING, serialise)
 }
 
 /// Adds a duplicate of `fd` (close-on-exec) to the call being encoded;

@@ -98,6 +98,7 @@ mod array;
 mod call;
 #[allow(unsafe_code)]
 mod code_address;
+mod collect;
 mod connection;
 mod current;
 mod deadline;

@@ -407,22 +407,7 @@ impl SharedMemory {
 /// attaches. So the call keeps these handles until its reply is in (a
 /// [`Process`](crate::Process) until it is dropped).
 pub(crate) fn keeping<T>(serialise: impl FnOnce() -> T) -> (T, Vec<SharedMemory>) {
-    /// Puts back the list that was there before.
-    struct Restore(Option<Vec<SharedMemory>>);
-
-    impl Drop for Restore {
-        fn drop(&mut self) {
-            let previous = self.0.take();
-            KEPT.with(|kept| *kept.borrow_mut() = previous);
-        }
-    }
-
-    let _restore = Restore(KEPT.with(|kept| kept.borrow_mut().replace(Vec::new())));
-    let value = serialise();
-    let kept = KEPT
-        .with(|kept| kept.borrow_mut().take())
-        .unwrap_or_default();
-    (value, kept)
+    crate::collect::collecting(&KEPT, serialise)
 }
 
 impl<'de> Deserialize<'de> for SharedMemory {
