@@ -5,10 +5,10 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crate::deadline::{deadline, remaining};
 use crate::error::Error;
 use crate::signal::Signal;
 use crate::task::Task;
+use corun_core::deadline::{deadline, remaining};
 
 /// Yields tasks — from any mix of executors — as they become done: first
 /// those already done, then the rest in completion order (Python's

@@ -30,7 +30,6 @@
 
 mod as_completed;
 mod cancel_token;
-mod deadline;
 mod error;
 mod executor;
 mod map;
@@ -41,7 +40,7 @@ mod wait;
 
 pub use as_completed::{AsCompleted, as_completed};
 pub use cancel_token::CancelToken;
-pub use error::Error;
+pub use error::{Error, ErrorKind};
 pub use executor::{Executor, Submit};
 pub use map::Map;
 pub use task::{Promise, Task};

@@ -4,10 +4,10 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::deadline::{deadline, remaining};
 use crate::error::Error;
 use crate::executor::Submit;
 use crate::task::Task;
+use corun_core::deadline::{deadline, remaining};
 
 /// Results of [`Executor::map`](crate::Executor::map), in input order.
 #[must_use = "the map's tasks are cancelled when the iterator is dropped"]

@@ -288,7 +288,7 @@ impl<T> Task<T> {
     pub fn result_timeout(&mut self, timeout: Duration) -> Result<T, Error> {
         let mut state = self.shared.state.acquire();
         if !state.wait_for_timeout(State::is_done, timeout) {
-            return Err(Error::new(ErrorKind::Timeout));
+            return Err(Error::timeout());
         }
         take(&mut state)
     }
@@ -325,7 +325,7 @@ impl<T> Task<T> {
             }
             Phase::Taken => {
                 drop(state);
-                let taken = Error::new(ErrorKind::AlreadyTaken);
+                let taken = Error::from(ErrorKind::AlreadyTaken);
                 run_callbacks(vec![Box::new(callback)], Err(&taken));
             }
         }
@@ -397,7 +397,7 @@ fn take<T>(state: &mut State<T>) -> Result<T, Error> {
             state.phase = Phase::Cancelled;
             Err(Error::cancelled())
         }
-        Phase::Taken => Err(Error::new(ErrorKind::AlreadyTaken)),
+        Phase::Taken => Err(Error::from(ErrorKind::AlreadyTaken)),
         Phase::Pending | Phase::Running => unreachable!("only done tasks are taken from"),
     }
 }
@@ -428,7 +428,7 @@ fn settle<T>(shared: &Shared<T>, result: Result<T, Error>) {
 fn run_callbacks<T>(callbacks: Vec<Callback<T>>, outcome: Result<&T, &Error>) {
     for callback in callbacks {
         if let Err(payload) = catch_unwind(AssertUnwindSafe(|| callback(outcome))) {
-            let error = Error::panicked(&*payload);
+            let error = Error::from_panic(&*payload);
             eprintln!("corun: a task's done-callback panicked (ignored): {error}");
         }
     }

@@ -20,7 +20,7 @@ use corun_trace::{Outcome, Recorder, TaskId};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 
-use crate::error::{Error, ErrorKind};
+use crate::error::Error;
 use crate::executor::{Executor, Submit};
 use crate::task::{Promise, Shared, Task};
 
@@ -168,7 +168,7 @@ impl Inner {
             return Err(self.broken_error());
         }
         if self.shut_down.load(Ordering::Acquire) {
-            return Err(Error::new(ErrorKind::ShutDown));
+            return Err(Error::shut_down());
         }
         Ok(())
     }
@@ -216,7 +216,7 @@ impl Inner {
     fn work(self: Arc<Self>) {
         if let Some(init) = &self.initializer {
             let outcome = catch_unwind(AssertUnwindSafe(|| init()))
-                .unwrap_or_else(|payload| Err(Error::panicked(&*payload).to_string()));
+                .unwrap_or_else(|payload| Err(Error::from_panic(&*payload).to_string()));
             if let Err(why) = outcome {
                 self.break_pool(format!("initializer failed: {why}"));
                 return;
@@ -327,7 +327,7 @@ where
                     .inner
                     .check_open()
                     .err()
-                    .unwrap_or_else(|| Error::new(ErrorKind::ShutDown)))
+                    .unwrap_or_else(Error::shut_down))
             }
         }
     }
@@ -369,7 +369,7 @@ where
                         recorder.started(*id);
                     }
                     let result = catch_unwind(AssertUnwindSafe(|| f(arg)))
-                        .map_err(|payload| Error::panicked(&*payload));
+                        .map_err(|payload| Error::from_panic(&*payload));
                     if let Some((recorder, id)) = &trace {
                         let outcome = match &result {
                             Ok(_) => Outcome::Ok,
@@ -482,9 +482,9 @@ impl ThreadPoolBuilder {
     pub fn build(self) -> Result<ThreadPoolExecutor, Error> {
         let max_workers = match self.max_workers {
             Some(0) => {
-                return Err(Error::new(ErrorKind::InvalidArgument(
+                return Err(Error::invalid_argument(
                     "max_workers must be greater than 0",
-                )));
+                ));
             }
             Some(n) => n,
             None => default_max_workers(),

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use crate::deadline::{deadline, remaining};
+use corun_core::deadline::{deadline, remaining};
 
 use crate::signal::Signal;
 use crate::task::Task;

@@ -14,9 +14,9 @@ use parking_lot::{Mutex, MutexGuard};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::deadline::deadline;
 use crate::fd_passing;
 use crate::wire::{self, FrameReader, HEADER_LEN, Kind, MAX_PAYLOAD, ReadError};
+use corun_core::deadline::deadline;
 
 /// Messages up to this size are copied behind their header and sent with
 /// one `send`; larger ones are sent from where they are, with one

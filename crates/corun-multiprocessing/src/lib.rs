@@ -101,7 +101,6 @@ mod code_address;
 mod collect;
 mod connection;
 mod current;
-mod deadline;
 mod engine;
 mod exit_status;
 mod fd_passing;

@@ -10,9 +10,9 @@ use corun_concurrent::{Error, Promise, Task};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::deadline::{deadline, remaining};
 use crate::shared_memory::SharedMemory;
 use crate::worker::{Call, RecvError, Worker, WorkerOptions, describe_exit, exitcode};
+use corun_core::deadline::{deadline, remaining};
 
 /// Numbers the default names `Process-1`, `Process-2`, … as Python does.
 static PROCESS_COUNTER: AtomicUsize = AtomicUsize::new(1);

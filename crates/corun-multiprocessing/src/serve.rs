@@ -194,18 +194,6 @@ fn run_caught(call: &CallFrame<'_>, out: &mut Vec<u8>) -> Result<(), (Kind, Stri
             Kind::Serialization,
             format!("cannot encode the result: {m}"),
         )),
-        Err(payload) => Err((Kind::Panicked, panic_message(&*payload))),
-    }
-}
-
-/// The message of a panic payload (a `&str` or a `String`, as `panic!`
-/// makes them).
-fn panic_message(payload: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = payload.downcast_ref::<&str>() {
-        (*s).to_owned()
-    } else if let Some(s) = payload.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "panic payload of unknown type".to_owned()
+        Err(payload) => Err((Kind::Panicked, corun_core::panic::message(&*payload))),
     }
 }

@@ -70,11 +70,11 @@ pub use crate::call::{Call, Reply};
 pub use crate::exit_status::{describe_exit, exitcode};
 
 use crate::current::current_process;
-use crate::deadline::{deadline, remaining};
 use crate::fd_passing::send_with_fds;
 use crate::handshake::{ENV_VAR, Expected, Hello, SELF_EXE, Setup, Token, check_hello};
 use crate::init::{WORKER_ARGS, check_bootstrapped};
 use crate::wire::{self, FrameReader, Kind, ReadError};
+use corun_core::deadline::{deadline, remaining};
 
 /// How long a new worker has to say hello: long enough for a loaded
 /// machine to start a large binary, short enough that a program that never

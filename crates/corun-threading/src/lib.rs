@@ -25,7 +25,6 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-mod deadline;
 mod error;
 mod loom;
 pub mod queue;

@@ -43,6 +43,9 @@
 
 #![forbid(unsafe_code)]
 
+#[doc(inline)]
+pub use corun_core::{Error, ErrorKind};
+
 /// Python's `threading`: [`Lock`](threading::Lock), [`RLock`](threading::RLock),
 /// [`Condition`](threading::Condition), [`Semaphore`](threading::Semaphore),
 /// [`BoundedSemaphore`](threading::BoundedSemaphore), [`Event`](threading::Event),

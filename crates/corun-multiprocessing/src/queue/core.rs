@@ -36,7 +36,7 @@ impl Wait {
     }
 
     pub(super) fn timeout(timeout: Duration) -> Self {
-        Self::Until(crate::deadline::deadline(Some(timeout)))
+        Self::Until(corun_core::deadline::deadline(Some(timeout)))
     }
 }
 

@@ -118,7 +118,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> bool {
         self.core
-            .join_until(crate::deadline::deadline(Some(timeout)))
+            .join_until(corun_core::deadline::deadline(Some(timeout)))
     }
 
     /// Items put and not yet marked done (Python's `_unfinished_tasks`).

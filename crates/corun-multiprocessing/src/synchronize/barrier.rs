@@ -39,10 +39,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::BrokenBarrier;
-use crate::deadline::deadline;
 use crate::futex;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::deadline::deadline;
 
 /// Where the count sits in the word (the low 15 bits).
 const COUNT_MASK: u32 = 0x7fff;

@@ -29,10 +29,10 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
-use crate::deadline::deadline;
 use crate::futex;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::deadline::deadline;
 
 /// A condition variable shared by processes, with its own lock: Python's
 /// `multiprocessing.Condition`, robust to a holder that dies.

@@ -18,9 +18,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::deadline::deadline;
 use crate::futex;
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::deadline::deadline;
 
 /// A flag shared by processes that they can wait for: Python's
 /// `multiprocessing.Event`.

@@ -10,9 +10,9 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
-use crate::deadline::deadline;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::deadline::deadline;
 
 /// A re-entrant lock shared by processes: Python's
 /// `multiprocessing.RLock`, robust to a holder that dies.

@@ -19,9 +19,9 @@ use std::time::{Duration, Instant};
 use serde::{Deserialize, Serialize};
 
 use super::OverRelease;
-use crate::deadline::deadline;
 use crate::futex;
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::deadline::deadline;
 
 /// How many times a waiter looks for a permit before it sleeps.
 const SPINS: u32 = 32;

@@ -19,10 +19,10 @@ use std::time::{Duration, Instant};
 
 use super::error::{GetError, PutError};
 use super::storage::Storage;
-use crate::deadline::deadline;
 use crate::error::{Error, ErrorKind};
 use crate::loom::atomic::{AtomicUsize, Ordering};
 use crate::loom::{Condvar, Mutex};
+use corun_core::deadline::deadline;
 
 /// How long a put or get may block.
 #[derive(Clone, Copy, Debug)]
@@ -39,7 +39,7 @@ impl Wait {
     }
 
     pub(crate) fn timeout(timeout: Duration) -> Self {
-        Self::Until(deadline(timeout))
+        Self::Until(deadline(Some(timeout)))
     }
 }
 
@@ -142,7 +142,7 @@ impl<T, S: Storage<T>> Core<T, S> {
     pub(crate) fn task_done(&self) -> Result<(), Error> {
         let mut state = self.state.lock();
         if state.unfinished == 0 {
-            return Err(Error::new(ErrorKind::TaskDoneTooMany));
+            return Err(Error::from(ErrorKind::TaskDoneTooMany));
         }
         state.unfinished -= 1;
         if state.unfinished == 0 {
@@ -421,7 +421,7 @@ macro_rules! queue_methods {
         /// assert!(!q.join_timeout(Duration::from_millis(1)));
         /// ```
         pub fn join_timeout(&self, timeout: std::time::Duration) -> bool {
-            self.core.join_until(crate::deadline::deadline(timeout))
+            self.core.join_until(corun_core::deadline::deadline(Some(timeout)))
         }
 
         /// Shuts the queue down (Python 3.13's `shutdown`). Afterwards `put`

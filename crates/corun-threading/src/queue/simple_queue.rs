@@ -7,7 +7,7 @@ use std::time::Duration;
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender, TryRecvError};
 
 use super::error::GetError;
-use crate::deadline::deadline;
+use corun_core::deadline::deadline;
 
 /// An unbounded first-in, first-out queue without `task_done`, `join` or
 /// `maxsize` (Python's `queue.SimpleQueue`).
@@ -102,7 +102,7 @@ impl<T> SimpleQueue<T> {
     /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
     /// ```
     pub fn get_timeout(&self, timeout: Duration) -> Result<T, GetError> {
-        let Some(deadline) = deadline(timeout) else {
+        let Some(deadline) = deadline(Some(timeout)) else {
             return Ok(self.get());
         };
         self.rx.recv_deadline(deadline).map_err(|e| match e {

@@ -23,9 +23,10 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, Ordering};
 use std::time::{Duration, Instant};
 
-use crate::deadline::deadline;
-use crate::error::{Error, ErrorKind, panic_message};
+use crate::error::{Error, ErrorKind};
 use crate::loom::{Condvar, Mutex, MutexGuard};
+use corun_core::deadline::deadline;
+use corun_core::panic::message as panic_message;
 
 type Action = Box<dyn Fn() + Send + Sync>;
 
@@ -172,7 +173,7 @@ impl Barrier {
     /// assert_eq!(b.wait().unwrap(), 0);
     /// ```
     pub fn wait(&self) -> Result<usize, Error> {
-        self.wait_until(self.timeout.and_then(deadline))
+        self.wait_until(deadline(self.timeout))
     }
 
     /// Waits for all parties for at most `timeout` (instead of the default).
@@ -190,13 +191,13 @@ impl Barrier {
     /// assert!(b.broken());
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, Error> {
-        self.wait_until(deadline(timeout))
+        self.wait_until(deadline(Some(timeout)))
     }
 
     fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, Error> {
         let mut state = self.state.lock();
         if state.broken {
-            return Err(Error::new(ErrorKind::BrokenBarrier));
+            return Err(Error::broken_barrier(None, None));
         }
         let index = state.count;
         state.count += 1;
@@ -208,14 +209,14 @@ impl Barrier {
         loop {
             match generation.outcome() {
                 Outcome::Released => return Ok(index),
-                Outcome::Broken => return Err(Error::new(ErrorKind::BrokenBarrier)),
+                Outcome::Broken => return Err(Error::broken_barrier(None, None)),
                 Outcome::Pending => {}
             }
             if self.cond.wait_until(&mut state, deadline)
                 && generation.outcome() == Outcome::Pending
             {
                 self.break_barrier(&mut state);
-                return Err(Error::new(ErrorKind::BarrierTimeout));
+                return Err(Error::broken_barrier(Some(ErrorKind::Timeout), None));
             }
         }
     }
@@ -225,9 +226,7 @@ impl Barrier {
         if let Some(action) = &self.action {
             if let Err(payload) = catch_unwind(AssertUnwindSafe(action)) {
                 self.break_barrier(state);
-                return Err(Error::new(ErrorKind::BarrierAction(panic_message(
-                    &*payload,
-                ))));
+                return Err(Error::broken_barrier(None, Some(panic_message(&*payload))));
             }
         }
         self.next_generation(state, Outcome::Released);
@@ -358,9 +357,9 @@ impl BarrierBuilder {
     /// ```
     pub fn build(self) -> Result<Barrier, Error> {
         if self.parties == 0 {
-            return Err(Error::new(ErrorKind::InvalidArgument(
+            return Err(Error::invalid_argument(
                 "a barrier needs at least one party",
-            )));
+            ));
         }
         Ok(Barrier {
             parties: self.parties,

@@ -4,8 +4,8 @@ use std::fmt;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
-use crate::deadline::deadline;
 use crate::loom::{Condvar, Mutex, MutexGuard};
+use corun_core::deadline::deadline;
 
 /// A condition variable bundled with the lock and the state it guards
 /// (Python's `threading.Condition`).
@@ -114,7 +114,9 @@ impl<'a, T> ConditionGuard<'a, T> {
     /// assert!(!g.wait_timeout(Duration::from_millis(1)));
     /// ```
     pub fn wait_timeout(&mut self, timeout: Duration) -> bool {
-        !self.cond.wait_until(&mut self.guard, deadline(timeout))
+        !self
+            .cond
+            .wait_until(&mut self.guard, deadline(Some(timeout)))
     }
 
     /// Waits until `predicate` holds for the guarded value (Python's
@@ -145,7 +147,7 @@ impl<'a, T> ConditionGuard<'a, T> {
         mut predicate: impl FnMut(&T) -> bool,
         timeout: Duration,
     ) -> bool {
-        let deadline = deadline(timeout);
+        let deadline = deadline(Some(timeout));
         loop {
             if predicate(&self.guard) {
                 return true;

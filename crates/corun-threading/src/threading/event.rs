@@ -3,9 +3,9 @@
 use std::fmt;
 use std::time::Duration;
 
-use crate::deadline::deadline;
 use crate::loom::atomic::{AtomicBool, Ordering};
 use crate::loom::{Condvar, Mutex};
+use corun_core::deadline::deadline;
 
 /// A flag that threads can wait for (Python's `threading.Event`).
 ///
@@ -139,7 +139,7 @@ impl Event {
         if self.is_set() {
             return true;
         }
-        let deadline = deadline(timeout);
+        let deadline = deadline(Some(timeout));
         let mut state = self.state.lock();
         let began = state.sets;
         while !state.signalled(began) {

@@ -32,7 +32,7 @@ mod semaphore;
 mod thread;
 mod timer;
 
-pub use crate::error::Error;
+pub use crate::error::{Error, ErrorKind};
 pub use barrier::{Barrier, BarrierBuilder};
 pub use bounded_semaphore::BoundedSemaphore;
 pub use condition::{Condition, ConditionGuard};

@@ -11,9 +11,9 @@
 use std::fmt;
 use std::time::{Duration, Instant};
 
-use crate::deadline::deadline;
 use crate::error::{Error, ErrorKind};
 use crate::loom::{Condvar, Mutex};
+use corun_core::deadline::deadline;
 
 /// A counting semaphore (Python's `threading.Semaphore`).
 ///
@@ -133,7 +133,7 @@ impl Semaphore {
     /// assert!(sem.acquire_timeout(Duration::from_millis(2)).is_some());
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
-        match deadline(timeout) {
+        match deadline(Some(timeout)) {
             Some(d) => self.acquire_until(Some(d)),
             None => Some(self.acquire()),
         }
@@ -181,9 +181,7 @@ impl Semaphore {
     /// ```
     pub fn release(&self, n: usize) -> Result<(), Error> {
         if n == 0 {
-            return Err(Error::new(ErrorKind::InvalidArgument(
-                "release count must be one or more",
-            )));
+            return Err(Error::invalid_argument("release count must be one or more"));
         }
         let mut counts = self.state.lock();
         let total = counts
@@ -191,9 +189,9 @@ impl Semaphore {
             .checked_add(counts.held)
             .and_then(|t| t.checked_add(n));
         match (total, self.bound) {
-            (None, _) => return Err(Error::new(ErrorKind::OverRelease)),
+            (None, _) => return Err(Error::from(ErrorKind::OverRelease)),
             (Some(total), Some(bound)) if total > bound => {
-                return Err(Error::new(ErrorKind::OverRelease));
+                return Err(Error::from(ErrorKind::OverRelease));
             }
             _ => {}
         }

@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use parking_lot::{Condvar, Mutex};
 
-use crate::deadline::deadline;
 use crate::error::{Error, ErrorKind};
+use corun_core::deadline::deadline;
 
 /// Numbers the default names `Thread-1`, `Thread-2`, … as Python does.
 static THREAD_COUNTER: AtomicUsize = AtomicUsize::new(1);
@@ -144,7 +144,7 @@ impl<T> Thread<T> {
     }
 
     fn join_inner(&mut self, timeout: Option<Duration>) -> Result<T, Error> {
-        let deadline = timeout.and_then(deadline);
+        let deadline = deadline(timeout);
         let mut outcome = self.shared.outcome.lock();
         while matches!(*outcome, Outcome::Running) {
             match deadline {
@@ -152,7 +152,7 @@ impl<T> Thread<T> {
                     if self.shared.finished.wait_until(&mut outcome, d).timed_out()
                         && matches!(*outcome, Outcome::Running)
                     {
-                        return Err(Error::new(ErrorKind::Timeout));
+                        return Err(Error::timeout());
                     }
                 }
                 // No time-out, or one too long for an `Instant`.
@@ -161,7 +161,10 @@ impl<T> Thread<T> {
         }
         let result = match std::mem::replace(&mut *outcome, Outcome::Taken) {
             Outcome::Done(result) => result,
-            Outcome::Taken => Err(Error::new(ErrorKind::AlreadyJoined)),
+            Outcome::Taken => Err(Error::new(
+                ErrorKind::AlreadyTaken,
+                "the thread was already joined",
+            )),
             Outcome::Running => unreachable!("the loop above waits until it is not"),
         };
         drop(outcome);
@@ -249,9 +252,9 @@ impl ThreadBuilder {
             format!("Thread-{}", THREAD_COUNTER.fetch_add(1, Ordering::Relaxed))
         });
         if name.contains('\0') {
-            return Err(Error::new(ErrorKind::InvalidArgument(
+            return Err(Error::invalid_argument(
                 "thread names cannot contain NUL bytes",
-            )));
+            ));
         }
         let shared = Arc::new(Shared {
             outcome: Mutex::new(Outcome::Running),
@@ -264,12 +267,12 @@ impl ThreadBuilder {
         let theirs = Arc::clone(&shared);
         let handle = builder
             .spawn(move || {
-                let result =
-                    catch_unwind(AssertUnwindSafe(f)).map_err(|payload| Error::panicked(&*payload));
+                let result = catch_unwind(AssertUnwindSafe(f))
+                    .map_err(|payload| Error::from_panic(&*payload));
                 *theirs.outcome.lock() = Outcome::Done(result);
                 theirs.finished.notify_all();
             })
-            .map_err(|e| Error::new(ErrorKind::Spawn(e)))?;
+            .map_err(|e| Error::new(ErrorKind::Io, "could not start a thread").with_source(e))?;
         Ok(Thread {
             name,
             ident: handle.thread().id(),

@@ -78,7 +78,10 @@ impl Timer {
     /// ```
     pub fn start(&mut self) -> Result<(), Error> {
         let Some(function) = self.function.take() else {
-            return Err(Error::new(ErrorKind::AlreadyStarted));
+            return Err(Error::new(
+                ErrorKind::AlreadyStarted,
+                "a timer can only be started once",
+            ));
         };
         let finished = Arc::clone(&self.finished);
         let interval = self.interval;

@@ -1,0 +1,20 @@
+//! Panic payloads as text: what a caught panic said.
+
+use std::any::Any;
+
+/// The text of a panic payload: the `&str` or `String` that `panic!`
+/// carries; any other payload is named as such.
+///
+/// ```
+/// let payload = std::panic::catch_unwind(|| panic!("boom {}", 1)).unwrap_err();
+/// assert_eq!(corun_core::panic::message(&*payload), "boom 1");
+/// ```
+pub fn message(payload: &(dyn Any + Send)) -> String {
+    if let Some(s) = payload.downcast_ref::<&str>() {
+        (*s).to_owned()
+    } else if let Some(s) = payload.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "panic payload of unknown type".to_owned()
+    }
+}
