@@ -19,7 +19,7 @@ use corun_core::deadline::{deadline, remaining};
 /// # Examples
 ///
 /// ```
-/// use corun_concurrent::{ThreadPoolExecutor, as_completed};
+/// use corun::concurrent::{ThreadPoolExecutor, as_completed};
 /// use std::time::Duration;
 ///
 /// let pool = ThreadPoolExecutor::new();

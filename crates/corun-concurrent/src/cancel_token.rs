@@ -21,7 +21,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// use corun_concurrent::{CancelToken, ThreadPoolExecutor};
+/// use corun::concurrent::{CancelToken, ThreadPoolExecutor};
 /// use std::time::Duration;
 ///
 /// let pool = ThreadPoolExecutor::new();
@@ -65,7 +65,7 @@ impl CancelToken {
     /// [`Error::is_cancelled`] after [`cancel`](Self::cancel).
     ///
     /// ```
-    /// let token = corun_concurrent::CancelToken::new();
+    /// let token = corun::concurrent::CancelToken::new();
     /// assert!(token.check().is_ok());
     /// token.cancel();
     /// assert!(token.check().unwrap_err().is_cancelled());

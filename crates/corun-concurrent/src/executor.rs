@@ -18,7 +18,7 @@ use crate::task::Task;
 /// # Examples
 ///
 /// ```
-/// use corun_concurrent::{Executor, Submit, ThreadPoolExecutor};
+/// use corun::concurrent::{Executor, Submit, ThreadPoolExecutor};
 ///
 /// fn sum_of_squares<E: Executor + Submit<fn(u64) -> u64, u64, u64>>(pool: &E) -> u64 {
 ///     pool.map(square as fn(u64) -> u64, 1..=10, None).map(|r| r.unwrap()).sum()

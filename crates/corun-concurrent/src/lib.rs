@@ -18,7 +18,7 @@
 //! `map` reads its input lazily with a bounded number of tasks in flight.
 //!
 //! ```
-//! use corun_concurrent::{Executor, ThreadPoolExecutor};
+//! use corun::concurrent::{Executor, ThreadPoolExecutor};
 //!
 //! let pool = ThreadPoolExecutor::new();
 //! let total: u64 = pool.map(|n: u64| n * n, 0..1000, None).map(Result::unwrap).sum();

@@ -45,7 +45,7 @@ type Callback<T> = Box<dyn FnOnce(Result<&T, &Error>) + Send>;
 /// # Examples
 ///
 /// ```
-/// use corun_concurrent::ThreadPoolExecutor;
+/// use corun::concurrent::ThreadPoolExecutor;
 ///
 /// let pool = ThreadPoolExecutor::new();
 /// let task = pool.spawn(|| 6 * 7).unwrap();
@@ -149,7 +149,7 @@ impl<T> Task<T> {
     /// executor makes for each submission.
     ///
     /// ```
-    /// use corun_concurrent::Task;
+    /// use corun::concurrent::Task;
     /// let (task, promise) = Task::pending();
     /// assert!(promise.start());
     /// promise.complete(Ok(5));
@@ -185,7 +185,7 @@ impl<T> Task<T> {
     /// now, in this thread.
     ///
     /// ```
-    /// use corun_concurrent::Task;
+    /// use corun::concurrent::Task;
     /// let (task, promise) = Task::<()>::pending();
     /// assert!(task.cancel());
     /// assert!(!promise.start()); // the executor skips it
@@ -220,7 +220,7 @@ impl<T> Task<T> {
     /// Whether the task is finished or cancelled.
     ///
     /// ```
-    /// use corun_concurrent::Task;
+    /// use corun::concurrent::Task;
     /// let (task, promise) = Task::pending();
     /// assert!(!task.done());
     /// promise.complete(Ok(1));
@@ -245,7 +245,7 @@ impl<T> Task<T> {
     /// is done. A time-out changes nothing: the task goes on.
     ///
     /// ```
-    /// use corun_concurrent::Task;
+    /// use corun::concurrent::Task;
     /// use std::time::Duration;
     /// let (task, _promise) = Task::<()>::pending();
     /// assert!(!task.wait_timeout(Duration::from_millis(1)));
@@ -278,7 +278,7 @@ impl<T> Task<T> {
     /// plus [`Error::is_already_taken`] after an earlier successful take.
     ///
     /// ```
-    /// use corun_concurrent::Task;
+    /// use corun::concurrent::Task;
     /// use std::time::Duration;
     /// let (mut task, promise) = Task::pending();
     /// assert!(task.result_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
@@ -301,7 +301,7 @@ impl<T> Task<T> {
     /// callback is caught and reported on stderr.
     ///
     /// ```
-    /// use corun_concurrent::Task;
+    /// use corun::concurrent::Task;
     /// use std::sync::{Arc, Mutex};
     /// let seen = Arc::new(Mutex::new(Vec::new()));
     /// let (task, promise) = Task::pending();

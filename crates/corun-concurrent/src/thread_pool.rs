@@ -44,7 +44,7 @@ type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 /// # Examples
 ///
 /// ```
-/// use corun_concurrent::{Executor, Submit, ThreadPoolExecutor};
+/// use corun::concurrent::{Executor, Submit, ThreadPoolExecutor};
 ///
 /// let pool = ThreadPoolExecutor::builder()
 ///     .max_workers(4)
@@ -145,7 +145,7 @@ impl ThreadPoolExecutor {
     /// As [`Submit::submit`].
     ///
     /// ```
-    /// let pool = corun_concurrent::ThreadPoolExecutor::new();
+    /// let pool = corun::concurrent::ThreadPoolExecutor::new();
     /// assert_eq!(pool.spawn(|| "hi").unwrap().result().unwrap(), "hi");
     /// ```
     pub fn spawn<R, F>(&self, f: F) -> Result<Task<R>, Error>
@@ -425,7 +425,7 @@ impl ThreadPoolBuilder {
     /// broken: queued tasks fail, and later submissions are refused.
     ///
     /// ```
-    /// use corun_concurrent::ThreadPoolExecutor;
+    /// use corun::concurrent::ThreadPoolExecutor;
     /// let pool = ThreadPoolExecutor::builder()
     ///     .initializer(|| Err("no database".to_owned()))
     ///     .build()
@@ -453,8 +453,8 @@ impl ThreadPoolBuilder {
     /// timing diagram, one lane per worker thread.
     ///
     /// ```
-    /// use corun_concurrent::ThreadPoolExecutor;
-    /// use corun_trace::Recorder;
+    /// use corun::concurrent::ThreadPoolExecutor;
+    /// use corun::trace::Recorder;
     /// let recorder = Recorder::new();
     /// let pool = ThreadPoolExecutor::builder().max_workers(2).recorder(recorder.clone()).build().unwrap();
     /// for i in 0..4 {
@@ -476,7 +476,7 @@ impl ThreadPoolBuilder {
     /// `max_workers(0)` is an invalid argument (Python: `ValueError`).
     ///
     /// ```
-    /// let err = corun_concurrent::ThreadPoolExecutor::builder().max_workers(0).build();
+    /// let err = corun::concurrent::ThreadPoolExecutor::builder().max_workers(0).build();
     /// assert!(err.unwrap_err().is_invalid_argument());
     /// ```
     pub fn build(self) -> Result<ThreadPoolExecutor, Error> {

@@ -39,7 +39,7 @@ pub struct Waited<T> {
 /// # Examples
 ///
 /// ```
-/// use corun_concurrent::{ReturnWhen, ThreadPoolExecutor, Task, wait};
+/// use corun::concurrent::{ReturnWhen, ThreadPoolExecutor, Task, wait};
 /// use std::time::Duration;
 ///
 /// let pool = ThreadPoolExecutor::new();

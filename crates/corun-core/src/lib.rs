@@ -1,6 +1,6 @@
 //! What every corun crate shares: the one [`Error`] type with its
 //! [`ErrorKind`], time-outs as deadlines ([`deadline`]) and panic payloads
-//! as text ([`panic`]).
+//! as text ([`panic`](mod@panic)).
 //!
 //! This crate is the floor of the corun workspace, in the way `rayon-core`
 //! sits under `rayon`: every other corun crate depends on it, and it

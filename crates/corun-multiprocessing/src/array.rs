@@ -42,7 +42,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Array, Process};
+/// use corun::multiprocessing::{Array, Process};
 ///
 /// // Python's running sum, from CPython's test of shared arrays.
 /// fn prefix_sums(array: Array<i32>) {
@@ -52,7 +52,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 ///     }
 /// }
 ///
-/// corun_multiprocessing::init(); // workers stop here: see `init`
+/// corun::multiprocessing::init(); // workers stop here: see `init`
 /// let array = Array::from_slice(&[1, 2, 3, 4]).unwrap();
 /// Process::start(prefix_sums, array.clone()).unwrap().join().unwrap();
 /// assert_eq!(array.to_vec(), [1, 3, 6, 10]);
@@ -67,10 +67,10 @@ pub struct Array<T> {
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Array;
+/// use corun::multiprocessing::Array;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let array = Array::from_slice(&[3u16, 1, 2])?;
 ///     {
 ///         let mut items = array.lock().expect("no holder died");
@@ -103,7 +103,7 @@ pub struct ArrayGuard<'a, T> {
 ///
 /// ```compile_fail,E0599
 /// # fn main() -> std::io::Result<()> {
-/// let raw = corun_multiprocessing::RawArray::<u32>::new(4)?;
+/// let raw = corun::multiprocessing::RawArray::<u32>::new(4)?;
 /// raw.lock();
 /// # Ok(())
 /// # }
@@ -112,10 +112,10 @@ pub struct ArrayGuard<'a, T> {
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::RawArray;
+/// use corun::multiprocessing::RawArray;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let array = RawArray::<f64>::new(3)?;
 ///     array.set(1, 0.5).unwrap();
 ///     assert_eq!(array.get(1), Some(0.5));
@@ -167,10 +167,10 @@ impl<T: Pod> Array<T> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::{Array, RawArray};
+    /// use corun::multiprocessing::{Array, RawArray};
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let array = Array::from_slice(&[1u64, 2])?;
     ///     assert_eq!(Array::<u64>::attach(array.name())?.to_vec(), [1, 2]);
     ///     let wrong = Array::<i64>::attach(array.name()).unwrap_err();
@@ -390,10 +390,10 @@ impl<T: Pod> RawArray<T> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RawArray;
+    /// use corun::multiprocessing::RawArray;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let array = RawArray::from_slice(&[1u32, 2, 3])?;
     ///     // SAFETY: this handle is the only one, and it does not write.
     ///     let sum: u32 = unsafe { array.as_slice() }.iter().sum();
@@ -419,10 +419,10 @@ impl<T: Pod> RawArray<T> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RawArray;
+    /// use corun::multiprocessing::RawArray;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let array = RawArray::from_slice(&[3u32, 1, 2])?;
     ///     // SAFETY: this handle is the only one, and lends one slice.
     ///     unsafe { array.as_mut_slice() }.sort();

@@ -37,7 +37,7 @@ const FDS_FIELD: usize = 32;
 /// share them; they close when the last clone is dropped).
 ///
 /// ```
-/// use corun_multiprocessing::worker::Call;
+/// use corun::multiprocessing::worker::Call;
 ///
 /// fn square(x: u64) -> u64 { x * x }
 ///
@@ -121,7 +121,7 @@ impl Call {
     /// [`Connection`](crate::Connection)s.
     ///
     /// ```
-    /// use corun_multiprocessing::worker::Call;
+    /// use corun::multiprocessing::worker::Call;
     ///
     /// fn len(s: String) -> usize { s.len() }
     ///
@@ -144,7 +144,7 @@ impl Call {
     /// As [`new`](Self::new).
     ///
     /// ```
-    /// use corun_multiprocessing::worker::Call;
+    /// use corun::multiprocessing::worker::Call;
     ///
     /// fn inc(x: u32) -> u32 { x + 1 }
     ///
@@ -216,7 +216,7 @@ impl Call {
     /// The call's id.
     ///
     /// ```
-    /// # use corun_multiprocessing::worker::Call;
+    /// # use corun::multiprocessing::worker::Call;
     /// # fn id(x: u8) -> u8 { x }
     /// let mut call = Call::new(id, &1).unwrap();
     /// call.set_id(5);
@@ -234,7 +234,7 @@ impl Call {
     /// The call with its id set to `id`.
     ///
     /// ```
-    /// # use corun_multiprocessing::worker::Call;
+    /// # use corun::multiprocessing::worker::Call;
     /// # fn id(x: u8) -> u8 { x }
     /// assert_eq!(Call::new(id, &1).unwrap().with_id(3).id(), 3);
     /// ```
@@ -285,7 +285,7 @@ impl Reply {
     /// The id of the call this answers.
     ///
     /// ```
-    /// use corun_multiprocessing::worker::Reply;
+    /// use corun::multiprocessing::worker::Reply;
     /// let r = Reply::Panicked { id: 4, message: "boom".into() };
     /// assert_eq!(r.id(), 4);
     /// ```
@@ -308,7 +308,7 @@ impl Reply {
     /// decode as an `R`.
     ///
     /// ```
-    /// use corun_multiprocessing::worker::Reply;
+    /// use corun::multiprocessing::worker::Reply;
     ///
     /// let ok = Reply::Returned { id: 0, bytes: vec![42] };
     /// assert_eq!(ok.decode::<u8>().unwrap(), 42);

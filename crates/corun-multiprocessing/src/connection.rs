@@ -90,7 +90,7 @@ pub enum Pipe {}
 /// Within one process:
 ///
 /// ```
-/// use corun_multiprocessing::Pipe;
+/// use corun::multiprocessing::Pipe;
 ///
 /// let (a, b) = Pipe::duplex().unwrap();
 /// a.send(&("hello", 42_u32)).unwrap();
@@ -103,7 +103,7 @@ pub enum Pipe {}
 /// [`init`](crate::init) first):
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Connection, ConnectionError, Pipe, Process};
+/// use corun::multiprocessing::{Connection, ConnectionError, Pipe, Process};
 ///
 /// fn doubler(conn: Connection) {
 ///     // Answers until the parent closes its end.
@@ -112,7 +112,7 @@ pub enum Pipe {}
 ///     }
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let (ours, theirs) = Pipe::duplex().unwrap();
 /// let p = Process::start(doubler, theirs).unwrap();
 /// for n in 1..=3_u64 {
@@ -182,7 +182,7 @@ impl Pipe {
     /// descriptors).
     ///
     /// ```
-    /// let (a, b) = corun_multiprocessing::Pipe::duplex().unwrap();
+    /// let (a, b) = corun::multiprocessing::Pipe::duplex().unwrap();
     /// a.send(&1_u8).unwrap();
     /// b.send(&2_u8).unwrap();
     /// assert_eq!((a.recv::<u8>().unwrap(), b.recv::<u8>().unwrap()), (2, 1));
@@ -203,7 +203,7 @@ impl Pipe {
     /// As [`duplex`](Self::duplex).
     ///
     /// ```
-    /// use corun_multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::{ConnectionError, Pipe};
     ///
     /// let (reader, writer) = Pipe::one_way().unwrap();
     /// writer.send(&"one way").unwrap();
@@ -242,7 +242,7 @@ impl Connection {
     /// pipe's reader.
     ///
     /// ```
-    /// let (a, b) = corun_multiprocessing::Pipe::duplex().unwrap();
+    /// let (a, b) = corun::multiprocessing::Pipe::duplex().unwrap();
     /// a.send(&vec![1, 2, 3]).unwrap();
     /// a.send("a str").unwrap();
     /// assert_eq!(b.recv::<Vec<i32>>().unwrap(), [1, 2, 3]);
@@ -275,7 +275,7 @@ impl Connection {
     /// As [`send`](Self::send), less the serialisation.
     ///
     /// ```
-    /// let (a, b) = corun_multiprocessing::Pipe::duplex().unwrap();
+    /// let (a, b) = corun::multiprocessing::Pipe::duplex().unwrap();
     /// a.send_bytes(b"abc").unwrap();
     /// a.send_bytes(b"").unwrap();
     /// assert_eq!(b.recv_bytes().unwrap(), b"abc");
@@ -312,7 +312,7 @@ impl Connection {
     /// [`ConnectionError::WrongDirection`] on a one-way pipe's writer.
     ///
     /// ```
-    /// use corun_multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::{ConnectionError, Pipe};
     ///
     /// let (a, b) = Pipe::duplex().unwrap();
     /// a.send(&7_u16).unwrap();
@@ -334,7 +334,7 @@ impl Connection {
     ///
     /// ```
     /// use std::time::Duration;
-    /// use corun_multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::{ConnectionError, Pipe};
     ///
     /// let (a, _b) = Pipe::duplex().unwrap();
     /// let waited = a.recv_timeout::<u8>(Duration::from_millis(10));
@@ -369,7 +369,7 @@ impl Connection {
     /// exception). Otherwise as [`recv_bytes`](Self::recv_bytes).
     ///
     /// ```
-    /// use corun_multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::{ConnectionError, Pipe};
     ///
     /// let (a, b) = Pipe::duplex().unwrap();
     /// a.send_bytes(b"0123456789").unwrap();
@@ -405,7 +405,7 @@ impl Connection {
     /// ```
     /// use std::time::Duration;
     ///
-    /// let (a, b) = corun_multiprocessing::Pipe::duplex().unwrap();
+    /// let (a, b) = corun::multiprocessing::Pipe::duplex().unwrap();
     /// assert!(!b.poll(Some(Duration::ZERO)).unwrap());
     /// a.send(&1).unwrap();
     /// assert!(b.poll(None).unwrap());

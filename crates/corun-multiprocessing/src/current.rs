@@ -11,7 +11,7 @@ const MAIN_PROCESS: &str = "MainProcess";
 /// report them (Python's `Process.name` and `Process.pid`).
 ///
 /// ```
-/// let me = corun_multiprocessing::current_process();
+/// let me = corun::multiprocessing::current_process();
 /// assert_eq!(me.pid(), std::process::id());
 /// ```
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
@@ -33,7 +33,7 @@ static WORKER: OnceLock<WorkerIdentity> = OnceLock::new();
 /// `"MainProcess"`, or in a worker the name its parent gave it.
 ///
 /// ```
-/// use corun_multiprocessing::current_process;
+/// use corun::multiprocessing::current_process;
 ///
 /// assert_eq!(current_process().name(), "MainProcess");
 /// ```
@@ -51,7 +51,7 @@ pub fn current_process() -> ProcessInfo {
 /// not started by corun (Python's `multiprocessing.parent_process()`).
 ///
 /// ```
-/// assert_eq!(corun_multiprocessing::parent_process(), None);
+/// assert_eq!(corun::multiprocessing::parent_process(), None);
 /// ```
 pub fn parent_process() -> Option<ProcessInfo> {
     WORKER.get().map(|w| w.parent.clone())
@@ -63,7 +63,7 @@ pub fn parent_process() -> Option<ProcessInfo> {
 /// and at least 1.
 ///
 /// ```
-/// assert!(corun_multiprocessing::cpu_count() >= 1);
+/// assert!(corun::multiprocessing::cpu_count() >= 1);
 /// ```
 pub fn cpu_count() -> usize {
     std::thread::available_parallelism().map_or(1, usize::from)
@@ -83,7 +83,7 @@ impl ProcessInfo {
     /// The process's name (Python's `name`).
     ///
     /// ```
-    /// assert_eq!(corun_multiprocessing::current_process().name(), "MainProcess");
+    /// assert_eq!(corun::multiprocessing::current_process().name(), "MainProcess");
     /// ```
     pub fn name(&self) -> &str {
         &self.name
@@ -92,7 +92,7 @@ impl ProcessInfo {
     /// The process's id (Python's `pid` and `ident`).
     ///
     /// ```
-    /// assert_eq!(corun_multiprocessing::current_process().pid(), std::process::id());
+    /// assert_eq!(corun::multiprocessing::current_process().pid(), std::process::id());
     /// ```
     pub fn pid(&self) -> u32 {
         self.pid

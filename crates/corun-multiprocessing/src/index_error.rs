@@ -8,10 +8,10 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Array;
+/// use corun::multiprocessing::Array;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let array = Array::<u32>::new(3)?;
 ///     let e = array.set(3, 7).unwrap_err();
 ///     assert_eq!((e.index(), e.array_len()), (3, 3));

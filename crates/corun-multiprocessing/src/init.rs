@@ -57,8 +57,8 @@ static INIT_CALLED: AtomicBool = AtomicBool::new(false);
 /// }
 ///
 /// // A doctest's body is its `main`.
-/// corun_multiprocessing::init(); // a worker never gets past this line
-/// let p = corun_multiprocessing::Process::start(worker_pid, ()).unwrap();
+/// corun::multiprocessing::init(); // a worker never gets past this line
+/// let p = corun::multiprocessing::Process::start(worker_pid, ()).unwrap();
 /// let pid = p.pid();
 /// assert_eq!(p.join().unwrap(), pid);
 /// assert_ne!(pid, std::process::id());
@@ -89,7 +89,7 @@ pub fn init() {
 }
 
 /// Declares the test through which a test binary becomes a worker: write
-/// `corun_multiprocessing::enable_test_workers!();` once at the top level
+/// `corun::multiprocessing::enable_test_workers!();` once at the top level
 /// (the crate root) of every test file that starts processes.
 ///
 /// A test binary's `main` is libtest's, so [`init`](crate::init) cannot be
@@ -106,13 +106,13 @@ pub fn init() {
 ///
 /// ```ignore
 /// // tests/processes.rs
-/// corun_multiprocessing::enable_test_workers!();
+/// corun::multiprocessing::enable_test_workers!();
 ///
 /// fn double(x: u32) -> u32 { x * 2 }
 ///
 /// #[test]
 /// fn doubles_in_a_process() {
-///     let p = corun_multiprocessing::Process::start(double, 21).unwrap();
+///     let p = corun::multiprocessing::Process::start(double, 21).unwrap();
 ///     assert_eq!(p.join().unwrap(), 42);
 /// }
 /// ```
@@ -122,7 +122,7 @@ pub fn init() {
 macro_rules! enable_test_workers {
     () => {
         /// Where a worker started from this test binary begins (see
-        /// `corun_multiprocessing::enable_test_workers!`); in a test run, a
+        /// `corun::multiprocessing::enable_test_workers!`); in a test run, a
         /// test that passes at once.
         #[test]
         fn __corun_worker_entry() {

@@ -14,7 +14,7 @@
 //! | `current_process()`, `parent_process()`           | [`current_process`], [`parent_process`] ([`ProcessInfo`]) |
 //! | `cpu_count()`                                     | [`cpu_count`] (the CPUs this process may use)        |
 //! | `Pool(processes, initializer, initargs, maxtasksperchild)` | [`Pool::builder`] ([`PoolBuilder`]), plus `task_timeout` and `memory_limit` |
-//! | `pool.apply`, `apply_async`, `map`, `starmap`     | [`Pool::apply`], [`Pool::apply_async`] (a [`Task`](corun_concurrent::Task)), [`Pool::map`], [`Pool::map_chunked`], [`Pool::starmap`] |
+//! | `pool.apply`, `apply_async`, `map`, `starmap`     | [`Pool::apply`], [`Pool::apply_async`] (a `corun::concurrent::Task`), [`Pool::map`], [`Pool::map_chunked`], [`Pool::starmap`] |
 //! | `pool.imap`, `imap_unordered`                     | [`Pool::imap`], [`Pool::imap_chunked`], [`Pool::imap_unordered`] ([`Imap`]) |
 //! | `pool.close()`, `terminate()`, `join()`           | [`Pool::close`], [`Pool::terminate`], [`Pool::join`]  |
 //! | `concurrent.futures.ProcessPoolExecutor`          | [`ProcessPoolExecutor`] (the `Executor` and `Submit` traits) |
@@ -71,14 +71,14 @@
 //! A program that starts processes calls [`init`] first:
 //!
 //! ```standalone_crate
-//! use corun_multiprocessing::{Process, current_process};
+//! use corun::multiprocessing::{Process, current_process};
 //!
 //! fn whoami(greeting: String) -> String {
 //!     format!("{greeting} from {}", current_process().name())
 //! }
 //!
 //! // The doctest's body is `main`, and `init` comes first in it.
-//! corun_multiprocessing::init(); // workers stop here: see `init`
+//! corun::multiprocessing::init(); // workers stop here: see `init`
 //! let p = Process::builder().name("helper").start(whoami, "hi".to_owned()).unwrap();
 //! assert_eq!(p.join().unwrap(), "hi from helper");
 //! ```

@@ -36,13 +36,13 @@ use crate::worker::Call;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::Pool;
+/// use corun::multiprocessing::Pool;
 ///
 /// fn square(x: u64) -> u64 {
 ///     x * x
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let pool = Pool::builder().processes(2).build().unwrap();
 /// assert_eq!(pool.map(square, 0..5).unwrap(), [0, 1, 4, 9, 16]);
 /// assert_eq!(pool.apply(square, 12).unwrap(), 144);
@@ -122,13 +122,13 @@ impl Pool {
     /// [`Error::is_broken`] when a replacement worker's initializer failed.
     ///
     /// ```standalone_crate
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     ///
     /// fn double(x: i32) -> i32 {
     ///     2 * x
     /// }
     ///
-    /// corun_multiprocessing::init();
+    /// corun::multiprocessing::init();
     /// let pool = Pool::builder().processes(1).build().unwrap();
     /// let tasks: Vec<_> = (0..3).map(|i| pool.apply_async(double, i).unwrap()).collect();
     /// let results: Vec<i32> = tasks.into_iter().map(|t| t.result().unwrap()).collect();
@@ -175,13 +175,13 @@ impl Pool {
     /// `chunksize` of 0.
     ///
     /// ```standalone_crate
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     ///
     /// fn inc(x: u32) -> u32 {
     ///     x + 1
     /// }
     ///
-    /// corun_multiprocessing::init();
+    /// corun::multiprocessing::init();
     /// let pool = Pool::builder().processes(2).build().unwrap();
     /// assert_eq!(pool.map_chunked(inc, 0..10, 3).unwrap(), (1..11).collect::<Vec<_>>());
     /// assert!(pool.map_chunked(inc, 0..10, 0).unwrap_err().is_invalid_argument());
@@ -224,13 +224,13 @@ impl Pool {
     /// As [`map`](Self::map).
     ///
     /// ```standalone_crate
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     ///
     /// fn power(base: u64, exp: u32) -> u64 {
     ///     base.pow(exp)
     /// }
     ///
-    /// corun_multiprocessing::init();
+    /// corun::multiprocessing::init();
     /// let pool = Pool::builder().processes(2).build().unwrap();
     /// assert_eq!(pool.starmap(power, [(2, 3), (3, 2), (10, 0)]).unwrap(), [8, 9, 1]);
     /// ```
@@ -267,13 +267,13 @@ impl Pool {
     /// taken, with a bounded number in flight.
     ///
     /// ```standalone_crate
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     ///
     /// fn square(x: u64) -> u64 {
     ///     x * x
     /// }
     ///
-    /// corun_multiprocessing::init();
+    /// corun::multiprocessing::init();
     /// let pool = Pool::builder().processes(2).build().unwrap();
     /// let first: Vec<u64> = pool.imap(square, 0..).take(4).map(Result::unwrap).collect();
     /// assert_eq!(first, [0, 1, 4, 9]);
@@ -311,13 +311,13 @@ impl Pool {
     /// `imap_unordered`).
     ///
     /// ```standalone_crate
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     ///
     /// fn square(x: u64) -> u64 {
     ///     x * x
     /// }
     ///
-    /// corun_multiprocessing::init();
+    /// corun::multiprocessing::init();
     /// let pool = Pool::builder().processes(2).build().unwrap();
     /// let mut all: Vec<u64> = pool.imap_unordered(square, 0..5).map(Result::unwrap).collect();
     /// all.sort();
@@ -358,13 +358,13 @@ impl Pool {
     /// (Python: `ValueError`).
     ///
     /// ```standalone_crate
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     ///
     /// fn one(_: ()) -> u8 {
     ///     1
     /// }
     ///
-    /// corun_multiprocessing::init();
+    /// corun::multiprocessing::init();
     /// let pool = Pool::builder().processes(1).build().unwrap();
     /// assert!(pool.join().unwrap_err().is_invalid_argument());
     /// let task = pool.apply_async(one, ()).unwrap();
@@ -416,7 +416,7 @@ impl PoolBuilder {
     /// not encode.
     ///
     /// ```
-    /// use corun_multiprocessing::Pool;
+    /// use corun::multiprocessing::Pool;
     /// assert!(Pool::builder().processes(0).build().unwrap_err().is_invalid_argument());
     /// ```
     pub fn build(self) -> Result<Pool, Error> {

@@ -40,13 +40,13 @@ static PROCESS_COUNTER: AtomicUsize = AtomicUsize::new(1);
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::Process;
+/// use corun::multiprocessing::Process;
 ///
 /// fn square(x: u64) -> u64 {
 ///     x * x
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let p = Process::builder().name("squarer").start(square, 12).unwrap();
 /// assert_eq!(p.name(), "squarer");
 /// assert_eq!(p.join().unwrap(), 144);
@@ -96,8 +96,8 @@ where
     /// ```standalone_crate
     /// fn add((a, b): (i32, i32)) -> i32 { a + b }
     ///
-    /// corun_multiprocessing::init();
-    /// let p = corun_multiprocessing::Process::start(add, (2, 3)).unwrap();
+    /// corun::multiprocessing::init();
+    /// let p = corun::multiprocessing::Process::start(add, (2, 3)).unwrap();
     /// assert!(p.name().starts_with("Process-"));
     /// assert_eq!(p.join().unwrap(), 5);
     /// ```
@@ -114,11 +114,11 @@ impl Process<()> {
     ///
     /// ```standalone_crate
     /// fn name(_: ()) -> String {
-    ///     corun_multiprocessing::current_process().name().to_owned()
+    ///     corun::multiprocessing::current_process().name().to_owned()
     /// }
     ///
-    /// corun_multiprocessing::init();
-    /// let p = corun_multiprocessing::Process::builder()
+    /// corun::multiprocessing::init();
+    /// let p = corun::multiprocessing::Process::builder()
     ///     .name("reporter")
     ///     .daemon(true)
     ///     .start(name, ())
@@ -149,8 +149,8 @@ where
     /// ```standalone_crate
     /// fn fail(why: String) -> u8 { panic!("{why}") }
     ///
-    /// corun_multiprocessing::init();
-    /// let p = corun_multiprocessing::Process::start(fail, "no luck".to_owned()).unwrap();
+    /// corun::multiprocessing::init();
+    /// let p = corun::multiprocessing::Process::start(fail, "no luck".to_owned()).unwrap();
     /// let err = p.join().unwrap_err();
     /// assert_eq!(err.panic_message(), Some("no luck"));
     /// ```
@@ -172,8 +172,8 @@ where
     ///
     /// fn nap(ms: u64) { std::thread::sleep(Duration::from_millis(ms)) }
     ///
-    /// corun_multiprocessing::init();
-    /// let mut p = corun_multiprocessing::Process::start(nap, 200).unwrap();
+    /// corun::multiprocessing::init();
+    /// let mut p = corun::multiprocessing::Process::start(nap, 200).unwrap();
     /// assert!(p.join_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
     /// assert!(p.is_alive());
     /// p.join_timeout(Duration::MAX).unwrap();
@@ -216,8 +216,8 @@ impl<R> Process<R> {
     /// ```standalone_crate
     /// fn nothing(_: ()) {}
     ///
-    /// corun_multiprocessing::init();
-    /// let mut p = corun_multiprocessing::Process::start(nothing, ()).unwrap();
+    /// corun::multiprocessing::init();
+    /// let mut p = corun::multiprocessing::Process::start(nothing, ()).unwrap();
     /// p.join_timeout(std::time::Duration::MAX).unwrap();
     /// assert!(!p.is_alive());
     /// ```
@@ -232,8 +232,8 @@ impl<R> Process<R> {
     /// ```standalone_crate
     /// fn quit(code: i32) { std::process::exit(code) }
     ///
-    /// corun_multiprocessing::init();
-    /// let mut p = corun_multiprocessing::Process::start(quit, 3).unwrap();
+    /// corun::multiprocessing::init();
+    /// let mut p = corun::multiprocessing::Process::start(quit, 3).unwrap();
     /// assert!(p.join_timeout(std::time::Duration::MAX).unwrap_err().is_worker_died());
     /// assert_eq!(p.exitcode(), Some(3));
     /// ```
@@ -248,8 +248,8 @@ impl<R> Process<R> {
     /// ```standalone_crate
     /// fn forever(_: ()) { loop { std::thread::park() } }
     ///
-    /// corun_multiprocessing::init();
-    /// let mut p = corun_multiprocessing::Process::start(forever, ()).unwrap();
+    /// corun::multiprocessing::init();
+    /// let mut p = corun::multiprocessing::Process::start(forever, ()).unwrap();
     /// p.terminate();
     /// assert!(p.join_timeout(std::time::Duration::MAX).unwrap_err().is_worker_died());
     /// assert_eq!(p.exitcode(), Some(-15));
@@ -264,8 +264,8 @@ impl<R> Process<R> {
     /// ```standalone_crate
     /// fn forever(_: ()) { loop { std::thread::park() } }
     ///
-    /// corun_multiprocessing::init();
-    /// let mut p = corun_multiprocessing::Process::start(forever, ()).unwrap();
+    /// corun::multiprocessing::init();
+    /// let mut p = corun::multiprocessing::Process::start(forever, ()).unwrap();
     /// p.kill();
     /// let err = p.join_timeout(std::time::Duration::MAX).unwrap_err();
     /// assert!(err.to_string().contains("SIGKILL"));
@@ -280,8 +280,8 @@ impl<R> Process<R> {
     /// ```standalone_crate
     /// fn my_pid(_: ()) -> u32 { std::process::id() }
     ///
-    /// corun_multiprocessing::init();
-    /// let p = corun_multiprocessing::Process::start(my_pid, ()).unwrap();
+    /// corun::multiprocessing::init();
+    /// let p = corun::multiprocessing::Process::start(my_pid, ()).unwrap();
     /// let pid = p.pid();
     /// assert_eq!(p.join().unwrap(), pid);
     /// ```
@@ -324,8 +324,8 @@ impl ProcessBuilder {
     /// ```standalone_crate
     /// fn allocate(bytes: usize) -> usize { std::hint::black_box(vec![1_u8; bytes]).len() }
     ///
-    /// corun_multiprocessing::init();
-    /// let limited = || corun_multiprocessing::Process::builder().memory_limit(512 << 20);
+    /// corun::multiprocessing::init();
+    /// let limited = || corun::multiprocessing::Process::builder().memory_limit(512 << 20);
     /// assert_eq!(limited().start(allocate, 1 << 20).unwrap().join().unwrap(), 1 << 20);
     /// let mut p = limited().start(allocate, 4 << 30).unwrap();
     /// assert!(p.join_timeout(std::time::Duration::MAX).is_err());
@@ -351,8 +351,8 @@ impl ProcessBuilder {
     /// ```standalone_crate
     /// fn concat((a, b): (String, String)) -> String { a + &b }
     ///
-    /// corun_multiprocessing::init();
-    /// let p = corun_multiprocessing::Process::builder()
+    /// corun::multiprocessing::init();
+    /// let p = corun::multiprocessing::Process::builder()
     ///     .start(concat, ("multi".to_owned(), "processing".to_owned()))
     ///     .unwrap();
     /// assert_eq!(p.join().unwrap(), "multiprocessing");

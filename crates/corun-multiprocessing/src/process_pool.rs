@@ -27,14 +27,14 @@ use crate::worker::Call;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_concurrent::{Executor, Submit};
-/// use corun_multiprocessing::ProcessPoolExecutor;
+/// use corun::concurrent::{Executor, Submit};
+/// use corun::multiprocessing::ProcessPoolExecutor;
 ///
 /// fn square(x: u64) -> u64 {
 ///     x * x
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let pool = ProcessPoolExecutor::builder().max_workers(2).build().unwrap();
 /// assert_eq!(pool.submit(square, 7).unwrap().result().unwrap(), 49);
 /// let all: Vec<u64> = pool.map(square as fn(u64) -> u64, 1..=3, None).map(Result::unwrap).collect();
@@ -115,7 +115,7 @@ impl ProcessPoolBuilder {
     /// As [`PoolBuilder::build`](crate::PoolBuilder::build).
     ///
     /// ```
-    /// use corun_multiprocessing::ProcessPoolExecutor;
+    /// use corun::multiprocessing::ProcessPoolExecutor;
     /// let err = ProcessPoolExecutor::builder().max_workers(0).build().unwrap_err();
     /// assert!(err.is_invalid_argument());
     /// ```

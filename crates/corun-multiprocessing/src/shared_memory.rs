@@ -74,10 +74,10 @@ const MAX_NAME: usize = 200;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::SharedMemory;
+/// use corun::multiprocessing::SharedMemory;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///
 ///     let block = SharedMemory::create(4096)?;
 ///     block.write_at(0, b"hello")?;

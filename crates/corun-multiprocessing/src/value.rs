@@ -54,7 +54,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 /// Two processes count under the lock:
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Process, Value};
+/// use corun::multiprocessing::{Process, Value};
 ///
 /// fn count(counter: Value<u64>) {
 ///     for _ in 0..100 {
@@ -62,7 +62,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 ///     }
 /// }
 ///
-/// corun_multiprocessing::init(); // workers stop here: see `init`
+/// corun::multiprocessing::init(); // workers stop here: see `init`
 /// let counter = Value::new(0u64).unwrap();
 /// let a = Process::start(count, counter.clone()).unwrap();
 /// let b = Process::start(count, counter.clone()).unwrap();
@@ -75,7 +75,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 ///
 /// ```
 /// use bytemuck::{Pod, Zeroable};
-/// use corun_multiprocessing::Value;
+/// use corun::multiprocessing::Value;
 ///
 /// #[repr(C)]
 /// #[derive(Clone, Copy, Debug, PartialEq, Pod, Zeroable)]
@@ -85,7 +85,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 /// }
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let p = Value::new(Point { x: 1.0, y: 2.0 })?;
 ///     p.update(|p| p.x += 10.0);
 ///     assert_eq!(p.load(), Point { x: 11.0, y: 2.0 });
@@ -102,10 +102,10 @@ pub struct Value<T> {
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Value;
+/// use corun::multiprocessing::Value;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let v = Value::new([1u8, 2, 3])?;
 ///     {
 ///         let mut held = v.lock().expect("no holder died");
@@ -136,7 +136,7 @@ pub struct ValueGuard<'a, T> {
 ///
 /// ```compile_fail,E0599
 /// # fn main() -> std::io::Result<()> {
-/// let raw = corun_multiprocessing::RawValue::new(1u32)?;
+/// let raw = corun::multiprocessing::RawValue::new(1u32)?;
 /// raw.get_lock();
 /// # Ok(())
 /// # }
@@ -145,10 +145,10 @@ pub struct ValueGuard<'a, T> {
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::RawValue;
+/// use corun::multiprocessing::RawValue;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let flag = RawValue::new(0u32)?;
 ///     let same = RawValue::<u32>::attach(flag.name())?; // as a worker would
 ///     same.store(1);
@@ -186,10 +186,10 @@ impl<T: Pod> Value<T> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Value;
+    /// use corun::multiprocessing::Value;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let v = Value::new(7u32)?;
     ///     assert_eq!(Value::<u32>::attach(v.name())?.load(), 7);
     ///     let wrong = Value::<f32>::attach(v.name()).unwrap_err();
@@ -226,10 +226,10 @@ impl<T: Pod> Value<T> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Value;
+    /// use corun::multiprocessing::Value;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let v = Value::new(41i64)?;
     ///     let was = v.update(|x| std::mem::replace(x, *x + 1));
     ///     assert_eq!((was, v.load()), (41, 42));

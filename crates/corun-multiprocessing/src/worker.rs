@@ -33,13 +33,13 @@
 //! pool can start all its workers before waiting for any handshake.
 //!
 //! ```standalone_crate
-//! use corun_multiprocessing::worker::{Call, Worker, WorkerOptions};
+//! use corun::multiprocessing::worker::{Call, Worker, WorkerOptions};
 //!
 //! fn square(x: u64) -> u64 {
 //!     x * x
 //! }
 //!
-//! corun_multiprocessing::init();
+//! corun::multiprocessing::init();
 //! let worker = Worker::spawn(&WorkerOptions::default()).unwrap();
 //! for i in 0..4 {
 //!     worker.send_call(&Call::new(square, &i).unwrap().with_id(i)).unwrap();

@@ -30,7 +30,7 @@ impl Timeline {
     /// that never started are left out.
     ///
     /// ```
-    /// use corun_trace::{Outcome, Recorder};
+    /// use corun::trace::{Outcome, Recorder};
     ///
     /// let rec = Recorder::new();
     /// let id = rec.submitted("fetch \"a\"");

@@ -22,7 +22,7 @@
 //! # Examples
 //!
 //! ```
-//! use corun_trace::{Outcome, Recorder};
+//! use corun::trace::{Outcome, Recorder};
 //!
 //! let rec = Recorder::new();
 //! let ids: Vec<_> = (0..4).map(|i| rec.submitted(format!("job {i}"))).collect();

@@ -7,7 +7,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use corun_trace::{Outcome, Recorder};
+/// use corun::trace::{Outcome, Recorder};
 ///
 /// let rec = Recorder::new();
 /// let id = rec.submitted("parse");
@@ -45,7 +45,7 @@ impl Outcome {
     /// The outcome's name in snake case, as written in exports.
     ///
     /// ```
-    /// assert_eq!(corun_trace::Outcome::TimedOut.as_str(), "timed_out");
+    /// assert_eq!(corun::trace::Outcome::TimedOut.as_str(), "timed_out");
     /// ```
     #[must_use]
     pub fn as_str(&self) -> &'static str {

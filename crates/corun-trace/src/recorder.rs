@@ -29,7 +29,7 @@ use crate::timeline::Timeline;
 /// # Examples
 ///
 /// ```
-/// use corun_trace::{Outcome, Recorder};
+/// use corun::trace::{Outcome, Recorder};
 ///
 /// let rec = Recorder::new();
 /// let workers: Vec<_> = (0..2)
@@ -75,7 +75,7 @@ impl Recorder {
     /// A recorder with nothing recorded; its time origin is now.
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// assert!(rec.timeline().tasks().is_empty());
     /// ```
     #[must_use]
@@ -94,7 +94,7 @@ impl Recorder {
     /// increasing).
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let a = rec.submitted("static label");
     /// let b = rec.submitted(format!("task {}", 2));
     /// assert!(b > a);
@@ -115,7 +115,7 @@ impl Recorder {
     /// the current thread's name (or `thread <id>` if unnamed).
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let id = rec.submitted("job");
     /// std::thread::Builder::new()
     ///     .name("worker-0".into())
@@ -139,7 +139,7 @@ impl Recorder {
     /// process pools: `"pid 1234"`).
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let id = rec.submitted("job");
     /// rec.started_on(id, "pid 1234");
     /// assert_eq!(rec.timeline().workers(), ["pid 1234"]);
@@ -159,7 +159,7 @@ impl Recorder {
     /// The task finished with `outcome` (on any thread).
     ///
     /// ```
-    /// use corun_trace::{Outcome, Recorder};
+    /// use corun::trace::{Outcome, Recorder};
     ///
     /// let rec = Recorder::new();
     /// let id = rec.submitted("job");
@@ -184,7 +184,7 @@ impl Recorder {
     /// the threads' buffers, so later snapshots start from there.
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let first = rec.submitted("a");
     /// assert_eq!(rec.timeline().tasks().len(), 1);
     /// let _second = rec.submitted("b");

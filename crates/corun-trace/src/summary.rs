@@ -16,7 +16,7 @@ use crate::units::Human;
 /// # Examples
 ///
 /// ```
-/// use corun_trace::{Outcome, Recorder};
+/// use corun::trace::{Outcome, Recorder};
 ///
 /// let rec = Recorder::new();
 /// let id = rec.submitted("only");
@@ -49,7 +49,7 @@ pub struct Summary {
 /// # Examples
 ///
 /// ```
-/// use corun_trace::{Outcome, Recorder};
+/// use corun::trace::{Outcome, Recorder};
 ///
 /// let rec = Recorder::new();
 /// let id = rec.submitted("job");
@@ -82,7 +82,7 @@ impl Timeline {
     /// The timeline in a few numbers; see [`Summary`].
     ///
     /// ```
-    /// let summary = corun_trace::Recorder::new().timeline().summary();
+    /// let summary = corun::trace::Recorder::new().timeline().summary();
     /// assert_eq!(summary.tasks, 0);
     /// assert_eq!(summary.wall, std::time::Duration::ZERO);
     /// ```

@@ -90,7 +90,7 @@ impl Timeline {
     /// outlines; tasks never started are not drawn.
     ///
     /// ```
-    /// use corun_trace::{Outcome, Recorder};
+    /// use corun::trace::{Outcome, Recorder};
     ///
     /// let rec = Recorder::new();
     /// let id = rec.submitted("a < b");

@@ -13,7 +13,7 @@ use crate::outcome::Outcome;
 /// # Examples
 ///
 /// ```
-/// use corun_trace::Recorder;
+/// use corun::trace::Recorder;
 ///
 /// let rec = Recorder::new();
 /// let a = rec.submitted("a");
@@ -30,7 +30,7 @@ pub struct TaskId(u64);
 /// # Examples
 ///
 /// ```
-/// use corun_trace::{Outcome, Recorder};
+/// use corun::trace::{Outcome, Recorder};
 ///
 /// let rec = Recorder::new();
 /// let id = rec.submitted("load");
@@ -66,7 +66,7 @@ impl TaskId {
     /// [`Timeline::from_records`](crate::Timeline::from_records)).
     ///
     /// ```
-    /// assert_eq!(corun_trace::TaskId::from_u64(7).as_u64(), 7);
+    /// assert_eq!(corun::trace::TaskId::from_u64(7).as_u64(), 7);
     /// ```
     #[must_use]
     pub const fn from_u64(n: u64) -> Self {
@@ -76,7 +76,7 @@ impl TaskId {
     /// The id's number.
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// assert_eq!(rec.submitted("first").as_u64(), 0);
     /// ```
     #[must_use]
@@ -96,7 +96,7 @@ impl TaskRecord {
     /// never started).
     ///
     /// ```
-    /// use corun_trace::{TaskId, TaskRecord};
+    /// use corun::trace::{TaskId, TaskRecord};
     /// use std::time::Duration;
     ///
     /// let ms = Duration::from_millis;
@@ -120,7 +120,7 @@ impl TaskRecord {
     /// How long the task ran (`None` unless it both started and finished).
     ///
     /// ```
-    /// use corun_trace::{Outcome, TaskId, TaskRecord};
+    /// use corun::trace::{Outcome, TaskId, TaskRecord};
     /// use std::time::Duration;
     ///
     /// let ms = Duration::from_millis;

@@ -16,7 +16,7 @@ use crate::task::TaskRecord;
 /// # Examples
 ///
 /// ```
-/// use corun_trace::{Outcome, Recorder};
+/// use corun::trace::{Outcome, Recorder};
 ///
 /// let rec = Recorder::new();
 /// for i in 0..3 {
@@ -67,7 +67,7 @@ impl Timeline {
     /// latest time in them. For timelines recorded elsewhere, and tests.
     ///
     /// ```
-    /// use corun_trace::{Outcome, TaskId, TaskRecord, Timeline};
+    /// use corun::trace::{Outcome, TaskId, TaskRecord, Timeline};
     /// use std::time::Duration;
     ///
     /// let ms = Duration::from_millis;
@@ -107,7 +107,7 @@ impl Timeline {
     /// The tasks, ordered by id; those whose submission was recorded.
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let id = rec.submitted("queued");
     /// let timeline = rec.timeline();
     /// assert_eq!(timeline.tasks()[0].id, id);
@@ -122,7 +122,7 @@ impl Timeline {
     /// start (ties by name); exports draw them in this order.
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let a = rec.submitted("a");
     /// let b = rec.submitted("b");
     /// rec.started_on(b, "second");
@@ -140,7 +140,7 @@ impl Timeline {
     /// in it. Tasks still running are drawn up to here.
     ///
     /// ```
-    /// let rec = corun_trace::Recorder::new();
+    /// let rec = corun::trace::Recorder::new();
     /// let id = rec.submitted("x");
     /// let timeline = rec.timeline();
     /// assert!(timeline.end() >= timeline.tasks()[0].submitted);
@@ -159,7 +159,7 @@ impl Timeline {
     ///
     /// ```
     /// let path = std::env::temp_dir().join("corun-trace-doc.json");
-    /// corun_trace::Recorder::new().timeline().write_chrome_json(&path)?;
+    /// corun::trace::Recorder::new().timeline().write_chrome_json(&path)?;
     /// assert!(std::fs::read_to_string(&path)?.contains("traceEvents"));
     /// # std::fs::remove_file(&path)?;
     /// # Ok::<(), std::io::Error>(())
@@ -176,7 +176,7 @@ impl Timeline {
     ///
     /// ```
     /// let path = std::env::temp_dir().join("corun-trace-doc.svg");
-    /// corun_trace::Recorder::new().timeline().write_svg(&path, "nothing yet")?;
+    /// corun::trace::Recorder::new().timeline().write_svg(&path, "nothing yet")?;
     /// assert!(std::fs::read_to_string(&path)?.starts_with("<svg"));
     /// # std::fs::remove_file(&path)?;
     /// # Ok::<(), std::io::Error>(())

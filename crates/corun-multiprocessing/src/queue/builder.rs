@@ -20,10 +20,10 @@ use super::joinable_queue::JoinableQueue;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Queue;
+/// use corun::multiprocessing::Queue;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     // At most 100 items, and at most 4 KiB of them (serialised) at once.
 ///     let q: Queue<String> = Queue::builder().maxsize(100).ring_size(4096).build()?;
 ///     assert_eq!(q.maxsize(), 100);

@@ -11,11 +11,11 @@ use serde::{Deserialize, Serialize};
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Queue;
-/// use corun_multiprocessing::queue::PutError;
+/// use corun::multiprocessing::Queue;
+/// use corun::multiprocessing::queue::PutError;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init(); // the cleanup tracker is a re-run of this program
+///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let q = Queue::with_maxsize(1)?;
 ///     q.put(1).unwrap();
 ///     match q.try_put(2) {
@@ -58,11 +58,11 @@ pub enum PutError<T> {
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Queue;
-/// use corun_multiprocessing::queue::GetError;
+/// use corun::multiprocessing::Queue;
+/// use corun::multiprocessing::queue::GetError;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let q: Queue<i32> = Queue::new()?;
 ///     assert_eq!(q.try_get(), Err(GetError::Empty));
 ///     q.shutdown(false);
@@ -89,10 +89,10 @@ pub enum GetError {
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::JoinableQueue;
+/// use corun::multiprocessing::JoinableQueue;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let q: JoinableQueue<u8> = JoinableQueue::new()?;
 ///     let e = q.task_done().unwrap_err();
 ///     assert_eq!(e.to_string(), "task_done() called too many times");
@@ -106,7 +106,7 @@ impl<T> PutError<T> {
     /// The item that could not be put.
     ///
     /// ```
-    /// let e = corun_multiprocessing::queue::PutError::Full("x");
+    /// let e = corun::multiprocessing::queue::PutError::Full("x");
     /// assert_eq!(e.into_inner(), "x");
     /// ```
     pub fn into_inner(self) -> T {
@@ -121,7 +121,7 @@ impl<T> PutError<T> {
     /// Whether the queue was full.
     ///
     /// ```
-    /// assert!(corun_multiprocessing::queue::PutError::Full(1).is_full());
+    /// assert!(corun::multiprocessing::queue::PutError::Full(1).is_full());
     /// ```
     pub fn is_full(&self) -> bool {
         matches!(self, Self::Full(_))
@@ -130,7 +130,7 @@ impl<T> PutError<T> {
     /// Whether the queue was shut down.
     ///
     /// ```
-    /// assert!(corun_multiprocessing::queue::PutError::ShutDown(1).is_shutdown());
+    /// assert!(corun::multiprocessing::queue::PutError::ShutDown(1).is_shutdown());
     /// ```
     pub fn is_shutdown(&self) -> bool {
         matches!(self, Self::ShutDown(_))
@@ -139,7 +139,7 @@ impl<T> PutError<T> {
     /// Whether the item could not be serialised.
     ///
     /// ```
-    /// use corun_multiprocessing::queue::PutError;
+    /// use corun::multiprocessing::queue::PutError;
     /// let e = PutError::Serialization { item: 1, reason: "no".into() };
     /// assert!(e.is_serialization());
     /// ```
@@ -150,7 +150,7 @@ impl<T> PutError<T> {
     /// Whether the item is too large for the queue.
     ///
     /// ```
-    /// use corun_multiprocessing::queue::PutError;
+    /// use corun::multiprocessing::queue::PutError;
     /// let e = PutError::TooLarge { item: 1, size: 10, limit: 4 };
     /// assert!(e.is_too_large());
     /// ```
@@ -163,7 +163,7 @@ impl GetError {
     /// Whether the queue was empty.
     ///
     /// ```
-    /// assert!(corun_multiprocessing::queue::GetError::Empty.is_empty());
+    /// assert!(corun::multiprocessing::queue::GetError::Empty.is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         matches!(self, Self::Empty)
@@ -172,7 +172,7 @@ impl GetError {
     /// Whether the queue was shut down.
     ///
     /// ```
-    /// assert!(corun_multiprocessing::queue::GetError::ShutDown.is_shutdown());
+    /// assert!(corun::multiprocessing::queue::GetError::ShutDown.is_shutdown());
     /// ```
     pub fn is_shutdown(&self) -> bool {
         matches!(self, Self::ShutDown)
@@ -181,7 +181,7 @@ impl GetError {
     /// Whether the item taken did not deserialise.
     ///
     /// ```
-    /// use corun_multiprocessing::queue::GetError;
+    /// use corun::multiprocessing::queue::GetError;
     /// assert!(GetError::Serialization("bad".into()).is_serialization());
     /// ```
     pub fn is_serialization(&self) -> bool {

@@ -37,7 +37,7 @@ use super::state::Variant;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Process, Queue};
+/// use corun::multiprocessing::{Process, Queue};
 ///
 /// fn produce(q: Queue<u64>) {
 ///     for i in 0..5 {
@@ -46,7 +46,7 @@ use super::state::Variant;
 ///     q.shutdown(false); // the consumer drains what is left, then stops
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let q = Queue::with_maxsize(2).unwrap();
 /// let producer = Process::start(produce, q.clone()).unwrap();
 /// let mut got = Vec::new();

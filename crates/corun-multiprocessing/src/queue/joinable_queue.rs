@@ -24,7 +24,7 @@ use super::state::Variant;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{JoinableQueue, Process};
+/// use corun::multiprocessing::{JoinableQueue, Process};
 ///
 /// fn work((tasks, results): (JoinableQueue<u64>, JoinableQueue<u64>)) {
 ///     while let Ok(n) = tasks.get() {
@@ -33,7 +33,7 @@ use super::state::Variant;
 ///     }
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let tasks = JoinableQueue::new().unwrap();
 /// let results = JoinableQueue::new().unwrap();
 /// let worker = Process::start(work, (tasks.clone(), results.clone())).unwrap();
@@ -78,8 +78,8 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     ///
     /// ```
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
-    ///     let q = corun_multiprocessing::JoinableQueue::new()?;
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::JoinableQueue::new()?;
     ///     q.put(1).unwrap();
     ///     q.get().unwrap();
     ///     assert_eq!(q.unfinished_tasks(), 1);
@@ -106,8 +106,8 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
-    ///     let q = corun_multiprocessing::JoinableQueue::new()?;
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::JoinableQueue::new()?;
     ///     q.put(1).unwrap();
     ///     assert!(!q.join_timeout(Duration::from_millis(1)));
     ///     q.get().unwrap();

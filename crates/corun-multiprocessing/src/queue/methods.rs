@@ -15,7 +15,7 @@ macro_rules! queue_methods {
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.maxsize(), 0);
         ///     Ok(())
@@ -34,7 +34,7 @@ macro_rules! queue_methods {
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::with_maxsize(3)?;")]
         ///     assert_eq!(q.maxsize(), 3);
         ///     Ok(())
@@ -48,7 +48,7 @@ macro_rules! queue_methods {
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<Vec<u8>>::builder()")]
         ///         .maxsize(8)
         ///         .ring_size(64 * 1024)
@@ -74,7 +74,7 @@ macro_rules! queue_methods {
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put("hello".to_owned()).unwrap();
         ///     assert_eq!(q.get().unwrap(), "hello");
@@ -94,7 +94,7 @@ macro_rules! queue_methods {
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::with_maxsize(1)?;")]
         ///     q.try_put(1).unwrap();
         ///     assert_eq!(q.try_put(2).unwrap_err().into_inner(), 2);
@@ -136,10 +136,10 @@ macro_rules! queue_methods {
         /// [`GetError::Empty`], or as [`get`](Self::get).
         ///
         /// ```
-        /// use corun_multiprocessing::queue::GetError;
+        /// use corun::multiprocessing::queue::GetError;
         ///
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.try_get(), Err(GetError::Empty));
         ///     Ok(())
@@ -158,11 +158,11 @@ macro_rules! queue_methods {
         /// [`get`](Self::get).
         ///
         /// ```
-        /// use corun_multiprocessing::queue::GetError;
+        /// use corun::multiprocessing::queue::GetError;
         /// use std::time::Duration;
         ///
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
         ///     Ok(())
@@ -180,10 +180,10 @@ macro_rules! queue_methods {
         /// wakes up.
         ///
         /// ```
-        /// use corun_multiprocessing::queue::GetError;
+        /// use corun::multiprocessing::queue::GetError;
         ///
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put(1).unwrap();
         ///     q.shutdown(false);
@@ -208,7 +208,7 @@ macro_rules! queue_methods {
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
-        ///     corun_multiprocessing::init();
+        ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put('a').unwrap();
         ///     assert_eq!(q.qsize(), 1);

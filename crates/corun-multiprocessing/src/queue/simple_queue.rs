@@ -26,14 +26,14 @@ use super::state::Variant;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Process, SimpleQueue};
+/// use corun::multiprocessing::{Process, SimpleQueue};
 ///
 /// fn echo((inbox, outbox): (SimpleQueue<String>, SimpleQueue<String>)) {
 ///     let word = inbox.get().unwrap();
 ///     outbox.put(word.to_uppercase()).unwrap();
 /// }
 ///
-/// corun_multiprocessing::init();
+/// corun::multiprocessing::init();
 /// let (inbox, outbox) = (SimpleQueue::new().unwrap(), SimpleQueue::new().unwrap());
 /// let p = Process::start(echo, (inbox.clone(), outbox.clone())).unwrap();
 /// inbox.put("hello".to_owned()).unwrap();
@@ -65,8 +65,8 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     ///
     /// ```
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
-    ///     let q = corun_multiprocessing::SimpleQueue::<u8>::new()?;
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::SimpleQueue::<u8>::new()?;
     ///     assert!(q.is_empty());
     ///     Ok(())
     /// }
@@ -84,8 +84,8 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     ///
     /// ```
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
-    ///     let q = corun_multiprocessing::SimpleQueue::with_ring_size(64)?;
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::SimpleQueue::with_ring_size(64)?;
     ///     assert!(q.put(vec![0_u8; 100]).unwrap_err().is_too_large());
     ///     Ok(())
     /// }
@@ -107,8 +107,8 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     ///
     /// ```
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
-    ///     let q = corun_multiprocessing::SimpleQueue::new()?;
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::SimpleQueue::new()?;
     ///     q.put((1, "one".to_owned())).unwrap();
     ///     assert_eq!(q.get().unwrap(), (1, "one".to_owned()));
     ///     Ok(())
@@ -135,11 +135,11 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// [`GetError::Empty`], or as [`get`](Self::get).
     ///
     /// ```
-    /// use corun_multiprocessing::queue::GetError;
+    /// use corun::multiprocessing::queue::GetError;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
-    ///     let q = corun_multiprocessing::SimpleQueue::<u8>::new()?;
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::SimpleQueue::<u8>::new()?;
     ///     assert_eq!(q.try_get(), Err(GetError::Empty));
     ///     Ok(())
     /// }

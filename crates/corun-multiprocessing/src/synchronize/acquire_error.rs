@@ -11,10 +11,10 @@ use crate::robust_mutex::{Locked, RobustGuard};
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::{Lock, OwnerDied};
+/// use corun::multiprocessing::{Lock, OwnerDied};
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let lock = Lock::new()?;
 ///     // No holder died here; a guard that did would come back through
 ///     // `unwrap_or_else(OwnerDied::into_guard)` just the same.

@@ -72,14 +72,14 @@ const HISTORY: u16 = 64;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Barrier, Process};
+/// use corun::multiprocessing::{Barrier, Process};
 ///
 /// fn meet(barrier: Barrier) -> usize {
 ///     barrier.wait().expect("not broken")
 /// }
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let barrier = Barrier::new(3)?;
 ///     let workers: Vec<_> = (0..2)
 ///         .map(|_| Process::start(meet, barrier.clone()).unwrap())
@@ -171,10 +171,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert_eq!(Barrier::new(3)?.parties(), 3);
     ///     assert!(Barrier::new(0).is_err());
     ///     Ok(())
@@ -195,11 +195,11 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::builder(2).timeout(Duration::from_millis(1)).build()?;
     ///     assert!(barrier.wait().unwrap_err().is_timeout());
     ///     assert!(barrier.broken());
@@ -219,10 +219,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(2)?;
     ///     let mut indices = std::thread::scope(|s| {
     ///         let other = s.spawn(|| barrier.wait().expect("not broken"));
@@ -250,11 +250,11 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(2)?;
     ///     let err = barrier.wait_timeout(Duration::from_millis(1)).unwrap_err();
     ///     assert!(err.is_timeout() && barrier.broken());
@@ -356,10 +356,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(1)?;
     ///     barrier.abort();
     ///     assert!(barrier.broken());
@@ -389,10 +389,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(1)?;
     ///     barrier.abort();
     ///     assert!(barrier.wait().is_err());
@@ -418,10 +418,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert_eq!(Barrier::new(4)?.parties(), 4);
     ///     Ok(())
     /// }
@@ -436,10 +436,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert_eq!(Barrier::new(4)?.n_waiting(), 0);
     ///     Ok(())
     /// }
@@ -453,10 +453,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert!(!Barrier::new(4)?.broken());
     ///     Ok(())
     /// }
@@ -470,10 +470,10 @@ impl Barrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert!(Barrier::new(1)?.name().starts_with("corun-"));
     ///     Ok(())
     /// }
@@ -500,11 +500,11 @@ impl BarrierBuilder {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::builder(2).timeout(Duration::from_millis(1)).build()?;
     ///     assert!(barrier.wait().unwrap_err().is_timeout());
     ///     Ok(())
@@ -520,10 +520,10 @@ impl BarrierBuilder {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert!(Barrier::builder(1).build().is_ok());
     ///     assert!(Barrier::builder(0).build().is_err());
     ///     Ok(())

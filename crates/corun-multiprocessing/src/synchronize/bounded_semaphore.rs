@@ -25,10 +25,10 @@ use crate::shared_object::{Layout, SharedObject};
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::BoundedSemaphore;
+/// use corun::multiprocessing::BoundedSemaphore;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let sem = BoundedSemaphore::new(2)?;
 ///     let permit = sem.acquire();
 ///     assert_eq!(sem.get_value(), 1);
@@ -74,10 +74,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(2)?;
     ///     assert_eq!((sem.get_value(), sem.bound()), (2, 2));
     ///     Ok(())
@@ -98,10 +98,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     let _permit = sem.acquire();
     ///     assert!(sem.try_acquire().is_none());
@@ -117,10 +117,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     assert!(sem.try_acquire().is_some());
     ///     Ok(())
@@ -135,11 +135,11 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(0)?;
     ///     assert!(sem.acquire_timeout(Duration::ZERO).is_none());
     ///     Ok(())
@@ -154,10 +154,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     sem.acquire().forget();
     ///     sem.release().unwrap();
@@ -180,10 +180,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert_eq!(BoundedSemaphore::new(2)?.get_value(), 2);
     ///     Ok(())
     /// }
@@ -197,10 +197,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(2)?;
     ///     sem.acquire().forget();
     ///     assert_eq!((sem.get_value(), sem.bound()), (1, 2));
@@ -218,10 +218,10 @@ impl BoundedSemaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     assert!(sem.name().starts_with("corun-"));
     ///     Ok(())

@@ -10,11 +10,11 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Barrier;
+/// use corun::multiprocessing::Barrier;
 /// use std::time::Duration;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let barrier = Barrier::new(2)?;
 ///     // Nobody else comes: the time-out breaks the barrier.
 ///     let err = barrier.wait_timeout(Duration::from_millis(1)).unwrap_err();
@@ -39,11 +39,11 @@ impl BrokenBarrier {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Barrier;
+    /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(2)?;
     ///     assert!(barrier.wait_timeout(Duration::ZERO).unwrap_err().is_timeout());
     ///     barrier.abort();

@@ -54,7 +54,7 @@ use corun_core::deadline::deadline;
 /// A worker waits until the main process says go:
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Condition, Process, SharedMemory};
+/// use corun::multiprocessing::{Condition, Process, SharedMemory};
 ///
 /// fn wait_for_go((cond, flag): (Condition, SharedMemory)) -> u8 {
 ///     let mut guard = cond.acquire().expect("no holder died");
@@ -68,7 +68,7 @@ use corun_core::deadline::deadline;
 /// }
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let cond = Condition::new()?;
 ///     let flag = SharedMemory::create(1)?;
 ///     let worker = Process::start(wait_for_go, (cond.clone(), flag.clone())).unwrap();
@@ -150,10 +150,10 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     assert!(cond.try_acquire().is_ok());
     ///     Ok(())
@@ -175,10 +175,10 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let guard = cond.acquire().expect("no holder died");
     ///     assert!(cond.try_acquire().unwrap_err().is_timeout());
@@ -201,10 +201,10 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let _guard = cond.try_acquire().expect("free");
     ///     assert!(cond.try_acquire().unwrap_err().is_timeout());
@@ -227,11 +227,11 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let _guard = cond.acquire().expect("no holder died");
     ///     let err = cond.acquire_timeout(Duration::from_millis(1)).unwrap_err();
@@ -256,10 +256,10 @@ impl Condition {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert!(Condition::new()?.name().starts_with("corun-"));
     ///     Ok(())
     /// }
@@ -293,11 +293,11 @@ impl ConditionGuard<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     /// use std::sync::atomic::{AtomicBool, Ordering};
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let ready = AtomicBool::new(false); // shared memory, between processes
     ///     std::thread::scope(|s| {
@@ -335,11 +335,11 @@ impl ConditionGuard<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let mut guard = cond.acquire().expect("no holder died");
     ///     let notified = guard.wait_timeout(Duration::from_millis(1));
@@ -366,10 +366,10 @@ impl ConditionGuard<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let mut guard = cond.acquire().expect("no holder died");
     ///     guard.wait_for(|| true).expect("already true: no wait");
@@ -394,11 +394,11 @@ impl ConditionGuard<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let mut guard = cond.acquire().expect("no holder died");
     ///     let held = guard.wait_for_timeout(|| false, Duration::from_millis(1));
@@ -437,10 +437,10 @@ impl ConditionGuard<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     cond.acquire().expect("no holder died").notify(1); // nobody waits: nothing to do
     ///     Ok(())
@@ -464,10 +464,10 @@ impl ConditionGuard<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Condition;
+    /// use corun::multiprocessing::Condition;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     cond.acquire().expect("no holder died").notify_all();
     ///     Ok(())

@@ -32,7 +32,7 @@ use corun_core::deadline::deadline;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Event, Process};
+/// use corun::multiprocessing::{Event, Process};
 /// use std::time::Duration;
 ///
 /// fn wait_for_it(ready: Event) -> bool {
@@ -40,7 +40,7 @@ use corun_core::deadline::deadline;
 /// }
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let ready = Event::new()?;
 ///     let waiter = Process::start(wait_for_it, ready.clone()).unwrap();
 ///     ready.set();
@@ -82,10 +82,10 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert!(!Event::new()?.is_set());
     ///     Ok(())
     /// }
@@ -106,10 +106,10 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     event.set();
     ///     assert!(event.is_set());
@@ -130,10 +130,10 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     event.set();
     ///     event.clear();
@@ -150,10 +150,10 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     assert!(!event.is_set());
     ///     Ok(())
@@ -168,10 +168,10 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     std::thread::scope(|s| {
     ///         s.spawn(|| event.set());
@@ -192,11 +192,11 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     assert!(!event.wait_timeout(Duration::from_millis(1)));
     ///     event.set();
@@ -234,10 +234,10 @@ impl Event {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Event;
+    /// use corun::multiprocessing::Event;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert!(Event::new()?.name().starts_with("corun-"));
     ///     Ok(())
     /// }

@@ -26,10 +26,10 @@ use corun_core::deadline::deadline;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::Lock;
+/// use corun::multiprocessing::Lock;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let lock = Lock::new()?;
 ///     {
 ///         let _held = lock.acquire().expect("no holder died");

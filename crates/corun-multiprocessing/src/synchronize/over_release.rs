@@ -10,10 +10,10 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::BoundedSemaphore;
+/// use corun::multiprocessing::BoundedSemaphore;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let sem = BoundedSemaphore::new(1)?;
 ///     let err = sem.release().unwrap_err();
 ///     assert!(err.to_string().contains("released too many times"));

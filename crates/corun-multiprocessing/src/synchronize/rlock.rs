@@ -30,10 +30,10 @@ use corun_core::deadline::deadline;
 /// # Examples
 ///
 /// ```
-/// use corun_multiprocessing::RLock;
+/// use corun::multiprocessing::RLock;
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let lock = RLock::new()?;
 ///     let outer = lock.acquire().expect("no holder died");
 ///     let inner = lock.acquire().expect("the owner takes it again");
@@ -90,10 +90,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     assert!(!lock.locked());
     ///     Ok(())
@@ -116,10 +116,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let outer = lock.acquire().expect("no holder died");
     ///     let inner = lock.acquire().expect("no holder died");
@@ -143,10 +143,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let _held = lock.try_acquire().expect("free");
     ///     assert!(lock.try_acquire().is_ok(), "re-entrant");
@@ -172,10 +172,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     use std::time::Duration;
     ///     let lock = RLock::new()?;
     ///     let _held = lock.acquire().expect("no holder died");
@@ -206,10 +206,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let held = lock.acquire().expect("no holder died");
     ///     assert!(lock.locked());
@@ -227,10 +227,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let _held = lock.acquire().expect("no holder died");
     ///     assert!(lock.is_owned());
@@ -247,10 +247,10 @@ impl RLock {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::RLock;
+    /// use corun::multiprocessing::RLock;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     assert!(lock.name().starts_with("corun-"));
     ///     Ok(())

@@ -46,14 +46,14 @@ const SPINS: u32 = 32;
 /// # Examples
 ///
 /// ```standalone_crate
-/// use corun_multiprocessing::{Process, Semaphore};
+/// use corun::multiprocessing::{Process, Semaphore};
 ///
 /// fn take_one(sem: Semaphore) -> bool {
 ///     sem.try_acquire().map(|permit| permit.forget()).is_some()
 /// }
 ///
 /// fn main() -> std::io::Result<()> {
-///     corun_multiprocessing::init();
+///     corun::multiprocessing::init();
 ///     let sem = Semaphore::new(1)?;
 ///     let taken = Process::start(take_one, sem.clone()).unwrap().join().unwrap();
 ///     assert!(taken);
@@ -108,10 +108,10 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(3)?;
     ///     assert_eq!(sem.get_value(), 3);
     ///     assert!(Semaphore::new(usize::MAX).is_err());
@@ -135,10 +135,10 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(1)?;
     ///     let permit = sem.acquire();
     ///     assert_eq!(sem.get_value(), 0);
@@ -157,10 +157,10 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(1)?;
     ///     let _permit = sem.try_acquire().expect("one is free");
     ///     assert!(sem.try_acquire().is_none());
@@ -177,11 +177,11 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     /// use std::time::Duration;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(0)?;
     ///     assert!(sem.acquire_timeout(Duration::from_millis(1)).is_none());
     ///     sem.release().unwrap();
@@ -199,10 +199,10 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(0)?;
     ///     sem.release().unwrap();
     ///     sem.release().unwrap();
@@ -224,10 +224,10 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     assert_eq!(Semaphore::new(4)?.get_value(), 4);
     ///     Ok(())
     /// }
@@ -241,10 +241,10 @@ impl Semaphore {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::Semaphore;
+    /// use corun::multiprocessing::Semaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(1)?;
     ///     assert!(sem.name().starts_with("corun-"));
     ///     Ok(())
@@ -372,10 +372,10 @@ impl SemaphorePermit<'_> {
     /// # Examples
     ///
     /// ```
-    /// use corun_multiprocessing::BoundedSemaphore;
+    /// use corun::multiprocessing::BoundedSemaphore;
     ///
     /// fn main() -> std::io::Result<()> {
-    ///     corun_multiprocessing::init();
+    ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     sem.acquire().forget();
     ///     assert_eq!(sem.get_value(), 0);

@@ -345,7 +345,7 @@ macro_rules! queue_methods {
         /// [`GetError::Empty`] or [`GetError::ShutDown`].
         ///
         /// ```
-        /// use corun_threading::queue::GetError;
+        /// use corun::queue::GetError;
         #[doc = concat!("let q = corun_threading::queue::", stringify!($ty), "::<u8>::new();")]
         /// assert_eq!(q.try_get(), Err(GetError::Empty));
         /// ```
@@ -362,7 +362,7 @@ macro_rules! queue_methods {
         /// [`GetError::ShutDown`].
         ///
         /// ```
-        /// use corun_threading::queue::GetError;
+        /// use corun::queue::GetError;
         /// use std::time::Duration;
         #[doc = concat!("let q = corun_threading::queue::", stringify!($ty), "::<u8>::new();")]
         /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
@@ -431,7 +431,7 @@ macro_rules! queue_methods {
         /// right away. Every blocked caller wakes up.
         ///
         /// ```
-        /// use corun_threading::queue::GetError;
+        /// use corun::queue::GetError;
         #[doc = concat!("let q = corun_threading::queue::", stringify!($ty), "::new();")]
         /// q.put(1).unwrap();
         /// q.shutdown(false);

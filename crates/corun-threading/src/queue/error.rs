@@ -7,7 +7,7 @@ use std::fmt;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::{PutError, Queue};
+/// use corun::queue::{PutError, Queue};
 ///
 /// let q = Queue::with_maxsize(1);
 /// q.put(1).unwrap();
@@ -30,7 +30,7 @@ pub enum PutError<T> {
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::{GetError, Queue};
+/// use corun::queue::{GetError, Queue};
 ///
 /// let q: Queue<i32> = Queue::new();
 /// assert_eq!(q.try_get(), Err(GetError::Empty));
@@ -50,7 +50,7 @@ impl<T> PutError<T> {
     /// The item that could not be put.
     ///
     /// ```
-    /// let e = corun_threading::queue::PutError::Full("x");
+    /// let e = corun::queue::PutError::Full("x");
     /// assert_eq!(e.into_inner(), "x");
     /// ```
     pub fn into_inner(self) -> T {

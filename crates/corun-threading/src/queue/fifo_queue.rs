@@ -17,7 +17,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::Queue;
+/// use corun::queue::Queue;
 /// use std::sync::Arc;
 ///
 /// let q = Arc::new(Queue::with_maxsize(2));
@@ -47,7 +47,7 @@ impl<T> Queue<T> {
     /// (Python's `Queue(maxsize)`).
     ///
     /// ```
-    /// let q = corun_threading::queue::Queue::<u8>::with_maxsize(3);
+    /// let q = corun::queue::Queue::<u8>::with_maxsize(3);
     /// assert_eq!(q.maxsize(), 3);
     /// ```
     pub fn with_maxsize(maxsize: usize) -> Self {

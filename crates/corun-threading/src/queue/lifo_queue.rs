@@ -14,7 +14,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::LifoQueue;
+/// use corun::queue::LifoQueue;
 ///
 /// let q = LifoQueue::new();
 /// for i in 0..3 {
@@ -30,7 +30,7 @@ impl<T> LifoQueue<T> {
     /// A LIFO queue holding at most `maxsize` items; 0 means unbounded.
     ///
     /// ```
-    /// let q = corun_threading::queue::LifoQueue::<u8>::with_maxsize(3);
+    /// let q = corun::queue::LifoQueue::<u8>::with_maxsize(3);
     /// assert_eq!(q.maxsize(), 3);
     /// ```
     pub fn with_maxsize(maxsize: usize) -> Self {

@@ -10,7 +10,7 @@ use std::cmp::Ordering;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::Prioritized;
+/// use corun::queue::Prioritized;
 ///
 /// assert!(Prioritized::new(1, "b") < Prioritized::new(2, "a"));
 /// assert_eq!(Prioritized::new(1, "x"), Prioritized::new(1, "y"));
@@ -27,7 +27,7 @@ impl<P, T> Prioritized<P, T> {
     /// Pairs `item` with `priority`.
     ///
     /// ```
-    /// let p = corun_threading::queue::Prioritized::new(3, 'x');
+    /// let p = corun::queue::Prioritized::new(3, 'x');
     /// assert_eq!((p.priority, p.item), (3, 'x'));
     /// ```
     pub fn new(priority: P, item: T) -> Self {

@@ -19,7 +19,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::{Prioritized, PriorityQueue};
+/// use corun::queue::{Prioritized, PriorityQueue};
 ///
 /// let q = PriorityQueue::new();
 /// q.put(Prioritized::new(2, "write report")).unwrap();
@@ -36,7 +36,7 @@ impl<T: Ord> PriorityQueue<T> {
     /// A priority queue holding at most `maxsize` items; 0 means unbounded.
     ///
     /// ```
-    /// let q = corun_threading::queue::PriorityQueue::<u8>::with_maxsize(3);
+    /// let q = corun::queue::PriorityQueue::<u8>::with_maxsize(3);
     /// assert_eq!(q.maxsize(), 3);
     /// ```
     pub fn with_maxsize(maxsize: usize) -> Self {

@@ -20,7 +20,7 @@ use corun_core::deadline::deadline;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::queue::SimpleQueue;
+/// use corun::queue::SimpleQueue;
 /// use std::sync::Arc;
 ///
 /// let q = Arc::new(SimpleQueue::new());
@@ -38,7 +38,7 @@ impl<T> SimpleQueue<T> {
     /// A new, empty queue.
     ///
     /// ```
-    /// assert_eq!(corun_threading::queue::SimpleQueue::<u8>::new().qsize(), 0);
+    /// assert_eq!(corun::queue::SimpleQueue::<u8>::new().qsize(), 0);
     /// ```
     pub fn new() -> Self {
         let (tx, rx) = crossbeam_channel::unbounded();
@@ -48,7 +48,7 @@ impl<T> SimpleQueue<T> {
     /// Puts an item; never blocks, never fails.
     ///
     /// ```
-    /// let q = corun_threading::queue::SimpleQueue::new();
+    /// let q = corun::queue::SimpleQueue::new();
     /// q.put(1);
     /// assert_eq!(q.qsize(), 1);
     /// ```
@@ -62,7 +62,7 @@ impl<T> SimpleQueue<T> {
     /// Takes an item, blocking while the queue is empty.
     ///
     /// ```
-    /// let q = corun_threading::queue::SimpleQueue::new();
+    /// let q = corun::queue::SimpleQueue::new();
     /// q.put(2);
     /// assert_eq!(q.get(), 2);
     /// ```
@@ -80,7 +80,7 @@ impl<T> SimpleQueue<T> {
     /// [`GetError::Empty`].
     ///
     /// ```
-    /// use corun_threading::queue::{GetError, SimpleQueue};
+    /// use corun::queue::{GetError, SimpleQueue};
     /// assert_eq!(SimpleQueue::<u8>::new().try_get(), Err(GetError::Empty));
     /// ```
     pub fn try_get(&self) -> Result<T, GetError> {
@@ -96,7 +96,7 @@ impl<T> SimpleQueue<T> {
     /// [`GetError::Empty`] when nothing came in time.
     ///
     /// ```
-    /// use corun_threading::queue::{GetError, SimpleQueue};
+    /// use corun::queue::{GetError, SimpleQueue};
     /// use std::time::Duration;
     /// let q = SimpleQueue::<u8>::new();
     /// assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
@@ -113,7 +113,7 @@ impl<T> SimpleQueue<T> {
     /// The number of items now; a snapshot.
     ///
     /// ```
-    /// assert_eq!(corun_threading::queue::SimpleQueue::<u8>::new().qsize(), 0);
+    /// assert_eq!(corun::queue::SimpleQueue::<u8>::new().qsize(), 0);
     /// ```
     pub fn qsize(&self) -> usize {
         self.rx.len()
@@ -122,7 +122,7 @@ impl<T> SimpleQueue<T> {
     /// Whether the queue is empty now.
     ///
     /// ```
-    /// assert!(corun_threading::queue::SimpleQueue::<u8>::new().is_empty());
+    /// assert!(corun::queue::SimpleQueue::<u8>::new().is_empty());
     /// ```
     pub fn is_empty(&self) -> bool {
         self.rx.is_empty()

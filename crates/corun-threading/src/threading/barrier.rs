@@ -45,7 +45,7 @@ type Action = Box<dyn Fn() + Send + Sync>;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::Barrier;
+/// use corun::threading::Barrier;
 /// use std::sync::Arc;
 ///
 /// let barrier = Arc::new(Barrier::new(3).unwrap());
@@ -130,7 +130,7 @@ impl Barrier {
     /// `parties == 0` is an invalid argument (Python: `ValueError`).
     ///
     /// ```
-    /// use corun_threading::threading::Barrier;
+    /// use corun::threading::Barrier;
     /// assert_eq!(Barrier::new(2).unwrap().parties(), 2);
     /// assert!(Barrier::new(0).unwrap_err().is_invalid_argument());
     /// ```
@@ -141,7 +141,7 @@ impl Barrier {
     /// A builder for a barrier of `parties` threads.
     ///
     /// ```
-    /// use corun_threading::threading::Barrier;
+    /// use corun::threading::Barrier;
     /// use std::time::Duration;
     /// let b = Barrier::builder(1)
     ///     .action(|| println!("all here"))
@@ -169,7 +169,7 @@ impl Barrier {
     /// action panicked.
     ///
     /// ```
-    /// let b = corun_threading::threading::Barrier::new(1).unwrap();
+    /// let b = corun::threading::Barrier::new(1).unwrap();
     /// assert_eq!(b.wait().unwrap(), 0);
     /// ```
     pub fn wait(&self) -> Result<usize, Error> {
@@ -185,7 +185,7 @@ impl Barrier {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = corun_threading::threading::Barrier::new(2).unwrap();
+    /// let b = corun::threading::Barrier::new(2).unwrap();
     /// let err = b.wait_timeout(Duration::from_millis(1)).unwrap_err();
     /// assert!(err.is_timeout() && err.is_broken_barrier());
     /// assert!(b.broken());
@@ -250,7 +250,7 @@ impl Barrier {
     /// broken-barrier error; a broken barrier becomes usable again.
     ///
     /// ```
-    /// let b = corun_threading::threading::Barrier::new(2).unwrap();
+    /// let b = corun::threading::Barrier::new(2).unwrap();
     /// b.abort();
     /// assert!(b.broken());
     /// b.reset();
@@ -269,7 +269,7 @@ impl Barrier {
     /// when one of them fails.
     ///
     /// ```
-    /// let b = corun_threading::threading::Barrier::new(1).unwrap();
+    /// let b = corun::threading::Barrier::new(1).unwrap();
     /// b.abort();
     /// assert!(b.wait().unwrap_err().is_broken_barrier());
     /// ```
@@ -281,7 +281,7 @@ impl Barrier {
     /// The number of threads needed to pass the barrier.
     ///
     /// ```
-    /// assert_eq!(corun_threading::threading::Barrier::new(4).unwrap().parties(), 4);
+    /// assert_eq!(corun::threading::Barrier::new(4).unwrap().parties(), 4);
     /// ```
     pub fn parties(&self) -> usize {
         self.parties
@@ -290,7 +290,7 @@ impl Barrier {
     /// The number of threads waiting in the current generation.
     ///
     /// ```
-    /// assert_eq!(corun_threading::threading::Barrier::new(4).unwrap().n_waiting(), 0);
+    /// assert_eq!(corun::threading::Barrier::new(4).unwrap().n_waiting(), 0);
     /// ```
     pub fn n_waiting(&self) -> usize {
         self.state.lock().count
@@ -299,7 +299,7 @@ impl Barrier {
     /// Whether the barrier is broken.
     ///
     /// ```
-    /// assert!(!corun_threading::threading::Barrier::new(4).unwrap().broken());
+    /// assert!(!corun::threading::Barrier::new(4).unwrap().broken());
     /// ```
     pub fn broken(&self) -> bool {
         self.state.lock().broken
@@ -313,7 +313,7 @@ impl BarrierBuilder {
     /// internal lock: it must not call methods of the same barrier.
     ///
     /// ```
-    /// use corun_threading::threading::Barrier;
+    /// use corun::threading::Barrier;
     /// use std::sync::atomic::{AtomicUsize, Ordering};
     /// use std::sync::Arc;
     /// let runs = Arc::new(AtomicUsize::new(0));
@@ -335,7 +335,7 @@ impl BarrierBuilder {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let b = corun_threading::threading::Barrier::builder(2)
+    /// let b = corun::threading::Barrier::builder(2)
     ///     .timeout(Duration::from_millis(1))
     ///     .build()
     ///     .unwrap();
@@ -353,7 +353,7 @@ impl BarrierBuilder {
     /// `parties == 0` is an invalid argument.
     ///
     /// ```
-    /// assert!(corun_threading::threading::Barrier::builder(0).build().is_err());
+    /// assert!(corun::threading::Barrier::builder(0).build().is_err());
     /// ```
     pub fn build(self) -> Result<Barrier, Error> {
         if self.parties == 0 {

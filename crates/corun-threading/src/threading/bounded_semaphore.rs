@@ -17,7 +17,7 @@ use crate::error::Error;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::BoundedSemaphore;
+/// use corun::threading::BoundedSemaphore;
 ///
 /// let sem = BoundedSemaphore::new(2);
 /// let permit = sem.acquire();
@@ -33,7 +33,7 @@ impl BoundedSemaphore {
     /// A bounded semaphore with `value` free permits, which is also its bound.
     ///
     /// ```
-    /// let sem = corun_threading::threading::BoundedSemaphore::new(1);
+    /// let sem = corun::threading::BoundedSemaphore::new(1);
     /// assert_eq!(sem.value(), 1);
     /// ```
     pub fn new(value: usize) -> Self {
@@ -45,7 +45,7 @@ impl BoundedSemaphore {
     /// Takes a permit, blocking until one is free.
     ///
     /// ```
-    /// let sem = corun_threading::threading::BoundedSemaphore::new(1);
+    /// let sem = corun::threading::BoundedSemaphore::new(1);
     /// let _p = sem.acquire();
     /// assert!(sem.try_acquire().is_none());
     /// ```
@@ -56,7 +56,7 @@ impl BoundedSemaphore {
     /// Takes a permit if one is free, without blocking.
     ///
     /// ```
-    /// let sem = corun_threading::threading::BoundedSemaphore::new(1);
+    /// let sem = corun::threading::BoundedSemaphore::new(1);
     /// assert!(sem.try_acquire().is_some());
     /// ```
     pub fn try_acquire(&self) -> Option<SemaphorePermit<'_>> {
@@ -67,7 +67,7 @@ impl BoundedSemaphore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let sem = corun_threading::threading::BoundedSemaphore::new(0);
+    /// let sem = corun::threading::BoundedSemaphore::new(0);
     /// assert!(sem.acquire_timeout(Duration::ZERO).is_none());
     /// ```
     pub fn acquire_timeout(&self, timeout: Duration) -> Option<SemaphorePermit<'_>> {
@@ -83,7 +83,7 @@ impl BoundedSemaphore {
     /// nothing changes then. `n == 0` is an invalid argument.
     ///
     /// ```
-    /// let sem = corun_threading::threading::BoundedSemaphore::new(1);
+    /// let sem = corun::threading::BoundedSemaphore::new(1);
     /// assert!(sem.release(1).unwrap_err().is_over_release());
     /// ```
     pub fn release(&self, n: usize) -> Result<(), Error> {
@@ -93,7 +93,7 @@ impl BoundedSemaphore {
     /// The number of free permits right now; a snapshot.
     ///
     /// ```
-    /// assert_eq!(corun_threading::threading::BoundedSemaphore::new(2).value(), 2);
+    /// assert_eq!(corun::threading::BoundedSemaphore::new(2).value(), 2);
     /// ```
     pub fn value(&self) -> usize {
         self.inner.value()
@@ -102,7 +102,7 @@ impl BoundedSemaphore {
     /// The bound: the initial value.
     ///
     /// ```
-    /// assert_eq!(corun_threading::threading::BoundedSemaphore::new(2).bound(), 2);
+    /// assert_eq!(corun::threading::BoundedSemaphore::new(2).bound(), 2);
     /// ```
     pub fn bound(&self) -> usize {
         self.inner.bound().expect("a bounded semaphore has a bound")

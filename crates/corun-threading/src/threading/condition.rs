@@ -19,7 +19,7 @@ use corun_core::deadline::deadline;
 /// A consumer waits until a producer has put something:
 ///
 /// ```
-/// use corun_threading::threading::Condition;
+/// use corun::threading::Condition;
 /// use std::sync::Arc;
 ///
 /// let items = Arc::new(Condition::new(Vec::new()));
@@ -53,7 +53,7 @@ impl<T> Condition<T> {
     /// A new condition guarding `value`.
     ///
     /// ```
-    /// let c = corun_threading::threading::Condition::new(0_u32);
+    /// let c = corun::threading::Condition::new(0_u32);
     /// assert_eq!(*c.acquire(), 0);
     /// ```
     pub fn new(value: T) -> Self {
@@ -66,7 +66,7 @@ impl<T> Condition<T> {
     /// Blocks until the lock is free, then takes it.
     ///
     /// ```
-    /// let c = corun_threading::threading::Condition::new(1);
+    /// let c = corun::threading::Condition::new(1);
     /// *c.acquire() += 1;
     /// assert_eq!(*c.acquire(), 2);
     /// ```
@@ -84,7 +84,7 @@ impl<'a, T> ConditionGuard<'a, T> {
     /// use [`wait_for`](Self::wait_for).
     ///
     /// ```
-    /// use corun_threading::threading::Condition;
+    /// use corun::threading::Condition;
     /// use std::sync::Arc;
     /// let c = Arc::new(Condition::new(false));
     /// let c2 = Arc::clone(&c);
@@ -109,7 +109,7 @@ impl<'a, T> ConditionGuard<'a, T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let c = corun_threading::threading::Condition::new(());
+    /// let c = corun::threading::Condition::new(());
     /// let mut g = c.acquire();
     /// assert!(!g.wait_timeout(Duration::from_millis(1)));
     /// ```
@@ -123,7 +123,7 @@ impl<'a, T> ConditionGuard<'a, T> {
     /// `wait_for(predicate)`); returns at once if it already does.
     ///
     /// ```
-    /// let c = corun_threading::threading::Condition::new(3);
+    /// let c = corun::threading::Condition::new(3);
     /// let mut g = c.acquire();
     /// g.wait_for(|v| *v == 3); // already true: no wait
     /// ```
@@ -138,7 +138,7 @@ impl<'a, T> ConditionGuard<'a, T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let c = corun_threading::threading::Condition::new(0);
+    /// let c = corun::threading::Condition::new(0);
     /// let mut g = c.acquire();
     /// assert!(!g.wait_for_timeout(|v| *v > 0, Duration::from_millis(2)));
     /// ```
@@ -162,7 +162,7 @@ impl<'a, T> ConditionGuard<'a, T> {
     /// this guard is dropped.
     ///
     /// ```
-    /// let c = corun_threading::threading::Condition::new(());
+    /// let c = corun::threading::Condition::new(());
     /// c.acquire().notify(1); // nobody waits: a no-op
     /// ```
     pub fn notify(&self, n: usize) {
@@ -176,7 +176,7 @@ impl<'a, T> ConditionGuard<'a, T> {
     /// Wakes every waiting thread (Python's `notify_all()`).
     ///
     /// ```
-    /// let c = corun_threading::threading::Condition::new(());
+    /// let c = corun::threading::Condition::new(());
     /// c.acquire().notify_all();
     /// ```
     pub fn notify_all(&self) {

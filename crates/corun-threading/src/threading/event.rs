@@ -18,7 +18,7 @@ use corun_core::deadline::deadline;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::Event;
+/// use corun::threading::Event;
 /// use std::sync::Arc;
 ///
 /// let ready = Arc::new(Event::new());
@@ -55,7 +55,7 @@ impl Event {
     /// A new event, not set.
     ///
     /// ```
-    /// assert!(!corun_threading::threading::Event::new().is_set());
+    /// assert!(!corun::threading::Event::new().is_set());
     /// ```
     pub fn new() -> Self {
         Self {
@@ -71,7 +71,7 @@ impl Event {
     /// Sets the flag and wakes every waiter.
     ///
     /// ```
-    /// let e = corun_threading::threading::Event::new();
+    /// let e = corun::threading::Event::new();
     /// e.set();
     /// assert!(e.is_set());
     /// ```
@@ -86,7 +86,7 @@ impl Event {
     /// Clears the flag; later waits block until the next `set`.
     ///
     /// ```
-    /// let e = corun_threading::threading::Event::new();
+    /// let e = corun::threading::Event::new();
     /// e.set();
     /// e.clear();
     /// assert!(!e.is_set());
@@ -100,7 +100,7 @@ impl Event {
     /// Whether the flag is set.
     ///
     /// ```
-    /// assert!(!corun_threading::threading::Event::new().is_set());
+    /// assert!(!corun::threading::Event::new().is_set());
     /// ```
     pub fn is_set(&self) -> bool {
         self.fast.load(Ordering::Acquire)
@@ -109,7 +109,7 @@ impl Event {
     /// Blocks until the flag is set (returns at once if it is).
     ///
     /// ```
-    /// let e = corun_threading::threading::Event::new();
+    /// let e = corun::threading::Event::new();
     /// e.set();
     /// e.wait();
     /// ```
@@ -130,7 +130,7 @@ impl Event {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let e = corun_threading::threading::Event::new();
+    /// let e = corun::threading::Event::new();
     /// assert!(!e.wait_timeout(Duration::from_millis(1)));
     /// e.set();
     /// assert!(e.wait_timeout(Duration::ZERO));

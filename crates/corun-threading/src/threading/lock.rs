@@ -19,7 +19,7 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::Lock;
+/// use corun::threading::Lock;
 /// use std::sync::Arc;
 ///
 /// let balance = Arc::new(Lock::new(100_i64));
@@ -45,7 +45,7 @@ impl<T> Lock<T> {
     /// A new, unlocked lock guarding `value`.
     ///
     /// ```
-    /// let lock = corun_threading::threading::Lock::new(());
+    /// let lock = corun::threading::Lock::new(());
     /// assert!(!lock.locked());
     /// ```
     #[inline]
@@ -58,7 +58,7 @@ impl<T> Lock<T> {
     /// Consumes the lock and returns the guarded value.
     ///
     /// ```
-    /// let lock = corun_threading::threading::Lock::new(7);
+    /// let lock = corun::threading::Lock::new(7);
     /// assert_eq!(lock.into_inner(), 7);
     /// ```
     #[inline]
@@ -71,7 +71,7 @@ impl<T: ?Sized> Lock<T> {
     /// Blocks until the lock is free, then takes it (Python's `acquire()`).
     ///
     /// ```
-    /// let lock = corun_threading::threading::Lock::new(1);
+    /// let lock = corun::threading::Lock::new(1);
     /// let guard = lock.acquire();
     /// assert_eq!(*guard, 1);
     /// assert!(lock.locked());
@@ -87,7 +87,7 @@ impl<T: ?Sized> Lock<T> {
     /// (Python's `acquire(blocking=False)`).
     ///
     /// ```
-    /// let lock = corun_threading::threading::Lock::new(());
+    /// let lock = corun::threading::Lock::new(());
     /// let held = lock.acquire();
     /// assert!(lock.try_acquire().is_none());
     /// drop(held);
@@ -104,7 +104,7 @@ impl<T: ?Sized> Lock<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let lock = corun_threading::threading::Lock::new(());
+    /// let lock = corun::threading::Lock::new(());
     /// let held = lock.acquire();
     /// assert!(lock.acquire_timeout(Duration::from_millis(5)).is_none());
     /// drop(held);
@@ -121,7 +121,7 @@ impl<T: ?Sized> Lock<T> {
     /// only a snapshot.
     ///
     /// ```
-    /// let lock = corun_threading::threading::Lock::new(());
+    /// let lock = corun::threading::Lock::new(());
     /// let _g = lock.acquire();
     /// assert!(lock.locked());
     /// ```
@@ -133,7 +133,7 @@ impl<T: ?Sized> Lock<T> {
     /// The guarded value, through exclusive access (no locking needed).
     ///
     /// ```
-    /// let mut lock = corun_threading::threading::Lock::new(1);
+    /// let mut lock = corun::threading::Lock::new(1);
     /// *lock.get_mut() += 1;
     /// assert_eq!(*lock.acquire(), 2);
     /// ```

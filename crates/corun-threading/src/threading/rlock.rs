@@ -19,7 +19,7 @@ use std::time::Duration;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::RLock;
+/// use corun::threading::RLock;
 /// use std::cell::Cell;
 ///
 /// let lock = RLock::new(Cell::new(0));
@@ -45,7 +45,7 @@ impl<T> RLock<T> {
     /// A new, unlocked reentrant lock guarding `value`.
     ///
     /// ```
-    /// let lock = corun_threading::threading::RLock::new(());
+    /// let lock = corun::threading::RLock::new(());
     /// assert!(!lock.locked());
     /// ```
     #[inline]
@@ -58,7 +58,7 @@ impl<T> RLock<T> {
     /// Consumes the lock and returns the guarded value.
     ///
     /// ```
-    /// assert_eq!(corun_threading::threading::RLock::new(3).into_inner(), 3);
+    /// assert_eq!(corun::threading::RLock::new(3).into_inner(), 3);
     /// ```
     #[inline]
     pub fn into_inner(self) -> T {
@@ -70,7 +70,7 @@ impl<T: ?Sized> RLock<T> {
     /// Blocks until the lock is free or already held by this thread.
     ///
     /// ```
-    /// let lock = corun_threading::threading::RLock::new(5);
+    /// let lock = corun::threading::RLock::new(5);
     /// let a = lock.acquire();
     /// let b = lock.acquire();
     /// assert_eq!(*a + *b, 10);
@@ -86,7 +86,7 @@ impl<T: ?Sized> RLock<T> {
     /// this thread.
     ///
     /// ```
-    /// let lock = corun_threading::threading::RLock::new(());
+    /// let lock = corun::threading::RLock::new(());
     /// let _a = lock.acquire();
     /// assert!(lock.try_acquire().is_some()); // reentrant
     /// ```
@@ -99,7 +99,7 @@ impl<T: ?Sized> RLock<T> {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let lock = corun_threading::threading::RLock::new(());
+    /// let lock = corun::threading::RLock::new(());
     /// assert!(lock.acquire_timeout(Duration::ZERO).is_some());
     /// ```
     #[inline]
@@ -112,7 +112,7 @@ impl<T: ?Sized> RLock<T> {
     /// Whether any thread holds the lock right now.
     ///
     /// ```
-    /// let lock = corun_threading::threading::RLock::new(());
+    /// let lock = corun::threading::RLock::new(());
     /// assert!(!lock.locked());
     /// ```
     #[inline]
@@ -123,7 +123,7 @@ impl<T: ?Sized> RLock<T> {
     /// Whether the calling thread holds the lock (Python's `_is_owned()`).
     ///
     /// ```
-    /// let lock = corun_threading::threading::RLock::new(());
+    /// let lock = corun::threading::RLock::new(());
     /// let _g = lock.acquire();
     /// assert!(lock.is_owned());
     /// ```

@@ -28,7 +28,7 @@ use corun_core::deadline::deadline;
 /// At most two of four threads inside at once:
 ///
 /// ```
-/// use corun_threading::threading::Semaphore;
+/// use corun::threading::Semaphore;
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicUsize, Ordering};
 ///
@@ -79,7 +79,7 @@ impl Semaphore {
     /// `ValueError`, cannot be expressed.
     ///
     /// ```
-    /// let sem = corun_threading::threading::Semaphore::new(3);
+    /// let sem = corun::threading::Semaphore::new(3);
     /// assert_eq!(sem.value(), 3);
     /// ```
     pub fn new(value: usize) -> Self {
@@ -97,7 +97,7 @@ impl Semaphore {
     /// Takes a permit, blocking until one is free.
     ///
     /// ```
-    /// let sem = corun_threading::threading::Semaphore::new(1);
+    /// let sem = corun::threading::Semaphore::new(1);
     /// let p = sem.acquire();
     /// assert_eq!(sem.value(), 0);
     /// drop(p);
@@ -113,7 +113,7 @@ impl Semaphore {
     /// (Python's `acquire(blocking=False)`).
     ///
     /// ```
-    /// let sem = corun_threading::threading::Semaphore::new(0);
+    /// let sem = corun::threading::Semaphore::new(0);
     /// assert!(sem.try_acquire().is_none());
     /// ```
     #[inline]
@@ -127,7 +127,7 @@ impl Semaphore {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let sem = corun_threading::threading::Semaphore::new(0);
+    /// let sem = corun::threading::Semaphore::new(0);
     /// assert!(sem.acquire_timeout(Duration::from_millis(2)).is_none());
     /// sem.release(1).unwrap();
     /// assert!(sem.acquire_timeout(Duration::from_millis(2)).is_some());
@@ -174,7 +174,7 @@ impl Semaphore {
     /// nothing. A release that would overflow `usize` fails the same way.
     ///
     /// ```
-    /// let sem = corun_threading::threading::Semaphore::new(0);
+    /// let sem = corun::threading::Semaphore::new(0);
     /// sem.release(2).unwrap();
     /// assert_eq!(sem.value(), 2);
     /// assert!(sem.release(0).unwrap_err().is_invalid_argument());
@@ -210,7 +210,7 @@ impl Semaphore {
     /// The number of free permits right now (Python's `_value`); a snapshot.
     ///
     /// ```
-    /// assert_eq!(corun_threading::threading::Semaphore::new(4).value(), 4);
+    /// assert_eq!(corun::threading::Semaphore::new(4).value(), 4);
     /// ```
     pub fn value(&self) -> usize {
         self.state.lock().value
@@ -227,7 +227,7 @@ impl SemaphorePermit<'_> {
     /// `release()` by hand.
     ///
     /// ```
-    /// let sem = corun_threading::threading::BoundedSemaphore::new(1);
+    /// let sem = corun::threading::BoundedSemaphore::new(1);
     /// sem.acquire().forget();
     /// assert_eq!(sem.value(), 0);
     /// sem.release(1).unwrap();

@@ -28,7 +28,7 @@ static THREAD_COUNTER: AtomicUsize = AtomicUsize::new(1);
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::Thread;
+/// use corun::threading::Thread;
 ///
 /// let t = Thread::builder().name("adder").spawn(|| 2 + 2).unwrap();
 /// assert_eq!(t.name(), "adder");
@@ -74,7 +74,7 @@ impl<T: Send + 'static> Thread<T> {
     /// `RuntimeError: can't start new thread`).
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::spawn(|| "done").unwrap();
+    /// let t = corun::threading::Thread::spawn(|| "done").unwrap();
     /// assert!(t.name().starts_with("Thread-"));
     /// assert_eq!(t.join().unwrap(), "done");
     /// ```
@@ -90,7 +90,7 @@ impl Thread<()> {
     /// A builder to name the thread or size its stack.
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::builder()
+    /// let t = corun::threading::Thread::builder()
     ///     .name("worker-1")
     ///     .spawn(|| std::thread::current().name().map(str::to_owned))
     ///     .unwrap();
@@ -111,7 +111,7 @@ impl<T> Thread<T> {
     /// [`join_timeout`](Self::join_timeout) took the result before.
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::spawn(|| 7).unwrap();
+    /// let t = corun::threading::Thread::spawn(|| 7).unwrap();
     /// assert_eq!(t.join().unwrap(), 7);
     /// ```
     pub fn join(mut self) -> Result<T, Error> {
@@ -127,7 +127,7 @@ impl<T> Thread<T> {
     /// As [`join`](Self::join), plus the time-out.
     ///
     /// ```
-    /// use corun_threading::threading::{Event, Thread};
+    /// use corun::threading::{Event, Thread};
     /// use std::sync::Arc;
     /// use std::time::Duration;
     ///
@@ -179,7 +179,7 @@ impl<T> Thread<T> {
     /// Whether the thread's function is still running.
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::spawn(|| ()).unwrap();
+    /// let t = corun::threading::Thread::spawn(|| ()).unwrap();
     /// let name = t.name().to_owned();
     /// t.join().unwrap();
     /// assert!(name.starts_with("Thread-"));
@@ -191,7 +191,7 @@ impl<T> Thread<T> {
     /// The thread's name.
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::builder().name("n").spawn(|| ()).unwrap();
+    /// let t = corun::threading::Thread::builder().name("n").spawn(|| ()).unwrap();
     /// assert_eq!(t.name(), "n");
     /// # t.join().unwrap();
     /// ```
@@ -202,7 +202,7 @@ impl<T> Thread<T> {
     /// The thread's identity (Python's `ident`), unique among live threads.
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::spawn(|| std::thread::current().id()).unwrap();
+    /// let t = corun::threading::Thread::spawn(|| std::thread::current().id()).unwrap();
     /// let ident = t.ident();
     /// assert_eq!(t.join().unwrap(), ident);
     /// ```
@@ -221,7 +221,7 @@ impl ThreadBuilder {
     /// The thread's stack size in bytes (default: the platform's).
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::builder()
+    /// let t = corun::threading::Thread::builder()
     ///     .stack_size(256 * 1024)
     ///     .spawn(|| 1)
     ///     .unwrap();
@@ -240,7 +240,7 @@ impl ThreadBuilder {
     /// contains a NUL byte.
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::builder().spawn(|| 3).unwrap();
+    /// let t = corun::threading::Thread::builder().spawn(|| 3).unwrap();
     /// assert_eq!(t.join().unwrap(), 3);
     /// ```
     pub fn spawn<T, F>(self, f: F) -> Result<Thread<T>, Error>

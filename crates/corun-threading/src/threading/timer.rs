@@ -21,7 +21,7 @@ type Function = Box<dyn FnOnce() + Send>;
 /// # Examples
 ///
 /// ```
-/// use corun_threading::threading::Timer;
+/// use corun::threading::Timer;
 /// use std::sync::Arc;
 /// use std::sync::atomic::{AtomicBool, Ordering};
 /// use std::time::Duration;
@@ -50,7 +50,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let t = corun_threading::threading::Timer::new(Duration::ZERO, || ());
+    /// let t = corun::threading::Timer::new(Duration::ZERO, || ());
     /// assert!(!t.is_alive());
     /// ```
     pub fn new(interval: Duration, function: impl FnOnce() + Send + 'static) -> Self {
@@ -71,7 +71,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut t = corun_threading::threading::Timer::new(Duration::ZERO, || ());
+    /// let mut t = corun::threading::Timer::new(Duration::ZERO, || ());
     /// t.start().unwrap();
     /// assert!(t.start().is_err());
     /// t.join().unwrap();
@@ -102,7 +102,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut t = corun_threading::threading::Timer::new(Duration::ZERO, || panic!("never"));
+    /// let mut t = corun::threading::Timer::new(Duration::ZERO, || panic!("never"));
     /// t.cancel();
     /// t.start().unwrap();
     /// assert!(!t.join().unwrap());
@@ -120,7 +120,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut t = corun_threading::threading::Timer::new(Duration::ZERO, || ());
+    /// let mut t = corun::threading::Timer::new(Duration::ZERO, || ());
     /// t.start().unwrap();
     /// assert!(t.join().unwrap());
     /// ```
@@ -140,7 +140,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut t = corun_threading::threading::Timer::new(Duration::from_secs(60), || ());
+    /// let mut t = corun::threading::Timer::new(Duration::from_secs(60), || ());
     /// t.start().unwrap();
     /// assert!(t.join_timeout(Duration::from_millis(1)).unwrap_err().is_timeout());
     /// t.cancel();
@@ -161,7 +161,7 @@ impl Timer {
     ///
     /// ```
     /// use std::time::Duration;
-    /// let mut t = corun_threading::threading::Timer::new(Duration::from_secs(60), || ());
+    /// let mut t = corun::threading::Timer::new(Duration::from_secs(60), || ());
     /// t.start().unwrap();
     /// assert!(t.is_alive());
     /// t.cancel();
