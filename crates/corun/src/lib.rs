@@ -40,6 +40,17 @@
 //! }
 //! assert_eq!(*total.acquire(), 5050);
 //! ```
+//!
+//! # Features
+//!
+//! Each module is a feature of its own, all on by default: `threading`,
+//! `queue`, `concurrent`, `multiprocessing` and `trace`. A program that
+//! needs only threads and queues depends on
+//! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
+//! and builds on any system; `multiprocessing` (which turns on
+//! `concurrent`) is there on Linux only, and adds nothing elsewhere.
+//! [`Error`] and [`ErrorKind`] are always there: every module reports its
+//! failures with this one error type.
 
 #![forbid(unsafe_code)]
 
@@ -51,6 +62,7 @@ pub use corun_core::{Error, ErrorKind};
 /// [`BoundedSemaphore`](threading::BoundedSemaphore), [`Event`](threading::Event),
 /// [`Barrier`](threading::Barrier), [`Timer`](threading::Timer),
 /// [`Thread`](threading::Thread).
+#[cfg(feature = "threading")]
 pub mod threading {
     #[doc(inline)]
     pub use corun_threading::threading::*;
@@ -58,6 +70,7 @@ pub mod threading {
 
 /// Python's `queue`: [`Queue`](queue::Queue), [`LifoQueue`](queue::LifoQueue),
 /// [`PriorityQueue`](queue::PriorityQueue), [`SimpleQueue`](queue::SimpleQueue).
+#[cfg(feature = "queue")]
 pub mod queue {
     #[doc(inline)]
     pub use corun_threading::queue::*;
@@ -67,6 +80,7 @@ pub mod queue {
 /// [`Executor`](concurrent::Executor) and [`Submit`](concurrent::Submit),
 /// [`ThreadPoolExecutor`](concurrent::ThreadPoolExecutor),
 /// [`wait`](concurrent::wait), [`as_completed`](concurrent::as_completed).
+#[cfg(feature = "concurrent")]
 pub mod concurrent {
     #[doc(inline)]
     pub use corun_concurrent::*;
@@ -83,6 +97,7 @@ pub mod concurrent {
 /// program that starts processes or makes shared objects calls
 /// [`init`](multiprocessing::init) first in `main` (test files:
 /// [`enable_test_workers!`](multiprocessing::enable_test_workers)).
+#[cfg(all(feature = "multiprocessing", target_os = "linux"))]
 pub mod multiprocessing {
     #[doc(inline)]
     pub use corun_multiprocessing::*;
@@ -91,6 +106,7 @@ pub mod multiprocessing {
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given
 /// to an executor's builder records every task, exported as Chrome trace
 /// JSON or an SVG timing diagram with one lane per worker.
+#[cfg(feature = "trace")]
 pub mod trace {
     #[doc(inline)]
     pub use corun_trace::*;
