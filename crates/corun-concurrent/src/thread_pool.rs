@@ -16,12 +16,12 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
 use std::thread::JoinHandle;
 
-use corun_trace::{Outcome, Recorder, TaskId};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 
 use crate::error::Error;
 use crate::executor::{Executor, Submit};
+use crate::observer::{Observer, Outcome, TaskId};
 use crate::task::{Promise, Shared, Task};
 
 /// How many times an idle worker yields, looking for work, before it
@@ -67,7 +67,7 @@ pub struct ThreadPoolBuilder {
     max_workers: Option<usize>,
     prefix: Option<String>,
     initializer: Option<Initializer>,
-    recorder: Option<Recorder>,
+    recorder: Option<Arc<dyn Observer>>,
 }
 
 struct Inner {
@@ -76,7 +76,7 @@ struct Inner {
     initializer: Option<Initializer>,
     /// Off unless the builder was given one; then every task's submission,
     /// start (on its worker's lane) and outcome are recorded.
-    recorder: Option<Recorder>,
+    recorder: Option<Arc<dyn Observer>>,
     /// `None` once shut down or broken: the channel is closed.
     sender: Mutex<Option<Sender<Job>>>,
     receiver: Receiver<Job>,
@@ -108,7 +108,7 @@ trait Runnable: Send + Sync {
 struct Work<F, A> {
     f: F,
     arg: A,
-    trace: Option<(Recorder, TaskId)>,
+    trace: Option<(Arc<dyn Observer>, TaskId)>,
 }
 
 type WorkCell<F, A> = Mutex<Option<Work<F, A>>>;
@@ -313,7 +313,7 @@ where
         let trace = self.inner.recorder.as_ref().map(|recorder| {
             let n = self.inner.submissions.fetch_add(1, Ordering::Relaxed);
             let label = format!("task {n}");
-            (recorder.clone(), recorder.submitted(label))
+            (Arc::clone(recorder), recorder.submitted(label.into()))
         });
         let work: WorkCell<F, A> = Mutex::new(Some(Work { f, arg, trace }));
         let (task, shared) = Task::with_payload(work);
@@ -366,7 +366,7 @@ where
             Fate::Run => {
                 if promise.start() {
                     if let Some((recorder, id)) = &trace {
-                        recorder.started(*id);
+                        recorder.started(*id, None);
                     }
                     let result = catch_unwind(AssertUnwindSafe(|| f(arg)))
                         .map_err(|payload| Error::from_panic(&*payload));
@@ -448,9 +448,10 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Records a timeline of every task into `recorder` (off by default):
-    /// export it with [`Recorder::timeline`] as Chrome trace JSON or an SVG
-    /// timing diagram, one lane per worker thread.
+    /// Reports every task to `recorder` (off by default), any
+    /// [`Observer`]: with `corun::trace::Recorder`, export the timeline as
+    /// Chrome trace JSON or an SVG timing diagram, one lane per worker
+    /// thread.
     ///
     /// ```
     /// use corun::concurrent::ThreadPoolExecutor;
@@ -464,8 +465,8 @@ impl ThreadPoolBuilder {
     /// assert_eq!(timeline.tasks().len(), 4);
     /// assert!(timeline.to_svg("pool").starts_with("<svg"));
     /// ```
-    pub fn recorder(mut self, recorder: Recorder) -> Self {
-        self.recorder = Some(recorder);
+    pub fn recorder(mut self, recorder: impl Observer) -> Self {
+        self.recorder = Some(Arc::new(recorder));
         self
     }
 

@@ -35,7 +35,7 @@ use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use corun_concurrent::{Error, Promise, Task};
-use corun_trace::{Outcome, Recorder, TaskId};
+use corun_concurrent::{Observer, Outcome, TaskId};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
 use rustix::process::Signal;
@@ -71,7 +71,7 @@ pub(crate) struct Config {
     pub(crate) max_tasks_per_child: Option<usize>,
     pub(crate) task_timeout: Option<Duration>,
     pub(crate) memory_limit: Option<u64>,
-    pub(crate) recorder: Option<Recorder>,
+    pub(crate) recorder: Option<Arc<dyn Observer>>,
 }
 
 /// A running engine; dropping it closes it and waits for its workers.
@@ -113,7 +113,7 @@ trait Finish: Send {
 
 struct Completion<R> {
     promise: Promise<R>,
-    trace: Option<(Recorder, TaskId)>,
+    trace: Option<(Arc<dyn Observer>, TaskId)>,
 }
 
 /// One supervisor's state: its worker and the calls in that worker.
@@ -213,7 +213,7 @@ impl Engine {
             .config
             .recorder
             .as_ref()
-            .map(|recorder| (recorder.clone(), recorder.submitted(label())));
+            .map(|recorder| (Arc::clone(recorder), recorder.submitted(label().into())));
         let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let job = Job {
             call: call.with_id(id),
@@ -683,7 +683,7 @@ where
 
     fn running_on(&self, pid: u32) {
         if let Some((recorder, id)) = &self.trace {
-            recorder.started_on(*id, format!("pid {pid}"));
+            recorder.started(*id, Some(format!("pid {pid}").into()));
         }
     }
 

@@ -6,7 +6,7 @@ use std::fmt;
 use std::time::Duration;
 
 use corun_concurrent::Error;
-use corun_trace::Recorder;
+use corun_concurrent::Observer;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -23,7 +23,7 @@ pub(crate) struct Settings {
     pub(crate) max_tasks_per_child: Option<usize>,
     pub(crate) task_timeout: Option<Duration>,
     pub(crate) memory_limit: Option<u64>,
-    pub(crate) recorder: Option<Recorder>,
+    pub(crate) recorder: Option<std::sync::Arc<dyn Observer>>,
 }
 
 impl Settings {
@@ -112,10 +112,11 @@ macro_rules! pool_options {
             self
         }
 
-        /// Records every task into `recorder`, one timeline lane per
-        /// worker process (named by pid).
-        pub fn recorder(mut self, recorder: corun_trace::Recorder) -> Self {
-            self.settings.recorder = Some(recorder);
+        /// Reports every task to `recorder`, any `corun::concurrent::Observer`
+        /// (a `corun::trace::Recorder` draws one timeline lane per worker
+        /// process, named by pid).
+        pub fn recorder(mut self, recorder: impl corun_concurrent::Observer) -> Self {
+            self.settings.recorder = Some(std::sync::Arc::new(recorder));
             self
         }
     };

@@ -11,10 +11,10 @@ use std::sync::OnceLock;
 use std::sync::mpsc;
 
 use common::{Gate, isolated, wait_at_gate};
+use corun::trace::{Outcome, Recorder};
 use corun_concurrent::{ReturnWhen, wait};
 use corun_multiprocessing::{Pool, current_process};
 use corun_test_support::DEADLINE;
-use corun_trace::{Outcome, Recorder};
 use serde::{Deserialize, Serialize};
 
 corun_multiprocessing::enable_test_workers!();

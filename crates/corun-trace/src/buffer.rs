@@ -220,7 +220,7 @@ impl Stamp {
 
     /// The task finished at `at` with `outcome`.
     pub(crate) fn finished(task: u64, at: u64, outcome: &Outcome) -> Self {
-        Self::new(task, at, FINISHED + outcome.code())
+        Self::new(task, at, FINISHED + crate::outcome::code(outcome))
     }
 
     fn new(task: u64, at: u64, kind: u64) -> Self {
@@ -239,7 +239,7 @@ impl Stamp {
     pub(crate) fn kind(self) -> Option<StampKind> {
         match self.word >> TIME_BITS {
             STARTED => Some(StampKind::Started),
-            code => Outcome::from_code(code - FINISHED).map(StampKind::Finished),
+            code => crate::outcome::from_code(code - FINISHED).map(StampKind::Finished),
         }
     }
 }

@@ -1,37 +1,8 @@
-//! `Outcome`: how a task ended.
+//! How a recorded [`Outcome`] is packed into a stamp.
 
-use std::fmt;
+pub use corun_concurrent::Outcome;
 
-/// How a task ended: the last thing an executor records about it.
-///
-/// # Examples
-///
-/// ```
-/// use corun::trace::{Outcome, Recorder};
-///
-/// let rec = Recorder::new();
-/// let id = rec.submitted("parse");
-/// rec.started(id);
-/// rec.finished(id, Outcome::Failed);
-/// assert_eq!(rec.timeline().tasks()[0].outcome, Some(Outcome::Failed));
-/// ```
-#[derive(Clone, Debug, PartialEq, Eq, Hash)]
-pub enum Outcome {
-    /// The task returned a value.
-    Ok,
-    /// The task returned an error.
-    Failed,
-    /// The task panicked (Python: raised an exception that escaped).
-    Panicked,
-    /// The task was cancelled before it completed.
-    Cancelled,
-    /// The task ran past its deadline.
-    TimedOut,
-    /// The worker running the task died (a process pool's child exited).
-    WorkerDied,
-}
-
-/// Every outcome, in code order (`ALL[i].code() == i`).
+/// Every outcome, in code order (`code(&ALL[i]) == i`).
 pub(crate) const ALL: [Outcome; 6] = [
     Outcome::Ok,
     Outcome::Failed,
@@ -41,46 +12,21 @@ pub(crate) const ALL: [Outcome; 6] = [
     Outcome::WorkerDied,
 ];
 
-impl Outcome {
-    /// The outcome's name in snake case, as written in exports.
-    ///
-    /// ```
-    /// assert_eq!(corun::trace::Outcome::TimedOut.as_str(), "timed_out");
-    /// ```
-    #[must_use]
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::Ok => "ok",
-            Self::Failed => "failed",
-            Self::Panicked => "panicked",
-            Self::Cancelled => "cancelled",
-            Self::TimedOut => "timed_out",
-            Self::WorkerDied => "worker_died",
-        }
-    }
-
-    /// A small number standing for the outcome in a packed stamp.
-    pub(crate) fn code(&self) -> u64 {
-        match self {
-            Self::Ok => 0,
-            Self::Failed => 1,
-            Self::Panicked => 2,
-            Self::Cancelled => 3,
-            Self::TimedOut => 4,
-            Self::WorkerDied => 5,
-        }
-    }
-
-    /// The outcome that `code` stands for (`None` for a code out of range).
-    pub(crate) fn from_code(code: u64) -> Option<Self> {
-        usize::try_from(code).ok().and_then(|i| ALL.get(i)).cloned()
+/// A small number standing for the outcome in a packed stamp.
+pub(crate) fn code(outcome: &Outcome) -> u64 {
+    match outcome {
+        Outcome::Ok => 0,
+        Outcome::Failed => 1,
+        Outcome::Panicked => 2,
+        Outcome::Cancelled => 3,
+        Outcome::TimedOut => 4,
+        Outcome::WorkerDied => 5,
     }
 }
 
-impl fmt::Display for Outcome {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(self.as_str())
-    }
+/// The outcome that `code` stands for (`None` for a code out of range).
+pub(crate) fn from_code(code: u64) -> Option<Outcome> {
+    usize::try_from(code).ok().and_then(|i| ALL.get(i)).cloned()
 }
 
 #[cfg(test)]
@@ -90,8 +36,8 @@ mod tests {
     #[test]
     fn codes_round_trip() {
         for outcome in ALL {
-            assert_eq!(Outcome::from_code(outcome.code()), Some(outcome.clone()));
+            assert_eq!(from_code(code(&outcome)), Some(outcome.clone()));
         }
-        assert_eq!(Outcome::from_code(6), None);
+        assert_eq!(from_code(6), None);
     }
 }

@@ -235,6 +235,25 @@ impl fmt::Debug for Recorder {
     }
 }
 
+/// A recorder is the timeline's observer: give it to an executor's builder
+/// (`recorder(rec.clone())`) and every task lands on the timeline.
+impl corun_concurrent::Observer for Recorder {
+    fn submitted(&self, label: Cow<'static, str>) -> TaskId {
+        Recorder::submitted(self, label)
+    }
+
+    fn started(&self, task: TaskId, worker: Option<Cow<'static, str>>) {
+        match worker {
+            Some(worker) => self.started_on(task, worker),
+            None => Recorder::started(self, task),
+        }
+    }
+
+    fn finished(&self, task: TaskId, outcome: Outcome) {
+        Recorder::finished(self, task, outcome);
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

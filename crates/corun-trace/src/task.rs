@@ -1,28 +1,11 @@
 //! `TaskId` and `TaskRecord`: one task's identity and its merged timeline.
 
 use std::borrow::Cow;
-use std::fmt;
 use std::time::Duration;
 
 use crate::outcome::Outcome;
 
-/// A task's identity within one [`Recorder`](crate::Recorder): handed out by
-/// [`Recorder::submitted`](crate::Recorder::submitted), unique per recorder
-/// and increasing in submission order (from 0).
-///
-/// # Examples
-///
-/// ```
-/// use corun::trace::Recorder;
-///
-/// let rec = Recorder::new();
-/// let a = rec.submitted("a");
-/// let b = rec.submitted("b");
-/// assert!(a < b);
-/// assert_eq!(a.as_u64(), 0);
-/// ```
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct TaskId(u64);
+pub use corun_concurrent::TaskId;
 
 /// Everything recorded about one task; times are relative to the recorder's
 /// origin (when it was created).
@@ -59,36 +42,6 @@ pub struct TaskRecord {
     pub finished: Option<Duration>,
     /// How it ended (`None` if it has not).
     pub outcome: Option<Outcome>,
-}
-
-impl TaskId {
-    /// The id with number `n` (for building timelines by hand, as with
-    /// [`Timeline::from_records`](crate::Timeline::from_records)).
-    ///
-    /// ```
-    /// assert_eq!(corun::trace::TaskId::from_u64(7).as_u64(), 7);
-    /// ```
-    #[must_use]
-    pub const fn from_u64(n: u64) -> Self {
-        Self(n)
-    }
-
-    /// The id's number.
-    ///
-    /// ```
-    /// let rec = corun::trace::Recorder::new();
-    /// assert_eq!(rec.submitted("first").as_u64(), 0);
-    /// ```
-    #[must_use]
-    pub const fn as_u64(self) -> u64 {
-        self.0
-    }
-}
-
-impl fmt::Display for TaskId {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "#{}", self.0)
-    }
 }
 
 impl TaskRecord {
