@@ -21,7 +21,7 @@ use crate::task::Task;
 /// use corun::concurrent::{Executor, Submit, ThreadPoolExecutor};
 ///
 /// fn sum_of_squares<E: Executor + Submit<fn(u64) -> u64, u64, u64>>(pool: &E) -> u64 {
-///     pool.map(square as fn(u64) -> u64, 1..=10, None).map(|r| r.unwrap()).sum()
+///     pool.map(square as fn(u64) -> u64, 1..=10).map(|r| r.unwrap()).sum()
 /// }
 /// fn square(x: u64) -> u64 { x * x }
 ///
@@ -43,26 +43,50 @@ pub trait Executor {
     /// Runs `f` over `inputs`, yielding results in input order (Python's
     /// `Executor.map`). Inputs are read lazily: at most a window of
     /// `2 × max_workers` tasks is in flight, and work starts when `map` is
-    /// called. `timeout` is one deadline for the whole map, counted from
-    /// this call; when it passes, the next item is a time-out error.
+    /// called.
     ///
-    /// After the first error (a failed task, a time-out, a refused
-    /// submission) the iterator yields that error and ends, and the tasks
-    /// still waiting are cancelled — as Python's map raises and its
-    /// generator's cleanup cancels. Dropping the iterator early cancels the
-    /// tasks that have not started.
-    fn map<F, I, R>(
+    /// After the first error (a failed task, a refused submission) the
+    /// iterator yields that error and ends, and the tasks still waiting are
+    /// cancelled — as Python's map raises and its generator's cleanup
+    /// cancels. Dropping the iterator early cancels the tasks that have not
+    /// started.
+    fn map<F, I, R>(&self, f: F, inputs: I) -> Map<'_, Self, F, I::IntoIter, R>
+    where
+        Self: Submit<F, I::Item, R> + Sized,
+        F: Clone,
+        I: IntoIterator,
+    {
+        Map::new(self, f, inputs.into_iter(), None)
+    }
+
+    /// [`map`](Self::map) with one deadline for the whole map (Python's
+    /// `map(fn, *iterables, timeout=t)`), counted from this call: when it
+    /// passes, the next item is a time-out error
+    /// ([`Error::is_timeout`]), and the map ends as after any error.
+    ///
+    /// ```
+    /// use corun::concurrent::{Executor, ThreadPoolExecutor};
+    /// use std::time::Duration;
+    ///
+    /// let pool = ThreadPoolExecutor::new();
+    /// let slow = |ms: u64| std::thread::sleep(Duration::from_millis(ms));
+    /// let mut results = pool.map_timeout(slow, [0, 500], Duration::from_millis(50));
+    /// assert!(results.next().unwrap().is_ok());
+    /// assert!(results.next().unwrap().unwrap_err().is_timeout());
+    /// assert!(results.next().is_none());
+    /// ```
+    fn map_timeout<F, I, R>(
         &self,
         f: F,
         inputs: I,
-        timeout: Option<Duration>,
+        timeout: Duration,
     ) -> Map<'_, Self, F, I::IntoIter, R>
     where
         Self: Submit<F, I::Item, R> + Sized,
         F: Clone,
         I: IntoIterator,
     {
-        Map::new(self, f, inputs.into_iter(), timeout)
+        Map::new(self, f, inputs.into_iter(), Some(timeout))
     }
 }
 

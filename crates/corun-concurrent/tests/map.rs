@@ -27,7 +27,7 @@ use corun_concurrent::Executor;
 fn test_map() {
     let pool = new_pool(4);
     let results: Vec<i64> = pool
-        .map(|x: i64| x.pow(2), -50..50, None)
+        .map(|x: i64| x.pow(2), -50..50)
         .map(Result::unwrap)
         .collect();
     assert_eq!(
@@ -49,7 +49,7 @@ fn test_map() {
             i * 10
         }
     };
-    let results: Vec<i32> = pool.map(f, 0..6, None).map(Result::unwrap).collect();
+    let results: Vec<i32> = pool.map(f, 0..6).map(Result::unwrap).collect();
     assert_eq!(results, [0, 10, 20, 30, 40, 50]);
 }
 
@@ -57,7 +57,7 @@ fn test_map() {
 #[test]
 fn map_of_nothing() {
     let pool = new_pool(2);
-    assert_eq!(pool.map(|x: i32| x, Vec::new(), None).count(), 0);
+    assert_eq!(pool.map(|x: i32| x, Vec::new()).count(), 0);
     assert_eq!(pool.workers(), 0);
 }
 
@@ -67,11 +67,7 @@ fn map_of_nothing() {
 #[test]
 fn test_map_exception() {
     let pool = new_pool(2);
-    let mut results = pool.map(
-        |(a, b): (i32, i32)| a / b,
-        [(1, 2), (1, 3), (1, 0), (1, 5)],
-        None,
-    );
+    let mut results = pool.map(|(a, b): (i32, i32)| a / b, [(1, 2), (1, 3), (1, 0), (1, 5)]);
     assert_eq!(results.next().unwrap().unwrap(), 0);
     assert_eq!(results.next().unwrap().unwrap(), 0);
     let err = results.next().unwrap().unwrap_err();
@@ -103,7 +99,6 @@ fn map_stops_at_first_error() {
                 i
             },
             inputs,
-            None,
         )
         .map(describe)
         .collect();
@@ -129,7 +124,7 @@ fn test_map_timeout() {
         }
     };
     let t = Instant::now();
-    let outcomes: Vec<String> = pool.map(f, 0..3, Some(timeout)).map(describe).collect();
+    let outcomes: Vec<String> = pool.map_timeout(f, 0..3, timeout).map(describe).collect();
     assert_timeout(t.elapsed(), timeout);
     assert_eq!(outcomes, ["ok:0", "ok:1", "timeout"]);
     gate.open();
@@ -154,7 +149,7 @@ fn map_timeout_is_one_deadline_from_the_call() {
             i
         }
     };
-    let mut results = pool.map(f, 0..4, Some(timeout));
+    let mut results = pool.map_timeout(f, 0..4, timeout);
     thread::sleep(timeout + Duration::from_millis(50)); // time is the subject
     let t = Instant::now();
     assert_eq!(
@@ -180,13 +175,13 @@ fn map_timeout_is_total_not_per_item() {
     let pool = new_pool(1);
     let t = Instant::now();
     let outcomes: Vec<String> = pool
-        .map(
+        .map_timeout(
             |i: i32| {
                 thread::sleep(Duration::from_millis(40)); // time is the subject
                 i
             },
             0..10,
-            Some(timeout),
+            timeout,
         )
         .map(describe)
         .collect();
@@ -210,7 +205,7 @@ fn test_map_submits_without_iteration() {
             ran.fetch_add(1, SeqCst);
         }
     };
-    let results = pool.map(f, 0..10, None);
+    let results = pool.map(f, 0..10);
     poll_until("the first window ran", || ran.load(SeqCst) == 4);
     pool.shutdown(true, false);
     assert_eq!(ran.load(SeqCst), 4, "a window of 2 × max_workers");
@@ -230,7 +225,7 @@ fn inputs_are_read_lazily() {
             read.fetch_add(1, SeqCst);
         })
     };
-    let mut results = pool.map(|i: u64| i + 1, inputs, None);
+    let mut results = pool.map(|i: u64| i + 1, inputs);
     assert_eq!(read.load(SeqCst), 2, "the window is filled at the call");
     assert_eq!(results.next().unwrap().unwrap(), 1);
     assert_eq!(read.load(SeqCst), 3, "one more input per result");
@@ -256,7 +251,7 @@ fn dropping_the_map_cancels_what_waits() {
             gate.wait();
         }
     };
-    let results = pool.map(f, 0..10, None);
+    let results = pool.map(f, 0..10);
     poll_until("the first task runs", || started.load(SeqCst) == 1);
     drop(results);
     gate.open();
@@ -270,7 +265,7 @@ fn dropping_the_map_cancels_what_waits() {
 fn map_after_shutdown() {
     let pool = new_pool(1);
     pool.shutdown(true, false);
-    let outcomes: Vec<String> = pool.map(|x: i32| x, 0..5, None).map(describe).collect();
+    let outcomes: Vec<String> = pool.map(|x: i32| x, 0..5).map(describe).collect();
     assert_eq!(outcomes, ["shutdown"]);
 }
 
@@ -286,6 +281,6 @@ fn refused_submission_comes_after_the_accepted_tasks() {
             pool.shutdown(false, false);
         }
     });
-    let outcomes: Vec<String> = pool.map(|x: i32| x, inputs, None).map(describe).collect();
+    let outcomes: Vec<String> = pool.map(|x: i32| x, inputs).map(describe).collect();
     assert_eq!(outcomes, ["ok:0", "ok:1", "ok:2", "shutdown"]);
 }

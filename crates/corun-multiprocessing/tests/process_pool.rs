@@ -55,7 +55,7 @@ where
     E: Executor + Submit<fn(u64) -> u64, u64, u64>,
 {
     let f: fn(u64) -> u64 = square;
-    let mapped: Vec<u64> = executor.map(f, 0..n, None).map(Result::unwrap).collect();
+    let mapped: Vec<u64> = executor.map(f, 0..n).map(Result::unwrap).collect();
     let submitted = executor.submit(f, n).unwrap().result().unwrap();
     (mapped, submitted)
 }
@@ -108,7 +108,7 @@ fn test_map_exception() {
     isolated(|| {
         let pool = build(2);
         let f: fn(u64) -> u64 = square_but_not_five;
-        let mut it = pool.map(f, 0..20, None);
+        let mut it = pool.map(f, 0..20);
         for x in 0..5 {
             assert_eq!(it.next().unwrap().unwrap(), x * x);
         }
@@ -268,7 +268,7 @@ fn test_initializer() {
             .unwrap();
         let f: fn(String) -> String = greet;
         let names = ["a", "b", "c", "d"].map(str::to_owned);
-        let greetings: Vec<String> = pool.map(f, names, None).map(Result::unwrap).collect();
+        let greetings: Vec<String> = pool.map(f, names).map(Result::unwrap).collect();
         assert_eq!(greetings, ["hello a", "hello b", "hello c", "hello d"]);
 
         let err = ProcessPoolExecutor::builder()

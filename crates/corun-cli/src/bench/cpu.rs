@@ -54,7 +54,7 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         }),
         Contender::timed("ThreadPoolExecutor", |_| {
             pooled = pool
-                .map(sum_of_squares, numbers.iter().copied(), None)
+                .map(sum_of_squares, numbers.iter().copied())
                 .collect::<Result<Vec<_>, _>>()
                 .expect("no task fails");
         }),
@@ -63,11 +63,7 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         }),
         Contender::timed("ProcessPoolExecutor", |_| {
             processed = processes
-                .map(
-                    sum_of_squares as fn(u64) -> u128,
-                    numbers.iter().copied(),
-                    None,
-                )
+                .map(sum_of_squares as fn(u64) -> u128, numbers.iter().copied())
                 .collect::<Result<Vec<_>, _>>()
                 .expect("no task fails");
         }),

@@ -34,7 +34,7 @@ pub(crate) fn write_cpu(dir: &Path, numbers: &[u64], workers: usize) -> anyhow::
             .thread_name_prefix("worker")
             .recorder(threads.clone())
             .build()?;
-        for result in pool.map(sum_of_squares, numbers.iter().copied(), None) {
+        for result in pool.map(sum_of_squares, numbers.iter().copied()) {
             result?;
         }
     }
@@ -48,7 +48,7 @@ pub(crate) fn write_cpu(dir: &Path, numbers: &[u64], workers: usize) -> anyhow::
             .recorder(processes.clone())
             .build()?;
         let sums = sum_of_squares as fn(u64) -> u128;
-        for result in pool.map(sums, numbers.iter().copied(), None) {
+        for result in pool.map(sums, numbers.iter().copied()) {
             result?;
         }
     }

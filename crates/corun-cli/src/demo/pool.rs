@@ -29,7 +29,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let start = Instant::now();
     let pool = ThreadPoolExecutor::builder().max_workers(cpus).build()?;
     let pooled = pool
-        .map(sum_of_squares, numbers.iter().copied(), None)
+        .map(sum_of_squares, numbers.iter().copied())
         .collect::<Result<Vec<_>, _>>()?;
     pool.shutdown(true, false);
     let pool_time = start.elapsed();
