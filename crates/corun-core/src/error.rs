@@ -105,6 +105,8 @@ pub enum ErrorKind {
     /// A named object (a shared-memory segment, say) does not exist
     /// (Python: `FileNotFoundError`).
     NotFound,
+    /// The name is taken already (Python: `FileExistsError`).
+    AlreadyExists,
     /// An index past the end (Python: `IndexError`).
     IndexOutOfRange,
     /// The other end of a connection is gone (Python: `EOFError`).
@@ -135,6 +137,7 @@ impl ErrorKind {
             Self::Deadlock => "would wait for itself forever",
             Self::Serialization => "serialisation failed",
             Self::NotFound => "not found",
+            Self::AlreadyExists => "already exists",
             Self::IndexOutOfRange => "index out of range",
             Self::Closed => "the other end is closed",
             Self::Io => "operating system error",
@@ -440,19 +443,53 @@ impl From<ErrorKind> for Error {
     }
 }
 
-impl From<std::io::Error> for Error {
-    /// An operating-system error: [`NotFound`](ErrorKind::NotFound) for
-    /// `io::ErrorKind::NotFound`, [`InvalidArgument`](ErrorKind::InvalidArgument)
-    /// for `InvalidInput`, [`Timeout`](ErrorKind::Timeout) for `TimedOut`,
-    /// else [`Io`](ErrorKind::Io); the `io::Error` is the source.
-    fn from(error: std::io::Error) -> Self {
-        let kind = match error.kind() {
+impl From<std::io::ErrorKind> for ErrorKind {
+    /// The kind an operating-system error of `kind` is:
+    /// [`NotFound`](ErrorKind::NotFound) for `NotFound`,
+    /// [`AlreadyExists`](ErrorKind::AlreadyExists) for `AlreadyExists`,
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) for `InvalidInput`,
+    /// [`Timeout`](ErrorKind::Timeout) for `TimedOut`, else
+    /// [`Io`](ErrorKind::Io).
+    fn from(kind: std::io::ErrorKind) -> Self {
+        match kind {
             std::io::ErrorKind::NotFound => ErrorKind::NotFound,
+            std::io::ErrorKind::AlreadyExists => ErrorKind::AlreadyExists,
             std::io::ErrorKind::InvalidInput => ErrorKind::InvalidArgument,
             std::io::ErrorKind::TimedOut => ErrorKind::Timeout,
             _ => ErrorKind::Io,
+        }
+    }
+}
+
+impl From<std::io::Error> for Error {
+    /// An operating-system error, of the kind its `io::ErrorKind` maps to
+    /// (see `From<io::ErrorKind> for ErrorKind`); the `io::Error` is the
+    /// source, and [`io_error`](Error::io_error) returns it.
+    fn from(error: std::io::Error) -> Self {
+        Self::from_source(error.kind().into(), error)
+    }
+}
+
+impl From<Error> for std::io::Error {
+    /// The error as an `io::Error`: the operating system's own error where
+    /// there is one, else one of the closest `io::ErrorKind` carrying this
+    /// error.
+    fn from(error: Error) -> Self {
+        if let Some(io) = error.io_error() {
+            if error.inner.message.is_none() {
+                return std::io::Error::new(io.kind(), io.to_string());
+            }
+        }
+        let kind = match error.kind() {
+            ErrorKind::NotFound => std::io::ErrorKind::NotFound,
+            ErrorKind::AlreadyExists => std::io::ErrorKind::AlreadyExists,
+            ErrorKind::InvalidArgument => std::io::ErrorKind::InvalidInput,
+            ErrorKind::Timeout => std::io::ErrorKind::TimedOut,
+            _ => error
+                .io_error()
+                .map_or(std::io::ErrorKind::Other, std::io::Error::kind),
         };
-        Self::from_source(kind, error)
+        std::io::Error::new(kind, error)
     }
 }
 

@@ -22,7 +22,7 @@
 //! | `ValueError`                            | [`InvalidArgument`](ErrorKind::InvalidArgument), [`OverRelease`](ErrorKind::OverRelease), [`TaskDoneTooMany`](ErrorKind::TaskDoneTooMany) |
 //! | `RuntimeError` (start twice, join self) | [`AlreadyStarted`](ErrorKind::AlreadyStarted), [`Deadlock`](ErrorKind::Deadlock) |
 //! | `PicklingError`                         | [`Serialization`](ErrorKind::Serialization) |
-//! | `OSError`, `FileNotFoundError`          | [`Io`](ErrorKind::Io), [`NotFound`](ErrorKind::NotFound) |
+//! | `OSError`, `FileNotFoundError`, `FileExistsError` | [`Io`](ErrorKind::Io), [`NotFound`](ErrorKind::NotFound), [`AlreadyExists`](ErrorKind::AlreadyExists) |
 //! | `IndexError`                            | [`IndexOutOfRange`](ErrorKind::IndexOutOfRange) |
 //! | `EOFError` (a closed connection)        | [`Closed`](ErrorKind::Closed)    |
 

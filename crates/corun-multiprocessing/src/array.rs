@@ -2,16 +2,16 @@
 //! `RawArray`, a fixed number of items of plain old data in shared memory.
 
 use std::fmt;
-use std::io;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::IndexError;
+use crate::shared_items::index_error;
 use crate::shared_items::{ARRAY, Guarded, Init, Items, ItemsGuard, RAW_ARRAY};
 use crate::synchronize::{AcquireError, Lock, OwnerDied};
+use corun_core::Error;
 
 /// A fixed number of items of type `T` in shared memory, guarded by a
 /// process-shared [`Lock`]: Python's `multiprocessing.Array`.
@@ -69,7 +69,7 @@ pub struct Array<T> {
 /// ```
 /// use corun::multiprocessing::Array;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let array = Array::from_slice(&[3u16, 1, 2])?;
 ///     {
@@ -102,7 +102,7 @@ pub struct ArrayGuard<'a, T> {
 /// There is no lock to get:
 ///
 /// ```compile_fail,E0599
-/// # fn main() -> std::io::Result<()> {
+/// # fn main() -> Result<(), corun::Error> {
 /// let raw = corun::multiprocessing::RawArray::<u32>::new(4)?;
 /// raw.lock();
 /// # Ok(())
@@ -114,7 +114,7 @@ pub struct ArrayGuard<'a, T> {
 /// ```
 /// use corun::multiprocessing::RawArray;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let array = RawArray::<f64>::new(3)?;
 ///     array.set(1, 0.5).unwrap();
@@ -134,10 +134,10 @@ impl<T: Pod> Array<T> {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when `len` items do not fit in memory; otherwise
+    /// `InvalidArgument` when `len` items do not fit in memory; otherwise
     /// when a segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new(len: usize) -> io::Result<Self> {
+    pub fn new(len: usize) -> Result<Self, Error> {
         Ok(Self {
             items: Guarded::create(Init::Zeroed(len))?,
         })
@@ -149,7 +149,7 @@ impl<T: Pod> Array<T> {
     /// # Errors
     ///
     /// As for [`new`](Self::new).
-    pub fn from_slice(items: &[T]) -> io::Result<Self> {
+    pub fn from_slice(items: &[T]) -> Result<Self, Error> {
         Ok(Self {
             items: Guarded::create(Init::Copy(items))?,
         })
@@ -160,7 +160,7 @@ impl<T: Pod> Array<T> {
     ///
     /// # Errors
     ///
-    /// `NotFound` when there is no such segment; `InvalidData` when it
+    /// `NotFound` when there is no such segment; `InvalidArgument` when it
     /// holds something other than an `Array<T>`: another kind of object,
     /// a [`RawArray`], or items of another type.
     ///
@@ -169,18 +169,18 @@ impl<T: Pod> Array<T> {
     /// ```
     /// use corun::multiprocessing::{Array, RawArray};
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let array = Array::from_slice(&[1u64, 2])?;
     ///     assert_eq!(Array::<u64>::attach(array.name())?.to_vec(), [1, 2]);
     ///     let wrong = Array::<i64>::attach(array.name()).unwrap_err();
-    ///     assert_eq!(wrong.kind(), std::io::ErrorKind::InvalidData);
+    ///     assert_eq!(wrong.kind(), corun::ErrorKind::InvalidArgument);
     ///     let unlocked = RawArray::<u64>::attach(array.name()).unwrap_err();
-    ///     assert_eq!(unlocked.kind(), std::io::ErrorKind::InvalidData);
+    ///     assert_eq!(unlocked.kind(), corun::ErrorKind::InvalidArgument);
     ///     Ok(())
     /// }
     /// ```
-    pub fn attach(name: &str) -> io::Result<Self> {
+    pub fn attach(name: &str) -> Result<Self, Error> {
         Ok(Self {
             items: Guarded::attach(name)?,
         })
@@ -206,13 +206,14 @@ impl<T: Pod> Array<T> {
     ///
     /// # Errors
     ///
-    /// [`IndexError`] when `index` is past the end.
-    pub fn set(&self, index: usize, item: T) -> Result<(), IndexError> {
+    /// An [`IndexOutOfRange`](corun_core::ErrorKind::IndexOutOfRange) error
+    /// (Python's `IndexError`) when `index` is past the end.
+    pub fn set(&self, index: usize, item: T) -> Result<(), Error> {
         let len = self.len();
         let mut items = self.lock_anyway();
         let slot = items
             .get_mut(index)
-            .ok_or_else(|| IndexError::new(index, len))?;
+            .ok_or_else(|| index_error(index, len))?;
         *slot = item;
         Ok(())
     }
@@ -300,10 +301,10 @@ impl<T: Pod> RawArray<T> {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when `len` items do not fit in memory; otherwise
+    /// `InvalidArgument` when `len` items do not fit in memory; otherwise
     /// when the segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new(len: usize) -> io::Result<Self> {
+    pub fn new(len: usize) -> Result<Self, Error> {
         Ok(Self {
             items: Items::create(Init::Zeroed(len))?,
         })
@@ -314,7 +315,7 @@ impl<T: Pod> RawArray<T> {
     /// # Errors
     ///
     /// As for [`new`](Self::new).
-    pub fn from_slice(items: &[T]) -> io::Result<Self> {
+    pub fn from_slice(items: &[T]) -> Result<Self, Error> {
         Ok(Self {
             items: Items::create(Init::Copy(items))?,
         })
@@ -325,10 +326,10 @@ impl<T: Pod> RawArray<T> {
     ///
     /// # Errors
     ///
-    /// `NotFound` when there is no such segment; `InvalidData` when it
+    /// `NotFound` when there is no such segment; `InvalidArgument` when it
     /// holds something other than a `RawArray<T>`: another kind of object,
     /// an [`Array`], or items of another type.
-    pub fn attach(name: &str) -> io::Result<Self> {
+    pub fn attach(name: &str) -> Result<Self, Error> {
         Ok(Self {
             items: Items::attach(name)?,
         })
@@ -353,8 +354,9 @@ impl<T: Pod> RawArray<T> {
     ///
     /// # Errors
     ///
-    /// [`IndexError`] when `index` is past the end.
-    pub fn set(&self, index: usize, item: T) -> Result<(), IndexError> {
+    /// An [`IndexOutOfRange`](corun_core::ErrorKind::IndexOutOfRange) error
+    /// (Python's `IndexError`) when `index` is past the end.
+    pub fn set(&self, index: usize, item: T) -> Result<(), Error> {
         self.items.store(index, item)
     }
 
@@ -392,7 +394,7 @@ impl<T: Pod> RawArray<T> {
     /// ```
     /// use corun::multiprocessing::RawArray;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let array = RawArray::from_slice(&[1u32, 2, 3])?;
     ///     // SAFETY: this handle is the only one, and it does not write.
@@ -421,7 +423,7 @@ impl<T: Pod> RawArray<T> {
     /// ```
     /// use corun::multiprocessing::RawArray;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let array = RawArray::from_slice(&[3u32, 1, 2])?;
     ///     // SAFETY: this handle is the only one, and lends one slice.

@@ -9,7 +9,7 @@ use std::os::fd::{AsFd, BorrowedFd};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use corun_concurrent::Error;
+use corun_core::{Error, ErrorKind};
 use parking_lot::{Mutex, MutexGuard};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -69,7 +69,7 @@ pub enum Pipe {}
 /// As in Python, an end whose peer is closed — every copy of it: the
 /// handle here, and the copies in workers, which close when the worker's
 /// function drops its argument or the worker exits, even by `SIGKILL` —
-/// returns [`ConnectionError::Closed`] from `recv` once the messages that
+/// returns a [`Closed`](ErrorKind::Closed) error from `recv` once the messages that
 /// arrived before are read (Python's `EOFError`), and from `send` (Python's
 /// `BrokenPipeError`). Nothing hangs, and no `SIGPIPE` is raised. A pool
 /// keeps its copy of an argument's `Connection` until the task is done (so
@@ -83,7 +83,8 @@ pub enum Pipe {}
 /// interleave and corrupt the stream). A value that does
 /// not serialise is an error from `send` and nothing is written; a message
 /// that does not decode as the type asked is a
-/// [`ConnectionError::Serialization`] (the message is consumed).
+/// [`Serialization`](ErrorKind::Serialization) error (the message is
+/// consumed).
 ///
 /// # Examples
 ///
@@ -103,7 +104,8 @@ pub enum Pipe {}
 /// [`init`](crate::init) first):
 ///
 /// ```standalone_crate
-/// use corun::multiprocessing::{Connection, ConnectionError, Pipe, Process};
+/// use corun::ErrorKind;
+/// use corun::multiprocessing::{Connection, Pipe, Process};
 ///
 /// fn doubler(conn: Connection) {
 ///     // Answers until the parent closes its end.
@@ -125,7 +127,7 @@ pub enum Pipe {}
 /// // The other end gone (the process exited): receiving says so.
 /// let (ours, theirs) = Pipe::duplex().unwrap();
 /// Process::start(drop::<Connection>, theirs).unwrap().join().unwrap();
-/// assert!(matches!(ours.recv::<u64>(), Err(ConnectionError::Closed)));
+/// assert_eq!(ours.recv::<u64>().unwrap_err().kind(), ErrorKind::Closed);
 /// ```
 pub struct Connection {
     stream: UnixStream,
@@ -137,48 +139,13 @@ pub struct Connection {
     writer: Mutex<Vec<u8>>,
 }
 
-/// Why a [`Connection`] could not send or receive.
-#[derive(Debug)]
-#[non_exhaustive]
-pub enum ConnectionError {
-    /// The other end is closed, every copy of it: from `recv` once no
-    /// message is left (Python's `EOFError`), from `send` (Python's
-    /// `BrokenPipeError`).
-    Closed,
-    /// No message came within the time-out. A message partly received
-    /// stays, to be completed by the next receive.
-    Timeout,
-    /// The value did not serialise (nothing was sent), or the message did
-    /// not decode as the type asked (it is consumed).
-    Serialization(String),
-    /// [`recv_bytes_into`](Connection::recv_bytes_into)'s buffer is shorter
-    /// than the message, which needs `needed` bytes (Python's
-    /// `BufferTooShort`). The message stays, for the next receive.
-    TooShort {
-        /// The message's length.
-        needed: usize,
-    },
-    /// The message is larger than a message may be (256 MiB); nothing was
-    /// sent.
-    TooLarge {
-        /// The message's length.
-        len: usize,
-    },
-    /// A receive on the writing end of a one-way pipe, or a send on its
-    /// reading end; which it was.
-    WrongDirection(&'static str),
-    /// The socket failed otherwise (or carries something that is not a
-    /// message).
-    Io(io::Error),
-}
-
 impl Pipe {
     /// A connected pair whose ends both send and receive: Python's
     /// `Pipe()` (a Unix socket pair).
     ///
     /// # Errors
     ///
-    /// [`ConnectionError::Io`] when the socket pair cannot be made (out of
+    /// An [`Io`](ErrorKind::Io) error when the socket pair cannot be made (out of
     /// descriptors).
     ///
     /// ```
@@ -187,8 +154,8 @@ impl Pipe {
     /// b.send(&2_u8).unwrap();
     /// assert_eq!((a.recv::<u8>().unwrap(), b.recv::<u8>().unwrap()), (2, 1));
     /// ```
-    pub fn duplex() -> Result<(Connection, Connection), ConnectionError> {
-        let (a, b) = UnixStream::pair().map_err(ConnectionError::Io)?;
+    pub fn duplex() -> Result<(Connection, Connection), Error> {
+        let (a, b) = UnixStream::pair().map_err(Error::from)?;
         Ok((
             Connection::new(a, true, true),
             Connection::new(b, true, true),
@@ -203,16 +170,16 @@ impl Pipe {
     /// As [`duplex`](Self::duplex).
     ///
     /// ```
-    /// use corun::multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::Pipe;
     ///
     /// let (reader, writer) = Pipe::one_way().unwrap();
     /// writer.send(&"one way").unwrap();
     /// assert_eq!(reader.recv::<String>().unwrap(), "one way");
-    /// assert!(matches!(reader.send(&0), Err(ConnectionError::WrongDirection(_))));
+    /// assert!(reader.send(&0).unwrap_err().is_invalid_argument());
     /// assert!(!writer.readable() && writer.writable());
     /// ```
-    pub fn one_way() -> Result<(Connection, Connection), ConnectionError> {
-        let (a, b) = UnixStream::pair().map_err(ConnectionError::Io)?;
+    pub fn one_way() -> Result<(Connection, Connection), Error> {
+        let (a, b) = UnixStream::pair().map_err(Error::from)?;
         Ok((
             Connection::new(a, true, false),
             Connection::new(b, false, true),
@@ -235,10 +202,10 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// [`ConnectionError::Serialization`] when `value` does not serialise
-    /// (a `Connection` in it, say), [`ConnectionError::TooLarge`] past 256
-    /// MiB — nothing is sent; [`ConnectionError::Closed`] when the other
-    /// end is closed; [`ConnectionError::WrongDirection`] on a one-way
+    /// [`Serialization`](ErrorKind::Serialization) when `value` does not
+    /// serialise (a `Connection` in it, say), [`InvalidArgument`](ErrorKind::InvalidArgument)
+    /// past 256 MiB — nothing is sent; [`Closed`](ErrorKind::Closed) when
+    /// the other end is closed; [`InvalidArgument`](ErrorKind::InvalidArgument) on a one-way
     /// pipe's reader.
     ///
     /// ```
@@ -248,18 +215,16 @@ impl Connection {
     /// assert_eq!(b.recv::<Vec<i32>>().unwrap(), [1, 2, 3]);
     /// assert_eq!(b.recv::<String>().unwrap(), "a str");
     /// ```
-    pub fn send<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), ConnectionError> {
+    pub fn send<T: Serialize + ?Sized>(&self, value: &T) -> Result<(), Error> {
         self.check(self.writable, ONLY_RECEIVES)?;
         let mut buf = self.writer.lock();
         wire::begin(&mut buf, Kind::Message);
         *buf = fd_passing::encoding(|| postcard::to_extend(value, std::mem::take(&mut *buf)))
-            .map_err(|e| {
-                ConnectionError::Serialization(format!("cannot encode the message: {e}"))
-            })?;
+            .map_err(|e| Error::serialization(format!("cannot encode the message: {e}")))?;
         let len = buf.len() - HEADER_LEN;
         let sent = match wire::finish(&mut buf) {
-            Ok(()) => wire::send_all(&self.stream, &buf).map_err(ConnectionError::from_write),
-            Err(_) => Err(ConnectionError::TooLarge { len }),
+            Ok(()) => wire::send_all(&self.stream, &buf).map_err(write_error),
+            Err(_) => Err(too_large(len)),
         };
         if buf.capacity() > KEEP_BUFFER {
             *buf = Vec::new();
@@ -281,10 +246,10 @@ impl Connection {
     /// assert_eq!(b.recv_bytes().unwrap(), b"abc");
     /// assert_eq!(b.recv_bytes().unwrap(), b"");
     /// ```
-    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), ConnectionError> {
+    pub fn send_bytes(&self, bytes: &[u8]) -> Result<(), Error> {
         self.check(self.writable, ONLY_RECEIVES)?;
         if bytes.len() > MAX_PAYLOAD {
-            return Err(ConnectionError::TooLarge { len: bytes.len() });
+            return Err(too_large(bytes.len()));
         }
         let mut header = [0; HEADER_LEN];
         header[..4].copy_from_slice(&(bytes.len() as u32).to_le_bytes());
@@ -298,7 +263,7 @@ impl Connection {
         } else {
             wire::send_parts(&self.stream, &header, bytes)
         };
-        sent.map_err(ConnectionError::from_write)
+        sent.map_err(write_error)
     }
 
     /// Receives the next message as a `T`, waiting for it (Python's
@@ -306,44 +271,42 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// [`ConnectionError::Closed`] when no message is left and the other
-    /// end is closed; [`ConnectionError::Serialization`] when the message
+    /// [`Closed`](ErrorKind::Closed) when no message is left and the other
+    /// end is closed; [`Serialization`](ErrorKind::Serialization) when the message
     /// does not decode as a `T` (it is consumed);
-    /// [`ConnectionError::WrongDirection`] on a one-way pipe's writer.
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) on a one-way pipe's writer.
     ///
     /// ```
-    /// use corun::multiprocessing::{ConnectionError, Pipe};
+    /// use corun::ErrorKind;
+    /// use corun::multiprocessing::Pipe;
     ///
     /// let (a, b) = Pipe::duplex().unwrap();
     /// a.send(&7_u16).unwrap();
     /// drop(a);
     /// assert_eq!(b.recv::<u16>().unwrap(), 7);
-    /// assert!(matches!(b.recv::<u16>(), Err(ConnectionError::Closed)));
+    /// assert_eq!(b.recv::<u16>().unwrap_err().kind(), ErrorKind::Closed);
     /// ```
-    pub fn recv<T: DeserializeOwned>(&self) -> Result<T, ConnectionError> {
+    pub fn recv<T: DeserializeOwned>(&self) -> Result<T, Error> {
         self.recv_until(None)
     }
 
     /// As [`recv`](Self::recv), waiting at most `timeout`
-    /// ([`ConnectionError::Timeout`] after; a message partly received
+    /// (a [`Timeout`](ErrorKind::Timeout) after; a message partly received
     /// stays for the next receive).
     ///
     /// # Errors
     ///
-    /// As [`recv`](Self::recv), and [`ConnectionError::Timeout`].
+    /// As [`recv`](Self::recv), and [`Timeout`](ErrorKind::Timeout).
     ///
     /// ```
     /// use std::time::Duration;
-    /// use corun::multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::Pipe;
     ///
     /// let (a, _b) = Pipe::duplex().unwrap();
     /// let waited = a.recv_timeout::<u8>(Duration::from_millis(10));
-    /// assert!(matches!(waited, Err(ConnectionError::Timeout)));
+    /// assert!(waited.unwrap_err().is_timeout());
     /// ```
-    pub fn recv_timeout<T: DeserializeOwned>(
-        &self,
-        timeout: Duration,
-    ) -> Result<T, ConnectionError> {
+    pub fn recv_timeout<T: DeserializeOwned>(&self, timeout: Duration) -> Result<T, Error> {
         self.recv_until(deadline(Some(timeout)))
     }
 
@@ -352,7 +315,7 @@ impl Connection {
     /// # Errors
     ///
     /// As [`recv`](Self::recv), less the decoding.
-    pub fn recv_bytes(&self) -> Result<Vec<u8>, ConnectionError> {
+    pub fn recv_bytes(&self) -> Result<Vec<u8>, Error> {
         let mut reader = self.lock_reader(None)?;
         let payload = self.read(&mut reader, None)?;
         Ok(payload.to_vec())
@@ -363,30 +326,31 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// [`ConnectionError::TooShort`] with the message's length when `buf`
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument), saying the message's length, when `buf`
     /// is shorter: then nothing is consumed, and the next receive returns
     /// the same message (Python consumes it and puts it in the
     /// exception). Otherwise as [`recv_bytes`](Self::recv_bytes).
     ///
     /// ```
-    /// use corun::multiprocessing::{ConnectionError, Pipe};
+    /// use corun::multiprocessing::Pipe;
     ///
     /// let (a, b) = Pipe::duplex().unwrap();
     /// a.send_bytes(b"0123456789").unwrap();
     /// let mut small = [0; 4];
     /// let err = b.recv_bytes_into(&mut small).unwrap_err();
-    /// assert!(matches!(err, ConnectionError::TooShort { needed: 10 }));
+    /// assert!(err.is_invalid_argument());
+    /// assert!(err.to_string().contains("needs 10 bytes"));
     /// let mut big = [0; 16];
     /// assert_eq!(b.recv_bytes_into(&mut big).unwrap(), 10);
     /// assert_eq!(&big[..10], b"0123456789");
     /// ```
-    pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<usize, ConnectionError> {
+    pub fn recv_bytes_into(&self, buf: &mut [u8]) -> Result<usize, Error> {
         let mut reader = self.lock_reader(None)?;
         let payload = self.read(&mut reader, None)?;
         let len = payload.len();
         if len > buf.len() {
             reader.unread(len);
-            return Err(ConnectionError::TooShort { needed: len });
+            return Err(too_short(len));
         }
         buf[..len].copy_from_slice(payload);
         Ok(len)
@@ -399,8 +363,8 @@ impl Connection {
     ///
     /// # Errors
     ///
-    /// [`ConnectionError::WrongDirection`] on a one-way pipe's writer;
-    /// [`ConnectionError::Io`] when the socket fails.
+    /// [`InvalidArgument`](ErrorKind::InvalidArgument) on a one-way pipe's writer;
+    /// [`Io`](ErrorKind::Io) when the socket fails.
     ///
     /// ```
     /// use std::time::Duration;
@@ -412,11 +376,11 @@ impl Connection {
     /// assert!(b.poll(Some(Duration::ZERO)).unwrap());
     /// assert_eq!(b.recv::<i32>().unwrap(), 1);
     /// ```
-    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, ConnectionError> {
+    pub fn poll(&self, timeout: Option<Duration>) -> Result<bool, Error> {
         let deadline = deadline(timeout);
         let mut reader = match self.lock_reader(deadline) {
             Ok(reader) => reader,
-            Err(ConnectionError::Timeout) => return Ok(false),
+            Err(e) if e.kind() == ErrorKind::Timeout => return Ok(false),
             Err(e) => return Err(e),
         };
         match self.read(&mut reader, deadline) {
@@ -425,8 +389,8 @@ impl Connection {
                 reader.unread(len);
                 Ok(true)
             }
-            Err(ConnectionError::Closed) => Ok(true),
-            Err(ConnectionError::Timeout) => Ok(false),
+            Err(e) if e.kind() == ErrorKind::Closed => Ok(true),
+            Err(e) if e.kind() == ErrorKind::Timeout => Ok(false),
             Err(e) => Err(e),
         }
     }
@@ -447,25 +411,21 @@ impl Connection {
         drop(self);
     }
 
-    fn check(&self, allowed: bool, why: &'static str) -> Result<(), ConnectionError> {
+    fn check(&self, allowed: bool, why: &'static str) -> Result<(), Error> {
         if allowed {
             Ok(())
         } else {
-            Err(ConnectionError::WrongDirection(why))
+            Err(Error::invalid_argument(why))
         }
     }
 
-    fn recv_until<T: DeserializeOwned>(
-        &self,
-        deadline: Option<Instant>,
-    ) -> Result<T, ConnectionError> {
+    fn recv_until<T: DeserializeOwned>(&self, deadline: Option<Instant>) -> Result<T, Error> {
         let mut reader = self.lock_reader(deadline)?;
         let payload = self.read(&mut reader, deadline)?;
-        let (value, rest) = postcard::take_from_bytes(payload).map_err(|e| {
-            ConnectionError::Serialization(format!("cannot decode the message: {e}"))
-        })?;
+        let (value, rest) = postcard::take_from_bytes(payload)
+            .map_err(|e| Error::serialization(format!("cannot decode the message: {e}")))?;
         if !rest.is_empty() {
-            return Err(ConnectionError::Serialization(format!(
+            return Err(Error::serialization(format!(
                 "cannot decode the message: {} bytes left over (not a {})",
                 rest.len(),
                 std::any::type_name::<T>()
@@ -476,17 +436,11 @@ impl Connection {
 
     /// The reader, once this end may receive and the lock is free (by
     /// `deadline`).
-    fn lock_reader(
-        &self,
-        deadline: Option<Instant>,
-    ) -> Result<MutexGuard<'_, FrameReader>, ConnectionError> {
+    fn lock_reader(&self, deadline: Option<Instant>) -> Result<MutexGuard<'_, FrameReader>, Error> {
         self.check(self.readable, ONLY_SENDS)?;
         match deadline {
             None => Ok(self.reader.lock()),
-            Some(deadline) => self
-                .reader
-                .try_lock_until(deadline)
-                .ok_or(ConnectionError::Timeout),
+            Some(deadline) => self.reader.try_lock_until(deadline).ok_or_else(timed_out),
         }
     }
 
@@ -495,12 +449,10 @@ impl Connection {
         &self,
         reader: &'r mut FrameReader,
         deadline: Option<Instant>,
-    ) -> Result<&'r [u8], ConnectionError> {
-        let frame = reader
-            .read(&self.stream, deadline)
-            .map_err(ConnectionError::from_read)?;
+    ) -> Result<&'r [u8], Error> {
+        let frame = reader.read(&self.stream, deadline).map_err(read_error)?;
         if frame.kind != Kind::Message {
-            return Err(ConnectionError::Io(io::Error::new(
+            return Err(Error::from(io::Error::new(
                 io::ErrorKind::InvalidData,
                 format!("a {:?} frame where a message was expected", frame.kind),
             )));
@@ -509,22 +461,51 @@ impl Connection {
     }
 }
 
-impl ConnectionError {
-    fn from_read(e: ReadError) -> Self {
-        match e {
-            ReadError::Timeout => Self::Timeout,
-            ReadError::Closed => Self::Closed,
-            ReadError::Malformed(why) => Self::Io(io::Error::new(io::ErrorKind::InvalidData, why)),
-            ReadError::Io(e) => Self::Io(e),
-        }
+/// A receive's failure as corun's error.
+fn read_error(e: ReadError) -> Error {
+    match e {
+        ReadError::Timeout => timed_out(),
+        ReadError::Closed => closed(),
+        ReadError::Malformed(why) => Error::from(io::Error::new(io::ErrorKind::InvalidData, why)),
+        ReadError::Io(e) => Error::from(e),
     }
+}
 
-    fn from_write(e: io::Error) -> Self {
-        match e.kind() {
-            io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => Self::Closed,
-            _ => Self::Io(e),
-        }
+/// A send's failure as corun's error: a peer gone is [`closed`].
+fn write_error(e: io::Error) -> Error {
+    match e.kind() {
+        io::ErrorKind::BrokenPipe | io::ErrorKind::ConnectionReset => closed(),
+        _ => Error::from(e),
     }
+}
+
+/// The other end is closed, every copy of it (Python's `EOFError` from a
+/// receive, `BrokenPipeError` from a send).
+fn closed() -> Error {
+    Error::new(
+        ErrorKind::Closed,
+        "the other end of the connection is closed",
+    )
+}
+
+/// No message came within the time-out.
+fn timed_out() -> Error {
+    Error::new(ErrorKind::Timeout, "timed out waiting for a message")
+}
+
+/// A message past [`MAX_PAYLOAD`]; nothing was sent.
+fn too_large(len: usize) -> Error {
+    Error::invalid_argument(format!(
+        "a message of {len} bytes exceeds the limit of {} MiB",
+        MAX_PAYLOAD >> 20
+    ))
+}
+
+/// A buffer shorter than the message (Python's `BufferTooShort`).
+fn too_short(needed: usize) -> Error {
+    Error::invalid_argument(format!(
+        "the buffer is too short for the message, which needs {needed} bytes"
+    ))
 }
 
 /// How a `Connection` is written in a call's argument: its descriptor's
@@ -586,56 +567,6 @@ impl fmt::Debug for Connection {
     }
 }
 
-impl fmt::Display for ConnectionError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            Self::Closed => f.write_str("the other end of the connection is closed"),
-            Self::Timeout => f.write_str("timed out waiting for a message"),
-            Self::Serialization(why) => f.write_str(why),
-            Self::TooShort { needed } => write!(
-                f,
-                "the buffer is too short for the message, which needs {needed} bytes"
-            ),
-            Self::TooLarge { len } => write!(
-                f,
-                "a message of {len} bytes exceeds the limit of {} MiB",
-                MAX_PAYLOAD >> 20
-            ),
-            Self::WrongDirection(why) => f.write_str(why),
-            Self::Io(e) => write!(f, "connection error: {e}"),
-        }
-    }
-}
-
-impl std::error::Error for ConnectionError {
-    fn source(&self) -> Option<&(dyn std::error::Error + 'static)> {
-        match self {
-            Self::Io(e) => Some(e),
-            _ => None,
-        }
-    }
-}
-
-impl From<ConnectionError> for Error {
-    /// For `?` in functions that return the crate's [`Error`]:
-    /// `Closed` and `Io` become [`Error::is_broken`], `Timeout`
-    /// [`Error::is_timeout`], `Serialization` and `TooLarge`
-    /// [`Error::is_serialization`], `TooShort` and `WrongDirection`
-    /// [`Error::is_invalid_argument`].
-    fn from(e: ConnectionError) -> Self {
-        match e {
-            ConnectionError::Timeout => Error::timeout(),
-            ConnectionError::Serialization(why) => Error::serialization(why),
-            ConnectionError::TooLarge { .. } => Error::serialization(e.to_string()),
-            ConnectionError::TooShort { .. } => {
-                Error::invalid_argument("the buffer is too short for the message")
-            }
-            ConnectionError::WrongDirection(why) => Error::invalid_argument(why),
-            ConnectionError::Closed | ConnectionError::Io(_) => Error::broken(e.to_string()),
-        }
-    }
-}
-
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -661,7 +592,7 @@ mod tests {
         a.send("hello").unwrap();
         a.send(&1_u8).unwrap();
         let err = b.recv::<u32>().unwrap_err();
-        assert!(matches!(err, ConnectionError::Serialization(ref m) if m.contains("left over")));
+        assert!(err.is_serialization() && err.to_string().contains("left over"));
         assert_eq!(b.recv::<u8>().unwrap(), 1);
     }
 
@@ -708,16 +639,8 @@ mod tests {
         assert_eq!(b.recv::<u8>().unwrap(), 1);
         assert_eq!(b.recv::<u8>().unwrap(), 2);
         drop(a);
-        assert!(matches!(b.recv::<u8>(), Err(ConnectionError::Closed)));
+        assert_eq!(b.recv::<u8>().unwrap_err().kind(), ErrorKind::Closed);
     }
 
     // Checks the conversion into the crate's error.
-    #[test]
-    fn converts_into_the_crate_error() {
-        assert!(Error::from(ConnectionError::Closed).is_broken());
-        assert!(Error::from(ConnectionError::Timeout).is_timeout());
-        assert!(Error::from(ConnectionError::Serialization("x".into())).is_serialization());
-        assert!(Error::from(ConnectionError::TooShort { needed: 3 }).is_invalid_argument());
-        assert!(Error::from(ConnectionError::WrongDirection(ONLY_SENDS)).is_invalid_argument());
-    }
 }

@@ -20,7 +20,7 @@
 //! | `concurrent.futures.ProcessPoolExecutor`          | [`ProcessPoolExecutor`] (the `Executor` and `Submit` traits) |
 //! | `Pipe()`, `Pipe(duplex=False)`                    | [`Pipe::duplex`], [`Pipe::one_way`] (two [`Connection`]s, passable to workers as arguments) |
 //! | `conn.send`, `recv`, `send_bytes`, `recv_bytes`, `recv_bytes_into`, `poll` | [`Connection::send`], [`Connection::recv`] (and `recv_timeout`), [`Connection::send_bytes`], [`Connection::recv_bytes`], [`Connection::recv_bytes_into`], [`Connection::poll`] |
-//! | `EOFError`, `BufferTooShort` (from a `Connection`) | [`ConnectionError::Closed`], [`ConnectionError::TooShort`] |
+//! | `EOFError`, `BufferTooShort` (from a `Connection`) | [`Error`] of kind [`Closed`](ErrorKind::Closed), [`InvalidArgument`](ErrorKind::InvalidArgument) |
 //! | `Value('d', 0.0)`, `RawValue`, `v.get_lock()`     | [`Value`] (with a [`ValueGuard`]), [`RawValue`]: any `bytemuck::Pod` type, checked on attach |
 //! | `Array('i', 10)`, `RawArray`, `a.get_lock()`      | [`Array`] (with an [`ArrayGuard`] that derefs to `[T]`), [`RawArray`] |
 //! | `Queue`, `JoinableQueue`, `SimpleQueue`           | [`Queue`], [`JoinableQueue`], [`SimpleQueue`] (module [`queue`]) |
@@ -30,7 +30,7 @@
 //! | `Event()`, `Condition()`, `Barrier(parties)`      | [`Event`], [`Condition`], [`Barrier`]                |
 //! | "share only through inheritance"                 | every shared object is `Serialize`: pass it in a worker's argument |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
-//! | exceptions, `TimeoutError`                        | [`Error`] (from `corun::concurrent`), with predicates |
+//! | exceptions, `TimeoutError`, `OSError`, `IndexError`, `BrokenBarrierError` | [`Error`] (corun's one error type, `corun::Error`): [`kind()`](Error::kind) and predicates |
 //!
 //! # How a function crosses
 //!
@@ -107,7 +107,6 @@ mod fd_passing;
 mod futex;
 mod handshake;
 mod imap;
-mod index_error;
 mod init;
 mod pool;
 mod process;
@@ -132,11 +131,10 @@ mod wire;
 pub mod worker;
 
 pub use array::{Array, ArrayGuard, RawArray};
-pub use connection::{Connection, ConnectionError, Pipe};
-pub use corun_concurrent::Error;
+pub use connection::{Connection, Pipe};
+pub use corun_core::{Error, ErrorKind};
 pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
 pub use imap::Imap;
-pub use index_error::IndexError;
 pub use init::init;
 pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
@@ -144,9 +142,8 @@ pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use queue::{JoinableQueue, Queue, SimpleQueue};
 pub use shared_memory::SharedMemory;
 pub use synchronize::{
-    AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, BrokenBarrier, Condition,
-    ConditionGuard, Event, Lock, LockGuard, OverRelease, OwnerDied, RLock, RLockGuard, Semaphore,
-    SemaphorePermit,
+    AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, Event,
+    Lock, LockGuard, OwnerDied, RLock, RLockGuard, Semaphore, SemaphorePermit,
 };
 pub use tracker::tracker_pid;
 pub use value::{RawValue, Value, ValueGuard};

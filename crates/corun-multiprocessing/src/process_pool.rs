@@ -37,7 +37,7 @@ use crate::worker::Call;
 /// corun::multiprocessing::init();
 /// let pool = ProcessPoolExecutor::builder().max_workers(2).build().unwrap();
 /// assert_eq!(pool.submit(square, 7).unwrap().result().unwrap(), 49);
-/// let all: Vec<u64> = pool.map(square as fn(u64) -> u64, 1..=3, None).map(Result::unwrap).collect();
+/// let all: Vec<u64> = pool.map(square as fn(u64) -> u64, 1..=3).map(Result::unwrap).collect();
 /// assert_eq!(all, [1, 4, 9]);
 /// pool.shutdown(true, false);
 /// ```

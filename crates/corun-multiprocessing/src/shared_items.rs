@@ -25,7 +25,6 @@
 //!   one word is never torn, a larger one may be seen half-written.
 
 use std::fmt;
-use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU8, AtomicU16, AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
@@ -33,9 +32,9 @@ use std::time::Duration;
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::IndexError;
 use crate::shared_object::{Layout, SharedObject};
 use crate::synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
+use corun_core::Error;
 
 /// The kind of a [`Value`](crate::Value)'s segment.
 pub(crate) const VALUE: u64 = u64::from_le_bytes(*b"value\0\0\0");
@@ -66,7 +65,7 @@ pub(crate) struct ItemsState<T, const K: u64> {
 unsafe impl<T: Pod, const K: u64> Layout for ItemsState<T, K> {
     const KIND: [u8; 8] = K.to_le_bytes();
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         self.item_size
             .store(size_of::<T>() as u64, Ordering::Relaxed);
         self.item_align
@@ -107,7 +106,7 @@ pub(crate) struct ItemsGuard<'a, T> {
 impl<T: Pod, const K: u64> Items<T, K> {
     /// Creates a segment holding `init`'s items, with no lock: for the raw
     /// kinds only.
-    pub(crate) fn create(init: Init<'_, T>) -> io::Result<Self> {
+    pub(crate) fn create(init: Init<'_, T>) -> Result<Self, Error> {
         const {
             assert!(
                 K == RAW_VALUE || K == RAW_ARRAY,
@@ -119,17 +118,17 @@ impl<T: Pod, const K: u64> Items<T, K> {
 
     /// Creates a segment holding `init`'s items; a locked kind records
     /// `lock`'s name.
-    fn make(init: Init<'_, T>, lock: Option<&Lock>) -> io::Result<Self> {
+    fn make(init: Init<'_, T>, lock: Option<&Lock>) -> Result<Self, Error> {
         const { assert!(align_of::<T>() <= 64, "items aligned beyond a cache line") };
         let len = match init {
             Init::Zeroed(len) => len,
             Init::Copy(items) => items.len(),
         };
         let bytes = len.checked_mul(size_of::<T>()).ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!("{len} items of {} bytes are too many", size_of::<T>()),
-            )
+            Error::invalid_argument(format!(
+                "{len} items of {} bytes are too many",
+                size_of::<T>()
+            ))
         })?;
         let object = SharedObject::<ItemsState<T, K>>::create(bytes)?;
         // Nobody else knows the segment's name yet: these stores are part
@@ -139,7 +138,7 @@ impl<T: Pod, const K: u64> Items<T, K> {
         if let Some(lock) = lock {
             let name = lock.name().as_bytes();
             if name.len() > LOCK_NAME_MAX {
-                return Err(io::Error::other("lock name too long to record"));
+                return Err(Error::invalid_argument("lock name too long to record"));
             }
             let mut padded = [0u8; LOCK_NAME_MAX];
             padded[..name.len()].copy_from_slice(name);
@@ -166,7 +165,7 @@ impl<T: Pod, const K: u64> Items<T, K> {
     ///
     /// `NotFound` when there is no such segment; `InvalidData` when it
     /// holds another kind of object or items of another type.
-    pub(crate) fn attach(name: &str) -> io::Result<Self> {
+    pub(crate) fn attach(name: &str) -> Result<Self, Error> {
         let object = SharedObject::<ItemsState<T, K>>::attach(name)?;
         let state = object.state();
         let load = |word: &AtomicU64| word.load(Ordering::Relaxed);
@@ -175,16 +174,13 @@ impl<T: Pod, const K: u64> Items<T, K> {
             || align != align_of::<T>() as u64
             || load(&state.type_hash) != type_hash::<T>()
         {
-            return Err(io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!(
-                    "shared memory {name:?} holds items of another type \
+            return Err(Error::invalid_argument(format!(
+                "shared memory {name:?} holds items of another type \
                      ({size} bytes, aligned to {align}) than {} ({} bytes, aligned to {})",
-                    std::any::type_name::<T>(),
-                    size_of::<T>(),
-                    align_of::<T>()
-                ),
-            ));
+                std::any::type_name::<T>(),
+                size_of::<T>(),
+                align_of::<T>()
+            )));
         }
         let len = usize::try_from(load(&state.len))
             .ok()
@@ -193,10 +189,9 @@ impl<T: Pod, const K: u64> Items<T, K> {
                     .is_some_and(|bytes| bytes <= object.tail_len())
             })
             .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidData,
-                    format!("shared memory {name:?} records more items than it holds"),
-                )
+                Error::invalid_argument(format!(
+                    "shared memory {name:?} records more items than it holds"
+                ))
             })?;
         Ok(Self { object, len })
     }
@@ -251,7 +246,7 @@ impl<T: Pod, const K: u64> Items<T, K> {
 
     /// Copies `item` into item `index`, with atomic stores: for the raw
     /// kinds only.
-    pub(crate) fn store(&self, index: usize, item: T) -> Result<(), IndexError> {
+    pub(crate) fn store(&self, index: usize, item: T) -> Result<(), Error> {
         const {
             assert!(
                 K == RAW_VALUE || K == RAW_ARRAY,
@@ -259,7 +254,7 @@ impl<T: Pod, const K: u64> Items<T, K> {
             )
         };
         if index >= self.len {
-            return Err(IndexError::new(index, self.len));
+            return Err(index_error(index, self.len));
         }
         // SAFETY: as in `load`.
         unsafe { store_words(self.ptr().add(index), item) };
@@ -294,7 +289,7 @@ impl<T: Pod, const K: u64> Items<T, K> {
 impl<T: Pod, const K: u64> Guarded<T, K> {
     /// Creates a new lock, and a segment holding `init`'s items guarded by
     /// it.
-    pub(crate) fn create(init: Init<'_, T>) -> io::Result<Self> {
+    pub(crate) fn create(init: Init<'_, T>) -> Result<Self, Error> {
         const {
             assert!(
                 K == VALUE || K == ARRAY,
@@ -312,13 +307,10 @@ impl<T: Pod, const K: u64> Guarded<T, K> {
     ///
     /// As [`Items::attach`]; `NotFound` when the lock is gone (its last
     /// user dropped it, which takes every handle to the items too).
-    pub(crate) fn attach(name: &str) -> io::Result<Self> {
+    pub(crate) fn attach(name: &str) -> Result<Self, Error> {
         let items = Items::<T, K>::attach(name)?;
         let lock_name = items.lock_name().ok_or_else(|| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("shared memory {name:?} records no lock"),
-            )
+            Error::invalid_argument(format!("shared memory {name:?} records no lock"))
         })?;
         let lock = Lock::attach(&lock_name)?;
         Ok(Self { items, lock })
@@ -530,4 +522,12 @@ impl<'de, T: Pod, const K: u64> Deserialize<'de> for Guarded<T, K> {
         let name = String::deserialize(deserializer)?;
         Self::attach(&name).map_err(serde::de::Error::custom)
     }
+}
+
+/// An index past the end of an array of `len` items (Python's `IndexError`).
+pub(crate) fn index_error(index: usize, len: usize) -> Error {
+    Error::new(
+        corun_core::ErrorKind::IndexOutOfRange,
+        format!("index {index} out of range for an array of {len} items"),
+    )
 }

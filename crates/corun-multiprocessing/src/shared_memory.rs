@@ -44,6 +44,7 @@ use std::os::fd::{AsFd, AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
+use corun_core::Error;
 use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
 use rustix::mm::{MapFlags, ProtFlags};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
@@ -76,7 +77,7 @@ const MAX_NAME: usize = 200;
 /// ```
 /// use corun::multiprocessing::SharedMemory;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///
 ///     let block = SharedMemory::create(4096)?;
@@ -126,13 +127,17 @@ impl SharedMemory {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when `size` is 0; the system's error when the segment
+    /// `InvalidArgument` when `size` is 0; the system's error when the segment
     /// cannot be made, or the cleanup tracker cannot be started (the
     /// program's `main` must call [`init`](crate::init) first).
-    pub fn create(size: usize) -> io::Result<Self> {
+    pub fn create(size: usize) -> Result<Self, Error> {
         loop {
             match Self::create_named(&random_name()?, size) {
-                Err(e) if e.kind() == io::ErrorKind::AlreadyExists => continue,
+                Err(e)
+                    if e.io_error().map(io::Error::kind) == Some(io::ErrorKind::AlreadyExists) =>
+                {
+                    continue;
+                }
                 other => return other,
             }
         }
@@ -143,12 +148,14 @@ impl SharedMemory {
     ///
     /// # Errors
     ///
-    /// `AlreadyExists` when the name is taken; `InvalidInput` for a bad
+    /// `AlreadyExists` when the name is taken; `InvalidArgument` for a bad
     /// name or a `size` of 0; as [`create`](Self::create) otherwise.
-    pub fn create_named(name: &str, size: usize) -> io::Result<Self> {
+    pub fn create_named(name: &str, size: usize) -> Result<Self, Error> {
         check_name(name)?;
         if size == 0 {
-            return Err(invalid("a shared memory segment needs a size above 0"));
+            return Err(Error::invalid_argument(
+                "a shared memory segment needs a size above 0",
+            ));
         }
         let len = page_round(size)?;
         Self::make(name, len).map_err(|e| named_error(e, "create", name))
@@ -194,9 +201,9 @@ impl SharedMemory {
     /// # Errors
     ///
     /// `NotFound` when no segment has that name (or it was unlinked while
-    /// attaching); `InvalidInput` for a bad name, or when the name is not
+    /// attaching); `InvalidArgument` for a bad name, or when the name is not
     /// a segment (a symbolic link, a directory, an empty file).
-    pub fn attach(name: &str) -> io::Result<Self> {
+    pub fn attach(name: &str) -> Result<Self, Error> {
         check_name(name)?;
         let attached = (|| {
             let fd = open_segment(name, OFlags::RDWR)?;
@@ -290,8 +297,8 @@ impl SharedMemory {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when the range passes the end of the segment.
-    pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> io::Result<()> {
+    /// `InvalidArgument` when the range passes the end of the segment.
+    pub fn read_at(&self, offset: usize, buf: &mut [u8]) -> Result<(), Error> {
         self.check_range(offset, buf.len())?;
         // SAFETY: the range is inside the mapping (checked above), and
         // `buf` is ours; a concurrent writer can only make the bytes stale.
@@ -305,8 +312,8 @@ impl SharedMemory {
     ///
     /// # Errors
     ///
-    /// `InvalidInput` when the range passes the end of the segment.
-    pub fn write_at(&self, offset: usize, data: &[u8]) -> io::Result<()> {
+    /// `InvalidArgument` when the range passes the end of the segment.
+    pub fn write_at(&self, offset: usize, data: &[u8]) -> Result<(), Error> {
         self.check_range(offset, data.len())?;
         // SAFETY: the range is inside the mapping (checked above), which
         // is writable shared memory that no Rust reference covers.
@@ -333,7 +340,7 @@ impl SharedMemory {
     /// # Errors
     ///
     /// `NotFound` when the name was already removed.
-    pub fn unlink(&self) -> io::Result<()> {
+    pub fn unlink(&self) -> Result<(), Error> {
         let removed = if self.map.id.is_named(self.name()) {
             rustix::fs::unlink(path(self.name())).map_err(io::Error::from)
         } else {
@@ -507,15 +514,13 @@ fn invalid(message: impl Into<String>) -> io::Error {
     io::Error::new(io::ErrorKind::InvalidInput, message.into())
 }
 
-/// `e`, saying what was done to which segment.
-fn named_error(e: io::Error, what: &str, name: &str) -> io::Error {
+/// `e`, saying what was done to which segment; `e` is the source.
+fn named_error(e: io::Error, what: &str, name: &str) -> Error {
     let why = match e.kind() {
         io::ErrorKind::NotFound => "no such segment".to_owned(),
         io::ErrorKind::AlreadyExists => "the name is taken".to_owned(),
         _ => e.to_string(),
     };
-    io::Error::new(
-        e.kind(),
-        format!("cannot {what} shared memory {name:?}: {why}"),
-    )
+    let kind = e.kind().into();
+    Error::new(kind, format!("cannot {what} shared memory {name:?}: {why}")).with_source(e)
 }

@@ -14,6 +14,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::shared_memory::SharedMemory;
+use corun_core::Error;
 
 /// The state of a kind of shared object.
 ///
@@ -29,7 +30,7 @@ pub(crate) unsafe trait Layout: Sync + Sized {
 
     /// Sets up a fresh, all-zero state (and its tail, `tail_len` bytes at
     /// `tail`), before any other process can reach it.
-    fn init(&self, tail: *mut u8, tail_len: usize) -> io::Result<()>;
+    fn init(&self, tail: *mut u8, tail_len: usize) -> std::io::Result<()>;
 }
 
 const MAGIC: [u8; 8] = *b"corun\0o1";
@@ -60,11 +61,11 @@ impl<S: Layout> SharedObject<S> {
 
     /// Creates the object with a tail of `tail` bytes, set up by
     /// [`Layout::init`].
-    pub(crate) fn create(tail: usize) -> io::Result<Self> {
+    pub(crate) fn create(tail: usize) -> Result<Self, Error> {
         const { assert!(align_of::<S>() <= 64, "state alignment beyond a cache line") };
         let size = Self::tail_offset()
             .checked_add(tail)
-            .ok_or_else(|| io::Error::new(io::ErrorKind::InvalidInput, "object too large"))?;
+            .ok_or_else(|| Error::invalid_argument("object too large"))?;
         let shm = SharedMemory::create(size)?;
         let base = shm.as_ptr();
         // SAFETY: the segment is fresh (zeroed, and nobody else knows its
@@ -96,17 +97,14 @@ impl<S: Layout> SharedObject<S> {
     ///
     /// `NotFound` when there is no such segment; `InvalidData` when it
     /// holds something else.
-    pub(crate) fn attach(name: &str) -> io::Result<Self> {
+    pub(crate) fn attach(name: &str) -> Result<Self, Error> {
         let shm = SharedMemory::attach(name)?;
         let object = Self {
             shm,
             _state: PhantomData,
         };
         let wrong = |what: &str| {
-            io::Error::new(
-                io::ErrorKind::InvalidData,
-                format!("shared memory {name:?} does not hold a {what}"),
-            )
+            Error::invalid_argument(format!("shared memory {name:?} does not hold a {what}"))
         };
         let kind = String::from_utf8_lossy(&S::KIND)
             .trim_end_matches('\0')
@@ -160,7 +158,7 @@ impl<S: Layout> SharedObject<S> {
     /// `InvalidInput` when the range passes the end of the tail.
     pub(crate) fn read_tail(&self, offset: usize, buf: &mut [u8]) -> io::Result<()> {
         self.check_tail(offset, buf.len())?;
-        self.shm.read_at(Self::tail_offset() + offset, buf)
+        Ok(self.shm.read_at(Self::tail_offset() + offset, buf)?)
     }
 
     /// Copies `data` into the tail at `offset`.
@@ -170,7 +168,7 @@ impl<S: Layout> SharedObject<S> {
     /// `InvalidInput` when the range passes the end of the tail.
     pub(crate) fn write_tail(&self, offset: usize, data: &[u8]) -> io::Result<()> {
         self.check_tail(offset, data.len())?;
-        self.shm.write_at(Self::tail_offset() + offset, data)
+        Ok(self.shm.write_at(Self::tail_offset() + offset, data)?)
     }
 
     fn check_tail(&self, offset: usize, len: usize) -> io::Result<()> {

@@ -2,7 +2,6 @@
 //! `RawValue`, one item of plain old data in shared memory.
 
 use std::fmt;
-use std::io;
 use std::ops::{Deref, DerefMut};
 use std::time::Duration;
 
@@ -11,6 +10,7 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use crate::shared_items::{Guarded, Init, Items, ItemsGuard, RAW_VALUE, VALUE};
 use crate::synchronize::{AcquireError, Lock, OwnerDied};
+use corun_core::Error;
 
 /// One value of type `T` in shared memory, guarded by a process-shared
 /// [`Lock`]: Python's `multiprocessing.Value`.
@@ -84,7 +84,7 @@ use crate::synchronize::{AcquireError, Lock, OwnerDied};
 ///     y: f64,
 /// }
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let p = Value::new(Point { x: 1.0, y: 2.0 })?;
 ///     p.update(|p| p.x += 10.0);
@@ -104,7 +104,7 @@ pub struct Value<T> {
 /// ```
 /// use corun::multiprocessing::Value;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let v = Value::new([1u8, 2, 3])?;
 ///     {
@@ -135,7 +135,7 @@ pub struct ValueGuard<'a, T> {
 /// There is no lock to get:
 ///
 /// ```compile_fail,E0599
-/// # fn main() -> std::io::Result<()> {
+/// # fn main() -> Result<(), corun::Error> {
 /// let raw = corun::multiprocessing::RawValue::new(1u32)?;
 /// raw.get_lock();
 /// # Ok(())
@@ -147,7 +147,7 @@ pub struct ValueGuard<'a, T> {
 /// ```
 /// use corun::multiprocessing::RawValue;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init(); // the cleanup tracker is a re-run of this program
 ///     let flag = RawValue::new(0u32)?;
 ///     let same = RawValue::<u32>::attach(flag.name())?; // as a worker would
@@ -168,7 +168,7 @@ impl<T: Pod> Value<T> {
     ///
     /// When a segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new(initial: T) -> io::Result<Self> {
+    pub fn new(initial: T) -> Result<Self, Error> {
         Ok(Self {
             items: Guarded::create(Init::Copy(&[initial]))?,
         })
@@ -179,7 +179,7 @@ impl<T: Pod> Value<T> {
     ///
     /// # Errors
     ///
-    /// `NotFound` when there is no such segment; `InvalidData` when it
+    /// `NotFound` when there is no such segment; `InvalidArgument` when it
     /// holds something other than a `Value<T>`: another kind of object, a
     /// [`RawValue`], or a value of another type.
     ///
@@ -188,16 +188,16 @@ impl<T: Pod> Value<T> {
     /// ```
     /// use corun::multiprocessing::Value;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let v = Value::new(7u32)?;
     ///     assert_eq!(Value::<u32>::attach(v.name())?.load(), 7);
     ///     let wrong = Value::<f32>::attach(v.name()).unwrap_err();
-    ///     assert_eq!(wrong.kind(), std::io::ErrorKind::InvalidData);
+    ///     assert_eq!(wrong.kind(), corun::ErrorKind::InvalidArgument);
     ///     Ok(())
     /// }
     /// ```
-    pub fn attach(name: &str) -> io::Result<Self> {
+    pub fn attach(name: &str) -> Result<Self, Error> {
         Ok(Self {
             items: Guarded::attach(name)?,
         })
@@ -228,7 +228,7 @@ impl<T: Pod> Value<T> {
     /// ```
     /// use corun::multiprocessing::Value;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let v = Value::new(41i64)?;
     ///     let was = v.update(|x| std::mem::replace(x, *x + 1));
@@ -308,7 +308,7 @@ impl<T: Pod> RawValue<T> {
     ///
     /// When the segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new(initial: T) -> io::Result<Self> {
+    pub fn new(initial: T) -> Result<Self, Error> {
         Ok(Self {
             items: Items::create(Init::Copy(&[initial]))?,
         })
@@ -319,10 +319,10 @@ impl<T: Pod> RawValue<T> {
     ///
     /// # Errors
     ///
-    /// `NotFound` when there is no such segment; `InvalidData` when it
+    /// `NotFound` when there is no such segment; `InvalidArgument` when it
     /// holds something other than a `RawValue<T>`: another kind of object,
     /// a [`Value`], or a value of another type.
-    pub fn attach(name: &str) -> io::Result<Self> {
+    pub fn attach(name: &str) -> Result<Self, Error> {
         Ok(Self {
             items: Items::attach(name)?,
         })

@@ -18,7 +18,7 @@ use std::time::{Duration, Instant};
 use common::{Refuses, isolated};
 use corun_concurrent::Submit;
 use corun_multiprocessing::{
-    Connection, ConnectionError, Pipe, Pool, Process, ProcessPoolExecutor, current_process,
+    Connection, ErrorKind, Pipe, Pool, Process, ProcessPoolExecutor, current_process,
 };
 use corun_test_support::assert_timeout;
 use serde::{Deserialize, Serialize};
@@ -119,7 +119,8 @@ fn handle(request: Request) -> usize {
 }
 
 fn recv_closed<T: for<'de> Deserialize<'de>>(conn: &Connection) -> bool {
-    matches!(conn.recv::<T>(), Err(ConnectionError::Closed))
+    conn.recv::<T>()
+        .is_err_and(|e| e.kind() == ErrorKind::Closed)
 }
 
 // Port of `_TestConnection.test_connection`: values and bytes through an
@@ -156,7 +157,10 @@ fn test_connection() {
         let longmsg = msg.repeat(10);
         conn.send_bytes(&longmsg).unwrap();
         match conn.recv_bytes_into(&mut buffer) {
-            Err(ConnectionError::TooShort { needed }) => assert_eq!(needed, longmsg.len()),
+            Err(e) if e.is_invalid_argument() => {
+                let needs = format!("needs {} bytes", longmsg.len());
+                assert!(e.to_string().contains(&needs), "{e}");
+            }
             other => panic!("expected TooShort, got {other:?}"),
         }
         // Unlike Python, the message is still there.
@@ -183,7 +187,10 @@ fn test_connection() {
         assert!(conn.readable() && conn.writable());
         p.join().unwrap();
         assert!(recv_closed::<u8>(&conn));
-        assert!(matches!(conn.recv_bytes(), Err(ConnectionError::Closed)));
+        assert!(
+            conn.recv_bytes()
+                .is_err_and(|e| e.kind() == ErrorKind::Closed)
+        );
     });
 }
 
@@ -197,8 +204,7 @@ fn test_duplex_false() {
         assert_eq!(reader.recv::<i32>().unwrap(), 1);
         assert!(reader.readable() && !reader.writable());
         assert!(!writer.readable() && writer.writable());
-        let wrong =
-            |r: Result<_, ConnectionError>| matches!(r, Err(ConnectionError::WrongDirection(_)));
+        let wrong = |r: Result<_, corun::Error>| r.is_err_and(|e| e.is_invalid_argument());
         assert!(wrong(reader.send(&2)));
         assert!(wrong(reader.send_bytes(b"2")));
         assert!(wrong(writer.recv::<i32>().map(drop)));
@@ -207,7 +213,11 @@ fn test_duplex_false() {
         assert!(wrong(writer.recv_bytes_into(&mut [0; 4]).map(drop)));
         // The reader closed: the writer's sends fail.
         drop(reader);
-        assert!(matches!(writer.send(&3), Err(ConnectionError::Closed)));
+        assert!(
+            writer
+                .send(&3)
+                .is_err_and(|e| e.kind() == ErrorKind::Closed)
+        );
     });
 }
 
@@ -272,10 +282,7 @@ fn round_trips_in_process() {
     assert_eq!(a.recv::<[f32; 3]>().unwrap(), [1.5; 3]);
     assert_eq!(a.recv_bytes().unwrap(), [0, 255]);
     a.send("not a number").unwrap();
-    assert!(matches!(
-        b.recv::<u64>(),
-        Err(ConnectionError::Serialization(_))
-    ));
+    assert!(b.recv::<u64>().is_err_and(|e| e.is_serialization()));
 }
 
 // Checks poll: without a time-out it waits for the message; with one it
@@ -345,22 +352,15 @@ fn other_end_dropped() {
             "end of stream is ready"
         );
         assert!(recv_closed::<u8>(&b));
-        assert!(matches!(b.recv_bytes(), Err(ConnectionError::Closed)));
-        assert!(matches!(
-            b.recv_timeout::<u8>(Duration::from_secs(5)),
-            Err(ConnectionError::Closed)
-        ));
-        assert!(matches!(
-            b.recv_bytes_into(&mut [0; 8]),
-            Err(ConnectionError::Closed)
-        ));
-        assert!(matches!(b.send(&2_u8), Err(ConnectionError::Closed)));
-        assert!(matches!(
-            b.send_bytes(&[0; 100_000]),
-            Err(ConnectionError::Closed)
-        ));
-        let e: corun_multiprocessing::Error = ConnectionError::Closed.into();
-        assert!(e.is_broken());
+        assert!(b.recv_bytes().is_err_and(|e| e.kind() == ErrorKind::Closed));
+        assert!(
+            b.recv_timeout::<u8>(Duration::from_secs(5))
+                .is_err_and(|e| e.kind() == ErrorKind::Closed)
+        );
+        let closed = |e: corun::Error| e.kind() == ErrorKind::Closed;
+        assert!(b.recv_bytes_into(&mut [0; 8]).is_err_and(closed));
+        assert!(b.send(&2_u8).is_err_and(|e| e.kind() == ErrorKind::Closed));
+        assert!(b.send_bytes(&[0; 100_000]).is_err_and(closed));
     });
 }
 
@@ -376,7 +376,7 @@ fn other_end_in_a_worker_that_exits() {
         assert_eq!(p.join().unwrap(), pid);
         assert_eq!(ours.recv::<String>().unwrap(), "done!");
         assert!(recv_closed::<String>(&ours));
-        assert!(matches!(ours.send(&0), Err(ConnectionError::Closed)));
+        assert!(ours.send(&0).is_err_and(|e| e.kind() == ErrorKind::Closed));
     });
 }
 
@@ -394,7 +394,7 @@ fn other_end_in_a_killed_worker() {
             p.kill();
             assert!(blocked.join().unwrap());
         });
-        assert!(matches!(ours.send(&0), Err(ConnectionError::Closed)));
+        assert!(ours.send(&0).is_err_and(|e| e.kind() == ErrorKind::Closed));
         assert!(p.join().unwrap_err().is_worker_died());
     });
 }
@@ -404,10 +404,7 @@ fn other_end_in_a_killed_worker() {
 #[test]
 fn send_serialization_errors() {
     let (a, b) = Pipe::duplex().unwrap();
-    assert!(matches!(
-        a.send(&Refuses),
-        Err(ConnectionError::Serialization(_))
-    ));
+    assert!(a.send(&Refuses).is_err_and(|e| e.is_serialization()));
     let (c, _d) = Pipe::duplex().unwrap();
     let err = a.send(&(1, c)).unwrap_err();
     assert!(

@@ -5,7 +5,7 @@
 
 mod common;
 
-use std::io::ErrorKind;
+use corun::ErrorKind;
 use std::os::unix::fs::{FileTypeExt, PermissionsExt};
 use std::path::Path;
 
@@ -261,13 +261,13 @@ fn segments_are_owner_only_files() {
 fn sizes_that_cannot_be_made_are_refused() {
     isolated(|| {
         let zero = SharedMemory::create(0).unwrap_err();
-        assert_eq!(zero.kind(), ErrorKind::InvalidInput, "{zero}");
+        assert_eq!(zero.kind(), ErrorKind::InvalidArgument, "{zero}");
         let name = own_name("zero");
         let zero = SharedMemory::create_named(&name, 0).unwrap_err();
-        assert_eq!(zero.kind(), ErrorKind::InvalidInput, "{zero}");
+        assert_eq!(zero.kind(), ErrorKind::InvalidArgument, "{zero}");
         assert!(!segment_exists(&name));
         let huge = SharedMemory::create(usize::MAX).unwrap_err();
-        assert_eq!(huge.kind(), ErrorKind::InvalidInput, "{huge}");
+        assert_eq!(huge.kind(), ErrorKind::InvalidArgument, "{huge}");
     });
 }
 
@@ -280,11 +280,11 @@ fn bad_names_are_refused() {
         let long = "x".repeat(201);
         for bad in ["", "a/b", "/lead", ".", "..", &long, "nul\0", "new\nline"] {
             let made = SharedMemory::create_named(bad, 1).unwrap_err();
-            assert_eq!(made.kind(), ErrorKind::InvalidInput, "{bad:?}: {made}");
+            assert_eq!(made.kind(), ErrorKind::InvalidArgument, "{bad:?}: {made}");
             let attached = SharedMemory::attach(bad).unwrap_err();
             assert_eq!(
                 attached.kind(),
-                ErrorKind::InvalidInput,
+                ErrorKind::InvalidArgument,
                 "{bad:?}: {attached}"
             );
         }
@@ -329,7 +329,7 @@ fn attach_takes_only_segments() {
 
         for name in [&link, &dir, &fifo, &empty] {
             let e = SharedMemory::attach(name).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{name}: {e}");
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{name}: {e}");
         }
         assert_eq!(std::fs::read(&target).unwrap(), b"precious");
         assert!(in_shm(&link).symlink_metadata().unwrap().is_symlink());
@@ -370,9 +370,9 @@ fn reads_and_writes_past_the_end_are_errors() {
         let mut buf = [0; 4];
         for (offset, len) in [(size - 3, 4), (size, 1), (size + 1, 0), (usize::MAX, 2)] {
             let e = block.write_at(offset, &vec![7; len]).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
             let e = block.read_at(offset, &mut buf[..len.min(4)]).unwrap_err();
-            assert_eq!(e.kind(), ErrorKind::InvalidInput, "{e}");
+            assert_eq!(e.kind(), ErrorKind::InvalidArgument, "{e}");
         }
         assert_eq!(read(&block, size - 3, 3), b"end");
     });

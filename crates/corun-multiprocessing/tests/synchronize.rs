@@ -12,9 +12,9 @@ use std::time::Duration;
 
 use common::{isolated, wait_until_asleep, watch_segment};
 use corun_multiprocessing::{
-    AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, BrokenBarrier, Condition,
-    ConditionGuard, Event, Lock, LockGuard, OverRelease, OwnerDied, Process, RLock, RLockGuard,
-    Semaphore, SemaphorePermit, SharedMemory,
+    AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, Event,
+    Lock, LockGuard, OwnerDied, Process, RLock, RLockGuard, Semaphore, SemaphorePermit,
+    SharedMemory,
 };
 use corun_test_support::{DEADLINE, poll_until};
 
@@ -44,7 +44,7 @@ fn block_until_killed() {
 /// A counter in shared memory: a semaphore whose permits are the count
 /// (CPython's tests use `get_value()` of a semaphore the same way).
 fn count(sem: &Semaphore) -> usize {
-    sem.get_value()
+    sem.value()
 }
 
 fn read_i32(block: &SharedMemory) -> i32 {
@@ -213,7 +213,7 @@ fn rlock_holder_aborted_is_reported_to_the_next_acquirer() {
 fn check_semaphore(
     value: impl Fn() -> usize,
     try_acquire: impl Fn() -> Option<()>,
-    release: impl Fn() -> Result<(), OverRelease>,
+    release: impl Fn() -> Result<(), corun::Error>,
 ) {
     assert_eq!(value(), 2);
     assert!(try_acquire().is_some());
@@ -234,18 +234,18 @@ fn semaphore_counts_permits() {
     isolated(|| {
         let sem = shared!(Semaphore::new(2).unwrap());
         check_semaphore(
-            || sem.get_value(),
+            || sem.value(),
             || sem.try_acquire().map(SemaphorePermit::forget),
-            || sem.release(),
+            || sem.release(1),
         );
-        sem.release().unwrap();
-        assert_eq!(sem.get_value(), 3);
-        sem.release().unwrap();
-        assert_eq!(sem.get_value(), 4);
+        sem.release(1).unwrap();
+        assert_eq!(sem.value(), 3);
+        sem.release(1).unwrap();
+        assert_eq!(sem.value(), 4);
         let permit = sem.acquire();
-        assert_eq!(sem.get_value(), 3);
+        assert_eq!(sem.value(), 3);
         drop(permit);
-        assert_eq!(sem.get_value(), 4);
+        assert_eq!(sem.value(), 4);
     });
 }
 
@@ -257,18 +257,18 @@ fn bounded_semaphore_refuses_a_release_past_its_value() {
     isolated(|| {
         let sem = shared!(BoundedSemaphore::new(2).unwrap());
         check_semaphore(
-            || sem.get_value(),
+            || sem.value(),
             || sem.try_acquire().map(SemaphorePermit::forget),
-            || sem.release(),
+            || sem.release(1),
         );
-        assert!(sem.release().is_err());
-        assert_eq!(sem.get_value(), 2);
+        assert!(sem.release(1).is_err());
+        assert_eq!(sem.value(), 2);
         assert_eq!(sem.bound(), 2);
         // A guard that finds the semaphore full leaves it full.
         let permit = sem.acquire();
-        sem.release().unwrap();
+        sem.release(1).unwrap();
         drop(permit);
-        assert_eq!(sem.get_value(), 2);
+        assert_eq!(sem.value(), 2);
     });
 }
 
@@ -293,7 +293,7 @@ fn take_a_permit((sem, started): (Semaphore, Event)) -> bool {
 }
 
 fn give_a_permit(sem: Semaphore) {
-    sem.release().unwrap();
+    sem.release(1).unwrap();
 }
 
 // A worker asleep in `acquire` is woken by a release here, and a release in
@@ -306,9 +306,9 @@ fn semaphore_permits_cross_processes() {
         let p = Process::start(take_a_permit, (sem.clone(), started.clone())).unwrap();
         assert!(started.wait_timeout(DEADLINE));
         wait_until_asleep(p.pid());
-        sem.release().unwrap();
+        sem.release(1).unwrap();
         assert!(p.join().unwrap());
-        assert_eq!(sem.get_value(), 0);
+        assert_eq!(sem.value(), 0);
 
         let giver = Process::start(give_a_permit, sem.clone()).unwrap();
         sem.acquire_timeout(DEADLINE)
@@ -335,9 +335,9 @@ fn semaphore_holder_killed_loses_its_permit() {
         assert!(held.wait_timeout(DEADLINE));
         p.kill();
         assert!(p.join().is_err());
-        assert_eq!(sem.get_value(), 0);
+        assert_eq!(sem.value(), 0);
         assert!(sem.acquire_timeout(SHORT).is_none());
-        sem.release().unwrap();
+        sem.release(1).unwrap();
         drop(sem.acquire_timeout(DEADLINE).expect("made up"));
     });
 }
@@ -423,7 +423,7 @@ type Waiter = (Condition, Semaphore, Semaphore, Option<Duration>);
 // (with a time-out or not), count on `woken`. Returns whether notified.
 fn condition_waiter((cond, sleeping, woken, timeout): Waiter) -> bool {
     let mut guard = cond.acquire().unwrap();
-    sleeping.release().unwrap();
+    sleeping.release(1).unwrap();
     let notified = match timeout {
         Some(timeout) => guard.wait_timeout(timeout).unwrap(),
         None => {
@@ -431,7 +431,7 @@ fn condition_waiter((cond, sleeping, woken, timeout): Waiter) -> bool {
             true
         }
     };
-    woken.release().unwrap();
+    woken.release(1).unwrap();
     drop(guard);
     notified
 }
@@ -610,7 +610,7 @@ fn condition_wait_for_a_predicate() {
 }
 
 fn wait_for_four_briefly((cond, state, started): (Condition, SharedMemory, Semaphore)) -> bool {
-    started.release().unwrap();
+    started.release(1).unwrap();
     let mut guard = cond.acquire().unwrap();
     guard
         .wait_for_timeout(|| read_i32(&state) == 4, Duration::from_millis(100))
@@ -758,10 +758,10 @@ fn multipass((barrier, before, after, passes): (Barrier, Semaphore, Semaphore, u
     let m = barrier.parties();
     assert_eq!(m, N);
     for i in 0..passes {
-        before.release().unwrap();
+        before.release(1).unwrap();
         assert_eq!(count(&after), i * m);
         barrier.wait().unwrap();
-        after.release().unwrap();
+        after.release(1).unwrap();
         assert_eq!(count(&before), (i + 1) * m);
         barrier.wait().unwrap();
     }
@@ -809,8 +809,8 @@ fn abort_in_the_middle((barrier, passed, broke): Tallies) {
         return;
     }
     match barrier.wait() {
-        Ok(_) => passed.release().unwrap(),
-        Err(_) => broke.release().unwrap(),
+        Ok(_) => passed.release(1).unwrap(),
+        Err(_) => broke.release(1).unwrap(),
     }
 }
 
@@ -844,12 +844,12 @@ fn reset_in_the_middle(
         barrier.reset();
     } else {
         match barrier.wait() {
-            Ok(_) => passed.release().unwrap(),
-            Err(_) => broke.release().unwrap(),
+            Ok(_) => passed.release(1).unwrap(),
+            Err(_) => broke.release(1).unwrap(),
         }
     }
     barrier.wait().unwrap();
-    again.release().unwrap();
+    again.release(1).unwrap();
 }
 
 // Ported from _TestBarrier.test_reset: a reset frees the waiters (with an
@@ -885,8 +885,8 @@ fn abort_then_reset(
         barrier.abort();
     } else {
         match barrier.wait() {
-            Ok(_) => passed.release().unwrap(),
-            Err(_) => broke.release().unwrap(),
+            Ok(_) => passed.release(1).unwrap(),
+            Err(_) => broke.release(1).unwrap(),
         }
     }
     // Everyone has left the barrier before the reset, and nobody enters it
@@ -896,7 +896,7 @@ fn abort_then_reset(
     }
     barrier2.wait().unwrap();
     barrier.wait().unwrap();
-    again.release().unwrap();
+    again.release(1).unwrap();
 }
 
 // Ported from _TestBarrier.test_abort_and_reset: a broken barrier can be
@@ -985,8 +985,8 @@ fn barrier_default_timeout_breaks_it_for_everyone() {
 fn barrier_of_one() {
     isolated(|| {
         let barrier = shared!(Barrier::new(1).unwrap());
-        assert_eq!(barrier.wait(), Ok(0));
-        assert_eq!(barrier.wait(), Ok(0));
+        assert_eq!(barrier.wait().unwrap(), 0);
+        assert_eq!(barrier.wait().unwrap(), 0);
         assert!(Barrier::new(0).is_err());
     });
 }
@@ -1053,8 +1053,7 @@ fn handles_are_send_sync_and_debug() {
     assert_send_sync::<Condition>();
     assert_send_sync::<Barrier>();
     assert_send_sync::<BarrierBuilder>();
-    assert_send_sync::<BrokenBarrier>();
-    assert_send_sync::<OverRelease>();
+    assert_send_sync::<corun::Error>();
     assert_send_sync::<SemaphorePermit<'static>>();
     assert_debug::<RLock>();
     assert_debug::<RLockGuard<'static>>();
@@ -1066,7 +1065,6 @@ fn handles_are_send_sync_and_debug() {
     assert_debug::<ConditionGuard<'static>>();
     assert_debug::<Barrier>();
     assert_debug::<BarrierBuilder>();
-    assert_debug::<BrokenBarrier>();
-    assert_debug::<OverRelease>();
+    assert_debug::<corun::Error>();
     assert_debug::<OwnerDied<LockGuard<'static>>>();
 }

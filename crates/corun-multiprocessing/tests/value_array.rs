@@ -15,7 +15,7 @@ use std::time::Duration;
 use bytemuck::{Pod, Zeroable};
 use common::{Gate, isolated, wait_at_gate};
 use corun_multiprocessing::{
-    AcquireError, Array, ArrayGuard, IndexError, Process, RawArray, RawValue, Value, ValueGuard,
+    AcquireError, Array, ArrayGuard, Process, RawArray, RawValue, Value, ValueGuard,
 };
 use corun_test_support::DEADLINE;
 use serde::{Deserialize, Serialize};
@@ -119,9 +119,17 @@ fn a_value_has_a_lock_and_a_raw_value_has_none() {
 
         let raw = RawValue::new(5i32).unwrap();
         let refused = Value::<i32>::attach(raw.name()).unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData, "{refused}");
+        assert_eq!(
+            refused.kind(),
+            corun::ErrorKind::InvalidArgument,
+            "{refused}"
+        );
         let refused = RawValue::<i32>::attach(v1.name()).unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData, "{refused}");
+        assert_eq!(
+            refused.kind(),
+            corun::ErrorKind::InvalidArgument,
+            "{refused}"
+        );
     });
 }
 
@@ -279,8 +287,8 @@ fn attach_value_as_f32(name: String) -> String {
 fn attaching_as_another_type_is_refused() {
     isolated(|| {
         let value = Value::new(1u32).unwrap();
-        let refused = |e: std::io::Error| {
-            assert_eq!(e.kind(), std::io::ErrorKind::InvalidData, "{e}");
+        let refused = |e: corun::Error| {
+            assert_eq!(e.kind(), corun::ErrorKind::InvalidArgument, "{e}");
             e.to_string()
         };
         let why = refused(Value::<f32>::attach(value.name()).unwrap_err());
@@ -294,7 +302,7 @@ fn attaching_as_another_type_is_refused() {
             .unwrap()
             .join()
             .unwrap();
-        assert!(answer.starts_with("InvalidData"), "{answer}");
+        assert!(answer.starts_with("InvalidArgument"), "{answer}");
 
         let array = RawArray::<u16>::new(4).unwrap();
         refused(RawArray::<i16>::attach(array.name()).unwrap_err());
@@ -304,7 +312,7 @@ fn attaching_as_another_type_is_refused() {
         assert_eq!(RawArray::<u16>::attach(array.name()).unwrap().len(), 4);
 
         let gone = Value::<u32>::attach("corun-no-such-value").unwrap_err();
-        assert_eq!(gone.kind(), std::io::ErrorKind::NotFound);
+        assert_eq!(gone.kind(), corun::ErrorKind::NotFound);
     });
 }
 
@@ -441,13 +449,13 @@ fn an_array_has_a_lock_and_a_raw_array_has_none() {
         }
         let raw = RawArray::from_slice(&(0..10).collect::<Vec<i32>>()).unwrap();
         let refused = Array::<i32>::attach(raw.name()).unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(refused.kind(), corun::ErrorKind::InvalidArgument);
         let refused = RawArray::<i32>::attach(a1.name()).unwrap_err();
-        assert_eq!(refused.kind(), std::io::ErrorKind::InvalidData);
+        assert_eq!(refused.kind(), corun::ErrorKind::InvalidArgument);
     });
 }
 
-// Indexes past the end: `get` gives `None`, `set` an `IndexError` (as
+// Indexes past the end: `get` gives `None`, `set` an `IndexOutOfRange` error (as
 // Python's `IndexError`), and a slice of the wrong length a panic (as
 // `copy_from_slice`); an empty array works.
 #[test]
@@ -457,9 +465,14 @@ fn indexes_past_the_end_are_refused() {
         let raw = RawArray::<u8>::new(3).unwrap();
         assert_eq!(array.get(3), None);
         assert_eq!(raw.get(3), None);
-        let e: IndexError = array.set(3, 1).unwrap_err();
-        assert_eq!((e.index(), e.array_len()), (3, 3));
-        assert_eq!(raw.set(usize::MAX, 1).unwrap_err().index(), usize::MAX);
+        let e = array.set(3, 1).unwrap_err();
+        assert_eq!(e.kind(), corun::ErrorKind::IndexOutOfRange);
+        assert_eq!(
+            e.to_string(),
+            "index 3 out of range for an array of 3 items"
+        );
+        let e = raw.set(usize::MAX, 1).unwrap_err();
+        assert_eq!(e.kind(), corun::ErrorKind::IndexOutOfRange);
         assert_eq!(array.to_vec(), [0; 3]);
 
         let wrong = catch_unwind(AssertUnwindSafe(|| array.copy_from_slice(&[1, 2])));
@@ -488,12 +501,10 @@ fn handles_are_send_sync_and_debug() {
     assert_send_sync::<RawValue<u64>>();
     assert_send_sync::<Array<Particle>>();
     assert_send_sync::<RawArray<Particle>>();
-    assert_send_sync::<IndexError>();
     assert_debug::<Value<u64>>();
     assert_debug::<RawValue<u64>>();
     assert_debug::<Array<u64>>();
     assert_debug::<RawArray<u64>>();
     assert_debug::<ValueGuard<'static, u64>>();
     assert_debug::<ArrayGuard<'static, u64>>();
-    assert_debug::<IndexError>();
 }

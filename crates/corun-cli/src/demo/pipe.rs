@@ -4,7 +4,8 @@
 //! child exits, the parent's next receive reports the closed end instead
 //! of hanging.
 
-use corun::multiprocessing::{Connection, ConnectionError, Pipe, Process};
+use corun::ErrorKind;
+use corun::multiprocessing::{Connection, Pipe, Process};
 
 /// The child: the classic first message, then squares on request until the
 /// parent sends 0.
@@ -41,7 +42,7 @@ pub(crate) fn run() -> anyhow::Result<()> {
     let answered = process.join()?;
     println!("child answered {answered} requests and exited");
     match parent.recv::<u64>() {
-        Err(ConnectionError::Closed) => {
+        Err(e) if e.kind() == ErrorKind::Closed => {
             println!("parent's next recv: the other end is closed (Python: EOFError), no hang");
         }
         other => anyhow::bail!("expected the closed end, got {other:?}"),

@@ -13,7 +13,7 @@ use crate::robust_mutex::{Locked, RobustGuard};
 /// ```
 /// use corun::multiprocessing::{Lock, OwnerDied};
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let lock = Lock::new()?;
 ///     // No holder died here; a guard that did would come back through

@@ -32,16 +32,16 @@
 //! break the barrier, so nobody with a time-out waits forever.
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::BrokenBarrier;
 use crate::futex;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
+use corun_core::ErrorKind;
 use corun_core::deadline::deadline;
 
 /// Where the count sits in the word (the low 15 bits).
@@ -61,7 +61,7 @@ const HISTORY: u16 = 64;
 /// `0..parties` (arrival order), and the barrier is ready for the next
 /// generation. A time-out in any waiter, or [`abort`](Self::abort),
 /// *breaks* the barrier: every current and later waiter gets
-/// [`BrokenBarrier`] until [`reset`](Self::reset). The barrier lives in
+/// a broken-barrier error until [`reset`](Self::reset). The barrier lives in
 /// shared memory; clone it or pass it to a worker and every copy is the
 /// same barrier, its default time-out included.
 ///
@@ -78,7 +78,7 @@ const HISTORY: u16 = 64;
 ///     barrier.wait().expect("not broken")
 /// }
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let barrier = Barrier::new(3)?;
 ///     let workers: Vec<_> = (0..2)
@@ -126,7 +126,7 @@ struct BarrierState {
 unsafe impl Layout for BarrierState {
     const KIND: [u8; 8] = *b"barrier\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         self.mutex.init()
     }
 }
@@ -173,7 +173,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert_eq!(Barrier::new(3)?.parties(), 3);
     ///     assert!(Barrier::new(0).is_err());
@@ -186,7 +186,7 @@ impl Barrier {
     /// `InvalidInput` when `parties` is 0 (Python's `ValueError`) or above
     /// 32767; as [`SharedMemory::create`](crate::SharedMemory::create) when
     /// the segment cannot be created.
-    pub fn new(parties: usize) -> io::Result<Self> {
+    pub fn new(parties: usize) -> Result<Self, Error> {
         Self::builder(parties).build()
     }
 
@@ -198,7 +198,7 @@ impl Barrier {
     /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::builder(2).timeout(Duration::from_millis(1)).build()?;
     ///     assert!(barrier.wait().unwrap_err().is_timeout());
@@ -221,7 +221,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(2)?;
     ///     let mut indices = std::thread::scope(|s| {
@@ -236,10 +236,11 @@ impl Barrier {
     ///
     /// # Errors
     ///
-    /// [`BrokenBarrier`] when the barrier is broken, or breaks while this
-    /// party waits (its [`is_timeout`](BrokenBarrier::is_timeout) says
-    /// whether this party's own time-out broke it).
-    pub fn wait(&self) -> Result<usize, BrokenBarrier> {
+    /// An error whose [`is_broken_barrier`](Error::is_broken_barrier) is
+    /// true when the barrier is broken, or breaks while this party waits;
+    /// its [`is_timeout`](Error::is_timeout) says whether this party's own
+    /// time-out broke it.
+    pub fn wait(&self) -> Result<usize, Error> {
         self.wait_until(deadline(self.default_timeout()))
     }
 
@@ -253,7 +254,7 @@ impl Barrier {
     /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(2)?;
     ///     let err = barrier.wait_timeout(Duration::from_millis(1)).unwrap_err();
@@ -265,16 +266,16 @@ impl Barrier {
     /// # Errors
     ///
     /// As [`wait`](Self::wait).
-    pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, BrokenBarrier> {
+    pub fn wait_timeout(&self, timeout: Duration) -> Result<usize, Error> {
         self.wait_until(deadline(Some(timeout)))
     }
 
-    fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, BrokenBarrier> {
+    fn wait_until(&self, deadline: Option<Instant>) -> Result<usize, Error> {
         let state = self.state();
         let guard = self.lock();
         let now = Word::load(&state.word);
         if now.broken {
-            return Err(BrokenBarrier::new(false));
+            return Err(Error::broken_barrier(None, None));
         }
         let index = now.count;
         if index + 1 >= self.parties() as u32 {
@@ -300,7 +301,7 @@ impl Barrier {
                     return self.outcome(generation, index);
                 }
                 self.end_generation(&guard, now, true, true);
-                return Err(BrokenBarrier::new(true));
+                return Err(Error::broken_barrier(Some(ErrorKind::Timeout), None));
             }
         }
     }
@@ -328,12 +329,12 @@ impl Barrier {
 
     /// How generation `generation`, which has ended, ended for the party
     /// that arrived `index`th.
-    fn outcome(&self, generation: u16, index: u32) -> Result<usize, BrokenBarrier> {
+    fn outcome(&self, generation: u16, index: u32) -> Result<usize, Error> {
         let state = self.state();
         let outcomes = state.outcomes.load(Ordering::Acquire);
         let since = Word::load(&state.word).generation.wrapping_sub(generation);
         if since <= HISTORY && outcomes & (1 << (generation % HISTORY)) != 0 {
-            Err(BrokenBarrier::new(false))
+            Err(Error::broken_barrier(None, None))
         } else {
             Ok(index as usize)
         }
@@ -351,20 +352,20 @@ impl Barrier {
     }
 
     /// Returns the barrier to its initial state: parties waiting in it get
-    /// [`BrokenBarrier`], and a broken barrier can be used again.
+    /// a broken-barrier error, and a broken barrier can be used again.
     ///
     /// # Examples
     ///
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(1)?;
     ///     barrier.abort();
     ///     assert!(barrier.broken());
     ///     barrier.reset();
-    ///     assert_eq!(barrier.wait(), Ok(0));
+    ///     assert_eq!(barrier.wait()?, 0);
     ///     Ok(())
     /// }
     /// ```
@@ -382,7 +383,7 @@ impl Barrier {
         }
     }
 
-    /// Breaks the barrier: current and later waiters get [`BrokenBarrier`]
+    /// Breaks the barrier: current and later waiters get a broken-barrier error
     /// until [`reset`](Self::reset). Use it to stop a group of processes
     /// when one of them fails.
     ///
@@ -391,7 +392,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::new(1)?;
     ///     barrier.abort();
@@ -420,7 +421,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert_eq!(Barrier::new(4)?.parties(), 4);
     ///     Ok(())
@@ -438,7 +439,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert_eq!(Barrier::new(4)?.n_waiting(), 0);
     ///     Ok(())
@@ -455,7 +456,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert!(!Barrier::new(4)?.broken());
     ///     Ok(())
@@ -472,7 +473,7 @@ impl Barrier {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert!(Barrier::new(1)?.name().starts_with("corun-"));
     ///     Ok(())
@@ -503,7 +504,7 @@ impl BarrierBuilder {
     /// use corun::multiprocessing::Barrier;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let barrier = Barrier::builder(2).timeout(Duration::from_millis(1)).build()?;
     ///     assert!(barrier.wait().unwrap_err().is_timeout());
@@ -522,7 +523,7 @@ impl BarrierBuilder {
     /// ```
     /// use corun::multiprocessing::Barrier;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert!(Barrier::builder(1).build().is_ok());
     ///     assert!(Barrier::builder(0).build().is_err());
@@ -533,18 +534,15 @@ impl BarrierBuilder {
     /// # Errors
     ///
     /// As [`Barrier::new`].
-    pub fn build(self) -> io::Result<Barrier> {
+    pub fn build(self) -> Result<Barrier, Error> {
         let parties = u32::try_from(self.parties)
             .ok()
             .filter(|p| (1..=COUNT_MASK).contains(p))
             .ok_or_else(|| {
-                io::Error::new(
-                    io::ErrorKind::InvalidInput,
-                    format!(
-                        "a barrier needs 1 to {COUNT_MASK} parties, not {}",
-                        self.parties
-                    ),
-                )
+                Error::invalid_argument(format!(
+                    "a barrier needs 1 to {COUNT_MASK} parties, not {}",
+                    self.parties
+                ))
             })?;
         let object = SharedObject::<BarrierState>::create(0)?;
         // No other process knows the segment's name yet.

@@ -2,14 +2,13 @@
 //! semaphore that refuses to be released past its initial value.
 
 use std::fmt;
-use std::io;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
 
-use super::OverRelease;
 use super::semaphore::{self, SemaphorePermit, SemaphoreState};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
 
 /// A semaphore shared by processes whose free permits never exceed the
 /// initial value: Python's `multiprocessing.BoundedSemaphore`.
@@ -27,14 +26,14 @@ use crate::shared_object::{Layout, SharedObject};
 /// ```
 /// use corun::multiprocessing::BoundedSemaphore;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let sem = BoundedSemaphore::new(2)?;
 ///     let permit = sem.acquire();
-///     assert_eq!(sem.get_value(), 1);
+///     assert_eq!(sem.value(), 1);
 ///     drop(permit);
-///     assert!(sem.release().is_err()); // already at the bound
-///     assert_eq!(sem.get_value(), 2);
+///     assert!(sem.release(1).is_err()); // already at the bound
+///     assert_eq!(sem.value(), 2);
 ///     Ok(())
 /// }
 /// ```
@@ -56,7 +55,7 @@ struct BoundedState {
 unsafe impl Layout for BoundedState {
     const KIND: [u8; 8] = *b"bsem\0\0\0\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -76,10 +75,10 @@ impl BoundedSemaphore {
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(2)?;
-    ///     assert_eq!((sem.get_value(), sem.bound()), (2, 2));
+    ///     assert_eq!((sem.value(), sem.bound()), (2, 2));
     ///     Ok(())
     /// }
     /// ```
@@ -87,7 +86,7 @@ impl BoundedSemaphore {
     /// # Errors
     ///
     /// As [`Semaphore::new`](super::Semaphore::new).
-    pub fn new(value: usize) -> io::Result<Self> {
+    pub fn new(value: usize) -> Result<Self, Error> {
         Ok(Self {
             object: semaphore::create(value, true)?,
         })
@@ -100,7 +99,7 @@ impl BoundedSemaphore {
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     let _permit = sem.acquire();
@@ -119,7 +118,7 @@ impl BoundedSemaphore {
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     assert!(sem.try_acquire().is_some());
@@ -138,7 +137,7 @@ impl BoundedSemaphore {
     /// use corun::multiprocessing::BoundedSemaphore;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(0)?;
     ///     assert!(sem.acquire_timeout(Duration::ZERO).is_none());
@@ -149,46 +148,48 @@ impl BoundedSemaphore {
         self.state().acquire_timeout(timeout)
     }
 
-    /// Adds a permit and wakes a waiter; any process may call it.
+    /// Adds `n` permits and wakes up to `n` waiters (Python's
+    /// `release(n)`); any process may call it.
     ///
     /// # Examples
     ///
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     sem.acquire().forget();
-    ///     sem.release().unwrap();
-    ///     assert!(sem.release().is_err());
+    ///     sem.release(1).unwrap();
+    ///     assert!(sem.release(1).is_err());
     ///     Ok(())
     /// }
     /// ```
     ///
     /// # Errors
     ///
-    /// [`OverRelease`] when the free permits are at the bound already
-    /// (Python: `ValueError("Semaphore released too many times")`);
-    /// nothing changes then.
-    pub fn release(&self) -> Result<(), OverRelease> {
-        self.state().release()
+    /// [`Error::is_over_release`] when `n` more free permits would pass
+    /// the bound (Python: `ValueError("Semaphore released too many
+    /// times")`); nothing changes then. `n == 0` is an invalid argument.
+    pub fn release(&self, n: usize) -> Result<(), Error> {
+        self.state().release(n)
     }
 
-    /// The number of free permits now (Python's `get_value()`); a snapshot.
+    /// The number of free permits now (Python's `get_value()`, and
+    /// `corun::threading::BoundedSemaphore::value`); a snapshot.
     ///
     /// # Examples
     ///
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
-    ///     assert_eq!(BoundedSemaphore::new(2)?.get_value(), 2);
+    ///     assert_eq!(BoundedSemaphore::new(2)?.value(), 2);
     ///     Ok(())
     /// }
     /// ```
-    pub fn get_value(&self) -> usize {
+    pub fn value(&self) -> usize {
         self.state().value()
     }
 
@@ -199,11 +200,11 @@ impl BoundedSemaphore {
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(2)?;
     ///     sem.acquire().forget();
-    ///     assert_eq!((sem.get_value(), sem.bound()), (1, 2));
+    ///     assert_eq!((sem.value(), sem.bound()), (1, 2));
     ///     Ok(())
     /// }
     /// ```
@@ -220,7 +221,7 @@ impl BoundedSemaphore {
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     assert!(sem.name().starts_with("corun-"));
@@ -240,7 +241,7 @@ impl fmt::Debug for BoundedSemaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("BoundedSemaphore")
             .field("name", &self.name())
-            .field("value", &self.get_value())
+            .field("value", &self.value())
             .field("bound", &self.bound())
             .finish()
     }

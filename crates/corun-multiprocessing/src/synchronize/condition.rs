@@ -22,7 +22,6 @@
 //! kernel wakes only live sleepers.
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
@@ -32,6 +31,7 @@ use super::{AcquireError, OwnerDied};
 use crate::futex;
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
 use corun_core::deadline::deadline;
 
 /// A condition variable shared by processes, with its own lock: Python's
@@ -67,7 +67,7 @@ use corun_core::deadline::deadline;
 ///     1
 /// }
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let cond = Condition::new()?;
 ///     let flag = SharedMemory::create(1)?;
@@ -102,7 +102,7 @@ struct ConditionState {
 unsafe impl Layout for ConditionState {
     const KIND: [u8; 8] = *b"cond\0\0\0\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         self.mutex.init()
     }
 }
@@ -152,7 +152,7 @@ impl Condition {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     assert!(cond.try_acquire().is_ok());
@@ -164,7 +164,7 @@ impl Condition {
     ///
     /// When the segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new() -> io::Result<Self> {
+    pub fn new() -> Result<Self, Error> {
         Ok(Self {
             object: SharedObject::create(0)?,
         })
@@ -177,7 +177,7 @@ impl Condition {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let guard = cond.acquire().expect("no holder died");
@@ -203,7 +203,7 @@ impl Condition {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let _guard = cond.try_acquire().expect("free");
@@ -230,7 +230,7 @@ impl Condition {
     /// use corun::multiprocessing::Condition;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let _guard = cond.acquire().expect("no holder died");
@@ -258,7 +258,7 @@ impl Condition {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert!(Condition::new()?.name().starts_with("corun-"));
     ///     Ok(())
@@ -296,7 +296,7 @@ impl ConditionGuard<'_> {
     /// use corun::multiprocessing::Condition;
     /// use std::sync::atomic::{AtomicBool, Ordering};
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let ready = AtomicBool::new(false); // shared memory, between processes
@@ -338,7 +338,7 @@ impl ConditionGuard<'_> {
     /// use corun::multiprocessing::Condition;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let mut guard = cond.acquire().expect("no holder died");
@@ -368,7 +368,7 @@ impl ConditionGuard<'_> {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let mut guard = cond.acquire().expect("no holder died");
@@ -397,7 +397,7 @@ impl ConditionGuard<'_> {
     /// use corun::multiprocessing::Condition;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     let mut guard = cond.acquire().expect("no holder died");
@@ -439,7 +439,7 @@ impl ConditionGuard<'_> {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     cond.acquire().expect("no holder died").notify(1); // nobody waits: nothing to do
@@ -466,7 +466,7 @@ impl ConditionGuard<'_> {
     /// ```
     /// use corun::multiprocessing::Condition;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let cond = Condition::new()?;
     ///     cond.acquire().expect("no holder died").notify_all();

@@ -12,7 +12,6 @@
 //! CPython issue #13502).
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
@@ -20,6 +19,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::futex;
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
 use corun_core::deadline::deadline;
 
 /// A flag shared by processes that they can wait for: Python's
@@ -39,7 +39,7 @@ use corun_core::deadline::deadline;
 ///     ready.wait_timeout(Duration::from_secs(10))
 /// }
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let ready = Event::new()?;
 ///     let waiter = Process::start(wait_for_it, ready.clone()).unwrap();
@@ -71,7 +71,7 @@ struct EventState {
 unsafe impl Layout for EventState {
     const KIND: [u8; 8] = *b"event\0\0\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -84,7 +84,7 @@ impl Event {
     /// ```
     /// use corun::multiprocessing::Event;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert!(!Event::new()?.is_set());
     ///     Ok(())
@@ -95,7 +95,7 @@ impl Event {
     ///
     /// When the segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new() -> io::Result<Self> {
+    pub fn new() -> Result<Self, Error> {
         Ok(Self {
             object: SharedObject::create(0)?,
         })
@@ -108,7 +108,7 @@ impl Event {
     /// ```
     /// use corun::multiprocessing::Event;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     event.set();
@@ -132,7 +132,7 @@ impl Event {
     /// ```
     /// use corun::multiprocessing::Event;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     event.set();
@@ -152,7 +152,7 @@ impl Event {
     /// ```
     /// use corun::multiprocessing::Event;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     assert!(!event.is_set());
@@ -170,7 +170,7 @@ impl Event {
     /// ```
     /// use corun::multiprocessing::Event;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     std::thread::scope(|s| {
@@ -195,7 +195,7 @@ impl Event {
     /// use corun::multiprocessing::Event;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let event = Event::new()?;
     ///     assert!(!event.wait_timeout(Duration::from_millis(1)));
@@ -236,7 +236,7 @@ impl Event {
     /// ```
     /// use corun::multiprocessing::Event;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     assert!(Event::new()?.name().starts_with("corun-"));
     ///     Ok(())

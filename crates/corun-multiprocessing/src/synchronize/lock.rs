@@ -1,7 +1,6 @@
 //! [`Lock`]: Python's `multiprocessing.Lock`.
 
 use std::fmt;
-use std::io;
 use std::time::Duration;
 
 use serde::{Deserialize, Serialize};
@@ -9,6 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::{AcquireError, OwnerDied};
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
 use corun_core::deadline::deadline;
 
 /// A lock shared by processes: Python's `multiprocessing.Lock`, robust to a
@@ -28,7 +28,7 @@ use corun_core::deadline::deadline;
 /// ```
 /// use corun::multiprocessing::Lock;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let lock = Lock::new()?;
 ///     {
@@ -56,7 +56,7 @@ struct LockState {
 unsafe impl Layout for LockState {
     const KIND: [u8; 8] = *b"lock\0\0\0\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         self.mutex.init()
     }
 }
@@ -75,7 +75,7 @@ impl Lock {
     ///
     /// When the segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new() -> io::Result<Self> {
+    pub fn new() -> Result<Self, Error> {
         Ok(Self {
             object: SharedObject::create(0)?,
         })
@@ -87,7 +87,7 @@ impl Lock {
     ///
     /// `NotFound` when there is no such segment; `InvalidData` when it
     /// holds something else.
-    pub(crate) fn attach(name: &str) -> io::Result<Self> {
+    pub(crate) fn attach(name: &str) -> Result<Self, Error> {
         Ok(Self {
             object: SharedObject::attach(name)?,
         })

@@ -5,21 +5,17 @@
 mod acquire_error;
 mod barrier;
 mod bounded_semaphore;
-mod broken_barrier;
 mod condition;
 mod event;
 mod lock;
-mod over_release;
 mod rlock;
 mod semaphore;
 
 pub use acquire_error::{AcquireError, OwnerDied};
 pub use barrier::{Barrier, BarrierBuilder};
 pub use bounded_semaphore::BoundedSemaphore;
-pub use broken_barrier::BrokenBarrier;
 pub use condition::{Condition, ConditionGuard};
 pub use event::Event;
 pub use lock::{Lock, LockGuard};
-pub use over_release::OverRelease;
 pub use rlock::{RLock, RLockGuard};
 pub use semaphore::{Semaphore, SemaphorePermit};

@@ -3,7 +3,6 @@
 use std::collections::hash_map::RandomState;
 use std::fmt;
 use std::hash::BuildHasher;
-use std::io;
 use std::sync::atomic::{AtomicU32, AtomicU64, Ordering};
 use std::time::Duration;
 
@@ -12,6 +11,7 @@ use serde::{Deserialize, Serialize};
 use super::{AcquireError, OwnerDied};
 use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
 use corun_core::deadline::deadline;
 
 /// A re-entrant lock shared by processes: Python's
@@ -32,7 +32,7 @@ use corun_core::deadline::deadline;
 /// ```
 /// use corun::multiprocessing::RLock;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let lock = RLock::new()?;
 ///     let outer = lock.acquire().expect("no holder died");
@@ -70,7 +70,7 @@ struct RLockState {
 unsafe impl Layout for RLockState {
     const KIND: [u8; 8] = *b"rlock\0\0\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         self.mutex.init_recursive()
     }
 }
@@ -92,7 +92,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     assert!(!lock.locked());
@@ -104,7 +104,7 @@ impl RLock {
     ///
     /// When the segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn new() -> io::Result<Self> {
+    pub fn new() -> Result<Self, Error> {
         Ok(Self {
             object: SharedObject::create(0)?,
         })
@@ -118,7 +118,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let outer = lock.acquire().expect("no holder died");
@@ -145,7 +145,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let _held = lock.try_acquire().expect("free");
@@ -174,7 +174,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     use std::time::Duration;
     ///     let lock = RLock::new()?;
@@ -208,7 +208,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let held = lock.acquire().expect("no holder died");
@@ -229,7 +229,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     let _held = lock.acquire().expect("no holder died");
@@ -249,7 +249,7 @@ impl RLock {
     /// ```
     /// use corun::multiprocessing::RLock;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let lock = RLock::new()?;
     ///     assert!(lock.name().starts_with("corun-"));

@@ -12,15 +12,15 @@
 //! the wake-up ends).
 
 use std::fmt;
-use std::io;
 use std::sync::atomic::{AtomicU32, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use super::OverRelease;
 use crate::futex;
 use crate::shared_object::{Layout, SharedObject};
+use corun_core::Error;
+use corun_core::ErrorKind;
 use corun_core::deadline::deadline;
 
 /// How many times a waiter looks for a permit before it sleeps.
@@ -52,14 +52,14 @@ const SPINS: u32 = 32;
 ///     sem.try_acquire().map(|permit| permit.forget()).is_some()
 /// }
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     let sem = Semaphore::new(1)?;
 ///     let taken = Process::start(take_one, sem.clone()).unwrap().join().unwrap();
 ///     assert!(taken);
-///     assert_eq!(sem.get_value(), 0); // the worker kept its permit
-///     sem.release().unwrap();
-///     assert_eq!(sem.get_value(), 1);
+///     assert_eq!(sem.value(), 0); // the worker kept its permit
+///     sem.release(1).unwrap();
+///     assert_eq!(sem.value(), 1);
 ///     Ok(())
 /// }
 /// ```
@@ -89,7 +89,7 @@ pub(super) struct SemaphoreState {
 unsafe impl Layout for SemaphoreState {
     const KIND: [u8; 8] = *b"sem\0\0\0\0\0";
 
-    fn init(&self, _tail: *mut u8, _tail_len: usize) -> io::Result<()> {
+    fn init(&self, _tail: *mut u8, _tail_len: usize) -> std::io::Result<()> {
         Ok(())
     }
 }
@@ -110,10 +110,10 @@ impl Semaphore {
     /// ```
     /// use corun::multiprocessing::Semaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(3)?;
-    ///     assert_eq!(sem.get_value(), 3);
+    ///     assert_eq!(sem.value(), 3);
     ///     assert!(Semaphore::new(usize::MAX).is_err());
     ///     Ok(())
     /// }
@@ -124,7 +124,7 @@ impl Semaphore {
     /// `InvalidInput` when `value` exceeds `u32::MAX`; as
     /// [`SharedMemory::create`](crate::SharedMemory::create) when the
     /// segment cannot be created.
-    pub fn new(value: usize) -> io::Result<Self> {
+    pub fn new(value: usize) -> Result<Self, Error> {
         Ok(Self {
             object: create(value, false)?,
         })
@@ -137,13 +137,13 @@ impl Semaphore {
     /// ```
     /// use corun::multiprocessing::Semaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(1)?;
     ///     let permit = sem.acquire();
-    ///     assert_eq!(sem.get_value(), 0);
+    ///     assert_eq!(sem.value(), 0);
     ///     drop(permit);
-    ///     assert_eq!(sem.get_value(), 1);
+    ///     assert_eq!(sem.value(), 1);
     ///     Ok(())
     /// }
     /// ```
@@ -159,7 +159,7 @@ impl Semaphore {
     /// ```
     /// use corun::multiprocessing::Semaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(1)?;
     ///     let _permit = sem.try_acquire().expect("one is free");
@@ -180,11 +180,11 @@ impl Semaphore {
     /// use corun::multiprocessing::Semaphore;
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(0)?;
     ///     assert!(sem.acquire_timeout(Duration::from_millis(1)).is_none());
-    ///     sem.release().unwrap();
+    ///     sem.release(1).unwrap();
     ///     assert!(sem.acquire_timeout(Duration::from_millis(1)).is_some());
     ///     Ok(())
     /// }
@@ -193,46 +193,49 @@ impl Semaphore {
         self.state().acquire_timeout(timeout)
     }
 
-    /// Adds a permit and wakes a waiter (Python's `release()`); any process
-    /// may call it.
+    /// Adds `n` permits and wakes up to `n` waiters (Python's `release(n)`);
+    /// any process may call it.
     ///
     /// # Examples
     ///
     /// ```
     /// use corun::multiprocessing::Semaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(0)?;
-    ///     sem.release().unwrap();
-    ///     sem.release().unwrap();
-    ///     assert_eq!(sem.get_value(), 2);
+    ///     sem.release(1).unwrap();
+    ///     sem.release(2).unwrap();
+    ///     assert_eq!(sem.value(), 3);
+    ///     assert!(sem.release(0).unwrap_err().is_invalid_argument());
     ///     Ok(())
     /// }
     /// ```
     ///
     /// # Errors
     ///
-    /// [`OverRelease`] when the semaphore already has `u32::MAX` free
-    /// permits.
-    pub fn release(&self) -> Result<(), OverRelease> {
-        self.state().release()
+    /// `n == 0` is an invalid argument (Python: `ValueError`); a release
+    /// past `u32::MAX` free permits fails with
+    /// [`Error::is_over_release`], and changes nothing.
+    pub fn release(&self, n: usize) -> Result<(), Error> {
+        self.state().release(n)
     }
 
-    /// The number of free permits now (Python's `get_value()`); a snapshot.
+    /// The number of free permits now (Python's `get_value()`, and
+    /// `corun::threading::Semaphore::value`); a snapshot.
     ///
     /// # Examples
     ///
     /// ```
     /// use corun::multiprocessing::Semaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
-    ///     assert_eq!(Semaphore::new(4)?.get_value(), 4);
+    ///     assert_eq!(Semaphore::new(4)?.value(), 4);
     ///     Ok(())
     /// }
     /// ```
-    pub fn get_value(&self) -> usize {
+    pub fn value(&self) -> usize {
         self.state().value()
     }
 
@@ -243,7 +246,7 @@ impl Semaphore {
     /// ```
     /// use corun::multiprocessing::Semaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = Semaphore::new(1)?;
     ///     assert!(sem.name().starts_with("corun-"));
@@ -261,15 +264,12 @@ impl Semaphore {
 
 /// Creates a semaphore's segment, of kind `S` (which holds the common
 /// state), with `value` permits; a `bounded` one is bound to that value.
-pub(super) fn create<S>(value: usize, bounded: bool) -> io::Result<SharedObject<S>>
+pub(super) fn create<S>(value: usize, bounded: bool) -> Result<SharedObject<S>, Error>
 where
     S: Layout + AsRef<SemaphoreState>,
 {
     let value = u32::try_from(value).map_err(|_| {
-        io::Error::new(
-            io::ErrorKind::InvalidInput,
-            format!("a semaphore holds at most {} permits", u32::MAX),
-        )
+        Error::invalid_argument(format!("a semaphore holds at most {} permits", u32::MAX))
     })?;
     let object = SharedObject::<S>::create(0)?;
     // No other process knows the segment's name yet.
@@ -337,23 +337,28 @@ impl SemaphoreState {
         }
     }
 
-    /// Adds a permit, if that keeps the count within the bound (Python's
-    /// check: the free permits only).
-    pub(super) fn release(&self) -> Result<(), OverRelease> {
+    /// Adds `n` permits, if that keeps the count within the bound (Python's
+    /// check: the free permits only), all or none.
+    pub(super) fn release(&self, n: usize) -> Result<(), Error> {
+        if n == 0 {
+            return Err(Error::invalid_argument("release count must be one or more"));
+        }
+        let over = || Error::from(ErrorKind::OverRelease);
+        let n = u32::try_from(n).map_err(|_| over())?;
         let limit = self.bound().unwrap_or(u32::MAX);
         self.value
             .fetch_update(Ordering::SeqCst, Ordering::SeqCst, |value| {
-                (value < limit).then_some(value + 1)
+                value.checked_add(n).filter(|&v| v <= limit)
             })
-            .map_err(|_| OverRelease::new())?;
-        self.wake_one();
+            .map_err(|_| over())?;
+        self.wake(n);
         Ok(())
     }
 
-    /// Wakes one waiter, if any sleeps (see the module docs).
-    fn wake_one(&self) {
+    /// Wakes up to `n` waiters, if any sleeps (see the module docs).
+    fn wake(&self, n: u32) {
         if self.sleepers.load(Ordering::SeqCst) > 0 {
-            futex::wake(&self.value, 1);
+            futex::wake(&self.value, n);
         }
     }
 }
@@ -374,13 +379,13 @@ impl SemaphorePermit<'_> {
     /// ```
     /// use corun::multiprocessing::BoundedSemaphore;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let sem = BoundedSemaphore::new(1)?;
     ///     sem.acquire().forget();
-    ///     assert_eq!(sem.get_value(), 0);
-    ///     sem.release().unwrap();
-    ///     assert_eq!(sem.get_value(), 1);
+    ///     assert_eq!(sem.value(), 0);
+    ///     sem.release(1).unwrap();
+    ///     assert_eq!(sem.value(), 1);
     ///     Ok(())
     /// }
     /// ```
@@ -394,7 +399,7 @@ impl Drop for SemaphorePermit<'_> {
         // At the limit only when someone released while this permit was
         // out (a bounded semaphore's bound, where Python's release would
         // raise `ValueError`): the count stays at the limit.
-        let _ = self.state.release();
+        let _ = self.state.release(1);
     }
 }
 
@@ -402,7 +407,7 @@ impl fmt::Debug for Semaphore {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Semaphore")
             .field("name", &self.name())
-            .field("value", &self.get_value())
+            .field("value", &self.value())
             .finish()
     }
 }
