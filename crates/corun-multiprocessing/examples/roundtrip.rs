@@ -11,7 +11,7 @@ use std::io::{Read, Write};
 use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
-use corun_multiprocessing::worker::{Call, Worker, WorkerOptions};
+use corun_multiprocessing::test_hooks::{Call, Worker, WorkerOptions};
 
 fn noop(x: u64) -> u64 {
     x

@@ -95,6 +95,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod array;
+#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
 mod call;
 #[allow(unsafe_code)]
 mod code_address;
@@ -102,6 +103,7 @@ mod collect;
 mod connection;
 mod current;
 mod engine;
+#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
 mod exit_status;
 mod fd_passing;
 mod futex;
@@ -127,8 +129,9 @@ mod synchronize;
 mod tracker;
 mod value;
 mod wire;
-#[doc(hidden)]
-pub mod worker;
+// `pub` items that only the test hooks below reach.
+#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub, dead_code))]
+mod worker;
 
 pub use array::{Array, ArrayGuard, RawArray};
 pub use connection::{Connection, Pipe};
@@ -145,5 +148,15 @@ pub use synchronize::{
     AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, Event,
     Lock, LockGuard, OwnerDied, RLock, RLockGuard, Semaphore, SemaphorePermit,
 };
-pub use tracker::tracker_pid;
 pub use value::{RawValue, Value, ValueGuard};
+
+/// Internals for this crate's own tests (the worker handle, the cleanup
+/// tracker's pid); not part of the API, and outside any stability promise.
+#[cfg(feature = "__test-hooks")]
+#[doc(hidden)]
+pub mod test_hooks {
+    pub use crate::tracker::tracker_pid;
+    pub use crate::worker::{
+        Call, RecvError, Reply, Starting, Worker, WorkerOptions, describe_exit, exitcode,
+    };
+}

@@ -122,7 +122,7 @@ pub(crate) fn unregister(name: &str, id: SegmentId) {
 
 /// The tracker's process id, if this process has started one: for tests
 /// that check no process is left behind.
-#[doc(hidden)]
+#[cfg(feature = "__test-hooks")]
 pub fn tracker_pid() -> Option<u32> {
     REGISTRY.lock().tracker.as_ref().map(|t| t.child.id())
 }

@@ -33,7 +33,7 @@
 //! pool can start all its workers before waiting for any handshake.
 //!
 //! ```standalone_crate
-//! use corun::multiprocessing::worker::{Call, Worker, WorkerOptions};
+//! use corun::multiprocessing::test_hooks::{Call, Worker, WorkerOptions};
 //!
 //! fn square(x: u64) -> u64 {
 //!     x * x

@@ -8,7 +8,7 @@ use std::path::PathBuf;
 use std::time::{Duration, Instant};
 
 use common::{isolated, temp_path};
-use corun_multiprocessing::worker::{Worker, WorkerOptions};
+use corun_multiprocessing::test_hooks::{Worker, WorkerOptions};
 
 corun_multiprocessing::enable_test_workers!();
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use common::{Held, serial, wait_released, warm_up};
 use corun_multiprocessing::Process;
-use corun_multiprocessing::worker::{Call, Worker, WorkerOptions};
+use corun_multiprocessing::test_hooks::{Call, Worker, WorkerOptions};
 
 corun_multiprocessing::enable_test_workers!();
 

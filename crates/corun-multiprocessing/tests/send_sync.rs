@@ -7,7 +7,7 @@ use std::cell::Cell;
 use std::fmt::Debug;
 
 use corun_multiprocessing::queue::{GetError, PutError, QueueBuilder, TaskDoneError};
-use corun_multiprocessing::worker::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
+use corun_multiprocessing::test_hooks::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
 use corun_multiprocessing::{
     Connection, Error, JoinableQueue, Pipe, Process, ProcessBuilder, ProcessInfo, Queue,
     SimpleQueue,

@@ -13,7 +13,8 @@ use common::{
     Gate, is_gone, isolated, kill_pid, read_report, report, segment_exists, stay_at_gate,
     temp_path, wait_at_gate, watch_segment,
 };
-use corun_multiprocessing::{Lock, Pool, Process, SharedMemory, tracker_pid};
+use corun_multiprocessing::test_hooks::tracker_pid;
+use corun_multiprocessing::{Lock, Pool, Process, SharedMemory};
 use corun_test_support::poll_until;
 
 corun_multiprocessing::enable_test_workers!();

@@ -8,7 +8,7 @@ use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 use common::{Gate, isolated, make_refuses, wait_at_gate};
-use corun_multiprocessing::worker::{
+use corun_multiprocessing::test_hooks::{
     Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode,
 };
 use corun_multiprocessing::{current_process, parent_process};
