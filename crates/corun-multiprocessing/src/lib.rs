@@ -143,6 +143,7 @@ pub use pool::{Pool, PoolBuilder};
 pub use process::{Process, ProcessBuilder};
 pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
 pub use queue::{JoinableQueue, Queue, SimpleQueue};
+pub use settings::WorkerPoolBuilder;
 pub use shared_memory::SharedMemory;
 pub use synchronize::{
     AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, Event,

@@ -9,7 +9,7 @@ use serde::de::DeserializeOwned;
 
 use crate::engine::Engine;
 use crate::imap::Imap;
-use crate::settings::Settings;
+use crate::settings::WorkerPoolBuilder;
 use crate::worker::Call;
 
 /// A pool of worker processes that runs plain functions (Python's
@@ -52,11 +52,10 @@ pub struct Pool {
     state: Mutex<State>,
 }
 
-/// Configures a [`Pool`].
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct PoolBuilder {
-    settings: Settings,
-}
+/// Configures a [`Pool`]: its size ([`processes`](PoolBuilder::processes))
+/// here, the options it shares with [`ProcessPoolBuilder`](crate::ProcessPoolBuilder)
+/// on [`WorkerPoolBuilder`].
+pub type PoolBuilder = WorkerPoolBuilder<Pool>;
 
 /// Python's pool states.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -78,9 +77,7 @@ impl Pool {
 
     /// A builder for the pool's size, initializer and limits.
     pub fn builder() -> PoolBuilder {
-        PoolBuilder {
-            settings: Settings::default(),
-        }
+        PoolBuilder::new()
     }
 
     /// The number of worker processes.
@@ -394,15 +391,13 @@ impl Pool {
     }
 }
 
-impl PoolBuilder {
+impl WorkerPoolBuilder<Pool> {
     /// The number of worker processes (Python's `processes`); default
     /// [`cpu_count`](crate::cpu_count).
     pub fn processes(mut self, n: usize) -> Self {
         self.settings.processes = Some(n);
         self
     }
-
-    crate::settings::pool_options!();
 
     /// Starts the workers and waits until each is ready (its initializer
     /// done).
@@ -420,7 +415,7 @@ impl PoolBuilder {
     /// assert!(Pool::builder().processes(0).build().unwrap_err().is_invalid_argument());
     /// ```
     pub fn build(self) -> Result<Pool, Error> {
-        let engine = Engine::start(self.settings.into_config("SpawnPoolWorker")?)?;
+        let engine = Engine::start(self.settings.into_config("SpawnPoolWorker", "processes")?)?;
         Ok(Pool {
             engine,
             state: Mutex::new(State::Running),
@@ -468,14 +463,6 @@ impl fmt::Debug for Pool {
         f.debug_struct("Pool")
             .field("state", &*self.state.lock())
             .field("engine", &self.engine)
-            .finish()
-    }
-}
-
-impl fmt::Debug for PoolBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("PoolBuilder")
-            .field("settings", &self.settings)
             .finish()
     }
 }

@@ -8,7 +8,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::engine::Engine;
-use crate::settings::Settings;
+use crate::settings::WorkerPoolBuilder;
 use crate::worker::Call;
 
 /// An [`Executor`] that runs plain functions in worker processes (Python's
@@ -45,11 +45,10 @@ pub struct ProcessPoolExecutor {
     engine: Engine,
 }
 
-/// Configures a [`ProcessPoolExecutor`].
-#[must_use = "a builder does nothing until `build` is called"]
-pub struct ProcessPoolBuilder {
-    settings: Settings,
-}
+/// Configures a [`ProcessPoolExecutor`]: its size
+/// ([`max_workers`](ProcessPoolBuilder::max_workers)) here, the options it
+/// shares with [`PoolBuilder`](crate::PoolBuilder) on [`WorkerPoolBuilder`].
+pub type ProcessPoolBuilder = WorkerPoolBuilder<ProcessPoolExecutor>;
 
 impl ProcessPoolExecutor {
     /// An executor of [`cpu_count`](crate::cpu_count) workers.
@@ -63,9 +62,7 @@ impl ProcessPoolExecutor {
 
     /// A builder for the executor's size, initializer and limits.
     pub fn builder() -> ProcessPoolBuilder {
-        ProcessPoolBuilder {
-            settings: Settings::default(),
-        }
+        ProcessPoolBuilder::new()
     }
 
     /// The pids of the worker processes alive now.
@@ -98,15 +95,13 @@ where
     }
 }
 
-impl ProcessPoolBuilder {
+impl WorkerPoolBuilder<ProcessPoolExecutor> {
     /// The number of worker processes (Python's `max_workers`); default
     /// [`cpu_count`](crate::cpu_count).
     pub fn max_workers(mut self, n: usize) -> Self {
         self.settings.processes = Some(n);
         self
     }
-
-    crate::settings::pool_options!();
 
     /// Starts the workers and waits until each is ready.
     ///
@@ -118,10 +113,11 @@ impl ProcessPoolBuilder {
     /// use corun::multiprocessing::ProcessPoolExecutor;
     /// let err = ProcessPoolExecutor::builder().max_workers(0).build().unwrap_err();
     /// assert!(err.is_invalid_argument());
+    /// assert_eq!(err.to_string(), "invalid argument: max_workers must be at least 1");
     /// ```
     pub fn build(self) -> Result<ProcessPoolExecutor, Error> {
         Ok(ProcessPoolExecutor {
-            engine: Engine::start(self.settings.into_config("SpawnProcess")?)?,
+            engine: Engine::start(self.settings.into_config("SpawnProcess", "max_workers")?)?,
         })
     }
 }
@@ -130,14 +126,6 @@ impl fmt::Debug for ProcessPoolExecutor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessPoolExecutor")
             .field("engine", &self.engine)
-            .finish()
-    }
-}
-
-impl fmt::Debug for ProcessPoolBuilder {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.debug_struct("ProcessPoolBuilder")
-            .field("settings", &self.settings)
             .finish()
     }
 }

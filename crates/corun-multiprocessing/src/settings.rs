@@ -1,8 +1,10 @@
-//! The options [`Pool`](crate::Pool) and
-//! [`ProcessPoolExecutor`](crate::ProcessPoolExecutor) share, and their
-//! checks.
+//! The builder of [`Pool`](crate::Pool) and
+//! [`ProcessPoolExecutor`](crate::ProcessPoolExecutor): the options they
+//! share, written once, and their checks.
 
 use std::fmt;
+use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::Duration;
 
 use corun_concurrent::Error;
@@ -23,7 +25,7 @@ pub(crate) struct Settings {
     pub(crate) max_tasks_per_child: Option<usize>,
     pub(crate) task_timeout: Option<Duration>,
     pub(crate) memory_limit: Option<u64>,
-    pub(crate) recorder: Option<std::sync::Arc<dyn Observer>>,
+    pub(crate) recorder: Option<Arc<dyn Observer>>,
 }
 
 impl Settings {
@@ -35,16 +37,25 @@ impl Settings {
         self.initializer = Some(Call::new(f, &arg));
     }
 
-    /// Checks the settings and turns them into an engine's configuration.
+    /// Checks the settings and turns them into an engine's configuration;
+    /// `size` names the size option as the builder calls it.
     ///
     /// # Errors
     ///
     /// Invalid arguments (Python's `ValueError`): 0 processes, 0 tasks per
     /// child, a zero task time-out or memory limit; a serialisation error
     /// for an initializer argument that does not encode.
-    pub(crate) fn into_config(self, name_prefix: &'static str) -> Result<Config, Error> {
+    pub(crate) fn into_config(
+        self,
+        name_prefix: &'static str,
+        size: &'static str,
+    ) -> Result<Config, Error> {
         let processes = match self.processes {
-            Some(0) => return Err(Error::invalid_argument("processes must be at least 1")),
+            Some(0) => {
+                return Err(Error::invalid_argument(format!(
+                    "{size} must be at least 1"
+                )));
+            }
             Some(n) => n,
             None => cpu_count(),
         };
@@ -71,58 +82,87 @@ impl Settings {
     }
 }
 
-/// The builder methods [`PoolBuilder`](crate::PoolBuilder) and
-/// [`ProcessPoolBuilder`](crate::ProcessPoolBuilder) share, written once;
-/// each builder keeps its options in a `settings: Settings` field.
-macro_rules! pool_options {
-    () => {
-        /// A function each worker runs with `arg` before its first task
-        /// (Python's `initializer`, `initargs`). If it panics, `build`
-        /// fails; if it panics in a worker started later to replace one,
-        /// the pool breaks: queued tasks fail and no worker is started
-        /// again.
-        pub fn initializer<A>(mut self, f: fn(A), arg: A) -> Self
-        where
-            A: serde::Serialize + serde::de::DeserializeOwned + 'static,
-        {
-            self.settings.initializer(f, arg);
-            self
-        }
-
-        /// Replaces each worker after it has run `n` tasks (Python's
-        /// `maxtasksperchild` / `max_tasks_per_child`).
-        pub fn max_tasks_per_child(mut self, n: usize) -> Self {
-            self.settings.max_tasks_per_child = Some(n);
-            self
-        }
-
-        /// A deadline for each task, counted from when its worker starts
-        /// it: past it, the worker is killed and replaced, and the task
-        /// fails with a time-out. Other tasks are not affected.
-        pub fn task_timeout(mut self, limit: std::time::Duration) -> Self {
-            self.settings.task_timeout = Some(limit);
-            self
-        }
-
-        /// Limits each worker's address space to `bytes` (`RLIMIT_AS`): an
-        /// allocation past it fails, the worker aborts, its task fails with
-        /// an error that says so, and the worker is replaced.
-        pub fn memory_limit(mut self, bytes: u64) -> Self {
-            self.settings.memory_limit = Some(bytes);
-            self
-        }
-
-        /// Reports every task to `recorder`, any `corun::concurrent::Observer`
-        /// (a `corun::trace::Recorder` draws one timeline lane per worker
-        /// process, named by pid).
-        pub fn recorder(mut self, recorder: impl corun_concurrent::Observer) -> Self {
-            self.settings.recorder = Some(std::sync::Arc::new(recorder));
-            self
-        }
-    };
+/// Configures a pool of worker processes: [`PoolBuilder`](crate::PoolBuilder)
+/// builds a [`Pool`](crate::Pool), [`ProcessPoolBuilder`](crate::ProcessPoolBuilder)
+/// a [`ProcessPoolExecutor`](crate::ProcessPoolExecutor); `P` is what it
+/// builds. The options both take are here; the size (`processes` or
+/// `max_workers`, as Python names it for each) and `build` are with each
+/// alias.
+///
+/// ```
+/// use corun::multiprocessing::{Pool, ProcessPoolExecutor};
+/// use std::time::Duration;
+///
+/// let pool = Pool::builder().processes(2).task_timeout(Duration::from_secs(60));
+/// let executor = ProcessPoolExecutor::builder().max_workers(2).max_tasks_per_child(100);
+/// # let _ = (pool, executor);
+/// ```
+#[must_use = "a builder does nothing until `build` is called"]
+pub struct WorkerPoolBuilder<P> {
+    pub(crate) settings: Settings,
+    builds: PhantomData<fn() -> P>,
 }
 
-pub(crate) use pool_options;
+impl<P> WorkerPoolBuilder<P> {
+    pub(crate) fn new() -> Self {
+        Self {
+            settings: Settings::default(),
+            builds: PhantomData,
+        }
+    }
+
+    /// A function each worker runs with `arg` before its first task
+    /// (Python's `initializer`, `initargs`). If it panics, `build` fails;
+    /// if it panics in a worker started later to replace one, the pool
+    /// breaks: queued tasks fail and no worker is started again.
+    pub fn initializer<A>(mut self, f: fn(A), arg: A) -> Self
+    where
+        A: Serialize + DeserializeOwned + 'static,
+    {
+        self.settings.initializer(f, arg);
+        self
+    }
+
+    /// Replaces each worker after it has run `n` tasks (Python's
+    /// `maxtasksperchild` / `max_tasks_per_child`).
+    pub fn max_tasks_per_child(mut self, n: usize) -> Self {
+        self.settings.max_tasks_per_child = Some(n);
+        self
+    }
+
+    /// A deadline for each task, counted from when its worker starts it:
+    /// past it, the worker is killed and replaced, and the task fails with
+    /// a time-out. Other tasks are not affected.
+    pub fn task_timeout(mut self, limit: Duration) -> Self {
+        self.settings.task_timeout = Some(limit);
+        self
+    }
+
+    /// Limits each worker's address space to `bytes` (`RLIMIT_AS`): an
+    /// allocation past it fails, the worker aborts, its task fails with an
+    /// error that says so, and the worker is replaced.
+    pub fn memory_limit(mut self, bytes: u64) -> Self {
+        self.settings.memory_limit = Some(bytes);
+        self
+    }
+
+    /// Reports every task to `recorder`, any `corun::concurrent::Observer`
+    /// (a `corun::trace::Recorder` draws one timeline lane per worker
+    /// process, named by pid).
+    pub fn recorder(mut self, recorder: impl Observer) -> Self {
+        self.settings.recorder = Some(Arc::new(recorder));
+        self
+    }
+}
+
+impl<P> fmt::Debug for WorkerPoolBuilder<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WorkerPoolBuilder")
+            .field("builds", &std::any::type_name::<P>())
+            .field("settings", &self.settings)
+            .finish()
+    }
+}
 
 impl fmt::Debug for Settings {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
