@@ -45,6 +45,9 @@ pub(crate) enum ErrorKind {
     Broken(String),
     /// The result was already taken from this task.
     AlreadyTaken,
+    /// The result was asked for inside one of the task's own
+    /// done-callbacks, which holds a reference to it.
+    TakenInCallback,
     /// A configuration value Python would reject with `ValueError`.
     InvalidArgument(&'static str),
     /// The worker process running the task died; how.
@@ -200,6 +203,14 @@ impl Error {
         matches!(*self.kind, ErrorKind::AlreadyTaken)
     }
 
+    /// The result was asked for inside one of the task's own
+    /// done-callbacks, which holds a reference to it (Python's `result()`
+    /// works there, as it does not move the value out); take it after the
+    /// callback returns.
+    pub fn is_taken_in_callback(&self) -> bool {
+        matches!(*self.kind, ErrorKind::TakenInCallback)
+    }
+
     /// The worker process died while running the task.
     pub fn is_worker_died(&self) -> bool {
         matches!(*self.kind, ErrorKind::WorkerDied(_))
@@ -226,6 +237,9 @@ impl fmt::Display for Error {
             ErrorKind::ShutDown => f.write_str("cannot schedule new tasks after shutdown"),
             ErrorKind::Broken(why) => write!(f, "executor is broken: {why}"),
             ErrorKind::AlreadyTaken => f.write_str("the task's result was already taken"),
+            ErrorKind::TakenInCallback => f.write_str(
+                "a task's result cannot be taken inside its own done-callback, which borrows it",
+            ),
             ErrorKind::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             ErrorKind::WorkerDied(how) => write!(f, "worker died: {how}"),
             ErrorKind::Remote(m) => write!(f, "task failed in worker: {m}"),
