@@ -14,8 +14,9 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 
+use corun_threading::threading::Condition;
 use corun_trace::{Outcome, Recorder, TaskId};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
@@ -83,7 +84,12 @@ struct Inner {
     shut_down: AtomicBool,
     broken: Mutex<Option<String>>,
     is_broken: AtomicBool,
+    /// Workers not yet joined.
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Workers whose loop has not ended yet: what `shutdown(wait)` waits
+    /// for when another shutdown took the handles to join. Pushed while
+    /// held across the spawn, so a worker never leaves before it is in.
+    live: Condition<Vec<ThreadId>>,
     spawned: AtomicUsize,
     /// Workers waiting for a job (or about to) minus jobs queued for them:
     /// each worker adds one before it takes a job, each submission takes
@@ -195,11 +201,13 @@ impl Inner {
             return Ok(());
         }
         let inner = Arc::clone(self);
+        let mut live = self.live.acquire();
         let spawned = std::thread::Builder::new()
             .name(format!("{}_{index}", self.prefix))
             .spawn(move || inner.work());
         match spawned {
             Ok(handle) => {
+                live.push(handle.thread().id());
                 workers.push(handle);
                 self.spawned.store(index + 1, Ordering::Release);
                 Ok(())
@@ -214,6 +222,7 @@ impl Inner {
 
     /// A worker's life: the initializer, then jobs until the channel closes.
     fn work(self: Arc<Self>) {
+        let _leaving = Leaving(&self);
         if let Some(init) = &self.initializer {
             let outcome = catch_unwind(AssertUnwindSafe(|| init()))
                 .unwrap_or_else(|payload| Err(Error::panicked(&*payload).to_string()));
@@ -267,6 +276,19 @@ impl Inner {
     }
 }
 
+/// Takes a worker out of [`Inner::live`] when its loop ends, however it
+/// ends.
+struct Leaving<'a>(&'a Inner);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        let me = std::thread::current().id();
+        let mut live = self.0.live.acquire();
+        live.retain(|id| *id != me);
+        live.notify_all();
+    }
+}
+
 impl Default for ThreadPoolExecutor {
     fn default() -> Self {
         Self::new()
@@ -297,6 +319,13 @@ impl Executor for ThreadPoolExecutor {
                     let _ = handle.join();
                 }
             }
+            // A shutdown in another thread may have taken (some of) the
+            // handles: wait, as it does, until every worker but this thread
+            // has ended.
+            self.inner
+                .live
+                .acquire()
+                .wait_for(|live| live.iter().all(|id| *id == me));
         }
     }
 }
@@ -508,6 +537,7 @@ impl ThreadPoolBuilder {
                 broken: Mutex::new(None),
                 is_broken: AtomicBool::new(false),
                 workers: Mutex::new(Vec::new()),
+                live: Condition::new(Vec::new()),
                 spawned: AtomicUsize::new(0),
                 idle: AtomicIsize::new(0),
                 submissions: AtomicUsize::new(0),

@@ -411,6 +411,49 @@ fn test_del_shutdown() {
     );
 }
 
+// Python's shutdown(wait=True) "will not return until all the pending
+// futures are done executing" whoever calls it: each call joins every
+// worker thread, which any number of threads may do (CPython's tests call
+// it from one thread at a time). Checks two threads shutting down at once:
+// neither returns before the running task is done.
+#[test]
+fn concurrent_shutdowns_both_wait() {
+    let pool = Arc::new(new_pool(1));
+    let gate = Gate::new();
+    let task = Arc::new(gated(&pool, &gate, 7));
+    poll_until("the task runs", || task.running());
+    let shutters: Vec<_> = (0..2)
+        .map(|_| {
+            let (pool, task) = (Arc::clone(&pool), Arc::clone(&task));
+            let (tx, rx) = mpsc::channel();
+            let shutter = thread::spawn(move || {
+                tx.send(Probe::current()).unwrap();
+                pool.shutdown(true, false);
+                task.done()
+            });
+            (shutter, rx.recv().unwrap())
+        })
+        .collect();
+    for (shutter, probe) in &shutters {
+        if !shutter.is_finished() {
+            probe.wait_until_blocked();
+        }
+    }
+    let early = shutters.iter().filter(|(s, _)| s.is_finished()).count();
+    gate.open();
+    let done_at_return: Vec<bool> = shutters
+        .into_iter()
+        .map(|(s, _)| s.join().unwrap())
+        .collect();
+    assert_eq!(
+        early, 0,
+        "a shutdown(wait) returned while the task still ran"
+    );
+    assert_eq!(done_at_return, [true, true]);
+    let task = Arc::try_unwrap(task).unwrap();
+    assert_eq!(task.result().unwrap(), 7);
+}
+
 // Ports test_shutdown.py ExecutorShutdownTest.test_shutdown_race_issue12456:
 // submissions racing a shutdown either are refused or complete; none hangs.
 #[test]
