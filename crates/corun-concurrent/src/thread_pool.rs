@@ -443,9 +443,10 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Names the threads `{prefix}_{i}` (default `ThreadPoolExecutor-N`).
+    /// Names the threads `{prefix}_{i}` (default, and for an empty
+    /// prefix as in Python, `ThreadPoolExecutor-N`).
     pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Some(prefix.into());
+        self.prefix = Some(prefix.into()).filter(|p: &String| !p.is_empty());
         self
     }
 

@@ -232,6 +232,25 @@ fn test_thread_names_default() {
     assert_eq!(i, "0", "{name}");
 }
 
+// Python's `thread_name_prefix or ("ThreadPoolExecutor-%d" % …)`: an empty
+// prefix gets the default names, as in test_thread_names_default.
+#[test]
+fn empty_thread_name_prefix_is_the_default() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .thread_name_prefix("")
+        .build()
+        .unwrap();
+    let name = pool
+        .spawn(|| thread::current().name().map(str::to_owned))
+        .unwrap()
+        .result()
+        .unwrap()
+        .unwrap();
+    assert!(name.starts_with("ThreadPoolExecutor-"), "{name}");
+    assert!(name.ends_with("_0"), "{name}");
+}
+
 // Checks that the pool never starts more than max_workers threads, however
 // many tasks wait.
 #[test]
