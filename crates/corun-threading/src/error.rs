@@ -48,6 +48,9 @@ pub(crate) enum ErrorKind {
     AlreadyStarted,
     /// `join` on a thread whose result was already taken.
     AlreadyJoined,
+    /// A thread (or timer) joined from its own thread, which would wait for
+    /// itself forever (Python: `RuntimeError("cannot join current thread")`).
+    JoinCurrentThread,
     /// The operating system refused to start a thread.
     Spawn(std::io::Error),
 }
@@ -101,6 +104,13 @@ impl Error {
         matches!(self.kind, ErrorKind::TaskDoneTooMany)
     }
 
+    /// A thread or timer was joined from its own thread (Python's
+    /// `RuntimeError("cannot join current thread")`); nothing was waited
+    /// for, and it can still be joined from another thread.
+    pub fn is_join_current_thread(&self) -> bool {
+        matches!(self.kind, ErrorKind::JoinCurrentThread)
+    }
+
     /// An argument was out of range (a barrier of 0 parties, say).
     pub fn is_invalid_argument(&self) -> bool {
         matches!(self.kind, ErrorKind::InvalidArgument(_))
@@ -122,6 +132,9 @@ impl fmt::Display for Error {
             ErrorKind::InvalidArgument(m) => write!(f, "invalid argument: {m}"),
             ErrorKind::AlreadyStarted => f.write_str("threads can only be started once"),
             ErrorKind::AlreadyJoined => f.write_str("thread was already joined"),
+            ErrorKind::JoinCurrentThread => {
+                f.write_str("cannot join current thread: it would wait for itself forever")
+            }
             ErrorKind::Spawn(e) => write!(f, "could not start thread: {e}"),
         }
     }

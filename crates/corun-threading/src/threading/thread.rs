@@ -108,7 +108,9 @@ impl<T> Thread<T> {
     ///
     /// [`Error::is_panic`] (with the message) when the function panicked;
     /// an "already joined" error when a successful
-    /// [`join_timeout`](Self::join_timeout) took the result before.
+    /// [`join_timeout`](Self::join_timeout) took the result before;
+    /// [`Error::is_join_current_thread`] at once when called from the thread
+    /// itself (Python: `RuntimeError`), which would wait forever.
     ///
     /// ```
     /// let t = corun_threading::threading::Thread::spawn(|| 7).unwrap();
@@ -124,7 +126,8 @@ impl<T> Thread<T> {
     ///
     /// # Errors
     ///
-    /// As [`join`](Self::join), plus the time-out.
+    /// As [`join`](Self::join), plus the time-out. From the thread itself it
+    /// fails at once, and the handle stays joinable by another thread.
     ///
     /// ```
     /// use corun_threading::threading::{Event, Thread};
@@ -144,6 +147,9 @@ impl<T> Thread<T> {
     }
 
     fn join_inner(&mut self, timeout: Option<Duration>) -> Result<T, Error> {
+        if std::thread::current().id() == self.ident {
+            return Err(Error::new(ErrorKind::JoinCurrentThread));
+        }
         let deadline = timeout.and_then(deadline);
         let mut outcome = self.shared.outcome.lock();
         while matches!(*outcome, Outcome::Running) {
