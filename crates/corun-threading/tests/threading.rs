@@ -265,6 +265,20 @@ fn test_joining_current_thread() {
     assert!(message.contains("cannot join current thread"), "{message}");
 }
 
+// Python's Thread.__init__ names a thread `str(name) if name else
+// _newname()`: an empty name gets the default `Thread-N`, as in
+// test_name's default case.
+#[test]
+fn empty_name_is_the_default() {
+    let t = Thread::builder()
+        .name("")
+        .spawn(|| std::thread::current().name().map(str::to_owned))
+        .unwrap();
+    let name = t.name().to_owned();
+    default_number(&name);
+    assert_eq!(t.join().unwrap(), Some(name));
+}
+
 // ---------------------------------------------------------------------------
 // TimerTests
 // ---------------------------------------------------------------------------

@@ -215,9 +215,16 @@ impl<T> Thread<T> {
 }
 
 impl ThreadBuilder {
-    /// The thread's name (default `Thread-N`).
+    /// The thread's name (default, and for an empty name as in Python,
+    /// `Thread-N`).
+    ///
+    /// ```
+    /// let t = corun_threading::threading::Thread::builder().name("").spawn(|| ()).unwrap();
+    /// assert!(t.name().starts_with("Thread-"));
+    /// # t.join().unwrap();
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.name = Some(name.into()).filter(|n: &String| !n.is_empty());
         self
     }
 
