@@ -35,7 +35,9 @@ pub trait Executor {
     /// Stops taking work (Python's `shutdown(wait, cancel_futures)`).
     /// Work already submitted still runs unless `cancel_pending`, which
     /// cancels every task that has not started; running tasks are never
-    /// interrupted. With `wait`, returns once every worker has finished.
+    /// interrupted. With `wait`, returns once every worker has finished,
+    /// in every thread that calls it, even at the same time (a task that
+    /// shuts down its own executor waits for the other workers only).
     /// Calling it again is harmless; dropping an executor shuts it down and
     /// waits.
     fn shutdown(&self, wait: bool, cancel_pending: bool);

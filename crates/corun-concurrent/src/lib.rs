@@ -21,7 +21,7 @@
 //! use corun::concurrent::{Executor, ThreadPoolExecutor};
 //!
 //! let pool = ThreadPoolExecutor::new();
-//! let total: u64 = pool.map(|n: u64| n * n, 0..1000, None).map(Result::unwrap).sum();
+//! let total: u64 = pool.map(|n: u64| n * n, 0..1000).map(Result::unwrap).sum();
 //! assert_eq!(total, 332_833_500);
 //! ```
 

@@ -10,13 +10,25 @@
 //! | `Finished` | [`Promise::complete`]              | fails      | `Taken` (result taken)    |
 //! | `Cancelled`| `cancel()` while pending           | succeeds   | —                         |
 //!
-//! Completion runs the done-callbacks first, in registration order and in
-//! the completing thread, and only then publishes `Finished`, wakes blocked
-//! waiters, the async waker and the `wait`/`as_completed` watchers. A
-//! callback added while that happens joins the queue; one added after runs
-//! at once in the caller. Each callback runs exactly once. Cancellation runs
-//! the callbacks in the cancelling thread. A callback that panics is caught
-//! and reported on stderr; it never unwinds into an executor's worker.
+//! Completion records the outcome, runs the done-callbacks in registration
+//! order in the completing thread, and only then publishes `Finished`: wakes
+//! blocked waiters, the async waker and the `wait`/`as_completed` watchers.
+//! Until then the task is finished to the completing thread (a callback may
+//! inspect its own task: `done()` is true) and still running to every
+//! other. A callback added while that happens joins the queue; one added
+//! after runs at once in the caller (or, if another thread is running the
+//! task's callbacks then, in that thread after them). Each callback runs
+//! exactly once, and never under the task's lock. Cancellation runs the callbacks in the
+//! cancelling thread. A callback that panics is caught and reported on
+//! stderr; it never unwinds into an executor's worker.
+//!
+//! A callback reads the outcome without the lock: while callbacks run, the
+//! outcome is lent to the thread running them (`Lent`, which counts as
+//! `Finished` above), so it is only ever in one thread's hands (a `T` need
+//! not be `Sync`). A callback added meanwhile, from any thread, joins that
+//! thread's queue. Taking the value waits until the outcome is back — or
+//! fails at once in the thread that holds it, inside one of the callbacks,
+//! which could never give it back first.
 
 use std::fmt;
 use std::future::Future;
@@ -24,7 +36,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::Pin;
 use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
+#[cfg(not(corun_loom))]
+use std::thread::ThreadId;
 use std::time::Duration;
+
+#[cfg(corun_loom)]
+use loom::thread::ThreadId;
 
 use corun_threading::threading::{Condition, ConditionGuard};
 
@@ -92,12 +109,23 @@ struct Extras<T> {
     callbacks: Vec<Callback<T>>,
     waker: Option<Waker>,
     watchers: Vec<(Weak<Signal>, usize)>,
+    /// The thread the outcome is lent to ([`Phase::Lent`]).
+    borrower: Option<ThreadId>,
+    /// Whether the borrower is completing the task: until it publishes the
+    /// outcome, to every other thread the task is still running.
+    settling: bool,
 }
 
 enum Phase<T> {
     Pending,
     Running,
     Finished(Result<T, Error>),
+    /// Finished, with the outcome out of the state: the borrower thread
+    /// holds it while it runs the callbacks, which read it without the
+    /// lock. `failed` says how the task ended.
+    Lent {
+        failed: bool,
+    },
     Cancelled,
     Taken,
 }
@@ -109,6 +137,8 @@ impl<T> State<T> {
                 callbacks: Vec::new(),
                 waker: None,
                 watchers: Vec::new(),
+                borrower: None,
+                settling: false,
             })
         })
     }
@@ -121,11 +151,79 @@ impl<T> State<T> {
             .unwrap_or_default()
     }
 
+    /// Whether the phase is final, whoever may see it yet.
+    fn is_final(&self) -> bool {
+        !matches!(self.phase, Phase::Pending | Phase::Running)
+    }
+
+    /// The extras of a task whose outcome is lent to another thread.
+    fn lent_elsewhere(&self) -> Option<&Extras<T>> {
+        match (&self.phase, &self.extras) {
+            (Phase::Lent { .. }, Some(extras))
+                if extras.borrower.is_some_and(|id| id != current_thread()) =>
+            {
+                Some(extras)
+            }
+            _ => None,
+        }
+    }
+
+    /// Whether the task is done, as the calling thread may see it yet.
     fn is_done(&self) -> bool {
-        matches!(
-            self.phase,
-            Phase::Finished(_) | Phase::Cancelled | Phase::Taken
-        )
+        self.is_final() && !self.lent_elsewhere().is_some_and(|e| e.settling)
+    }
+
+    /// Whether the calling thread may take the outcome now: it is done and
+    /// not lent to another thread. (Lent to this one, taking fails.)
+    fn is_takeable(&self) -> bool {
+        self.is_final() && self.lent_elsewhere().is_none()
+    }
+
+    /// Whether the task failed, as the calling thread may see it yet.
+    fn is_failed(&self) -> bool {
+        match self.phase {
+            Phase::Finished(Err(_)) => true,
+            Phase::Lent { failed } => failed && self.is_done(),
+            _ => false,
+        }
+    }
+
+    /// Lends a finished task's outcome to this thread, which runs the
+    /// queued callbacks with it without the lock (those queued meanwhile
+    /// too, so they keep their order), then puts it back and publishes it.
+    /// `settling`: this thread is completing the task.
+    fn run_callbacks_lent<'a>(
+        shared: &'a Shared<T>,
+        mut state: ConditionGuard<'a, Self>,
+        settling: bool,
+    ) {
+        let result = match std::mem::replace(&mut state.phase, Phase::Taken) {
+            Phase::Finished(result) => result,
+            phase => {
+                state.phase = phase; // nothing to lend
+                return;
+            }
+        };
+        state.phase = Phase::Lent {
+            failed: result.is_err(),
+        };
+        let extras = state.extras();
+        extras.borrower = Some(current_thread());
+        extras.settling = settling;
+        loop {
+            let callbacks = state.take_callbacks();
+            if callbacks.is_empty() {
+                break;
+            }
+            drop(state);
+            run_callbacks(callbacks, result.as_ref());
+            state = shared.state.acquire();
+        }
+        state.phase = Phase::Finished(result);
+        let extras = state.extras();
+        extras.borrower = None;
+        extras.settling = false;
+        State::publish(&mut state);
     }
 
     /// Wakes whoever waits for this task, after its phase became final.
@@ -212,12 +310,15 @@ impl<T> Task<T> {
         matches!(self.shared.state.acquire().phase, Phase::Cancelled)
     }
 
-    /// Whether a worker is running the task now.
+    /// Whether a worker is running the task now (to threads other than the
+    /// completing one, a task is running until its done-callbacks have run).
     pub fn running(&self) -> bool {
-        matches!(self.shared.state.acquire().phase, Phase::Running)
+        let state = self.shared.state.acquire();
+        matches!(state.phase, Phase::Running) || (state.is_final() && !state.is_done())
     }
 
-    /// Whether the task is finished or cancelled.
+    /// Whether the task is finished or cancelled. A done-callback sees its
+    /// task done.
     ///
     /// ```
     /// use corun::concurrent::Task;
@@ -233,7 +334,7 @@ impl<T> Task<T> {
     /// Whether the task finished with an error (not a cancellation): what
     /// `wait(…, ReturnWhen::FirstException)` looks for.
     pub fn failed(&self) -> bool {
-        matches!(self.shared.state.acquire().phase, Phase::Finished(Err(_)))
+        self.shared.state.acquire().is_failed()
     }
 
     /// Blocks until the task is finished or cancelled.
@@ -262,10 +363,12 @@ impl<T> Task<T> {
     /// # Errors
     ///
     /// [`Error::is_cancelled`], [`Error::is_panic`] (with the message), or an
-    /// executor's error (shut down, broken, worker died …).
+    /// executor's error (shut down, broken, worker died …). Inside one of
+    /// the task's own done-callbacks, which holds a reference to the value,
+    /// an [`InvalidState`](ErrorKind::InvalidState) error at once; the value stays.
     pub fn result(self) -> Result<T, Error> {
         let mut state = self.shared.state.acquire();
-        state.wait_for(State::is_done);
+        state.wait_for(State::is_takeable);
         take(&mut state)
     }
 
@@ -287,7 +390,7 @@ impl<T> Task<T> {
     /// ```
     pub fn result_timeout(&mut self, timeout: Duration) -> Result<T, Error> {
         let mut state = self.shared.state.acquire();
-        if !state.wait_for_timeout(State::is_done, timeout) {
+        if !state.wait_for_timeout(State::is_takeable, timeout) {
             return Err(Error::timeout());
         }
         take(&mut state)
@@ -296,9 +399,11 @@ impl<T> Task<T> {
     /// Adds a function to call with the task's outcome when it is done
     /// (Python's `add_done_callback`). Callbacks run once each, in the order
     /// added: in the thread that completes or cancels the task, or at once
-    /// in this thread if the task is already done (then while the task's
-    /// internal lock is held, so it must not block for long). A panic in a
-    /// callback is caught and reported on stderr.
+    /// in this thread if the task is already done — unless another thread
+    /// is running the task's callbacks at that moment, which then runs this
+    /// one after them. None runs under the task's lock, so a callback may
+    /// inspect its own task (it sees it done). A panic in a callback is
+    /// caught and reported on stderr.
     ///
     /// ```
     /// use corun::concurrent::Task;
@@ -315,9 +420,14 @@ impl<T> Task<T> {
     pub fn add_done_callback(&self, callback: impl FnOnce(Result<&T, &Error>) + Send + 'static) {
         let mut state = self.shared.state.acquire();
         match &state.phase {
-            Phase::Pending | Phase::Running => state.extras().callbacks.push(Box::new(callback)),
-            Phase::Finished(result) => {
-                run_callbacks(vec![Box::new(callback) as Callback<T>], result.as_ref());
+            // The thread that completes the task, or that now runs its
+            // callbacks, runs this one after them.
+            Phase::Pending | Phase::Running | Phase::Lent { .. } => {
+                state.extras().callbacks.push(Box::new(callback));
+            }
+            Phase::Finished(_) => {
+                state.extras().callbacks.push(Box::new(callback));
+                State::run_callbacks_lent(&self.shared, state, false);
             }
             Phase::Cancelled => {
                 drop(state);
@@ -389,10 +499,19 @@ impl<T> Promise<T> {
     }
 }
 
-/// Takes the outcome out of a done task's state.
+/// Takes the outcome out of a done task's state, which
+/// [`State::is_takeable`] says it may.
 fn take<T>(state: &mut State<T>) -> Result<T, Error> {
     match std::mem::replace(&mut state.phase, Phase::Taken) {
         Phase::Finished(result) => result,
+        Phase::Lent { failed } => {
+            // Lent to this thread, which is running a callback.
+            state.phase = Phase::Lent { failed };
+            Err(Error::new(
+                ErrorKind::InvalidState,
+                "a task's result cannot be taken inside its own done-callback, which borrows it",
+            ))
+        }
         Phase::Cancelled => {
             state.phase = Phase::Cancelled;
             Err(Error::cancelled())
@@ -402,27 +521,31 @@ fn take<T>(state: &mut State<T>) -> Result<T, Error> {
     }
 }
 
-/// Runs the callbacks, then publishes `Finished`; callbacks added meanwhile
-/// run too, before publication.
+/// Records the outcome, runs the callbacks (those added meanwhile too),
+/// then publishes `Finished`.
 fn settle<T>(shared: &Shared<T>, result: Result<T, Error>) {
     let mut state = shared.state.acquire();
-    loop {
-        if matches!(
-            state.phase,
-            Phase::Cancelled | Phase::Finished(_) | Phase::Taken
-        ) {
-            return;
-        }
-        if state.extras.as_ref().is_none_or(|e| e.callbacks.is_empty()) {
-            state.phase = Phase::Finished(result);
-            State::publish(&mut state);
-            return;
-        }
-        let callbacks = state.take_callbacks();
-        drop(state);
-        run_callbacks(callbacks, result.as_ref());
-        state = shared.state.acquire();
+    if state.is_final() {
+        return;
     }
+    state.phase = Phase::Finished(result);
+    if state.extras.as_ref().is_none_or(|e| e.callbacks.is_empty()) {
+        State::publish(&mut state);
+    } else {
+        State::run_callbacks_lent(shared, state, true);
+    }
+}
+
+/// The calling thread's id (loom's, under the model checker, whose threads
+/// share one OS thread).
+#[cfg(not(corun_loom))]
+fn current_thread() -> ThreadId {
+    std::thread::current().id()
+}
+
+#[cfg(corun_loom)]
+fn current_thread() -> ThreadId {
+    loom::thread::current().id()
 }
 
 fn run_callbacks<T>(callbacks: Vec<Callback<T>>, outcome: Result<&T, &Error>) {
@@ -440,7 +563,7 @@ impl<T> Future for Task<T> {
     /// Ready when the task is done; waker-based, so any runtime can drive it.
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
         let mut state = self.shared.state.acquire();
-        if state.is_done() {
+        if state.is_takeable() {
             return Poll::Ready(take(&mut state));
         }
         let extras = state.extras();
@@ -484,8 +607,9 @@ impl<T> fmt::Debug for Task<T> {
         let phase = match &state.phase {
             Phase::Pending => "pending",
             Phase::Running => "running",
-            Phase::Finished(Ok(_)) => "finished",
-            Phase::Finished(Err(_)) => "failed",
+            _ if !state.is_done() => "running", // to this thread, until published
+            Phase::Finished(Ok(_)) | Phase::Lent { failed: false } => "finished",
+            Phase::Finished(Err(_)) | Phase::Lent { failed: true } => "failed",
             Phase::Cancelled => "cancelled",
             Phase::Taken => "taken",
         };

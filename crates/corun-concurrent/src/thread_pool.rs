@@ -14,8 +14,9 @@ use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
-use std::thread::JoinHandle;
+use std::thread::{JoinHandle, ThreadId};
 
+use corun_threading::threading::Condition;
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 
@@ -53,7 +54,7 @@ type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 ///     .unwrap();
 /// let one = pool.submit(|x: u64| x * x, 12).unwrap();
 /// assert_eq!(one.result().unwrap(), 144);
-/// let all: Vec<u64> = pool.map(|x: u64| x * x, 1..=5, None).map(Result::unwrap).collect();
+/// let all: Vec<u64> = pool.map(|x: u64| x * x, 1..=5).map(Result::unwrap).collect();
 /// assert_eq!(all, [1, 4, 9, 16, 25]);
 /// pool.shutdown(true, false);
 /// ```
@@ -83,7 +84,12 @@ struct Inner {
     shut_down: AtomicBool,
     broken: Mutex<Option<String>>,
     is_broken: AtomicBool,
+    /// Workers not yet joined.
     workers: Mutex<Vec<JoinHandle<()>>>,
+    /// Workers whose loop has not ended yet: what `shutdown(wait)` waits
+    /// for when another shutdown took the handles to join. Pushed while
+    /// held across the spawn, so a worker never leaves before it is in.
+    live: Condition<Vec<ThreadId>>,
     spawned: AtomicUsize,
     /// Workers waiting for a job (or about to) minus jobs queued for them:
     /// each worker adds one before it takes a job, each submission takes
@@ -195,11 +201,13 @@ impl Inner {
             return Ok(());
         }
         let inner = Arc::clone(self);
+        let mut live = self.live.acquire();
         let spawned = std::thread::Builder::new()
             .name(format!("{}_{index}", self.prefix))
             .spawn(move || inner.work());
         match spawned {
             Ok(handle) => {
+                live.push(handle.thread().id());
                 workers.push(handle);
                 self.spawned.store(index + 1, Ordering::Release);
                 Ok(())
@@ -214,6 +222,7 @@ impl Inner {
 
     /// A worker's life: the initializer, then jobs until the channel closes.
     fn work(self: Arc<Self>) {
+        let _leaving = Leaving(&self);
         if let Some(init) = &self.initializer {
             let outcome = catch_unwind(AssertUnwindSafe(|| init()))
                 .unwrap_or_else(|payload| Err(Error::from_panic(&*payload).to_string()));
@@ -267,6 +276,19 @@ impl Inner {
     }
 }
 
+/// Takes a worker out of [`Inner::live`] when its loop ends, however it
+/// ends.
+struct Leaving<'a>(&'a Inner);
+
+impl Drop for Leaving<'_> {
+    fn drop(&mut self) {
+        let me = std::thread::current().id();
+        let mut live = self.0.live.acquire();
+        live.retain(|id| *id != me);
+        live.notify_all();
+    }
+}
+
 impl Default for ThreadPoolExecutor {
     fn default() -> Self {
         Self::new()
@@ -297,6 +319,13 @@ impl Executor for ThreadPoolExecutor {
                     let _ = handle.join();
                 }
             }
+            // A shutdown in another thread may have taken (some of) the
+            // handles: wait, as it does, until every worker but this thread
+            // has ended.
+            self.inner
+                .live
+                .acquire()
+                .wait_for(|live| live.iter().all(|id| *id == me));
         }
     }
 }
@@ -414,9 +443,10 @@ impl ThreadPoolBuilder {
         self
     }
 
-    /// Names the threads `{prefix}_{i}` (default `ThreadPoolExecutor-N`).
+    /// Names the threads `{prefix}_{i}` (default, and for an empty
+    /// prefix as in Python, `ThreadPoolExecutor-N`).
     pub fn thread_name_prefix(mut self, prefix: impl Into<String>) -> Self {
-        self.prefix = Some(prefix.into());
+        self.prefix = Some(prefix.into()).filter(|p: &String| !p.is_empty());
         self
     }
 
@@ -509,6 +539,7 @@ impl ThreadPoolBuilder {
                 broken: Mutex::new(None),
                 is_broken: AtomicBool::new(false),
                 workers: Mutex::new(Vec::new()),
+                live: Condition::new(Vec::new()),
                 spawned: AtomicUsize::new(0),
                 idle: AtomicIsize::new(0),
                 submissions: AtomicUsize::new(0),

@@ -92,7 +92,8 @@ fn callback_races_completion() {
 }
 
 /// Two callbacks added from two threads while the main thread completes the
-/// task: both run, each exactly once, with the value.
+/// task: both run, each exactly once, with the value — never under the
+/// task's lock, and each sees its task done, whichever thread runs it.
 #[test]
 fn two_callbacks_race_completion() {
     loom::model(|| {
@@ -106,8 +107,10 @@ fn two_callbacks_race_completion() {
                 let task = Arc::clone(&task);
                 let count = Arc::clone(count);
                 thread::spawn(move || {
+                    let me = Arc::clone(&task);
                     task.add_done_callback(move |r| {
                         assert_eq!(*r.unwrap(), 7);
+                        assert!(me.done() && !me.running());
                         count.fetch_add(1, SeqCst);
                     });
                 })

@@ -18,7 +18,7 @@ use std::sync::{Arc, Mutex, mpsc};
 use std::thread::{self, ThreadId};
 use std::time::{Duration, Instant};
 
-use common::{DEADLINE, Probe, assert_timeout, describe};
+use common::{DEADLINE, Gate, Probe, assert_timeout, describe};
 use corun_concurrent::{Error, Promise, Task};
 
 /// The time-out used where a wait must really run out.
@@ -481,4 +481,175 @@ fn callback_after_the_value_was_taken() {
     assert_eq!(task.result_timeout(DEADLINE).unwrap(), 5);
     task.add_done_callback(logging(&log, "cb"));
     assert_eq!(entries(&log), ["cb:taken"]);
+}
+
+/// What a callback saw when it looked at its own task: `done`, `cancelled`,
+/// `running`, `failed`, `wait_timeout(0)` and the `Debug` form.
+type Look = (bool, bool, bool, bool, bool, String);
+
+/// A callback that looks at `task` (through a weak handle: a task must not
+/// own itself) and sends what it saw.
+fn looking(
+    task: &Arc<Task<i32>>,
+    tx: mpsc::Sender<Look>,
+) -> impl FnOnce(Result<&i32, &Error>) + Send + 'static {
+    let task = Arc::downgrade(task);
+    move |_| {
+        let task = task.upgrade().expect("the test holds the task");
+        let look = (
+            task.done(),
+            task.cancelled(),
+            task.running(),
+            task.failed(),
+            task.wait_timeout(Duration::ZERO),
+            format!("{task:?}"),
+        );
+        tx.send(look).unwrap();
+    }
+}
+
+/// What a finished task looks like from a callback.
+fn finished_look(failed: bool) -> Look {
+    let state = if failed { "failed" } else { "finished" };
+    (
+        true,
+        false,
+        false,
+        failed,
+        true,
+        format!("Task {{ state: {state:?} }}"),
+    )
+}
+
+// Python marks a future finished before it runs the callbacks, so a
+// callback may inspect its own future (test_future.py's callbacks only
+// look at what they are given). Checks that a callback added before
+// completion sees its task done, not running, with the right outcome —
+// in the completing thread, without deadlocking on the task.
+#[test]
+fn a_callback_added_before_completion_can_inspect_its_task() {
+    for failed in [false, true] {
+        let (task, promise) = running();
+        let task = Arc::new(task);
+        let (tx, rx) = mpsc::channel();
+        task.add_done_callback(looking(&task, tx));
+        let completer = thread::spawn(move || {
+            let outcome = if failed {
+                Err(Error::remote("boom"))
+            } else {
+                Ok(5)
+            };
+            promise.complete(outcome);
+        });
+        let seen = rx
+            .recv_timeout(DEADLINE)
+            .expect("the callback ran and did not deadlock");
+        assert_eq!(seen, finished_look(failed));
+        completer.join().unwrap();
+        assert_eq!(predicates(&*task), (false, true, false));
+    }
+}
+
+// Ports the late half of the above (Python runs a callback added to a done
+// future at once, in the adding thread, and it may inspect the future):
+// a callback added to a finished task sees it done, and does not deadlock.
+#[test]
+fn a_callback_added_after_completion_can_inspect_its_task() {
+    for failed in [false, true] {
+        let task = Arc::new(if failed {
+            self::failed("boom")
+        } else {
+            successful(5)
+        });
+        let (tx, rx) = mpsc::channel();
+        let adder = {
+            let task = Arc::clone(&task);
+            thread::spawn(move || task.add_done_callback(looking(&task, tx)))
+        };
+        let seen = rx
+            .recv_timeout(DEADLINE)
+            .expect("the callback ran and did not deadlock");
+        assert_eq!(seen, finished_look(failed));
+        adder.join().unwrap();
+    }
+}
+
+// Python's callback may call result() on its own future. Here result()
+// moves the value out while the callback holds a reference to it, so it
+// cannot succeed: it fails at once (it must not wait for the callback that
+// calls it), and the value stays for later. (Only a callback run at
+// completion can reach its task's handle mutably: one added later runs
+// while `add_done_callback` borrows the handle.)
+#[test]
+fn taking_the_result_inside_its_own_callback_fails_instead_of_waiting() {
+    let (task, promise) = running();
+    let slot = Arc::new(Mutex::new(None::<Task<i32>>));
+    let (tx, rx) = mpsc::channel();
+    {
+        let slot = Arc::clone(&slot);
+        task.add_done_callback(move |r| {
+            let mut task = slot
+                .lock()
+                .unwrap()
+                .take()
+                .expect("the task is in the slot");
+            let taken = task.result_timeout(DEADLINE);
+            *slot.lock().unwrap() = Some(task);
+            let taken =
+                taken.map_err(|e| (e.kind() == corun::ErrorKind::InvalidState, e.to_string()));
+            tx.send((*r.unwrap(), taken)).unwrap();
+        });
+    }
+    *slot.lock().unwrap() = Some(task);
+    let completer = thread::spawn(move || promise.complete(Ok(5)));
+    let (value, taken) = rx
+        .recv_timeout(DEADLINE)
+        .expect("the callback ran and did not deadlock");
+    assert_eq!(value, 5);
+    let (in_callback, message) = taken.expect_err("the value is lent to the callback");
+    assert!(in_callback, "{message}");
+    assert!(message.contains("done-callback"), "{message}");
+    completer.join().unwrap();
+    let task = slot.lock().unwrap().take().unwrap();
+    assert_eq!(task.result().unwrap(), 5, "the value is still there");
+}
+
+// Checks who runs a callback added while another thread runs the callbacks
+// of a finished task: that thread holds the outcome, so the new callback
+// joins its queue and runs there, after the one running (registration
+// order); meanwhile the task is done to everyone.
+#[test]
+fn a_callback_added_while_another_thread_runs_callbacks_runs_there_after_them() {
+    let log = Log::default();
+    let task = Arc::new(successful(5));
+    let gate = Gate::new();
+    let (entered_tx, entered_rx) = mpsc::channel();
+    let first = {
+        let (task, gate, log) = (Arc::clone(&task), Arc::clone(&gate), Arc::clone(&log));
+        thread::spawn(move || {
+            let callback = logging(&log, "first");
+            task.add_done_callback(move |r| {
+                entered_tx.send(()).unwrap();
+                gate.wait();
+                callback(r);
+            });
+            thread::current().id()
+        })
+    };
+    entered_rx.recv_timeout(DEADLINE).unwrap();
+    task.add_done_callback(logging(&log, "second"));
+    assert!(
+        entries(&log).is_empty(),
+        "queued behind the running callback"
+    );
+    assert!(task.done() && !task.running());
+    assert!(task.wait_timeout(Duration::ZERO));
+    gate.open();
+    let first_id = first.join().unwrap();
+    let log = log.lock().unwrap().clone();
+    let names: Vec<_> = log.iter().map(|(w, _)| w.as_str()).collect();
+    assert_eq!(names, ["first:ok:5", "second:ok:5"]);
+    assert!(log.iter().all(|(_, id)| *id == first_id));
+    let task = Arc::try_unwrap(task).unwrap();
+    assert_eq!(task.result().unwrap(), 5);
 }

@@ -232,6 +232,25 @@ fn test_thread_names_default() {
     assert_eq!(i, "0", "{name}");
 }
 
+// Python's `thread_name_prefix or ("ThreadPoolExecutor-%d" % …)`: an empty
+// prefix gets the default names, as in test_thread_names_default.
+#[test]
+fn empty_thread_name_prefix_is_the_default() {
+    let pool = ThreadPoolExecutor::builder()
+        .max_workers(1)
+        .thread_name_prefix("")
+        .build()
+        .unwrap();
+    let name = pool
+        .spawn(|| thread::current().name().map(str::to_owned))
+        .unwrap()
+        .result()
+        .unwrap()
+        .unwrap();
+    assert!(name.starts_with("ThreadPoolExecutor-"), "{name}");
+    assert!(name.ends_with("_0"), "{name}");
+}
+
 // Checks that the pool never starts more than max_workers threads, however
 // many tasks wait.
 #[test]
@@ -409,6 +428,49 @@ fn test_del_shutdown() {
         outcomes(tasks),
         ["ok:0", "ok:1", "ok:2", "ok:3", "ok:4", "ok:5"]
     );
+}
+
+// Python's shutdown(wait=True) "will not return until all the pending
+// futures are done executing" whoever calls it: each call joins every
+// worker thread, which any number of threads may do (CPython's tests call
+// it from one thread at a time). Checks two threads shutting down at once:
+// neither returns before the running task is done.
+#[test]
+fn concurrent_shutdowns_both_wait() {
+    let pool = Arc::new(new_pool(1));
+    let gate = Gate::new();
+    let task = Arc::new(gated(&pool, &gate, 7));
+    poll_until("the task runs", || task.running());
+    let shutters: Vec<_> = (0..2)
+        .map(|_| {
+            let (pool, task) = (Arc::clone(&pool), Arc::clone(&task));
+            let (tx, rx) = mpsc::channel();
+            let shutter = thread::spawn(move || {
+                tx.send(Probe::current()).unwrap();
+                pool.shutdown(true, false);
+                task.done()
+            });
+            (shutter, rx.recv().unwrap())
+        })
+        .collect();
+    for (shutter, probe) in &shutters {
+        if !shutter.is_finished() {
+            probe.wait_until_blocked();
+        }
+    }
+    let early = shutters.iter().filter(|(s, _)| s.is_finished()).count();
+    gate.open();
+    let done_at_return: Vec<bool> = shutters
+        .into_iter()
+        .map(|(s, _)| s.join().unwrap())
+        .collect();
+    assert_eq!(
+        early, 0,
+        "a shutdown(wait) returned while the task still ran"
+    );
+    assert_eq!(done_at_return, [true, true]);
+    let task = Arc::try_unwrap(task).unwrap();
+    assert_eq!(task.result().unwrap(), 7);
 }
 
 // Ports test_shutdown.py ExecutorShutdownTest.test_shutdown_race_issue12456:

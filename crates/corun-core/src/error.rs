@@ -99,6 +99,10 @@ pub enum ErrorKind {
     /// The call would wait for itself forever, as a thread joining itself
     /// (Python: `RuntimeError('cannot join current thread')`).
     Deadlock,
+    /// The operation does not fit the object's present state, as taking a
+    /// task's result inside its own done-callback (Python:
+    /// `InvalidStateError`).
+    InvalidState,
     /// An argument or a result could not be serialised or deserialised to
     /// cross a process boundary (Python: `PicklingError`).
     Serialization,
@@ -135,6 +139,7 @@ impl ErrorKind {
             Self::AlreadyTaken => "result was already taken",
             Self::AlreadyStarted => "can only be started once",
             Self::Deadlock => "would wait for itself forever",
+            Self::InvalidState => "not possible in the present state",
             Self::Serialization => "serialisation failed",
             Self::NotFound => "not found",
             Self::AlreadyExists => "already exists",
@@ -416,6 +421,12 @@ impl Error {
     /// `task_done` was called more times than items were put.
     pub fn is_task_done_too_many(&self) -> bool {
         self.kind() == ErrorKind::TaskDoneTooMany
+    }
+
+    /// The call would have waited for itself forever (a thread joining
+    /// itself); nothing was waited for.
+    pub fn is_deadlock(&self) -> bool {
+        self.kind() == ErrorKind::Deadlock
     }
 
     /// The result had already been taken.

@@ -21,6 +21,7 @@
 //! | `BrokenBarrierError`                    | [`BrokenBarrier`](ErrorKind::BrokenBarrier) |
 //! | `ValueError`                            | [`InvalidArgument`](ErrorKind::InvalidArgument), [`OverRelease`](ErrorKind::OverRelease), [`TaskDoneTooMany`](ErrorKind::TaskDoneTooMany) |
 //! | `RuntimeError` (start twice, join self) | [`AlreadyStarted`](ErrorKind::AlreadyStarted), [`Deadlock`](ErrorKind::Deadlock) |
+//! | `InvalidStateError`                     | [`InvalidState`](ErrorKind::InvalidState) |
 //! | `PicklingError`                         | [`Serialization`](ErrorKind::Serialization) |
 //! | `OSError`, `FileNotFoundError`, `FileExistsError` | [`Io`](ErrorKind::Io), [`NotFound`](ErrorKind::NotFound), [`AlreadyExists`](ErrorKind::AlreadyExists) |
 //! | `IndexError`                            | [`IndexOutOfRange`](ErrorKind::IndexOutOfRange) |

@@ -260,10 +260,12 @@ impl Engine {
     }
 
     /// Waits until every supervisor has ended (after `close` or
-    /// `terminate`), and with it every worker process.
+    /// `terminate`), and with it every worker process. The handles are
+    /// joined under their lock, so a `join` in another thread meanwhile
+    /// waits for this one instead of finding none left and returning early.
     pub(crate) fn join(&self) {
-        let handles = std::mem::take(&mut *self.inner.supervisors.lock());
-        for handle in handles {
+        let mut handles = self.inner.supervisors.lock();
+        for handle in handles.drain(..) {
             let _ = handle.join();
         }
     }

@@ -9,6 +9,7 @@
 mod common;
 
 use std::collections::BTreeSet;
+use std::sync::mpsc;
 use std::time::Duration;
 
 use common::{Gate, is_gone, isolated, wait_at_gate};
@@ -16,7 +17,7 @@ use corun_concurrent::{
     Executor, ReturnWhen, Submit, Task, ThreadPoolExecutor, as_completed, wait,
 };
 use corun_multiprocessing::{ProcessPoolExecutor, current_process};
-use corun_test_support::poll_until;
+use corun_test_support::{Probe, poll_until};
 use rustix::process::{Pid, Signal, kill_process};
 
 corun_multiprocessing::enable_test_workers!();
@@ -152,6 +153,52 @@ fn test_cancel_futures() {
         let err = pool.submit(square, 1).unwrap_err();
         assert!(err.is_shutdown(), "{err}");
         pool.shutdown(true, true); // harmless twice
+    });
+}
+
+// Python's shutdown(wait=True) waits for the pending work in every thread
+// that calls it (each joins the executor's threads; CPython's tests call it
+// from one thread at a time). Checks two threads shutting down at once:
+// neither returns before the running task is done.
+#[test]
+fn concurrent_shutdowns_both_wait() {
+    isolated(|| {
+        let pool = build(1);
+        let gate = Gate::new();
+        let running = pool.submit(gated, gate.path()).unwrap();
+        let held = gate.hold();
+        let (pool, running) = (&pool, &running);
+        std::thread::scope(|s| {
+            let shutters: Vec<_> = (0..2)
+                .map(|_| {
+                    let (tx, rx) = mpsc::channel();
+                    let shutter = s.spawn(move || {
+                        tx.send(Probe::current()).unwrap();
+                        pool.shutdown(true, false);
+                        running.done()
+                    });
+                    (shutter, rx.recv().unwrap())
+                })
+                .collect();
+            for (shutter, probe) in &shutters {
+                if !shutter.is_finished() {
+                    probe.wait_until_blocked();
+                }
+            }
+            let early = shutters.iter().filter(|(s, _)| s.is_finished()).count();
+            drop(held);
+            let done_at_return: Vec<bool> = shutters
+                .into_iter()
+                .map(|(s, _)| s.join().unwrap())
+                .collect();
+            assert_eq!(
+                early, 0,
+                "a shutdown(wait) returned while the task still ran"
+            );
+            assert_eq!(done_at_return, [true, true]);
+        });
+        assert!(running.done());
+        assert!(pool.pids().is_empty());
     });
 }
 

@@ -6,7 +6,7 @@
 //! | Python                         | corun                                    |
 //! |--------------------------------|------------------------------------------|
 //! | `threading.Lock` / `RLock`     | [`threading::Lock`], [`threading::RLock`] |
-//! | `threading.Condition`          | [`threading::Condition`]                 |
+//! | `threading.Condition`          | [`threading::Condition`] (not re-entrant) |
 //! | `threading.Semaphore` / `BoundedSemaphore` | [`threading::Semaphore`], [`threading::BoundedSemaphore`] |
 //! | `threading.Event`              | [`threading::Event`]                     |
 //! | `threading.Barrier`            | [`threading::Barrier`]                   |

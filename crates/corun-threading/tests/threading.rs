@@ -204,6 +204,81 @@ fn join_waits_for_blocked_thread() {
     assert_eq!(t.join().unwrap(), "released");
 }
 
+// Ports Lib/test/test_threading.py ThreadingExceptionTests.test_joining_current_thread:
+// a thread that joins itself gets an error (Python: RuntimeError("cannot
+// join current thread")) instead of waiting for itself forever, and its
+// handle stays joinable by another thread.
+#[test]
+fn test_joining_current_thread() {
+    type Slot = Arc<Mutex<Option<Thread<String>>>>;
+    let slot: Slot = Arc::default();
+    let (tx, rx) = mpsc::channel();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let t = {
+        let slot = Arc::clone(&slot);
+        Thread::spawn(move || {
+            ready_rx.recv().unwrap();
+            let mut guard = slot.lock().unwrap();
+            let me = guard.as_mut().expect("the handle is in the slot");
+            let err = me.join_timeout(Duration::MAX).unwrap_err();
+            assert!(err.is_deadlock() && !err.is_timeout(), "{err}");
+            tx.send(err.to_string()).unwrap();
+            "after".to_owned()
+        })
+        .unwrap()
+    };
+    *slot.lock().unwrap() = Some(t);
+    ready_tx.send(()).unwrap();
+    let message = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("join_timeout from the thread itself returned");
+    assert!(message.contains("cannot join current thread"), "{message}");
+    poll_until("the thread ends", || {
+        slot.lock().unwrap().as_ref().is_some_and(|t| !t.is_alive())
+    });
+    let t = slot.lock().unwrap().take().unwrap();
+    assert_eq!(t.join().unwrap(), "after");
+
+    // `join` (which consumes the handle) fails the same way.
+    let slot: Slot = Arc::default();
+    let (tx, rx) = mpsc::channel();
+    let (ready_tx, ready_rx) = mpsc::channel::<()>();
+    let t = {
+        let slot = Arc::clone(&slot);
+        Thread::spawn(move || {
+            ready_rx.recv().unwrap();
+            let me = slot
+                .lock()
+                .unwrap()
+                .take()
+                .expect("the handle is in the slot");
+            tx.send(me.join().unwrap_err().to_string()).unwrap();
+            String::new()
+        })
+        .unwrap()
+    };
+    *slot.lock().unwrap() = Some(t);
+    ready_tx.send(()).unwrap();
+    let message = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("join from the thread itself returned");
+    assert!(message.contains("cannot join current thread"), "{message}");
+}
+
+// Python's Thread.__init__ names a thread `str(name) if name else
+// _newname()`: an empty name gets the default `Thread-N`, as in
+// test_name's default case.
+#[test]
+fn empty_name_is_the_default() {
+    let t = Thread::builder()
+        .name("")
+        .spawn(|| std::thread::current().name().map(str::to_owned))
+        .unwrap();
+    let name = t.name().to_owned();
+    default_number(&name);
+    assert_eq!(t.join().unwrap(), Some(name));
+}
+
 // ---------------------------------------------------------------------------
 // TimerTests
 // ---------------------------------------------------------------------------
@@ -348,5 +423,46 @@ fn timer_join_timeout() {
     assert!(timer.is_alive());
     timer.cancel();
     assert!(!timer.join_timeout(Duration::from_secs(10)).unwrap());
+    assert!(!timer.is_alive());
+}
+
+// Ports Lib/test/test_threading.py ThreadingExceptionTests.test_joining_current_thread
+// for a Timer (a Thread subclass in Python): its function joining the timer
+// gets an error instead of waiting for itself, and the timer can still be
+// joined from outside afterwards.
+#[test]
+fn timer_joining_itself() {
+    let timer = Arc::new(Mutex::new(None::<Timer>));
+    let (tx, rx) = mpsc::channel();
+    let function = {
+        let timer = Arc::clone(&timer);
+        move || {
+            let mut guard = timer.lock().unwrap();
+            let me = guard.as_mut().expect("the timer is in the slot");
+            let joined = me.join().map_err(|e| (e.is_deadlock(), e.to_string()));
+            let joined_timeout = me
+                .join_timeout(Duration::MAX)
+                .map_err(|e| (e.is_deadlock(), e.to_string()));
+            tx.send((joined, joined_timeout)).unwrap();
+        }
+    };
+    let mut guard = timer.lock().unwrap();
+    guard
+        .insert(Timer::new(Duration::ZERO, function))
+        .start()
+        .unwrap();
+    drop(guard);
+    let (joined, joined_timeout) = rx
+        .recv_timeout(Duration::from_secs(10))
+        .expect("the timer's join of itself returned");
+    for (is_join_current_thread, message) in [joined.unwrap_err(), joined_timeout.unwrap_err()] {
+        assert!(is_join_current_thread, "{message}");
+        assert!(message.contains("cannot join current thread"), "{message}");
+    }
+    let mut timer = timer.lock().unwrap().take().unwrap();
+    assert!(
+        timer.join().unwrap(),
+        "the function ran, and join waited for it"
+    );
     assert!(!timer.is_alive());
 }

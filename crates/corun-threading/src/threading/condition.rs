@@ -14,6 +14,18 @@ use corun_core::deadline::deadline;
 /// of the guard. Python raises `RuntimeError` when `wait` or `notify` is
 /// called without holding the lock; here that mistake does not compile.
 ///
+/// # Not re-entrant
+///
+/// Python's default `Condition()` is built on an `RLock`, so the thread
+/// holding it may acquire it again. This one is built on a plain lock, as
+/// Python's `Condition(Lock())`: a second [`acquire`](Self::acquire) in the
+/// thread that holds it deadlocks. Hand the guard (or `&mut T`) down to the
+/// code that needs the state instead of acquiring again. There is no
+/// re-entrant form because the guard gives `&mut T`: two guards in one
+/// thread would alias it, and a `wait` that released every level, as
+/// Python's does, would leave the outer guards' borrows alive while other
+/// threads change the state.
+///
 /// # Examples
 ///
 /// A consumer waits until a producer has put something:

@@ -7,7 +7,7 @@
 //! | `acquire(blocking=False)`          | [`Lock::try_acquire`]                              |
 //! | `acquire(timeout=t)`               | [`Lock::acquire_timeout`]                          |
 //! | `RLock()`                          | [`RLock<T>`]                                       |
-//! | `Condition()`, `wait`, `wait_for`  | [`Condition<T>`], [`ConditionGuard::wait`] …       |
+//! | `Condition()`, `wait`, `wait_for`  | [`Condition<T>`] (not re-entrant: Python's `Condition(Lock())`), [`ConditionGuard::wait`] … |
 //! | `notify(n)`, `notify_all()`        | [`ConditionGuard::notify`], [`ConditionGuard::notify_all`] |
 //! | `Semaphore(n)`, `release(n)`       | [`Semaphore`], [`SemaphorePermit`] (RAII)          |
 //! | `BoundedSemaphore(n)`              | [`BoundedSemaphore`]                               |

@@ -108,7 +108,9 @@ impl<T> Thread<T> {
     ///
     /// [`Error::is_panic`] (with the message) when the function panicked;
     /// an "already joined" error when a successful
-    /// [`join_timeout`](Self::join_timeout) took the result before.
+    /// [`join_timeout`](Self::join_timeout) took the result before;
+    /// [`Error::is_deadlock`] at once when called from the thread
+    /// itself (Python: `RuntimeError`), which would wait forever.
     ///
     /// ```
     /// let t = corun::threading::Thread::spawn(|| 7).unwrap();
@@ -124,7 +126,8 @@ impl<T> Thread<T> {
     ///
     /// # Errors
     ///
-    /// As [`join`](Self::join), plus the time-out.
+    /// As [`join`](Self::join), plus the time-out. From the thread itself it
+    /// fails at once, and the handle stays joinable by another thread.
     ///
     /// ```
     /// use corun::threading::{Event, Thread};
@@ -144,6 +147,9 @@ impl<T> Thread<T> {
     }
 
     fn join_inner(&mut self, timeout: Option<Duration>) -> Result<T, Error> {
+        if std::thread::current().id() == self.ident {
+            return Err(join_current_thread());
+        }
         let deadline = deadline(timeout);
         let mut outcome = self.shared.outcome.lock();
         while matches!(*outcome, Outcome::Running) {
@@ -212,9 +218,16 @@ impl<T> Thread<T> {
 }
 
 impl ThreadBuilder {
-    /// The thread's name (default `Thread-N`).
+    /// The thread's name (default, and for an empty name as in Python,
+    /// `Thread-N`).
+    ///
+    /// ```
+    /// let t = corun_threading::threading::Thread::builder().name("").spawn(|| ()).unwrap();
+    /// assert!(t.name().starts_with("Thread-"));
+    /// # t.join().unwrap();
+    /// ```
     pub fn name(mut self, name: impl Into<String>) -> Self {
-        self.name = Some(name.into());
+        self.name = Some(name.into()).filter(|n: &String| !n.is_empty());
         self
     }
 
@@ -290,4 +303,13 @@ impl<T> fmt::Debug for Thread<T> {
             .field("alive", &self.is_alive())
             .finish()
     }
+}
+
+/// A thread (or timer) joined from its own thread (Python's
+/// `RuntimeError("cannot join current thread")`).
+pub(crate) fn join_current_thread() -> Error {
+    Error::new(
+        ErrorKind::Deadlock,
+        "cannot join current thread: it would wait for itself forever",
+    )
 }

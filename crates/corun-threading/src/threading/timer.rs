@@ -116,7 +116,10 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// [`Error::is_panic`] when the function panicked.
+    /// [`Error::is_panic`] when the function panicked;
+    /// [`Error::is_deadlock`] at once when called from the
+    /// timer's own function, which would wait for itself (the timer stays
+    /// joinable from another thread).
     ///
     /// ```
     /// use std::time::Duration;
@@ -126,6 +129,10 @@ impl Timer {
     /// ```
     pub fn join(&mut self) -> Result<bool, Error> {
         match self.thread.take() {
+            Some(thread) if thread.ident() == std::thread::current().id() => {
+                self.thread = Some(thread);
+                Err(super::thread::join_current_thread())
+            }
             Some(thread) => thread.join(),
             None => Ok(false),
         }
@@ -135,8 +142,9 @@ impl Timer {
     ///
     /// # Errors
     ///
-    /// [`Error::is_timeout`] when it is still running (join again later), or
-    /// [`Error::is_panic`] when the function panicked.
+    /// [`Error::is_timeout`] when it is still running (join again later),
+    /// [`Error::is_panic`] when the function panicked, or, as for
+    /// [`join`](Self::join), [`Error::is_deadlock`].
     ///
     /// ```
     /// use std::time::Duration;
