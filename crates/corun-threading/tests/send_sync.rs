@@ -6,8 +6,9 @@
 
 use std::fmt::Debug;
 
+use corun_threading::queue::storage::{Fifo, Lifo, Priority};
 use corun_threading::queue::{
-    GetError, LifoQueue, Prioritized, PriorityQueue, PutError, Queue, SimpleQueue,
+    GenericQueue, GetError, LifoQueue, Prioritized, PriorityQueue, PutError, Queue, SimpleQueue,
 };
 use corun_threading::threading::{
     Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, Error, Event, Lock,
@@ -60,6 +61,10 @@ fn queue_types_are_send_and_sync() {
     assert_send_sync::<LifoQueue<i32>>();
     assert_send_sync::<PriorityQueue<i32>>();
     assert_send_sync::<PriorityQueue<Prioritized<u8, String>>>();
+    assert_send_sync::<GenericQueue<i32, Fifo<i32>>>();
+    assert_send_sync::<Fifo<i32>>();
+    assert_send_sync::<Lifo<i32>>();
+    assert_send_sync::<Priority<i32>>();
     assert_send_sync::<SimpleQueue<i32>>();
     assert_send_sync::<Prioritized<i32, i32>>();
     assert_send_sync::<PutError<i32>>();
@@ -110,6 +115,10 @@ fn every_public_type_is_debug() {
     assert_debug::<Queue<i32>>();
     assert_debug::<LifoQueue<i32>>();
     assert_debug::<PriorityQueue<i32>>();
+    assert_debug::<GenericQueue<i32, Fifo<i32>>>();
+    assert_debug::<Fifo<i32>>();
+    assert_debug::<Lifo<i32>>();
+    assert_debug::<Priority<i32>>();
     assert_debug::<SimpleQueue<i32>>();
     assert_debug::<Prioritized<i32, i32>>();
     assert_debug::<PutError<i32>>();
@@ -120,6 +129,7 @@ fn every_public_type_is_debug() {
     assert_debug::<RLock<Opaque>>();
     assert_debug::<Condition<Opaque>>();
     assert_debug::<Queue<Opaque>>();
+    assert_debug::<LifoQueue<Opaque>>();
     assert_debug::<SimpleQueue<Opaque>>();
     assert_debug::<PutError<Opaque>>();
     assert_debug::<Thread<Opaque>>();

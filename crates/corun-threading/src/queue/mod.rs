@@ -13,18 +13,24 @@
 //! | `Full`, `Empty`, `ShutDown`          | [`PutError::Full`], [`GetError::Empty`], `ShutDown` variants |
 //!
 //! A put that fails returns the item inside the error, so nothing is lost.
+//!
+//! `Queue`, `LifoQueue` and `PriorityQueue` are aliases of one type,
+//! [`GenericQueue`], whose [`storage`] order is their only difference; its
+//! page documents their methods.
 
 mod core;
 mod error;
 mod fifo_queue;
+mod generic_queue;
 mod lifo_queue;
 mod prioritized;
 mod priority_queue;
 mod simple_queue;
-mod storage;
+pub mod storage;
 
 pub use error::{GetError, PutError};
 pub use fifo_queue::Queue;
+pub use generic_queue::GenericQueue;
 pub use lifo_queue::LifoQueue;
 pub use prioritized::Prioritized;
 pub use priority_queue::PriorityQueue;

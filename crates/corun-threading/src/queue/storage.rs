@@ -1,29 +1,87 @@
-//! The three orders a [`Core`](super::core::Core) can keep its items in —
-//! Python's `_put` / `_get` / `_qsize` hooks, as a trait.
+//! The orders a [`GenericQueue`] can keep its items in: [`Fifo`] for
+//! [`Queue`], [`Lifo`] for [`LifoQueue`], [`Priority`] for
+//! [`PriorityQueue`] — Python's `_init` / `_put` / `_get` / `_qsize` hooks,
+//! as a trait.
+//!
+//! These types only name an order in a queue's type; a queue creates and
+//! owns its storage, and nothing else can reach it.
+//!
+//! [`GenericQueue`]: super::GenericQueue
+//! [`Queue`]: super::Queue
+//! [`LifoQueue`]: super::LifoQueue
+//! [`PriorityQueue`]: super::PriorityQueue
 
 use std::cmp::{Ordering, Reverse};
 use std::collections::{BinaryHeap, VecDeque};
 
-/// How a queue stores and orders its items.
-pub(crate) trait Storage<T> {
-    fn push(&mut self, item: T);
-    fn pop(&mut self) -> Option<T>;
-    fn len(&self) -> usize;
-    /// Removes every item (for an immediate shutdown).
-    fn take_all(&mut self) -> Vec<T>;
-}
+/// How a [`GenericQueue`](super::GenericQueue) stores and orders its items:
+/// [`Fifo`], [`Lifo`] or [`Priority`].
+///
+/// The trait is sealed: it can be named in bounds, to write code for every
+/// queue order at once, but not implemented outside this crate.
+///
+/// # Examples
+///
+/// ```
+/// use corun::queue::storage::Storage;
+/// use corun::queue::{GenericQueue, LifoQueue, Queue};
+///
+/// fn put_all<T, S: Storage<T>>(q: &GenericQueue<T, S>, items: Vec<T>) {
+///     for item in items {
+///         q.put(item).unwrap();
+///     }
+/// }
+///
+/// let (fifo, lifo) = (Queue::new(), LifoQueue::new());
+/// put_all(&fifo, vec![1, 2]);
+/// put_all(&lifo, vec![1, 2]);
+/// assert_eq!((fifo.get(), lifo.get()), (Ok(1), Ok(2)));
+/// ```
+///
+/// Another crate's type cannot be a queue's storage:
+///
+/// ```compile_fail,E0277
+/// struct Unordered;
+/// impl corun::queue::storage::Storage<u8> for Unordered {}
+/// ```
+pub trait Storage<T>: sealed::Store<T> {}
 
-/// First in, first out.
+/// First in, first out: the order of [`Queue`](super::Queue).
+///
+/// ```
+/// use corun::queue::storage::Fifo;
+/// use corun::queue::{GenericQueue, Queue};
+///
+/// let q: GenericQueue<u8, Fifo<u8>> = Queue::new();
+/// assert!(q.is_empty());
+/// ```
 #[derive(Debug)]
-pub(crate) struct Fifo<T>(VecDeque<T>);
+pub struct Fifo<T>(VecDeque<T>);
 
-/// Last in, first out.
+/// Last in, first out: the order of [`LifoQueue`](super::LifoQueue).
+///
+/// ```
+/// use corun::queue::storage::Lifo;
+/// use corun::queue::{GenericQueue, LifoQueue};
+///
+/// let q: GenericQueue<u8, Lifo<u8>> = LifoQueue::new();
+/// assert!(q.is_empty());
+/// ```
 #[derive(Debug)]
-pub(crate) struct Lifo<T>(Vec<T>);
+pub struct Lifo<T>(Vec<T>);
 
-/// Smallest first; equal items in insertion order.
+/// Smallest first, equal items in insertion order: the order of
+/// [`PriorityQueue`](super::PriorityQueue).
+///
+/// ```
+/// use corun::queue::storage::Priority;
+/// use corun::queue::{GenericQueue, PriorityQueue};
+///
+/// let q: GenericQueue<u8, Priority<u8>> = PriorityQueue::new();
+/// assert!(q.is_empty());
+/// ```
 #[derive(Debug)]
-pub(crate) struct Priority<T> {
+pub struct Priority<T> {
     heap: BinaryHeap<Reverse<Entry<T>>>,
     next_seq: u64,
 }
@@ -36,28 +94,33 @@ struct Entry<T> {
     seq: u64,
 }
 
-impl<T> Fifo<T> {
-    pub(crate) fn new() -> Self {
+/// The operations behind [`Storage`], out of reach of other crates.
+mod sealed {
+    /// A queue's item store; the queue calls it under its lock.
+    pub trait Store<T> {
+        /// An empty store.
+        fn new() -> Self;
+        /// Adds an item.
+        fn push(&mut self, item: T);
+        /// Removes the item that comes out next, if any.
+        fn pop(&mut self) -> Option<T>;
+        /// The number of items.
+        fn len(&self) -> usize;
+        /// Removes every item (for an immediate shutdown).
+        fn take_all(&mut self) -> Vec<T>;
+    }
+}
+
+impl<T> Storage<T> for Fifo<T> {}
+
+impl<T> Storage<T> for Lifo<T> {}
+
+impl<T: Ord> Storage<T> for Priority<T> {}
+
+impl<T> sealed::Store<T> for Fifo<T> {
+    fn new() -> Self {
         Self(VecDeque::new())
     }
-}
-
-impl<T> Lifo<T> {
-    pub(crate) fn new() -> Self {
-        Self(Vec::new())
-    }
-}
-
-impl<T> Priority<T> {
-    pub(crate) fn new() -> Self {
-        Self {
-            heap: BinaryHeap::new(),
-            next_seq: 0,
-        }
-    }
-}
-
-impl<T> Storage<T> for Fifo<T> {
     #[inline]
     fn push(&mut self, item: T) {
         self.0.push_back(item);
@@ -75,7 +138,10 @@ impl<T> Storage<T> for Fifo<T> {
     }
 }
 
-impl<T> Storage<T> for Lifo<T> {
+impl<T> sealed::Store<T> for Lifo<T> {
+    fn new() -> Self {
+        Self(Vec::new())
+    }
     #[inline]
     fn push(&mut self, item: T) {
         self.0.push(item);
@@ -93,7 +159,13 @@ impl<T> Storage<T> for Lifo<T> {
     }
 }
 
-impl<T: Ord> Storage<T> for Priority<T> {
+impl<T: Ord> sealed::Store<T> for Priority<T> {
+    fn new() -> Self {
+        Self {
+            heap: BinaryHeap::new(),
+            next_seq: 0,
+        }
+    }
     fn push(&mut self, item: T) {
         let seq = self.next_seq;
         self.next_seq += 1;
@@ -132,6 +204,7 @@ impl<T: Ord> Ord for Entry<T> {
 
 #[cfg(test)]
 mod tests {
+    use super::sealed::Store;
     use super::*;
 
     #[test]
