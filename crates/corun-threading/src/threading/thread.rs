@@ -222,7 +222,7 @@ impl ThreadBuilder {
     /// `Thread-N`).
     ///
     /// ```
-    /// let t = corun_threading::threading::Thread::builder().name("").spawn(|| ()).unwrap();
+    /// let t = corun::threading::Thread::builder().name("").spawn(|| ()).unwrap();
     /// assert!(t.name().starts_with("Thread-"));
     /// # t.join().unwrap();
     /// ```
