@@ -1,10 +1,12 @@
 //! The `Executor` and `Submit` traits every corun executor implements.
 
+use std::fmt;
+use std::marker::PhantomData;
 use std::time::Duration;
 
 use crate::error::Error;
-use crate::map::Map;
 use crate::task::Task;
+use crate::window::{Submitter, Window};
 
 /// Something that runs submitted work and hands back [`Task`]s (Python's
 /// `concurrent.futures.Executor`).
@@ -57,6 +59,7 @@ pub trait Executor {
         Self: Submit<F, I::Item, R> + Sized,
         F: Clone,
         I: IntoIterator,
+        R: Send + 'static,
     {
         Map::new(self, f, inputs.into_iter(), None)
     }
@@ -87,6 +90,7 @@ pub trait Executor {
         Self: Submit<F, I::Item, R> + Sized,
         F: Clone,
         I: IntoIterator,
+        R: Send + 'static,
     {
         Map::new(self, f, inputs.into_iter(), Some(timeout))
     }
@@ -102,4 +106,70 @@ pub trait Submit<F, A, R>: Executor {
     /// [`Error::is_shutdown`] after `shutdown`; [`Error::is_broken`] when the
     /// executor is broken.
     fn submit(&self, f: F, arg: A) -> Result<Task<R>, Error>;
+}
+
+/// Results of [`Executor::map`], in input order: a [`Window`] of
+/// `2 × max_workers` tasks over the executor's `submit`.
+#[must_use = "the map's tasks are cancelled when the iterator is dropped"]
+pub struct Map<'a, E, F, I, R> {
+    window: Window<I, SubmitTo<'a, E, F, R>, R>,
+}
+
+/// Submits `f(input)` to an executor, for [`Map`]'s window.
+struct SubmitTo<'a, E, F, R> {
+    executor: &'a E,
+    f: F,
+    returns: PhantomData<fn() -> R>,
+}
+
+impl<E, F, A, R> Submitter<A> for SubmitTo<'_, E, F, R>
+where
+    E: Submit<F, A, R>,
+    F: Clone,
+{
+    type Output = R;
+
+    fn submit(&mut self, input: A) -> Result<Task<R>, Error> {
+        self.executor.submit(self.f.clone(), input)
+    }
+}
+
+impl<'a, E, F, I, R> Map<'a, E, F, I, R>
+where
+    E: Submit<F, I::Item, R>,
+    F: Clone,
+    I: Iterator,
+    R: Send + 'static,
+{
+    fn new(executor: &'a E, f: F, inputs: I, timeout: Option<Duration>) -> Self {
+        let size = executor.max_workers().saturating_mul(2);
+        let submit = SubmitTo {
+            executor,
+            f,
+            returns: PhantomData,
+        };
+        Self {
+            window: Window::ordered(inputs, size, submit, timeout),
+        }
+    }
+}
+
+impl<E, F, I, R> Iterator for Map<'_, E, F, I, R>
+where
+    E: Submit<F, I::Item, R>,
+    F: Clone,
+    I: Iterator,
+    R: Send + 'static,
+{
+    type Item = Result<R, Error>;
+
+    fn next(&mut self) -> Option<Self::Item> {
+        self.window.next()
+    }
+}
+
+impl<E, F, I, R> fmt::Debug for Map<'_, E, F, I, R> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.window.describe("Map", f)
+    }
 }

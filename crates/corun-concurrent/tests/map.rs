@@ -284,3 +284,46 @@ fn refused_submission_comes_after_the_accepted_tasks() {
     let outcomes: Vec<String> = pool.map(|x: i32| x, inputs).map(describe).collect();
     assert_eq!(outcomes, ["ok:0", "ok:1", "ok:2", "shutdown"]);
 }
+
+// Checks the shared window in completion order (what `Pool::imap_unordered`
+// uses): a task that finishes first is yielded first, however it was
+// submitted; the deadline ends the iteration with a time-out, and the task
+// still waiting is cancelled.
+#[test]
+fn unordered_window_yields_in_completion_order_until_its_deadline() {
+    use corun_concurrent::{Submit, Window};
+
+    let pool = new_pool(2);
+    let gate = Gate::new();
+    let submit = |i: u32| {
+        let gate = Arc::clone(&gate);
+        pool.submit(
+            move |()| {
+                if i == 0 {
+                    gate.wait(); // the first input finishes last
+                }
+                i
+            },
+            (),
+        )
+    };
+    let mut window = Window::unordered(0..2_u32, 2, submit, None);
+    assert_eq!(window.next().unwrap().unwrap(), 1);
+    gate.open();
+    assert_eq!(window.next().unwrap().unwrap(), 0);
+    assert!(window.next().is_none());
+
+    let blocked = Gate::new();
+    let submit = |()| {
+        let blocked = Arc::clone(&blocked);
+        pool.submit(move |()| blocked.wait(), ())
+    };
+    let t = Instant::now();
+    let timeout = Duration::from_millis(50);
+    let mut window = Window::unordered(std::iter::repeat_n((), 3), 1, submit, Some(timeout));
+    assert!(window.next().unwrap().unwrap_err().is_timeout());
+    assert_timeout(t.elapsed(), timeout);
+    assert!(window.next().is_none(), "a time-out ends the iteration");
+    blocked.open();
+    pool.shutdown(true, false);
+}

@@ -281,7 +281,7 @@ impl Pool {
         R: Serialize + DeserializeOwned + Send + 'static,
         I: IntoIterator<Item = A>,
     {
-        Imap::new(self, f, items.into_iter(), 1, true)
+        Imap::new(&self.engine, f, items.into_iter(), 1, true)
     }
 
     /// [`imap`](Self::imap) with chunks of `chunksize` items.
@@ -301,7 +301,13 @@ impl Pool {
         I: IntoIterator<Item = A>,
     {
         check_chunksize(chunksize)?;
-        Ok(Imap::new(self, f, items.into_iter(), chunksize, true))
+        Ok(Imap::new(
+            &self.engine,
+            f,
+            items.into_iter(),
+            chunksize,
+            true,
+        ))
     }
 
     /// As [`imap`](Self::imap), yielding results as they complete (Python's
@@ -326,7 +332,7 @@ impl Pool {
         R: Serialize + DeserializeOwned + Send + 'static,
         I: IntoIterator<Item = A>,
     {
-        Imap::new(self, f, items.into_iter(), 1, false)
+        Imap::new(&self.engine, f, items.into_iter(), 1, false)
     }
 
     /// Takes no more work; the work queued still runs (Python's `close`).
@@ -379,11 +385,7 @@ impl Pool {
         Ok(())
     }
 
-    pub(crate) fn engine(&self) -> &Engine {
-        &self.engine
-    }
-
-    pub(crate) fn check_running(&self) -> Result<(), Error> {
+    fn check_running(&self) -> Result<(), Error> {
         match *self.state.lock() {
             State::Running => Ok(()),
             State::Closed | State::Terminated => Err(Error::shut_down()),
