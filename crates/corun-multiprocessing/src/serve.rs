@@ -69,6 +69,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         setup.name.clone(),
         ProcessInfo::new(setup.parent_name.clone(), token.parent_pid),
     );
+    name_the_worker_in_panics(setup.name.clone());
 
     let mut out = Vec::with_capacity(4096);
     if let Err(why) = start_up(&setup, &mut fds, &mut out) {
@@ -141,6 +142,17 @@ fn dispatch(call: &CallFrame<'_>, fds: &mut FdQueue, out: &mut Vec<u8>) -> bool 
             false
         }
     }
+}
+
+/// Makes a panic message name this worker process: the default message
+/// ("thread 'main' panicked at …") on the shared standard error would
+/// otherwise read as if the parent had crashed.
+fn name_the_worker_in_panics(name: String) {
+    let report = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        eprintln!("corun worker process {} ({name}):", std::process::id());
+        report(info);
+    }));
 }
 
 /// Runs `call`, catching its panic, with its descriptors (taken from

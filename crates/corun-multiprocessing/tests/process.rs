@@ -423,3 +423,41 @@ fn memory_limit_aborts_a_large_allocation() {
 fn test_cpu_count() {
     assert!(cpu_count() >= 1);
 }
+
+// Run alone, in a child of `a_worker_panic_names_the_worker`: a process
+// whose function panics, its report left on the shared standard error.
+#[test]
+#[ignore = "run by a_worker_panic_names_the_worker, which reads its stderr"]
+fn panicking_process_for_the_stderr_check() {
+    let p = Process::builder()
+        .name("panicky")
+        .start(boom, "boom from the worker".to_owned())
+        .unwrap();
+    let err = p.join().unwrap_err();
+    assert_eq!(err.panic_message(), Some("boom from the worker"));
+}
+
+// Checks that a worker's panic message, written to the standard error it
+// shares with its parent, says which worker process panicked, so that it
+// does not read as the parent's own crash.
+#[test]
+fn a_worker_panic_names_the_worker() {
+    let out = std::process::Command::new(std::env::current_exe().unwrap())
+        .args([
+            "--ignored",
+            "--exact",
+            "panicking_process_for_the_stderr_check",
+            "--nocapture",
+            "--test-threads=1",
+        ])
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(out.status.success(), "{out:?}");
+    let line = stderr
+        .lines()
+        .find(|l| l.starts_with("corun worker process "))
+        .unwrap_or_else(|| panic!("no worker named in: {stderr}"));
+    assert!(line.ends_with(" (panicky):"), "{line}");
+    assert!(stderr.contains("boom from the worker"), "{stderr}");
+}
