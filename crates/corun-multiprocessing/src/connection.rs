@@ -14,8 +14,8 @@ use parking_lot::{Mutex, MutexGuard};
 use serde::de::{DeserializeOwned, Error as _};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::fd_passing;
-use crate::wire::{self, FrameReader, HEADER_LEN, Kind, MAX_PAYLOAD, ReadError};
+use crate::crossing::fd_passing;
+use crate::crossing::wire::{self, FrameReader, HEADER_LEN, Kind, MAX_PAYLOAD, ReadError};
 use corun_core::deadline::deadline;
 
 /// Messages up to this size are copied behind their header and sent with
@@ -55,7 +55,7 @@ pub enum Pipe {}
 /// [`Pool::apply`](crate::Pool::apply),
 /// [`ProcessPoolExecutor`](crate::ProcessPoolExecutor)'s `submit`, alone or
 /// inside a tuple, a struct, a `Vec`. Its file descriptor travels beside
-/// the call (`SCM_RIGHTS`; see the crate's `src/README.md`). Messages this
+/// the call (`SCM_RIGHTS`; see the `crossing` module's docs). Messages this
 /// end had already read from the socket, and not yet returned, go along.
 /// A call may carry at most 253 `Connection`s.
 ///

@@ -42,8 +42,14 @@
 //! code offsets plus a postcard-encoded argument, and the worker answers
 //! with the encoded result, or the message of its panic. Functions are
 //! plain `fn(A) -> R` items with `A` and `R` serde types — the Rust twin of
-//! Python's "picklable top-level function". `src/README.md` describes the
-//! protocol.
+//! Python's "picklable top-level function". The source is laid out by
+//! concern, each folder's module docs telling its part: `launch/` (how a
+//! worker is started), `crossing/` (how a call crosses: handshake, frames,
+//! descriptors), `workers/` (a worker's life, `Process`), `pools/` (the
+//! engine behind `Pool` and `ProcessPoolExecutor`), `shm/` (segments and
+//! their cleanup tracker), `synchronize/`, `sharedctypes/`, `queue/`, and
+//! `connection.rs`; imports between them point one way, in that order
+//! reversed.
 //!
 //! Beyond Python: a pool worker that dies (abort, segfault, `exit`, a
 //! signal) fails only the task it was running, with an error that says how,
@@ -94,70 +100,42 @@
 #![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
-mod array;
-#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
-mod call;
-#[allow(unsafe_code)]
-mod code_address;
 mod collect;
 mod connection;
-mod current;
-mod engine;
-#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
-mod exit_status;
-mod fd_passing;
-mod futex;
-mod handshake;
-mod imap;
-mod init;
-mod pool;
-mod process;
-mod process_pool;
+mod crossing;
+mod launch;
+mod pools;
 pub mod queue;
-#[allow(unsafe_code)]
-mod robust_mutex;
-mod serve;
-mod settings;
-#[allow(unsafe_code)]
-mod shared_items;
-#[allow(unsafe_code)]
-mod shared_memory;
-#[allow(unsafe_code)]
-mod shared_object;
-mod spawner;
+mod sharedctypes;
+mod shm;
 mod synchronize;
-mod tracker;
-mod value;
-mod wire;
-// `pub` items that only the test hooks below reach.
-#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub, dead_code))]
-mod worker;
+mod workers;
 
-pub use array::{Array, ArrayGuard, RawArray};
 pub use connection::{Connection, Pipe};
 pub use corun_core::{Error, ErrorKind};
-pub use current::{ProcessInfo, cpu_count, current_process, parent_process};
-pub use imap::Imap;
-pub use init::init;
-pub use pool::{Pool, PoolBuilder};
-pub use process::{Process, ProcessBuilder};
-pub use process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
+pub use pools::imap::Imap;
+pub use pools::pool::{Pool, PoolBuilder};
+pub use pools::process_pool::{ProcessPoolBuilder, ProcessPoolExecutor};
+pub use pools::settings::WorkerPoolBuilder;
 pub use queue::{JoinableQueue, Queue, SimpleQueue};
-pub use settings::WorkerPoolBuilder;
-pub use shared_memory::SharedMemory;
+pub use sharedctypes::array::{Array, ArrayGuard, RawArray};
+pub use sharedctypes::value::{RawValue, Value, ValueGuard};
+pub use shm::shared_memory::SharedMemory;
 pub use synchronize::{
     AcquireError, Barrier, BarrierBuilder, BoundedSemaphore, Condition, ConditionGuard, Event,
     Lock, LockGuard, OwnerDied, RLock, RLockGuard, Semaphore, SemaphorePermit,
 };
-pub use value::{RawValue, Value, ValueGuard};
+pub use workers::current::{ProcessInfo, cpu_count, current_process, parent_process};
+pub use workers::init::init;
+pub use workers::process::{Process, ProcessBuilder};
 
 /// Internals for this crate's own tests (the worker handle, the cleanup
 /// tracker's pid); not part of the API, and outside any stability promise.
 #[cfg(feature = "__test-hooks")]
 #[doc(hidden)]
 pub mod test_hooks {
-    pub use crate::tracker::tracker_pid;
-    pub use crate::worker::{
+    pub use crate::shm::tracker::tracker_pid;
+    pub use crate::workers::worker::{
         Call, RecvError, Reply, Starting, Worker, WorkerOptions, describe_exit, exitcode,
     };
 }

@@ -19,7 +19,7 @@ use super::error::{GetError, PutError, TaskDoneError};
 use super::fault::{self, Fault};
 use super::ring::{self, Bytes, Ring};
 use super::state::{Held, QueueState, Variant, Waiters, Wake};
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
 
 /// How long a put or get may wait.
 #[derive(Clone, Copy, Debug)]

@@ -1,7 +1,7 @@
 //! A queue's state in shared memory, and the protocol around it: the lock
 //! and its repair after a holder died, the redo log that makes every change
 //! all-or-nothing, and the bookkeeping of sleepers so that a wake-up call
-//! is made only when someone sleeps. `src/README.md` tells the story.
+//! is made only when someone sleeps. The queue module's docs tell the story.
 
 use std::io;
 use std::marker::PhantomData;
@@ -11,9 +11,9 @@ use std::time::{Duration, Instant};
 
 use super::fault::{self, Fault};
 use super::ring::Ring;
-use crate::futex;
-use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
-use crate::shared_object::Layout;
+use crate::shm::shared_object::Layout;
+use crate::synchronize::futex;
+use crate::synchronize::robust_mutex::{Locked, RobustGuard, RobustMutex};
 
 /// Sleepers with a slot of their own, whom a wake-up call reaches. More
 /// sleep in short naps and look again.
@@ -187,7 +187,7 @@ impl<V> QueueState<V> {
             return None;
         }
         let slot = (!taken).trailing_zeros() as usize;
-        self.sleeper[slot].store(crate::robust_mutex::this_pid(), Relaxed);
+        self.sleeper[slot].store(crate::synchronize::robust_mutex::this_pid(), Relaxed);
         // The pid first: a slot whose bit is not set is free.
         let mask = &self.sleeping[waiters as usize];
         mask.store(mask.load(Relaxed) | 1 << slot, Release);

@@ -2,7 +2,7 @@
 
 use std::fmt;
 
-use crate::robust_mutex::{Locked, RobustGuard};
+use crate::synchronize::robust_mutex::{Locked, RobustGuard};
 
 /// The lock was acquired, but the process that held it before died holding
 /// it: the data it guards may be half-updated. Like std's `PoisonError`,

@@ -37,9 +37,9 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::futex;
-use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
+use crate::synchronize::futex;
+use crate::synchronize::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use corun_core::Error;
 use corun_core::ErrorKind;
 use corun_core::deadline::deadline;

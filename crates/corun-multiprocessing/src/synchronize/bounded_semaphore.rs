@@ -7,7 +7,7 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::semaphore::{self, SemaphorePermit, SemaphoreState};
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
 use corun_core::Error;
 
 /// A semaphore shared by processes whose free permits never exceed the

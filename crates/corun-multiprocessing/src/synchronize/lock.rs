@@ -6,8 +6,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
-use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
+use crate::synchronize::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use corun_core::Error;
 use corun_core::deadline::deadline;
 

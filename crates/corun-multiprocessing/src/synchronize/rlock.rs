@@ -9,8 +9,8 @@ use std::time::Duration;
 use serde::{Deserialize, Serialize};
 
 use super::{AcquireError, OwnerDied};
-use crate::robust_mutex::{Locked, RobustGuard, RobustMutex};
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
+use crate::synchronize::robust_mutex::{Locked, RobustGuard, RobustMutex};
 use corun_core::Error;
 use corun_core::deadline::deadline;
 
@@ -284,9 +284,10 @@ impl RLock {
         };
         let depth = state.depth.load(Ordering::Relaxed);
         if depth == 0 {
-            state
-                .pid
-                .store(crate::robust_mutex::this_pid(), Ordering::Relaxed);
+            state.pid.store(
+                crate::synchronize::robust_mutex::this_pid(),
+                Ordering::Relaxed,
+            );
             state.owner.store(thread_token(), Ordering::Relaxed);
         }
         state.depth.store(depth + 1, Ordering::Relaxed);

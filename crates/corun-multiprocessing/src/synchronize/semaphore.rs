@@ -17,8 +17,8 @@ use std::time::{Duration, Instant};
 
 use serde::{Deserialize, Serialize};
 
-use crate::futex;
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
+use crate::synchronize::futex;
 use corun_core::Error;
 use corun_core::ErrorKind;
 use corun_core::deadline::deadline;

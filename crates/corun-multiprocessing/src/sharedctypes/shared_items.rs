@@ -32,7 +32,7 @@ use std::time::Duration;
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::{Layout, SharedObject};
 use crate::synchronize::{AcquireError, Lock, LockGuard, OwnerDied};
 use corun_core::Error;
 

@@ -8,7 +8,7 @@ use std::time::Duration;
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::shared_items::{Guarded, Init, Items, ItemsGuard, RAW_VALUE, VALUE};
+use crate::sharedctypes::shared_items::{Guarded, Init, Items, ItemsGuard, RAW_VALUE, VALUE};
 use crate::synchronize::{AcquireError, Lock, OwnerDied};
 use corun_core::Error;
 

@@ -37,8 +37,8 @@ use parking_lot::Mutex;
 use rustix::fs::{FlockOperation, OFlags};
 use rustix::net::SendFlags;
 
-use crate::init::WORKER_ARGS;
-use crate::shared_memory::{DIR, PREFIX, SegmentId, being_made, open_segment, path};
+use crate::launch::command::{self, WORKER_ARGS};
+use crate::shm::segment::{DIR, PREFIX, SegmentId, being_made, open_segment, path};
 
 /// Set in a tracker's environment (to its creator's pid).
 pub(crate) const ENV_VAR: &str = "__CORUN_SHM_TRACKER";
@@ -162,14 +162,14 @@ impl Registry {
 impl Tracker {
     fn start(names: &BTreeMap<String, SegmentId>) -> io::Result<Self> {
         let (ours, theirs) = UnixStream::pair()?;
-        let mut command = Command::new(crate::handshake::SELF_EXE);
+        let mut command = Command::new(command::SELF_EXE);
         command
             .args(WORKER_ARGS)
             .env(ENV_VAR, std::process::id().to_string())
-            .env_remove(crate::handshake::ENV_VAR)
+            .env_remove(command::ENV_VAR)
             .stdin(Stdio::from(OwnedFd::from(theirs)))
             .stdout(Stdio::null());
-        let child = crate::spawner::spawn(command)?;
+        let child = crate::launch::spawner::spawn(command)?;
         let tracker = Self {
             stream: ours,
             child,

@@ -8,8 +8,8 @@ use corun_concurrent::{Error, Submitter, Task, Window};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::engine::Engine;
-use crate::worker::Call;
+use crate::pools::engine::Engine;
+use crate::workers::worker::Call;
 
 /// Chunks in flight per worker process: enough to keep each worker's
 /// pipeline full while results are taken.

@@ -10,21 +10,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use corun_concurrent::Error;
 
-use crate::handshake::{ENV_VAR, Token};
-
-/// The arguments a worker is started with. Libtest reads them as "run only
-/// the test named `__corun_worker_entry`, alone, printing to the real
-/// stdout, and say little" — that is the test
-/// [`enable_test_workers!`](crate::enable_test_workers) defines; a program
-/// with its own `main` ignores them, since `init` runs before anything
-/// reads arguments.
-pub(crate) const WORKER_ARGS: [&str; 5] = [
-    "__corun_worker_entry",
-    "--exact",
-    "--nocapture",
-    "--test-threads=1",
-    "--quiet",
-];
+use crate::crossing::handshake::Token;
+use crate::launch::command::ENV_VAR;
 
 /// Whether [`init`] ran in this process.
 static INIT_CALLED: AtomicBool = AtomicBool::new(false);
@@ -65,9 +52,9 @@ static INIT_CALLED: AtomicBool = AtomicBool::new(false);
 /// ```
 pub fn init() {
     INIT_CALLED.store(true, Ordering::Relaxed);
-    if std::env::var_os(crate::tracker::ENV_VAR).is_some() {
+    if std::env::var_os(crate::shm::tracker::ENV_VAR).is_some() {
         if let Some(stream) = socket_on_stdin() {
-            crate::tracker::run(stream);
+            crate::shm::tracker::run(stream);
         }
         return;
     }
@@ -80,7 +67,7 @@ pub fn init() {
         return;
     };
     match value.to_str().and_then(Token::parse) {
-        Some(token) => crate::serve::run(stream, token),
+        Some(token) => crate::workers::serve::run(stream, token),
         None => {
             eprintln!("corun: malformed {ENV_VAR}={value:?}; is the parent another corun version?");
             std::process::exit(2);

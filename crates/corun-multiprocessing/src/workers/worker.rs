@@ -8,7 +8,7 @@
 //! # Using a worker
 //!
 //! [`Worker::spawn`] starts the process and completes the handshake (see
-//! the crate's `src/README.md`): the worker proved it runs this executable,
+//! the `crossing` module's docs): the worker proved it runs this executable,
 //! applied its [`WorkerOptions`] and ran the initializer. Then:
 //!
 //! - [`send_call`](Worker::send_call) writes a [`Call`] (one `send`);
@@ -66,14 +66,15 @@ use parking_lot::Mutex;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
 
-pub use crate::call::{Call, Reply};
-pub use crate::exit_status::{describe_exit, exitcode};
+pub use crate::crossing::call::{Call, Reply};
+pub use crate::launch::exit_status::{describe_exit, exitcode};
 
-use crate::current::current_process;
-use crate::fd_passing::send_with_fds;
-use crate::handshake::{ENV_VAR, Expected, Hello, SELF_EXE, Setup, Token, check_hello};
-use crate::init::{WORKER_ARGS, check_bootstrapped};
-use crate::wire::{self, FrameReader, Kind, ReadError};
+use crate::crossing::fd_passing::send_with_fds;
+use crate::crossing::handshake::{Expected, Hello, Setup, Token, check_hello};
+use crate::crossing::wire::{self, FrameReader, Kind, ReadError};
+use crate::launch::command::{ENV_VAR, SELF_EXE, WORKER_ARGS};
+use crate::workers::current::current_process;
+use crate::workers::init::check_bootstrapped;
 use corun_core::deadline::{deadline, remaining};
 
 /// How long a new worker has to say hello: long enough for a loaded
@@ -202,7 +203,7 @@ impl Worker {
             .args(WORKER_ARGS)
             .env(ENV_VAR, token.encode())
             .stdin(Stdio::from(OwnedFd::from(theirs)));
-        let child = crate::spawner::spawn(command)
+        let child = crate::launch::spawner::spawn(command)
             .map_err(|e| failed(&program.display().to_string(), e))?;
         let pid = child.id();
         let pidfd = pidfd_open(Pid::from_child(&child), PidfdFlags::empty()).ok();
@@ -210,7 +211,7 @@ impl Worker {
             pid,
             stream: ours,
             writing: Mutex::new(()),
-            reader: Mutex::new(FrameReader::new(crate::wire::SPIN)),
+            reader: Mutex::new(FrameReader::new(crate::crossing::wire::SPIN)),
             child: Mutex::new(Reaped {
                 child,
                 status: None,

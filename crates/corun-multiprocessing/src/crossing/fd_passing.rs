@@ -1,8 +1,8 @@
 //! The side channel that carries file descriptors with a call, so that a
 //! [`Connection`](crate::Connection) can be a worker's argument (see
-//! `README.md`, "Descriptors").
+//! the folder's docs, "Descriptors").
 //!
-//! - In the parent, [`Call`](crate::worker::Call) serialises its argument
+//! - In the parent, [`Call`](crate::workers::worker::Call) serialises its argument
 //!   inside [`capturing`]: a `Connection` met on the way hands a duplicate
 //!   of its descriptor to [`offer`] and serialises as its index in the
 //!   call's list. The call keeps the list, and its frame says how many.
@@ -32,10 +32,8 @@ use std::os::unix::net::UnixStream;
 
 use rustix::net::{
     RecvAncillaryBuffer, RecvAncillaryMessage, RecvFlags, ReturnFlags, SendAncillaryBuffer,
-    SendAncillaryMessage, SendFlags, recvmsg, sendmsg,
+    SendAncillaryMessage, SendFlags, recvmsg, send, sendmsg,
 };
-
-use crate::wire;
 
 /// The most descriptors one call may carry: Linux's `SCM_MAX_FD`.
 pub(crate) const MAX_FDS: usize = 253;
@@ -186,14 +184,14 @@ pub(crate) fn claim(index: u32) -> Result<OwnedFd, String> {
 
 /// Writes all of `bytes`, the first part with one `sendmsg` that carries
 /// `fds` (`SCM_RIGHTS`), all with `MSG_NOSIGNAL`. Without `fds`, as
-/// [`wire::send_all`].
+/// [`send_all`].
 ///
 /// # Errors
 ///
 /// When the socket fails; `InvalidInput` for more than [`MAX_FDS`].
 pub(crate) fn send_with_fds(stream: &UnixStream, bytes: &[u8], fds: &[OwnedFd]) -> io::Result<()> {
     if fds.is_empty() {
-        return wire::send_all(stream, bytes);
+        return send_all(stream, bytes);
     }
     if fds.len() > MAX_FDS || bytes.is_empty() {
         return Err(io::Error::new(
@@ -220,7 +218,7 @@ pub(crate) fn send_with_fds(stream: &UnixStream, bytes: &[u8], fds: &[OwnedFd]) 
         ) {
             Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
             // The descriptors went with the first byte; the rest is data.
-            Ok(n) => return wire::send_all(stream, &bytes[n..]),
+            Ok(n) => return send_all(stream, &bytes[n..]),
             Err(rustix::io::Errno::INTR) => {}
             Err(e) => return Err(e.into()),
         }
@@ -259,6 +257,20 @@ pub(crate) fn recv_with_fds(
         queue.0.push_back(Batch { fds, truncated });
     }
     Ok(msg.bytes)
+}
+
+/// Writes all of `bytes`, with `MSG_NOSIGNAL` so that a dead peer is an
+/// `EPIPE` error rather than a `SIGPIPE` that would kill this process.
+pub(crate) fn send_all(stream: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
+    while !bytes.is_empty() {
+        match send(stream.as_fd(), bytes, SendFlags::NOSIGNAL) {
+            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
+            Ok(n) => bytes = &bytes[n..],
+            Err(rustix::io::Errno::INTR) => {}
+            Err(e) => return Err(e.into()),
+        }
+    }
+    Ok(())
 }
 
 #[cfg(test)]

@@ -7,7 +7,7 @@ use std::process::ExitStatus;
 /// minus the number of the signal that killed it.
 ///
 /// ```
-/// use corun::multiprocessing::worker::exitcode;
+/// use corun::multiprocessing::test_hooks::exitcode;
 /// use std::os::unix::process::ExitStatusExt;
 /// use std::process::ExitStatus;
 ///
@@ -28,7 +28,7 @@ pub fn exitcode(status: ExitStatus) -> i32 {
 /// (SIGSEGV)"; a core dump is mentioned.
 ///
 /// ```
-/// use corun::multiprocessing::worker::describe_exit;
+/// use corun::multiprocessing::test_hooks::describe_exit;
 /// use std::os::unix::process::ExitStatusExt;
 /// use std::process::ExitStatus;
 ///

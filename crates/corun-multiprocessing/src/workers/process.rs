@@ -10,8 +10,8 @@ use corun_concurrent::{Error, Promise, Task};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::shared_memory::SharedMemory;
-use crate::worker::{Call, RecvError, Worker, WorkerOptions, describe_exit, exitcode};
+use crate::shm::shared_memory::SharedMemory;
+use crate::workers::worker::{Call, RecvError, Worker, WorkerOptions, describe_exit, exitcode};
 use corun_core::deadline::{deadline, remaining};
 
 /// Numbers the default names `Process-1`, `Process-2`, … as Python does.

@@ -7,10 +7,10 @@ use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::engine::Engine;
-use crate::imap::Imap;
-use crate::settings::WorkerPoolBuilder;
-use crate::worker::Call;
+use crate::pools::engine::Engine;
+use crate::pools::imap::Imap;
+use crate::pools::settings::WorkerPoolBuilder;
+use crate::workers::worker::Call;
 
 /// A pool of worker processes that runs plain functions (Python's
 /// `multiprocessing.Pool`).

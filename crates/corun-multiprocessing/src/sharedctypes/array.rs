@@ -8,8 +8,8 @@ use std::time::Duration;
 use bytemuck::Pod;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::shared_items::index_error;
-use crate::shared_items::{ARRAY, Guarded, Init, Items, ItemsGuard, RAW_ARRAY};
+use crate::sharedctypes::shared_items::index_error;
+use crate::sharedctypes::shared_items::{ARRAY, Guarded, Init, Items, ItemsGuard, RAW_ARRAY};
 use crate::synchronize::{AcquireError, Lock, OwnerDied};
 use corun_core::Error;
 

@@ -41,7 +41,9 @@ use parking_lot::Mutex;
 use rustix::process::Signal;
 use serde::de::DeserializeOwned;
 
-use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode};
+use crate::workers::worker::{
+    Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode,
+};
 
 /// Calls kept in a worker's socket at once when calls are short (and
 /// together within [`PIPELINE_BYTES`]). Refilled when half are answered, so

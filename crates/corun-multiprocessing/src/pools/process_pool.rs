@@ -7,9 +7,9 @@ use corun_concurrent::{Error, Executor, Submit, Task};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::engine::Engine;
-use crate::settings::WorkerPoolBuilder;
-use crate::worker::Call;
+use crate::pools::engine::Engine;
+use crate::pools::settings::WorkerPoolBuilder;
+use crate::workers::worker::Call;
 
 /// An [`Executor`] that runs plain functions in worker processes (Python's
 /// `concurrent.futures.ProcessPoolExecutor`).

@@ -9,12 +9,12 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
 
-use crate::call::CallFrame;
-use crate::code_address::{self, CallFailure};
-use crate::current::{self, ProcessInfo};
-use crate::fd_passing::{self, FdQueue};
-use crate::handshake::{Hello, Setup, Token};
-use crate::wire::{self, FrameReader, Kind, ReadError};
+use crate::crossing::call::CallFrame;
+use crate::crossing::code_address::{self, CallFailure};
+use crate::crossing::fd_passing::{self, FdQueue};
+use crate::crossing::handshake::{Hello, Setup, Token};
+use crate::crossing::wire::{self, FrameReader, Kind, ReadError};
+use crate::workers::current::{self, ProcessInfo};
 
 /// Serves the parent on `stream`, then exits the process: 0 when the
 /// parent closes the socket or asks to shut down, 1 when an initializer
@@ -52,7 +52,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         return Ok(0);
     }
 
-    let mut reader = FrameReader::new(crate::wire::SPIN);
+    let mut reader = FrameReader::new(crate::crossing::wire::SPIN);
     // Descriptors sent with calls (and with the setup, for the
     // initializer), until their call takes them.
     let mut fds = FdQueue::default();

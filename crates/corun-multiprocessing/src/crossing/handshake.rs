@@ -1,5 +1,5 @@
 //! The handshake that proves a worker runs the same executable as its
-//! parent before any code address crosses (see `README.md`).
+//! parent before any code address crosses (see the folder's docs).
 //!
 //! The parent puts a [`Token`] (its pid and a fresh nonce) in the worker's
 //! environment. The worker's first frame is a [`Hello`] with the nonce, its
@@ -16,15 +16,10 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use serde::{Deserialize, Serialize};
 
-/// The environment variable that marks a worker and carries its token.
-pub(crate) const ENV_VAR: &str = "CORUN_MULTIPROCESSING_WORKER";
+use crate::launch::command::SELF_EXE;
 
 /// The protocol version; both sides must speak the same.
 pub(crate) const PROTOCOL: u32 = 2;
-
-/// The executable every process runs: the open file behind it, even if the
-/// path was replaced or deleted since.
-pub(crate) const SELF_EXE: &str = "/proc/self/exe";
 
 /// What the parent tells a worker through the environment.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -137,7 +132,7 @@ impl Hello {
             nonce: token.nonce,
             pid: std::process::id(),
             exe: ExeIdentity::current()?,
-            layout: crate::code_address::layout_fingerprint(),
+            layout: crate::crossing::code_address::layout_fingerprint(),
         })
     }
 }
@@ -149,7 +144,7 @@ impl Expected {
             nonce: token.nonce,
             pid,
             exe: ExeIdentity::current()?,
-            layout: crate::code_address::layout_fingerprint(),
+            layout: crate::crossing::code_address::layout_fingerprint(),
         })
     }
 }

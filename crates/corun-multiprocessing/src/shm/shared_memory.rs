@@ -40,20 +40,17 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsFd, AsRawFd, OwnedFd};
+use std::os::fd::{AsRawFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
 use corun_core::Error;
-use rustix::fs::{AtFlags, FileType, FlockOperation, Mode, OFlags};
+use rustix::fs::{AtFlags, FlockOperation, Mode, OFlags};
 use rustix::mm::{MapFlags, ProtFlags};
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-/// The prefix of the names corun makes up; the tracker sweeps orphans with
-/// this prefix.
-pub(crate) const PREFIX: &str = "corun-";
-/// Where Linux keeps POSIX shared-memory objects.
-pub(crate) const DIR: &str = "/dev/shm";
+use super::segment::{DIR, PREFIX, SegmentId, open_segment, path};
+
 /// The longest name accepted (`NAME_MAX` is 255; keep room to spare).
 const MAX_NAME: usize = 200;
 
@@ -104,14 +101,6 @@ struct Mapping {
     ptr: NonNull<u8>,
     len: usize,
     id: SegmentId,
-}
-
-/// Which file a segment is: names can be removed and taken again, so a
-/// name alone does not say whether it still means the same segment.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-pub(crate) struct SegmentId {
-    pub(crate) dev: u64,
-    pub(crate) ino: u64,
 }
 
 // SAFETY: the mapping is plain shared memory owned by this value until it
@@ -174,7 +163,7 @@ impl SharedMemory {
         rustix::fs::flock(&fd, FlockOperation::LockShared)?;
         rustix::fs::ftruncate(&fd, len as u64)?;
         let id = SegmentId::of(&fd)?;
-        crate::tracker::register(name, id)?;
+        crate::shm::tracker::register(name, id)?;
         let unnamed = format!("/proc/self/fd/{}", fd.as_raw_fd());
         let named = rustix::fs::linkat(
             rustix::fs::CWD,
@@ -190,7 +179,7 @@ impl SharedMemory {
             if id.is_named(name) {
                 let _ = rustix::fs::unlink(path(name));
             }
-            crate::tracker::unregister(name, id);
+            crate::shm::tracker::unregister(name, id);
         }
         made
     }
@@ -346,7 +335,7 @@ impl SharedMemory {
         } else {
             Err(io::Error::from(io::ErrorKind::NotFound))
         };
-        crate::tracker::unregister(self.name(), self.map.id);
+        crate::shm::tracker::unregister(self.name(), self.map.id);
         removed.map_err(|e| named_error(e, "unlink", self.name()))
     }
 }
@@ -363,7 +352,7 @@ impl Drop for Mapping {
                 let _ = rustix::fs::unlink(path(&self.name));
             }
             // Gone either way: nothing left for a tracker to remove.
-            crate::tracker::unregister(&self.name, self.id);
+            crate::shm::tracker::unregister(&self.name, self.id);
         }
     }
 }
@@ -422,57 +411,6 @@ impl<'de> Deserialize<'de> for SharedMemory {
         let name = String::deserialize(deserializer)?;
         Self::attach(&name).map_err(serde::de::Error::custom)
     }
-}
-
-impl SegmentId {
-    /// The identity of the open segment `fd`.
-    pub(crate) fn of(fd: impl AsFd) -> io::Result<Self> {
-        let stat = rustix::fs::fstat(fd)?;
-        Ok(Self {
-            dev: stat.st_dev,
-            ino: stat.st_ino,
-        })
-    }
-
-    /// Whether `/dev/shm/<name>` is still this segment.
-    pub(crate) fn is_named(self, name: &str) -> bool {
-        rustix::fs::lstat(path(name))
-            .is_ok_and(|stat| stat.st_dev == self.dev && stat.st_ino == self.ino)
-    }
-}
-
-/// The path of segment `name`.
-pub(crate) fn path(name: &str) -> String {
-    format!("{DIR}/{name}")
-}
-
-/// Opens segment `name` (`flags`: read-only or read-write), refusing
-/// anything but a regular file: a symbolic link is not followed, and a
-/// pipe or device is not opened for long (and never waited on).
-pub(crate) fn open_segment(name: &str, flags: OFlags) -> io::Result<OwnedFd> {
-    let not_segment = || invalid("not a shared memory segment");
-    let fd = rustix::fs::open(
-        path(name),
-        flags | OFlags::NOFOLLOW | OFlags::NONBLOCK | OFlags::CLOEXEC,
-        Mode::empty(),
-    )
-    .map_err(|e| match e {
-        rustix::io::Errno::LOOP | rustix::io::Errno::ISDIR => not_segment(),
-        e => e.into(),
-    })?;
-    let stat = rustix::fs::fstat(&fd)?;
-    if FileType::from_raw_mode(stat.st_mode) != FileType::RegularFile {
-        return Err(not_segment());
-    }
-    Ok(fd)
-}
-
-/// Whether a segment is still being made by an earlier build of this
-/// library, which created segments with mode 0 and set 0600 once they were
-/// complete (and locked). Segments made now are complete before they have
-/// a name; a tracker still leaves these alone.
-pub(crate) fn being_made(fd: impl AsFd) -> bool {
-    rustix::fs::fstat(fd).is_ok_and(|stat| stat.st_mode & 0o777 == 0)
 }
 
 fn page_round(size: usize) -> io::Result<usize> {

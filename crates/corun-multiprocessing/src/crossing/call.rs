@@ -14,10 +14,10 @@ use corun_concurrent::Error;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::code_address;
-use crate::fd_passing;
-use crate::shared_memory::{self, SharedMemory};
-use crate::wire::{self, Frame, HEADER_LEN, Kind};
+use crate::crossing::code_address;
+use crate::crossing::fd_passing;
+use crate::crossing::wire::{self, Frame, HEADER_LEN, Kind};
+use crate::shm::shared_memory::{self, SharedMemory};
 
 /// The fixed part of a call's payload: four u64s, and the count of its
 /// file descriptors.
@@ -27,7 +27,7 @@ const CALL_FIELDS: usize = 33;
 const FDS_FIELD: usize = 32;
 
 /// A call of a plain function `fn(A) -> R` with an argument, encoded and
-/// ready to send to a [`Worker`](crate::worker::Worker).
+/// ready to send to a [`Worker`](crate::workers::worker::Worker).
 ///
 /// The call holds its whole frame, so sending it is one write. Its id (0
 /// unless set) comes back in the [`Reply`]; a pool numbers its calls to
@@ -37,7 +37,7 @@ const FDS_FIELD: usize = 32;
 /// share them; they close when the last clone is dropped).
 ///
 /// ```
-/// use corun::multiprocessing::worker::Call;
+/// use corun::multiprocessing::test_hooks::Call;
 ///
 /// fn square(x: u64) -> u64 { x * x }
 ///
@@ -121,7 +121,7 @@ impl Call {
     /// [`Connection`](crate::Connection)s.
     ///
     /// ```
-    /// use corun::multiprocessing::worker::Call;
+    /// use corun::multiprocessing::test_hooks::Call;
     ///
     /// fn len(s: String) -> usize { s.len() }
     ///
@@ -144,7 +144,7 @@ impl Call {
     /// As [`new`](Self::new).
     ///
     /// ```
-    /// use corun::multiprocessing::worker::Call;
+    /// use corun::multiprocessing::test_hooks::Call;
     ///
     /// fn inc(x: u32) -> u32 { x + 1 }
     ///
@@ -216,7 +216,7 @@ impl Call {
     /// The call's id.
     ///
     /// ```
-    /// # use corun::multiprocessing::worker::Call;
+    /// # use corun::multiprocessing::test_hooks::Call;
     /// # fn id(x: u8) -> u8 { x }
     /// let mut call = Call::new(id, &1).unwrap();
     /// call.set_id(5);
@@ -234,7 +234,7 @@ impl Call {
     /// The call with its id set to `id`.
     ///
     /// ```
-    /// # use corun::multiprocessing::worker::Call;
+    /// # use corun::multiprocessing::test_hooks::Call;
     /// # fn id(x: u8) -> u8 { x }
     /// assert_eq!(Call::new(id, &1).unwrap().with_id(3).id(), 3);
     /// ```
@@ -285,7 +285,7 @@ impl Reply {
     /// The id of the call this answers.
     ///
     /// ```
-    /// use corun::multiprocessing::worker::Reply;
+    /// use corun::multiprocessing::test_hooks::Reply;
     /// let r = Reply::Panicked { id: 4, message: "boom".into() };
     /// assert_eq!(r.id(), 4);
     /// ```
@@ -308,7 +308,7 @@ impl Reply {
     /// decode as an `R`.
     ///
     /// ```
-    /// use corun::multiprocessing::worker::Reply;
+    /// use corun::multiprocessing::test_hooks::Reply;
     ///
     /// let ok = Reply::Returned { id: 0, bytes: vec![42] };
     /// assert_eq!(ok.decode::<u8>().unwrap(), 42);

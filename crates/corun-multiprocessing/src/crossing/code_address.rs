@@ -151,10 +151,11 @@ fn fingerprint_of<T: ?Sized + 'static>() -> u64 {
 }
 
 /// A fingerprint of this executable's code layout, exchanged in the
-/// handshake: the offset of [`crate::init`], which differs between builds
-/// that differ in code before it.
+/// handshake: the offset from the anchor of a function of another crate
+/// (`corun_core::panic::message`), which differs between builds that differ
+/// in the code laid out between them.
 pub(crate) fn layout_fingerprint() -> u64 {
-    offset_of(crate::init as fn() as *const ())
+    offset_of(corun_core::panic::message as fn(&(dyn std::any::Any + Send)) -> String as *const ())
 }
 
 /// Runs one call: the trampoline at `trampoline` for the function at
@@ -270,8 +271,9 @@ fn decode<T: DeserializeOwned>(args: &[u8]) -> Result<T, CallFailure> {
 
 /// Appends the encoded `value` to `out`.
 fn encode<T: Serialize + ?Sized>(value: &T, out: &mut Vec<u8>) -> Result<(), CallFailure> {
-    *out = crate::fd_passing::encoding(|| postcard::to_extend(value, std::mem::take(out)))
-        .map_err(CallFailure::Result)?;
+    *out =
+        crate::crossing::fd_passing::encoding(|| postcard::to_extend(value, std::mem::take(out)))
+            .map_err(CallFailure::Result)?;
     Ok(())
 }
 

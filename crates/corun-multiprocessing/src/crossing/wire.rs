@@ -1,5 +1,5 @@
 //! Frames on the socket between a parent and its worker:
-//! `[payload length: u32 LE][kind: u8][payload]` (see `README.md`).
+//! `[payload length: u32 LE][kind: u8][payload]` (see the folder's docs).
 //!
 //! A frame is built whole in one buffer and written with one `send` (more
 //! only when the socket buffer is full), and read through [`FrameReader`],
@@ -12,9 +12,10 @@ use std::os::unix::net::UnixStream;
 use std::time::{Duration, Instant};
 
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
-use rustix::net::{RecvFlags, SendAncillaryBuffer, SendFlags, recv, send, sendmsg};
+use rustix::net::{RecvFlags, SendAncillaryBuffer, SendFlags, recv, sendmsg};
 
-use crate::fd_passing::{self, FdQueue};
+pub(crate) use crate::crossing::fd_passing::send_all;
+use crate::crossing::fd_passing::{self, FdQueue};
 
 /// Bytes before the payload: its length (u32 LE) and the kind.
 pub(crate) const HEADER_LEN: usize = 5;
@@ -195,20 +196,6 @@ pub(crate) fn encode<T: serde::Serialize>(kind: Kind, value: &T) -> Result<Vec<u
     let mut buf = postcard::to_extend(value, buf).map_err(|e| e.to_string())?;
     finish(&mut buf)?;
     Ok(buf)
-}
-
-/// Writes all of `bytes`, with `MSG_NOSIGNAL` so that a dead peer is an
-/// `EPIPE` error rather than a `SIGPIPE` that would kill this process.
-pub(crate) fn send_all(stream: &UnixStream, mut bytes: &[u8]) -> io::Result<()> {
-    while !bytes.is_empty() {
-        match send(stream.as_fd(), bytes, SendFlags::NOSIGNAL) {
-            Ok(0) => return Err(io::ErrorKind::WriteZero.into()),
-            Ok(n) => bytes = &bytes[n..],
-            Err(rustix::io::Errno::INTR) => {}
-            Err(e) => return Err(e.into()),
-        }
-    }
-    Ok(())
 }
 
 /// Writes all of `head` then all of `body`, with one `sendmsg` of both

@@ -13,7 +13,7 @@ use std::sync::atomic::{AtomicU32, Ordering};
 
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use crate::shared_memory::SharedMemory;
+use crate::shm::shared_memory::SharedMemory;
 use corun_core::Error;
 
 /// The state of a kind of shared object.

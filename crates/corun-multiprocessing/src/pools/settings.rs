@@ -12,9 +12,9 @@ use corun_concurrent::Observer;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
-use crate::current::cpu_count;
-use crate::engine::Config;
-use crate::worker::Call;
+use crate::pools::engine::Config;
+use crate::workers::current::cpu_count;
+use crate::workers::worker::Call;
 
 /// What a pool builder has been told so far.
 #[derive(Default)]
