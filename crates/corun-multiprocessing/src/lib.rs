@@ -48,8 +48,10 @@
 //! descriptors), `workers/` (a worker's life, `Process`), `pools/` (the
 //! engine behind `Pool` and `ProcessPoolExecutor`), `shm/` (segments and
 //! their cleanup tracker), `synchronize/`, `sharedctypes/`, `queue/`, and
-//! `connection.rs`; imports between them point one way, in that order
-//! reversed.
+//! `connection.rs`. Imports between folders point one way: `launch/` and
+//! `shm/` at the bottom, then `synchronize/` and `crossing/`, then
+//! `sharedctypes/`, `queue/`, `connection.rs` and `workers/`, with
+//! `pools/` at the top.
 //!
 //! Beyond Python: a pool worker that dies (abort, segfault, `exit`, a
 //! signal) fails only the task it was running, with an error that says how,
