@@ -120,6 +120,10 @@ fn hang_inside_large_put((q, len): (Queue<Vec<u8>>, usize)) {
     unreachable!("the put never returns");
 }
 
+fn get_vec(q: Queue<Vec<u8>>) -> Vec<u8> {
+    q.get().unwrap()
+}
+
 fn hang_inside_large_get(q: Queue<Vec<u8>>) {
     __hang_inside_next(Fault::GetCopied);
     let _ = q.get();
@@ -622,6 +626,7 @@ fn a_process_killed_inside_a_large_put_or_get_leaves_nothing_behind() {
         let first_len = segment_len(&name);
         q.put(pattern(100, 1)).unwrap();
         let putter = Process::start(hang_inside_large_put, (q.clone(), 4 << 20)).unwrap();
+        poll_until("the put grows the ring", || segment_len(&name) > first_len);
         wait_until_asleep(putter.pid());
         putter.kill();
         assert!(putter.join().unwrap_err().to_string().contains("SIGKILL"));
@@ -634,17 +639,48 @@ fn a_process_killed_inside_a_large_put_or_get_leaves_nothing_behind() {
         );
 
         q.put(pattern(3 << 20, 2)).unwrap();
+        q.put(pattern(10, 3)).unwrap();
         let getter = Process::start(hang_inside_large_get, q.clone()).unwrap();
         wait_until_asleep(getter.pid());
+        // Asleep with items there to take: the getter holds the lock.
+        let waiter = Process::start(get_vec, q.clone()).unwrap();
+        wait_until_asleep(waiter.pid());
         getter.kill();
         assert!(getter.join().unwrap_err().to_string().contains("SIGKILL"));
-        assert_eq!(q.qsize(), 1);
-        q.put(pattern(10, 3)).unwrap();
-        assert!(q.get().unwrap() == pattern(3 << 20, 2));
+        assert!(waiter.join().unwrap() == pattern(3 << 20, 2));
         assert!(q.get().unwrap() == pattern(10, 3));
         assert_eq!(segment_len(&name), first_len);
         drop(q);
         assert!(!segment_exists(&name), "nothing left in /dev/shm");
+    });
+}
+
+// A put that grows a ring whose records wrap moves the part at the end
+// beyond the old end, then writes its record where that part was: killed
+// (SIGKILL) halfway through that record, it leaves every record whole.
+#[test]
+fn a_process_killed_writing_into_a_grown_wrapped_ring_leaves_the_records_whole() {
+    isolated(|| {
+        let q: Queue<Vec<u8>> = Queue::builder().ring_size(4096).build().unwrap();
+        watch_segment(q.name());
+        q.put(pattern(2000, 1)).unwrap(); // bytes 0..2008
+        q.put(pattern(1500, 2)).unwrap(); // bytes 2008..3516
+        assert!(q.get().unwrap() == pattern(2000, 1));
+        q.put(pattern(1500, 3)).unwrap(); // no room before the end: 0..1508
+        let first_len = segment_len(q.name());
+        // 8 000 bytes: the ring grows, and the record goes at 1508, over
+        // where the second item was.
+        let putter = Process::start(hang_inside_large_put, (q.clone(), 8000)).unwrap();
+        poll_until("the put grows the ring", || {
+            segment_len(q.name()) > first_len
+        });
+        wait_until_asleep(putter.pid());
+        putter.kill();
+        assert!(putter.join().unwrap_err().to_string().contains("SIGKILL"));
+        assert_eq!(q.qsize(), 2);
+        assert!(q.get().unwrap() == pattern(1500, 2));
+        assert!(q.get().unwrap() == pattern(1500, 3));
+        assert!(q.is_empty());
     });
 }
 
@@ -660,10 +696,10 @@ fn a_process_without_room_to_map_the_grown_ring_still_gets() {
         let child =
             Process::start(get_with_little_address_space, (q.clone(), gate.path())).unwrap();
         q.put(pattern(100, 1)).unwrap();
-        q.put(pattern(40 << 20, 2)).unwrap(); // the ring grows past 40 MiB
+        q.put(pattern(20 << 20, 2)).unwrap(); // the ring grows past 20 MiB
         gate.open();
         assert!(child.join().unwrap() == pattern(100, 1));
-        assert!(q.get().unwrap() == pattern(40 << 20, 2));
+        assert!(q.get().unwrap() == pattern(20 << 20, 2));
     });
 }
 

@@ -5,8 +5,11 @@
 /// examples naming the type, forwarding to the `core` field.
 macro_rules! queue_methods {
     ($ty:ident) => {
-        #[doc = concat!("A new, unbounded `", stringify!($ty), "` (Python's `maxsize=0`), with a ring of")]
-        /// [`DEFAULT_RING_SIZE`](crate::queue::DEFAULT_RING_SIZE) bytes.
+        #[doc = concat!("A new, unbounded `", stringify!($ty), "` (Python's `maxsize=0`): a put never waits,")]
+        /// and takes an item of any size. Its ring starts at
+        /// [`DEFAULT_RING_SIZE`](crate::queue::DEFAULT_RING_SIZE) bytes and
+        /// grows as needed (see
+        /// [`QueueBuilder::ring_size`](crate::queue::QueueBuilder::ring_size)).
         ///
         /// # Errors
         ///
@@ -25,8 +28,8 @@ macro_rules! queue_methods {
             Self::builder().build()
         }
 
-        /// A new queue holding at most `maxsize` items; 0 means no limit
-        /// (Python's `Queue(maxsize)`).
+        /// A new queue holding at most `maxsize` items, whatever their size;
+        /// 0 means no limit (Python's `Queue(maxsize)`).
         ///
         /// # Errors
         ///
@@ -44,7 +47,7 @@ macro_rules! queue_methods {
             Self::builder().maxsize(maxsize).build()
         }
 
-        /// A builder, to choose the ring's size as well as `maxsize`.
+        /// A builder, to choose the ring's first size as well as `maxsize`.
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
@@ -61,16 +64,17 @@ macro_rules! queue_methods {
             crate::queue::QueueBuilder::new()
         }
 
-        /// Puts an item, waiting while the queue is full (Python's `put`).
-        /// It returns once the item is in shared memory, where it outlives
-        /// this process.
+        /// Puts an item, waiting while the queue holds `maxsize` items
+        /// (Python's `put`); an unbounded queue never waits. It returns once
+        /// the item is in shared memory, where it outlives this process.
         ///
         /// # Errors
         ///
         /// With the item: [`PutError::ShutDown`] once the queue is shut down
         /// (a waiting caller wakes up with it); [`PutError::Serialization`]
         /// when the item cannot be serialised; [`PutError::TooLarge`] when
-        /// it could never fit in the ring.
+        /// the ring must grow for it and the system's shared memory has no
+        /// room.
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
@@ -85,7 +89,8 @@ macro_rules! queue_methods {
             self.core.put(item, Wait::forever())
         }
 
-        /// Puts an item if there is room now (Python's `put_nowait`).
+        /// Puts an item if the queue holds fewer than `maxsize` items now
+        /// (Python's `put_nowait`).
         ///
         /// # Errors
         ///
@@ -225,9 +230,8 @@ macro_rules! queue_methods {
             self.core.qsize() == 0
         }
 
-        /// Whether the queue holds `maxsize` items now (Python's `full()`);
-        /// never for an unbounded queue. A put may still wait for room in
-        /// the ring when this is `false`.
+        /// Whether the queue holds `maxsize` items now (Python's `full()`),
+        /// when a put would wait; never for an unbounded queue.
         pub fn is_full(&self) -> bool {
             self.core.is_full()
         }
@@ -237,7 +241,9 @@ macro_rules! queue_methods {
             self.core.maxsize()
         }
 
-        /// The size of the ring that holds the serialised items, in bytes.
+        /// The size the ring that holds the serialised items starts at, in
+        /// bytes; it grows while more are waiting, and comes back to this
+        /// size when the queue empties.
         pub fn ring_size(&self) -> usize {
             self.core.ring_size()
         }
