@@ -447,7 +447,7 @@ fn an_item_that_does_not_deserialise_fails_only_its_get() {
     });
 }
 
-// ---- bounds and back-pressure ----
+// ---- bounds ----
 
 // A put blocks, in another process, while the queue holds maxsize items,
 // and goes on when one is taken.
