@@ -10,7 +10,7 @@ mod common;
 use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
-use common::{Gate, Refuses, isolated, wait_at_gate};
+use common::{Gate, Refuses, isolated, segment_exists, wait_at_gate, watch_segment};
 use corun_multiprocessing::queue::{
     __abort_inside_next, __hang_inside_next, Fault, GetError, PutError,
 };
@@ -48,6 +48,32 @@ fn drain<T: Serialize + for<'de> Deserialize<'de>>(q: &Queue<T>) -> Vec<T> {
     std::iter::from_fn(|| q.try_get().ok()).collect()
 }
 
+/// The size of segment `name` in `/dev/shm`: what the queue's memory
+/// takes, its ring included.
+fn segment_len(name: &str) -> u64 {
+    std::fs::metadata(std::path::Path::new("/dev/shm").join(name))
+        .unwrap()
+        .len()
+}
+
+/// `len` bytes that differ from place to place and with `seed`, so that a
+/// misplaced byte or a mixed-up item shows.
+fn pattern(len: usize, seed: u32) -> Vec<u8> {
+    (0..len)
+        .map(|i| ((i as u32).wrapping_mul(31) ^ seed.wrapping_mul(7)) as u8)
+        .collect()
+}
+
+/// The `i`th item of the mixed stream: every fourth one large (256 KiB to
+/// about 1.3 MiB, far more than the test's ring), the rest small.
+fn mixed_item(i: u32) -> Vec<u8> {
+    if i % 4 == 0 {
+        pattern((256 << 10) + (i as usize * 8_191) % (1 << 20), i)
+    } else {
+        pattern(i as usize % 50, i)
+    }
+}
+
 // ---- worker functions ----
 
 fn get_six_after_gate((q, gate): (Queue<u32>, String)) -> Vec<u32> {
@@ -70,6 +96,58 @@ fn put_range((q, from, to): (Queue<u32>, u32, u32)) {
 
 fn put_big((q, len): (Queue<Vec<u8>>, usize)) {
     q.put(vec![7; len]).unwrap();
+}
+
+fn put_numbers((q, n): (Queue<u64>, u64)) {
+    for i in 0..n {
+        q.put(i * 1_000_003).unwrap();
+    }
+}
+
+fn put_pattern((q, len, seed): (Queue<Vec<u8>>, usize, u32)) {
+    q.put(pattern(len, seed)).unwrap();
+}
+
+fn put_mixed((q, n): (Queue<(u32, Vec<u8>)>, u32)) {
+    for i in 0..n {
+        q.put((i, mixed_item(i))).unwrap();
+    }
+}
+
+fn hang_inside_large_put((q, len): (Queue<Vec<u8>>, usize)) {
+    __hang_inside_next(Fault::PutHalfWritten);
+    let _ = q.put(pattern(len, 5));
+    unreachable!("the put never returns");
+}
+
+fn get_vec(q: Queue<Vec<u8>>) -> Vec<u8> {
+    q.get().unwrap()
+}
+
+fn hang_inside_large_get(q: Queue<Vec<u8>>) {
+    __hang_inside_next(Fault::GetCopied);
+    let _ = q.get();
+    unreachable!("the get never returns");
+}
+
+/// Takes one item with little address space left: what the process has
+/// mapped now and 16 MiB more, set after it attached to the queue and
+/// before the test lets it through the gate.
+fn get_with_little_address_space((q, gate): (Queue<Vec<u8>>, String)) -> Vec<u8> {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let kib: u64 = status
+        .lines()
+        .find_map(|line| line.strip_prefix("VmSize:"))
+        .and_then(|rest| rest.trim().trim_end_matches("kB").trim().parse().ok())
+        .unwrap();
+    let limit = kib * 1024 + (16 << 20);
+    let rlimit = rustix::process::Rlimit {
+        current: Some(limit),
+        maximum: Some(limit),
+    };
+    rustix::process::setrlimit(rustix::process::Resource::As, rlimit).unwrap();
+    wait_at_gate(&gate);
+    q.get().unwrap()
 }
 
 fn work_until_none(q: JoinableQueue<Option<u32>>) -> u32 {
@@ -369,23 +447,7 @@ fn an_item_that_does_not_deserialise_fails_only_its_get() {
     });
 }
 
-#[test]
-fn an_item_larger_than_the_ring_is_refused() {
-    isolated(|| {
-        let q: Queue<Vec<u8>> = Queue::builder().ring_size(1024).build().unwrap();
-        assert_eq!(q.ring_size(), 1024);
-        let err = q.put(vec![0; 1024]).unwrap_err();
-        assert!(err.is_too_large(), "{err:?}");
-        assert!(err.to_string().contains("ring_size"), "{err}");
-        assert_eq!(err.into_inner().len(), 1024);
-        // The largest that fits: 1024 bytes less the length word and
-        // postcard's 2-byte length prefix.
-        q.put(vec![1; 1018]).unwrap();
-        assert_eq!(q.get().unwrap().len(), 1018);
-    });
-}
-
-// ---- bounds and back-pressure ----
+// ---- bounds ----
 
 // A put blocks, in another process, while the queue holds maxsize items,
 // and goes on when one is taken.
@@ -407,25 +469,237 @@ fn a_put_waits_while_the_queue_is_full() {
     });
 }
 
-// Beyond Python: the ring bounds the bytes in flight; a put waits for a
-// get to make room.
+// A bounded queue bounds the number of items, as Python's does, not
+// their bytes: items far larger than the ring go in until it holds
+// maxsize of them; then puts fail at once or after their time-out, and a
+// put in another process waits for a get.
 #[test]
-fn a_put_waits_for_room_in_the_ring() {
+fn a_bounded_queue_blocks_by_count_not_bytes() {
     isolated(|| {
-        let q: Queue<Vec<u8>> = Queue::builder().ring_size(256).build().unwrap();
-        q.put(vec![1; 200]).unwrap();
-        assert!(q.try_put(vec![2; 100]).unwrap_err().is_full());
+        let q: Queue<Vec<u8>> = Queue::builder().maxsize(3).ring_size(64).build().unwrap();
+        watch_segment(q.name());
+        q.put(vec![1; 100]).unwrap();
+        q.try_put(vec![2; 1000]).unwrap();
+        q.put_timeout(vec![3; 10_000], Duration::ZERO).unwrap();
+        assert!(q.is_full());
+        assert!(q.try_put(vec![4]).unwrap_err().is_full());
         assert!(
-            q.put_timeout(vec![2; 100], Duration::from_millis(20))
+            q.put_timeout(vec![4], Duration::from_millis(20))
                 .unwrap_err()
                 .is_full()
         );
-        assert!(!q.is_full(), "maxsize is not what stops it");
-        let child = Process::start(put_big, (q.clone(), 100)).unwrap();
+        let child = Process::start(put_big, (q.clone(), 5000)).unwrap();
         wait_until_asleep(child.pid());
-        assert_eq!(q.get().unwrap(), vec![1; 200]);
+        assert_eq!(q.qsize(), 3, "the fourth put waits");
+        assert_eq!(q.get().unwrap(), vec![1; 100]);
         child.join().unwrap();
-        assert_eq!(q.get().unwrap(), vec![7; 100]);
+        assert_eq!(drain(&q), [vec![2; 1000], vec![3; 10_000], vec![7; 5000]]);
+    });
+}
+
+// ---- unbounded: any number of items, of any size ----
+
+// Python's "joining processes that use queues" trap, with many times the
+// ring's size in small items: the producer puts them all and exits, its
+// join does not wait for anyone to take them, and the parent then drains
+// every one, in order. The ring grew to hold them, and gives the memory
+// back once the queue is empty.
+#[test]
+fn a_producer_of_more_than_the_ring_holds_is_joined_before_draining() {
+    isolated(|| {
+        const ITEMS: u64 = 400_000; // about 4.8 MB of records: 4.6 rings
+        let q = Queue::new().unwrap();
+        watch_segment(q.name());
+        let first_len = segment_len(q.name());
+        let mut child = Process::start(put_numbers, (q.clone(), ITEMS)).unwrap();
+        let joined = child.join_timeout(DEADLINE);
+        if joined.is_err() {
+            child.kill();
+        }
+        joined.expect("the producer's puts never wait in an unbounded queue");
+        assert_eq!(q.qsize(), ITEMS as usize);
+        assert!(segment_len(q.name()) > first_len, "the ring grew");
+        for i in 0..ITEMS {
+            assert_eq!(q.try_get(), Ok(i * 1_000_003));
+        }
+        assert_eq!(q.try_get(), Err(GetError::Empty));
+        assert_eq!(segment_len(q.name()), first_len, "the memory is given back");
+    });
+}
+
+// An item larger than the ring goes through intact: 4 MiB through the
+// default 1 MiB ring from a process joined before the get, through a
+// 1 KiB ring, and through a SimpleQueue and a JoinableQueue.
+#[test]
+fn an_item_larger_than_the_ring_goes_through_intact() {
+    isolated(|| {
+        const BIG: usize = 4 << 20;
+        let q: Queue<Vec<u8>> = Queue::new().unwrap();
+        watch_segment(q.name());
+        let first_len = segment_len(q.name());
+        Process::start(put_pattern, (q.clone(), BIG, 1))
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(q.qsize(), 1);
+        assert!(q.try_get().unwrap() == pattern(BIG, 1), "intact");
+        assert_eq!(segment_len(q.name()), first_len, "the memory is given back");
+
+        let small: Queue<Vec<u8>> = Queue::builder().ring_size(1024).build().unwrap();
+        watch_segment(small.name());
+        assert_eq!(small.ring_size(), 1024);
+        small.put(pattern(1024, 2)).unwrap();
+        small.put(pattern(BIG, 3)).unwrap();
+        assert!(small.get().unwrap() == pattern(1024, 2));
+        assert!(small.get().unwrap() == pattern(BIG, 3));
+
+        let simple = SimpleQueue::new().unwrap();
+        watch_segment(simple.name());
+        simple.put(pattern(BIG, 4)).unwrap();
+        assert!(simple.get().unwrap() == pattern(BIG, 4));
+
+        let joinable = JoinableQueue::new().unwrap();
+        watch_segment(joinable.name());
+        joinable.put(pattern(BIG, 5)).unwrap();
+        assert!(!joinable.join_timeout(Duration::ZERO));
+        assert!(joinable.get().unwrap() == pattern(BIG, 5));
+        joinable.task_done().unwrap();
+        assert!(joinable.join_timeout(Duration::ZERO));
+    });
+}
+
+// Large items interleaved with small ones, from a producer process to a
+// consumer taking them meanwhile, through a ring far smaller than the
+// large ones: the ring grows (around records that wrap) and shrinks again
+// many times, and every item arrives intact and in order.
+#[test]
+fn large_and_small_items_interleaved_keep_their_order() {
+    isolated(|| {
+        const ITEMS: u32 = 120;
+        let q = Queue::builder().ring_size(64 << 10).build().unwrap();
+        watch_segment(q.name());
+        let first_len = segment_len(q.name());
+        let producer = Process::start(put_mixed, (q.clone(), ITEMS)).unwrap();
+        for i in 0..ITEMS {
+            let (id, item) = q.get_timeout(DEADLINE).unwrap();
+            assert_eq!(id, i, "out of order");
+            assert!(item == mixed_item(i), "item {i} changed on the way");
+        }
+        producer.join().unwrap();
+        assert!(q.is_empty());
+        assert_eq!(segment_len(q.name()), first_len, "the memory is given back");
+    });
+}
+
+// A queue dropped with large items still in it leaves nothing behind:
+// they live in the queue's own segment, which goes with its last handle.
+#[test]
+fn a_queue_dropped_holding_large_items_leaves_nothing_behind() {
+    isolated(|| {
+        let q: Queue<Vec<u8>> = Queue::builder().ring_size(4096).build().unwrap();
+        let name = q.name().to_owned();
+        watch_segment(&name);
+        for seed in 0..3 {
+            Process::start(put_pattern, (q.clone(), 2 << 20, seed))
+                .unwrap()
+                .join()
+                .unwrap();
+        }
+        q.put(pattern(3 << 20, 9)).unwrap();
+        assert_eq!(q.qsize(), 4);
+        drop(q);
+        assert!(!segment_exists(&name), "nothing left in /dev/shm");
+    });
+}
+
+// A process killed (SIGKILL) inside a large put, holding the lock with the
+// ring grown and half the item written, leaves the queue as before; one
+// killed inside a large get, with the item copied out, takes nothing. The
+// memory the dead put reserved is given back once the queue is empty, and
+// the segment goes with the last handle.
+#[test]
+fn a_process_killed_inside_a_large_put_or_get_leaves_nothing_behind() {
+    isolated(|| {
+        let q: Queue<Vec<u8>> = Queue::builder().ring_size(4096).build().unwrap();
+        let name = q.name().to_owned();
+        watch_segment(&name);
+        let first_len = segment_len(&name);
+        q.put(pattern(100, 1)).unwrap();
+        let putter = Process::start(hang_inside_large_put, (q.clone(), 4 << 20)).unwrap();
+        poll_until("the put grows the ring", || segment_len(&name) > first_len);
+        wait_until_asleep(putter.pid());
+        putter.kill();
+        assert!(putter.join().unwrap_err().to_string().contains("SIGKILL"));
+        assert_eq!(q.qsize(), 1);
+        assert!(q.get().unwrap() == pattern(100, 1));
+        assert_eq!(
+            segment_len(&name),
+            first_len,
+            "the dead put's memory is back"
+        );
+
+        q.put(pattern(3 << 20, 2)).unwrap();
+        q.put(pattern(10, 3)).unwrap();
+        let getter = Process::start(hang_inside_large_get, q.clone()).unwrap();
+        wait_until_asleep(getter.pid());
+        // Asleep with items there to take: the getter holds the lock.
+        let waiter = Process::start(get_vec, q.clone()).unwrap();
+        wait_until_asleep(waiter.pid());
+        getter.kill();
+        assert!(getter.join().unwrap_err().to_string().contains("SIGKILL"));
+        assert!(waiter.join().unwrap() == pattern(3 << 20, 2));
+        assert!(q.get().unwrap() == pattern(10, 3));
+        assert_eq!(segment_len(&name), first_len);
+        drop(q);
+        assert!(!segment_exists(&name), "nothing left in /dev/shm");
+    });
+}
+
+// A put that grows a ring whose records wrap moves the part at the end
+// beyond the old end, then writes its record where that part was: killed
+// (SIGKILL) halfway through that record, it leaves every record whole.
+#[test]
+fn a_process_killed_writing_into_a_grown_wrapped_ring_leaves_the_records_whole() {
+    isolated(|| {
+        let q: Queue<Vec<u8>> = Queue::builder().ring_size(4096).build().unwrap();
+        watch_segment(q.name());
+        q.put(pattern(2000, 1)).unwrap(); // bytes 0..2008
+        q.put(pattern(1500, 2)).unwrap(); // bytes 2008..3516
+        assert!(q.get().unwrap() == pattern(2000, 1));
+        q.put(pattern(1500, 3)).unwrap(); // no room before the end: 0..1508
+        let first_len = segment_len(q.name());
+        // 8 000 bytes: the ring grows, and the record goes at 1508, over
+        // where the second item was.
+        let putter = Process::start(hang_inside_large_put, (q.clone(), 8000)).unwrap();
+        poll_until("the put grows the ring", || {
+            segment_len(q.name()) > first_len
+        });
+        wait_until_asleep(putter.pid());
+        putter.kill();
+        assert!(putter.join().unwrap_err().to_string().contains("SIGKILL"));
+        assert_eq!(q.qsize(), 2);
+        assert!(q.get().unwrap() == pattern(1500, 2));
+        assert!(q.get().unwrap() == pattern(1500, 3));
+        assert!(q.is_empty());
+    });
+}
+
+// A process that cannot map the grown ring (its address space is nearly
+// used up) still takes its item: it reads the ring through the segment's
+// file instead.
+#[test]
+fn a_process_without_room_to_map_the_grown_ring_still_gets() {
+    isolated(|| {
+        let q: Queue<Vec<u8>> = Queue::builder().ring_size(4096).build().unwrap();
+        watch_segment(q.name());
+        let gate = Gate::new();
+        let child =
+            Process::start(get_with_little_address_space, (q.clone(), gate.path())).unwrap();
+        q.put(pattern(100, 1)).unwrap();
+        q.put(pattern(20 << 20, 2)).unwrap(); // the ring grows past 20 MiB
+        gate.open();
+        assert!(child.join().unwrap() == pattern(100, 1));
+        assert!(q.get().unwrap() == pattern(20 << 20, 2));
     });
 }
 

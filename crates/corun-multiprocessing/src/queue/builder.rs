@@ -1,4 +1,4 @@
-//! [`QueueBuilder`]: `maxsize` and the ring's size for a new
+//! [`QueueBuilder`]: `maxsize` and the ring's first size for a new
 //! [`Queue`](super::Queue) or [`JoinableQueue`](super::JoinableQueue).
 
 use std::fmt;
@@ -24,10 +24,11 @@ use super::joinable_queue::JoinableQueue;
 ///
 /// fn main() -> std::io::Result<()> {
 ///     corun::multiprocessing::init();
-///     // At most 100 items, and at most 4 KiB of them (serialised) at once.
+///     // At most 100 items, in a ring of 4 KiB that grows when they need more.
 ///     let q: Queue<String> = Queue::builder().maxsize(100).ring_size(4096).build()?;
 ///     assert_eq!(q.maxsize(), 100);
-///     assert!(q.put("x".repeat(5000)).unwrap_err().is_too_large());
+///     q.put("x".repeat(5000)).unwrap();
+///     assert_eq!(q.get().unwrap().len(), 5000);
 ///     Ok(())
 /// }
 /// ```
@@ -47,21 +48,26 @@ impl<Q> QueueBuilder<Q> {
         }
     }
 
-    /// The most items the queue holds; 0 (the default) means no limit,
-    /// as in Python.
+    /// The most items the queue holds, whatever their size: a put waits
+    /// while it holds that many. 0 (the default) means no limit, as in
+    /// Python.
     pub fn maxsize(mut self, maxsize: usize) -> Self {
         self.maxsize = maxsize;
         self
     }
 
-    /// The size in bytes of the ring that holds the serialised items
-    /// (rounded up to a multiple of 8; at least 16), by default
-    /// [`DEFAULT_RING_SIZE`]. When that many bytes are waiting in the
-    /// queue, a put waits for a get to make room — back-pressure Python's
-    /// queues lack — and an item whose serialised form (plus a 4-byte
-    /// header) is larger than the whole ring is refused with
-    /// [`PutError::TooLarge`](super::PutError::TooLarge). The memory is
-    /// reserved, not touched: pages are only used once written.
+    /// The size in bytes the ring that holds the serialised items starts
+    /// at (rounded up to a multiple of 8; at least 16), by default
+    /// [`DEFAULT_RING_SIZE`]. The memory is reserved, not touched: pages
+    /// are only used once written.
+    ///
+    /// The ring is not a limit. A put that finds no room grows it, inside
+    /// the queue's own segment, to twice its size or more — enough for an
+    /// item of any size — and the memory it grew into goes back to the
+    /// system as soon as the queue is empty. Only a full `/dev/shm` stops
+    /// a put, with [`PutError::TooLarge`](super::PutError::TooLarge). A
+    /// larger first ring saves the growing of a queue that often holds
+    /// many bytes.
     pub fn ring_size(mut self, bytes: usize) -> Self {
         self.ring_size = bytes;
         self

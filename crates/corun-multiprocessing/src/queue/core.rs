@@ -2,14 +2,16 @@
 //! `shutdown` over one shared object whose tail is the byte ring.
 //!
 //! A put serialises in the caller, before taking the lock, and returns
-//! once the record is in shared memory; a get copies the record out under
-//! the lock and deserialises after releasing it. A caller that must wait
-//! first watches the queue for a few tens of microseconds, then sleeps on
-//! a futex (see `state.rs`).
+//! once the record is in shared memory, growing the ring first when it has
+//! no room (`memory.rs`): a put waits only for a bounded queue's count. A
+//! get copies the record out under the lock and deserialises after
+//! releasing it. A caller that must wait first watches the queue for a few
+//! tens of microseconds, then sleeps on a futex (see `state.rs`).
 
 use std::fmt;
 use std::io;
 use std::marker::PhantomData;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use serde::de::DeserializeOwned;
@@ -17,9 +19,10 @@ use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
 use super::error::{GetError, PutError, TaskDoneError};
 use super::fault::{self, Fault};
-use super::ring::{self, Bytes, Ring};
+use super::memory::RingMemory;
+use super::ring::{self, Malformed, Ring};
 use super::state::{Held, QueueState, Variant, Waiters, Wake};
-use crate::shm::shared_object::{Layout, SharedObject};
+use crate::shm::shared_object::SharedObject;
 
 /// How long a put or get may wait.
 #[derive(Clone, Copy, Debug)]
@@ -43,11 +46,18 @@ impl Wait {
 /// A handle to a queue of `T` whose segment holds a `QueueState<V>`.
 pub(super) struct Core<T, V> {
     object: SharedObject<QueueState<V>>,
+    /// The ring as this process reaches it, shared by the handle's clones.
+    memory: Arc<RingMemory>,
     _item: PhantomData<fn(T) -> T>,
 }
 
-/// The ring's bytes: the tail of the queue's segment.
-struct Tail<'a, S>(&'a SharedObject<S>);
+/// Why a record could not go into the ring.
+enum Refused {
+    /// The ring could not grow: the system's reason.
+    NoRoom(String),
+    /// The ring's memory holds something else than records.
+    Malformed(Malformed),
+}
 
 impl<T, V: Variant> Core<T, V> {
     /// A new, empty queue of at most `maxsize` items (0: no limit) whose
@@ -55,11 +65,25 @@ impl<T, V: Variant> Core<T, V> {
     pub(super) fn create(maxsize: usize, ring_size: usize) -> io::Result<Self> {
         let object = SharedObject::<QueueState<V>>::create(ring::size_for(ring_size)?)?;
         // Nobody else knows the segment's name yet.
-        object.state().set_up(item_type::<T>(), maxsize as u64);
-        Ok(Self {
+        let ring_size = object.tail_len() as u64;
+        object
+            .state()
+            .set_up(item_type::<T>(), maxsize as u64, ring_size);
+        Ok(Self::from_object(object))
+    }
+
+    /// A handle to the queue in `object`, with this process's access to its ring.
+    fn from_object(object: SharedObject<QueueState<V>>) -> Self {
+        let memory = RingMemory::new(
+            object.segment().clone(),
+            SharedObject::<QueueState<V>>::tail_offset(),
+            object.tail_len(),
+        );
+        Self {
             object,
+            memory: Arc::new(memory),
             _item: PhantomData,
-        })
+        }
     }
 
     /// Attaches to the queue in segment `name`.
@@ -86,21 +110,15 @@ impl<T, V: Variant> Core<T, V> {
                 ),
             ));
         }
-        Ok(Self {
-            object,
-            _item: PhantomData,
-        })
+        Ok(Self::from_object(object))
     }
 
     fn state(&self) -> &QueueState<V> {
         self.object.state()
     }
 
-    fn tail(&self) -> Tail<'_, QueueState<V>> {
-        Tail(&self.object)
-    }
-
-    /// Puts the serialised `item`, waiting for room as `wait` says.
+    /// Puts the serialised `item`, waiting for room as `wait` says: only a
+    /// queue of `maxsize` items has none.
     pub(super) fn put(&self, item: T, wait: Wait) -> Result<(), PutError<T>>
     where
         T: Serialize,
@@ -114,15 +132,6 @@ impl<T, V: Variant> Core<T, V> {
                 });
             }
         };
-        let tail = self.tail();
-        let limit = ring::max_payload(tail.size());
-        if payload.len() > limit {
-            return Err(PutError::TooLarge {
-                item,
-                size: payload.len(),
-                limit,
-            });
-        }
         let mut held = self.state().lock();
         let mut spun = false;
         loop {
@@ -131,17 +140,22 @@ impl<T, V: Variant> Core<T, V> {
             }
             let maxsize = held.maxsize();
             if maxsize == 0 || held.snap.ring.count < maxsize {
-                let halfway = || fault::reached(Fault::PutHalfWritten);
-                match held.snap.ring.push(&tail, &payload, halfway) {
-                    Ok(true) => {
+                match self.push(&mut held, &payload) {
+                    Ok(()) => {
                         held.snap.unfinished += 1;
-                        held.commit();
+                        self.commit(&mut held);
                         held.notify(Waiters::NotEmpty, Wake::One);
                         return Ok(());
                     }
-                    Ok(false) => {}
-                    Err(_malformed) => {
-                        discard_all(&mut held);
+                    Err(Refused::NoRoom(reason)) => {
+                        return Err(PutError::TooLarge {
+                            item,
+                            size: payload.len(),
+                            reason,
+                        });
+                    }
+                    Err(Refused::Malformed(_)) => {
+                        self.discard_all(&mut held);
                         continue;
                     }
                 }
@@ -156,12 +170,82 @@ impl<T, V: Variant> Core<T, V> {
                 held.sleep(Waiters::NotFull, deadline)
             } else {
                 spun = true;
-                let (count, head) = (held.snap.ring.count, held.snap.ring.head);
-                held.spin(deadline, move |c, h, shutdown| {
-                    shutdown || c < count || h != head
-                })
+                let count = held.snap.ring.count;
+                held.spin(deadline, move |c, shutdown| shutdown || c < count)
             };
         }
+    }
+
+    /// Appends `payload` to the ring in `held.snap`, growing the ring first
+    /// if it has no room; nothing is published yet.
+    fn push(&self, held: &mut Held<'_, V>, payload: &[u8]) -> Result<(), Refused> {
+        let halfway = || fault::reached(Fault::PutHalfWritten);
+        {
+            let bytes = self.memory.bytes(held.snap.size).map_err(malformed)?;
+            if held.snap.ring.push(&bytes, payload, halfway)? {
+                return Ok(());
+            }
+        }
+        self.grow(held, payload.len())?;
+        let bytes = self.memory.bytes(held.snap.size).map_err(malformed)?;
+        if held.snap.ring.push(&bytes, payload, halfway)? {
+            Ok(())
+        } else {
+            Err(Refused::Malformed(Malformed(
+                "no room for a record in a ring grown for it".to_owned(),
+            )))
+        }
+    }
+
+    /// Grows the ring so that a record of `payload` bytes fits, in three
+    /// steps a process may die between: it publishes the larger
+    /// `reserved` (so that the next to empty the queue gives the memory
+    /// back), grows the file and copies the records that move (beyond the
+    /// old ring's end), then publishes the larger ring. Only then does the
+    /// record go in: written into the old ring's free bytes, it could cover
+    /// records the old ring still holds, which only the grown ring has
+    /// moved.
+    fn grow(&self, held: &mut Held<'_, V>, payload: usize) -> Result<(), Refused> {
+        let old = held.snap.size;
+        let size = ring::grown_size(old, payload).ok_or_else(|| {
+            Refused::NoRoom(format!(
+                "a ring for {payload} more bytes is past what a u64 counts"
+            ))
+        })?;
+        if size > held.snap.reserved {
+            held.snap.reserved = size;
+            held.commit();
+        }
+        self.memory.reserve(old, size).map_err(|e| {
+            Refused::NoRoom(format!(
+                "the queue's shared memory cannot grow to {size} bytes: {e}"
+            ))
+        })?;
+        let bytes = self.memory.bytes(size).map_err(malformed)?;
+        held.snap.ring.grow(&bytes, old)?;
+        held.snap.size = size;
+        held.commit();
+        Ok(())
+    }
+
+    /// Publishes `held.snap`. An empty queue goes back to its first ring,
+    /// and the memory the ring grew into goes back to the system: first
+    /// the ring's size is published, then the file is cut back, then
+    /// `reserved`, so that a process that dies in between leaves the memory
+    /// to the next that empties the queue.
+    fn commit(&self, held: &mut Held<'_, V>) {
+        let first = self.memory.first();
+        let grown = held.snap.size != first || held.snap.reserved != first;
+        if held.snap.ring.count > 0 || !grown {
+            held.commit();
+            return;
+        }
+        held.snap.ring = Ring::default();
+        held.snap.size = first;
+        held.commit();
+        self.memory.release();
+        held.snap.reserved = first;
+        held.commit();
     }
 
     /// Takes the oldest item, waiting for one as `wait` says.
@@ -169,27 +253,31 @@ impl<T, V: Variant> Core<T, V> {
     where
         T: DeserializeOwned,
     {
-        let tail = self.tail();
         let mut held = self.state().lock();
         let mut spun = false;
         loop {
             if held.snap.ring.count > 0 {
                 let maxsize = held.maxsize();
                 let was_full = maxsize != 0 && held.snap.ring.count >= maxsize;
-                let payload = match held.snap.ring.pop(&tail) {
+                let popped = self
+                    .memory
+                    .bytes(held.snap.size)
+                    .map_err(malformed)
+                    .and_then(|bytes| held.snap.ring.pop(&bytes).map_err(Refused::Malformed));
+                let payload = match popped {
                     Ok(payload) => payload,
-                    Err(malformed) => {
-                        let dropped = discard_all(&mut held);
+                    Err(refused) => {
+                        let dropped = self.discard_all(&mut held);
                         return Err(GetError::Serialization(format!(
-                            "{malformed}; the {dropped} items in it were dropped"
+                            "{refused}; the {dropped} items in it were dropped"
                         )));
                     }
                 };
                 fault::reached(Fault::GetCopied);
-                held.commit();
+                self.commit(&mut held);
                 // From a queue full by count, one slot is free: one putter
-                // can use it. Otherwise putters may wait for bytes, and
-                // which of them fits now depends on their items' sizes.
+                // can use it. Otherwise wake every putter there may be: one
+                // that timed out may have been the one woken before.
                 let how = if was_full && held.snap.ring.count > 0 {
                     Wake::One
                 } else {
@@ -215,7 +303,7 @@ impl<T, V: Variant> Core<T, V> {
                 held.sleep(Waiters::NotEmpty, deadline)
             } else {
                 spun = true;
-                held.spin(deadline, |count, _, shutdown| shutdown || count > 0)
+                held.spin(deadline, |count, shutdown| shutdown || count > 0)
             };
         }
     }
@@ -225,7 +313,7 @@ impl<T, V: Variant> Core<T, V> {
     fn forget_one(&self) {
         let mut held = self.state().lock();
         held.snap.unfinished = held.snap.unfinished.saturating_sub(1);
-        held.commit();
+        self.commit(&mut held);
         if held.snap.unfinished == 0 {
             held.notify(Waiters::AllDone, Wake::All);
         }
@@ -237,7 +325,7 @@ impl<T, V: Variant> Core<T, V> {
             return Err(TaskDoneError);
         }
         held.snap.unfinished -= 1;
-        held.commit();
+        self.commit(&mut held);
         if held.snap.unfinished == 0 {
             held.notify(Waiters::AllDone, Wake::All);
         }
@@ -268,7 +356,7 @@ impl<T, V: Variant> Core<T, V> {
             held.snap.unfinished = held.snap.unfinished.saturating_sub(dropped);
             held.notify(Waiters::AllDone, Wake::All);
         }
-        held.commit();
+        self.commit(&mut held);
         held.notify(Waiters::NotEmpty, Wake::All);
         held.notify(Waiters::NotFull, Wake::All);
     }
@@ -298,6 +386,18 @@ impl<T, V: Variant> Core<T, V> {
         self.object.tail_len()
     }
 
+    /// Empties a ring whose bytes are malformed, counting its items as
+    /// done; returns how many there were.
+    fn discard_all(&self, held: &mut Held<'_, V>) -> u64 {
+        let dropped = held.snap.ring.count;
+        held.snap.ring = Ring::default();
+        held.snap.unfinished = held.snap.unfinished.saturating_sub(dropped);
+        self.commit(held);
+        held.notify(Waiters::NotFull, Wake::All);
+        held.notify(Waiters::AllDone, Wake::All);
+        dropped
+    }
+
     pub(super) fn name(&self) -> &str {
         self.object.name()
     }
@@ -309,18 +409,6 @@ impl<T, V: Variant> Core<T, V> {
             .field("qsize", &snap.ring.count)
             .field("maxsize", &self.maxsize());
     }
-}
-
-/// Empties a ring whose bytes are malformed, counting its items as done;
-/// returns how many there were.
-fn discard_all<V>(held: &mut Held<'_, V>) -> u64 {
-    let dropped = held.snap.ring.count;
-    held.snap.ring = Ring::default();
-    held.snap.unfinished = held.snap.unfinished.saturating_sub(dropped);
-    held.commit();
-    held.notify(Waiters::NotFull, Wake::All);
-    held.notify(Waiters::AllDone, Wake::All);
-    dropped
 }
 
 fn passed(deadline: Option<Instant>) -> bool {
@@ -337,28 +425,32 @@ fn item_type<T>() -> u64 {
     hash | 1
 }
 
-impl<S: Layout> Bytes for Tail<'_, S> {
-    fn size(&self) -> u64 {
-        self.0.tail_len() as u64
-    }
+/// The ring's memory could not be reached as the state says: only memory
+/// written by something other than a queue can do this.
+fn malformed(e: io::Error) -> Refused {
+    Refused::Malformed(Malformed(e.to_string()))
+}
 
-    fn read(&self, at: u64, buf: &mut [u8]) -> io::Result<()> {
-        self.0.read_tail(offset(at)?, buf)
-    }
-
-    fn write(&self, at: u64, data: &[u8]) -> io::Result<()> {
-        self.0.write_tail(offset(at)?, data)
+impl From<Malformed> for Refused {
+    fn from(malformed: Malformed) -> Self {
+        Self::Malformed(malformed)
     }
 }
 
-fn offset(at: u64) -> io::Result<usize> {
-    usize::try_from(at).map_err(|_| io::Error::from(io::ErrorKind::InvalidInput))
+impl fmt::Display for Refused {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Self::NoRoom(reason) => f.write_str(reason),
+            Self::Malformed(malformed) => malformed.fmt(f),
+        }
+    }
 }
 
 impl<T, V> Clone for Core<T, V> {
     fn clone(&self) -> Self {
         Self {
             object: self.object.clone(),
+            memory: Arc::clone(&self.memory),
             _item: PhantomData,
         }
     }

@@ -27,9 +27,9 @@ use serde::{Deserialize, Serialize};
 /// ```
 #[derive(PartialEq, Eq, Clone)]
 pub enum PutError<T> {
-    /// The queue stayed full — `maxsize` items in it, or its ring of bytes
-    /// without room for this one — at once for `try_put`, until the
-    /// time-out for `put_timeout`. Python: `queue.Full`.
+    /// The queue stayed full — `maxsize` items in it — at once for
+    /// `try_put`, until the time-out for `put_timeout`. Python:
+    /// `queue.Full`.
     Full(T),
     /// The queue was shut down. Python: `queue.ShutDown`.
     ShutDown(T),
@@ -40,15 +40,16 @@ pub enum PutError<T> {
         /// What the serialiser said.
         reason: String,
     },
-    /// The item, serialised, is larger than the queue's ring can ever hold;
-    /// nothing was put. Build the queue with a larger `ring_size`.
+    /// The queue's ring had no room for the item and could not grow for
+    /// it: the system's shared memory (`/dev/shm`) is full. Nothing was
+    /// put. (An unbounded queue takes items of any size otherwise.)
     TooLarge {
         /// The item.
         item: T,
         /// Its size, serialised, in bytes.
         size: usize,
-        /// The largest serialised item the queue takes, in bytes.
-        limit: usize,
+        /// Why the ring could not grow, as the system said.
+        reason: String,
     },
 }
 
@@ -147,11 +148,11 @@ impl<T> PutError<T> {
         matches!(self, Self::Serialization { .. })
     }
 
-    /// Whether the item is too large for the queue.
+    /// Whether the item found no room: the system's shared memory is full.
     ///
     /// ```
     /// use corun::multiprocessing::queue::PutError;
-    /// let e = PutError::TooLarge { item: 1, size: 10, limit: 4 };
+    /// let e = PutError::TooLarge { item: 1, size: 10, reason: "no space left on device".into() };
     /// assert!(e.is_too_large());
     /// ```
     pub fn is_too_large(&self) -> bool {
@@ -198,10 +199,10 @@ impl<T> fmt::Debug for PutError<T> {
                 .debug_struct("Serialization")
                 .field("reason", reason)
                 .finish_non_exhaustive(),
-            Self::TooLarge { size, limit, .. } => f
+            Self::TooLarge { size, reason, .. } => f
                 .debug_struct("TooLarge")
                 .field("size", size)
-                .field("limit", limit)
+                .field("reason", reason)
                 .finish_non_exhaustive(),
         }
     }
@@ -215,10 +216,9 @@ impl<T> fmt::Display for PutError<T> {
             Self::Serialization { reason, .. } => {
                 write!(f, "the item could not be serialised: {reason}")
             }
-            Self::TooLarge { size, limit, .. } => write!(
+            Self::TooLarge { size, reason, .. } => write!(
                 f,
-                "the item is {size} bytes serialised, more than the {limit} bytes \
-                 the queue's ring can hold (build the queue with a larger ring_size)"
+                "no room for the item ({size} bytes serialised) in the queue: {reason}"
             ),
         }
     }

@@ -27,8 +27,14 @@ use super::state::Variant;
 /// queues"). [`qsize`](Self::qsize) is exact. A process killed in the
 /// middle of a put or get — even by SIGKILL, holding the lock — leaves the
 /// queue as before or after its operation, never corrupt (Python:
-/// gh-96062). The ring's size bounds the bytes in flight (see
-/// [`QueueBuilder::ring_size`](super::QueueBuilder::ring_size)).
+/// gh-96062).
+///
+/// Unbounded (`maxsize` 0, as Python's default) means a put never waits:
+/// any number of items, each of any size, until `/dev/shm` is full. The
+/// ring grows as needed, inside the queue's own segment, so every item
+/// goes the same way and lives and dies with the queue (see
+/// [`QueueBuilder::ring_size`](super::QueueBuilder::ring_size)). A bounded
+/// queue bounds the number of items, as Python's does.
 ///
 /// Every waiting method has a `try_` (never waits) and a `_timeout`
 /// variant; a put that fails hands the item back. For `task_done` and

@@ -5,8 +5,11 @@
 /// examples naming the type, forwarding to the `core` field.
 macro_rules! queue_methods {
     ($ty:ident) => {
-        #[doc = concat!("A new, unbounded `", stringify!($ty), "` (Python's `maxsize=0`), with a ring of")]
-        /// [`DEFAULT_RING_SIZE`](crate::queue::DEFAULT_RING_SIZE) bytes.
+        #[doc = concat!("A new, unbounded `", stringify!($ty), "` (Python's `maxsize=0`): a put never waits,")]
+        /// and takes an item of any size. Its ring starts at
+        /// [`DEFAULT_RING_SIZE`](crate::queue::DEFAULT_RING_SIZE) bytes and
+        /// grows as needed (see
+        /// [`QueueBuilder::ring_size`](crate::queue::QueueBuilder::ring_size)).
         ///
         /// # Errors
         ///
@@ -16,7 +19,7 @@ macro_rules! queue_methods {
         /// ```
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.maxsize(), 0);
         ///     Ok(())
         /// }
@@ -25,8 +28,8 @@ macro_rules! queue_methods {
             Self::builder().build()
         }
 
-        /// A new queue holding at most `maxsize` items; 0 means no limit
-        /// (Python's `Queue(maxsize)`).
+        /// A new queue holding at most `maxsize` items, whatever their size;
+        /// 0 means no limit (Python's `Queue(maxsize)`).
         ///
         /// # Errors
         ///
@@ -35,7 +38,7 @@ macro_rules! queue_methods {
         /// ```
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::with_maxsize(3)?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::with_maxsize(3)?;")]
         ///     assert_eq!(q.maxsize(), 3);
         ///     Ok(())
         /// }
@@ -44,12 +47,12 @@ macro_rules! queue_methods {
             Self::builder().maxsize(maxsize).build()
         }
 
-        /// A builder, to choose the ring's size as well as `maxsize`.
+        /// A builder, to choose the ring's first size as well as `maxsize`.
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<Vec<u8>>::builder()")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<Vec<u8>>::builder()")]
         ///         .maxsize(8)
         ///         .ring_size(64 * 1024)
         ///         .build()?;
@@ -61,21 +64,22 @@ macro_rules! queue_methods {
             crate::queue::QueueBuilder::new()
         }
 
-        /// Puts an item, waiting while the queue is full (Python's `put`).
-        /// It returns once the item is in shared memory, where it outlives
-        /// this process.
+        /// Puts an item, waiting while the queue holds `maxsize` items
+        /// (Python's `put`); an unbounded queue never waits. It returns once
+        /// the item is in shared memory, where it outlives this process.
         ///
         /// # Errors
         ///
         /// With the item: [`PutError::ShutDown`] once the queue is shut down
         /// (a waiting caller wakes up with it); [`PutError::Serialization`]
         /// when the item cannot be serialised; [`PutError::TooLarge`] when
-        /// it could never fit in the ring.
+        /// the ring must grow for it and the system's shared memory has no
+        /// room.
         ///
         /// ```
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::new()?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put("hello".to_owned()).unwrap();
         ///     assert_eq!(q.get().unwrap(), "hello");
         ///     Ok(())
@@ -85,7 +89,8 @@ macro_rules! queue_methods {
             self.core.put(item, Wait::forever())
         }
 
-        /// Puts an item if there is room now (Python's `put_nowait`).
+        /// Puts an item if the queue holds fewer than `maxsize` items now
+        /// (Python's `put_nowait`).
         ///
         /// # Errors
         ///
@@ -95,7 +100,7 @@ macro_rules! queue_methods {
         /// ```
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::with_maxsize(1)?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::with_maxsize(1)?;")]
         ///     q.try_put(1).unwrap();
         ///     assert_eq!(q.try_put(2).unwrap_err().into_inner(), 2);
         ///     Ok(())
@@ -140,7 +145,7 @@ macro_rules! queue_methods {
         ///
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.try_get(), Err(GetError::Empty));
         ///     Ok(())
         /// }
@@ -163,7 +168,7 @@ macro_rules! queue_methods {
         ///
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
         ///     Ok(())
         /// }
@@ -184,7 +189,7 @@ macro_rules! queue_methods {
         ///
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::new()?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put(1).unwrap();
         ///     q.shutdown(false);
         ///     assert!(q.is_shutdown());
@@ -209,7 +214,7 @@ macro_rules! queue_methods {
         /// ```
         /// fn main() -> std::io::Result<()> {
         ///     corun::multiprocessing::init();
-        #[doc = concat!("    let q = corun_multiprocessing::", stringify!($ty), "::new()?;")]
+        #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put('a').unwrap();
         ///     assert_eq!(q.qsize(), 1);
         ///     assert!(!q.is_empty());
@@ -225,9 +230,8 @@ macro_rules! queue_methods {
             self.core.qsize() == 0
         }
 
-        /// Whether the queue holds `maxsize` items now (Python's `full()`);
-        /// never for an unbounded queue. A put may still wait for room in
-        /// the ring when this is `false`.
+        /// Whether the queue holds `maxsize` items now (Python's `full()`),
+        /// when a put would wait; never for an unbounded queue.
         pub fn is_full(&self) -> bool {
             self.core.is_full()
         }
@@ -237,7 +241,9 @@ macro_rules! queue_methods {
             self.core.maxsize()
         }
 
-        /// The size of the ring that holds the serialised items, in bytes.
+        /// The size the ring that holds the serialised items starts at, in
+        /// bytes; it grows while more are waiting, and comes back to this
+        /// size when the queue empties.
         pub fn ring_size(&self) -> usize {
             self.core.ring_size()
         }

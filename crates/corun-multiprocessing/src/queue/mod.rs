@@ -20,9 +20,10 @@
 //!
 //! Beyond Python: puts are synchronous (an item is in shared memory when
 //! `put` returns, and an error comes back to the caller, with the item),
-//! the ring gives back-pressure, and a process killed inside a put or a
-//! get leaves the queue consistent. `src/README.md` describes the layout
-//! and the protocol.
+//! and a process killed inside a put or a get leaves the queue consistent.
+//! As in Python, an unbounded queue takes any number of items of any size:
+//! the ring grows inside the queue's segment, and shrinks back when the
+//! queue empties. `src/README.md` describes the layout and the protocol.
 
 mod builder;
 mod core;
@@ -30,6 +31,8 @@ mod error;
 mod fault;
 mod fifo_queue;
 mod joinable_queue;
+#[allow(unsafe_code, reason = "maps the grown ring and copies its bytes")]
+mod memory;
 mod methods;
 mod ring;
 mod simple_queue;
@@ -43,6 +46,7 @@ pub use fifo_queue::Queue;
 pub use joinable_queue::JoinableQueue;
 pub use simple_queue::SimpleQueue;
 
-/// The size of a queue's ring unless chosen otherwise: 1 MiB (memory is
-/// committed only as its pages are first written).
+/// The size a queue's ring starts at unless chosen otherwise: 1 MiB (memory
+/// is committed only as its pages are first written). It grows when more
+/// is waiting.
 pub const DEFAULT_RING_SIZE: usize = 1 << 20;

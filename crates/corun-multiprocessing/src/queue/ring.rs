@@ -2,13 +2,16 @@
 //!
 //! ```text
 //! [len: u32 LE][len bytes of postcard][padding to 4 bytes]
+//! [u32::MAX - 1][len: u64 LE][len bytes of postcard][padding]   (len ≥ 2³² − 2)
 //! ```
 //!
 //! A record never wraps around the end of the ring: when one does not fit
 //! before the end, a wrap marker (`len == u32::MAX`) fills the rest and the
 //! record starts at offset 0. When the queue is empty the next record starts
-//! at 0 again, so any record up to the ring's size fits once the queue has
-//! drained.
+//! at 0 again.
+//!
+//! A ring without room for a record grows ([`Ring::grow`]) to at least
+//! twice its size, and enough for the record wherever the others lie.
 //!
 //! This file is the arithmetic only, over a [`Ring`] position that the
 //! caller publishes once the record's bytes are written (`state.rs`).
@@ -20,8 +23,14 @@ use std::io;
 const ALIGN: u64 = 4;
 /// The length word before each record.
 const HEADER: u64 = 4;
+/// The length word and the 64-bit length before a long record.
+const LONG_HEADER: u64 = 12;
 /// The length word of a wrap marker.
 const WRAP: u32 = u32::MAX;
+/// The length word of a long record, whose length follows as a `u64`.
+const LONG: u32 = u32::MAX - 1;
+/// A grown ring's size is a multiple of this.
+const GROWN_ALIGN: u64 = 4096;
 /// The smallest ring accepted, in bytes.
 pub(super) const MIN_SIZE: usize = 16;
 
@@ -48,12 +57,14 @@ pub(super) trait Bytes {
     fn read(&self, at: u64, buf: &mut [u8]) -> io::Result<()>;
     /// Copies `data` to `at`.
     fn write(&self, at: u64, data: &[u8]) -> io::Result<()>;
+    /// Copies the `len` bytes at `from` to `to`.
+    fn copy(&self, from: u64, to: u64, len: u64) -> io::Result<()>;
 }
 
 /// The ring's bytes do not hold well-formed records: only memory written
 /// by something other than a queue can do this.
 #[derive(Debug)]
-pub(super) struct Malformed(String);
+pub(super) struct Malformed(pub(super) String);
 
 impl Ring {
     /// Appends a record holding `payload`, if there is room now; returns
@@ -89,13 +100,13 @@ impl Ring {
         }
         let at = next.tail;
         let (first, second) = payload.split_at(payload.len() / 2);
-        bytes
-            .write(at, &(payload.len() as u32).to_le_bytes())
-            .map_err(malformed)?;
-        bytes.write(at + HEADER, first).map_err(malformed)?;
+        let (header, header_len) = header(payload.len() as u64);
+        bytes.write(at, &header[..header_len]).map_err(malformed)?;
+        let start = at + header_len as u64;
+        bytes.write(start, first).map_err(malformed)?;
         halfway();
         bytes
-            .write(at + HEADER + first.len() as u64, second)
+            .write(start + first.len() as u64, second)
             .map_err(malformed)?;
         next.tail = wrap(at + record, size);
         next.used += skip + record;
@@ -122,23 +133,61 @@ impl Ring {
             next.head = 0;
             len = read_len(bytes, 0)?;
         }
-        let record = record_size(len as usize)
-            .filter(|&r| next.head + r <= size && r <= next.used)
+        let (header, len) = if len == LONG {
+            let mut word = [0; 8];
+            bytes
+                .read(next.head + HEADER, &mut word)
+                .map_err(malformed)?;
+            (LONG_HEADER, u64::from_le_bytes(word))
+        } else {
+            (HEADER, u64::from(len))
+        };
+        let record = framed(header, len)
+            .filter(|&r| r <= size - next.head && r <= next.used)
             .ok_or_else(|| {
                 Malformed(format!(
                     "record of {len} bytes at {} does not fit",
                     next.head
                 ))
             })?;
+        // It fits in the ring, which is in memory: its length is a usize.
         let mut payload = vec![0; len as usize];
         bytes
-            .read(next.head + HEADER, &mut payload)
+            .read(next.head + header, &mut payload)
             .map_err(malformed)?;
         next.head = wrap(next.head + record, size);
         next.used -= record;
         next.count -= 1;
         *self = next;
         Ok(payload)
+    }
+
+    /// Makes the records of a ring of `old` bytes, the first `old` bytes of
+    /// `bytes`, those of the ring `bytes`, at least twice as large. When
+    /// they wrap, the part from `head` to the old end moves to the new end,
+    /// beyond the old size — where a copy cut short harms nothing — and the
+    /// part from 0 to `tail` stays; a wrap marker keeps its meaning, "go on
+    /// at 0". `self` changes only on success.
+    pub(super) fn grow(&mut self, bytes: &impl Bytes, old: u64) -> Result<(), Malformed> {
+        let size = bytes.size();
+        let mut next = *self;
+        next.check(old)?;
+        if size / 2 < old {
+            return Err(Malformed(format!(
+                "a ring of {old} bytes cannot grow to {size} in place"
+            )));
+        }
+        if next.count == 0 {
+            next = Self::default();
+        } else if next.tail <= next.head {
+            let moved = size - old;
+            bytes
+                .copy(next.head, next.head + moved, old - next.head)
+                .map_err(malformed)?;
+            next.head += moved;
+        }
+        *self = next;
+        Ok(())
     }
 
     /// Checks that the offsets are inside a ring of `size` bytes.
@@ -154,16 +203,50 @@ impl Ring {
     }
 }
 
-/// The bytes a record of `payload` bytes takes in the ring; `None` when
-/// its length cannot be written in a record.
+/// The bytes a record of `payload` bytes takes in the ring; `None` past
+/// what a `u64` counts.
 fn record_size(payload: usize) -> Option<u64> {
-    let len = u32::try_from(payload).ok().filter(|&len| len != WRAP)?;
-    Some((HEADER + u64::from(len)).next_multiple_of(ALIGN))
+    let len = u64::try_from(payload).ok()?;
+    framed(header(len).1 as u64, len)
 }
 
-/// The largest payload a ring of `size` bytes takes.
-pub(super) fn max_payload(size: u64) -> usize {
-    usize::try_from(size.saturating_sub(HEADER).min(u64::from(WRAP - 1))).unwrap_or(usize::MAX)
+/// The bytes a record takes: its header, `len` bytes and padding.
+fn framed(header: u64, len: u64) -> Option<u64> {
+    header.checked_add(len)?.checked_next_multiple_of(ALIGN)
+}
+
+/// The header of a record of `len` bytes, in the first `.1` bytes of `.0`:
+/// its length word, and for a long record the length as a `u64`.
+fn header(len: u64) -> ([u8; LONG_HEADER as usize], usize) {
+    let mut header = [0; LONG_HEADER as usize];
+    match u32::try_from(len) {
+        Ok(short) if short < LONG => {
+            header[..4].copy_from_slice(&short.to_le_bytes());
+            (header, HEADER as usize)
+        }
+        _ => {
+            header[..4].copy_from_slice(&LONG.to_le_bytes());
+            header[4..].copy_from_slice(&len.to_le_bytes());
+            (header, LONG_HEADER as usize)
+        }
+    }
+}
+
+/// The size a ring of `size` bytes grows to when a record of `payload`
+/// bytes finds no room in it: twice as large, or more if the record needs
+/// it, so that it fits wherever the other records lie (with `n` bytes in
+/// use, a grown ring has `size + record − n` free at the end, or after
+/// the records that stay at its start). `None` past what a `u64` counts.
+pub(super) fn grown_size(size: u64, payload: usize) -> Option<u64> {
+    grown_to_multiple(size, payload, GROWN_ALIGN)
+}
+
+/// [`grown_size`], rounded up to a multiple of `align` (a multiple of 4).
+fn grown_to_multiple(size: u64, payload: usize, align: u64) -> Option<u64> {
+    let needed = size.checked_add(record_size(payload)?)?;
+    size.checked_mul(2)?
+        .max(needed)
+        .checked_next_multiple_of(align)
 }
 
 /// The size of a ring asked to be `asked` bytes: a multiple of 8, at least
@@ -226,6 +309,24 @@ mod tests {
             self.0.borrow_mut()[at..at + data.len()].copy_from_slice(data);
             Ok(())
         }
+
+        fn copy(&self, from: u64, to: u64, len: u64) -> io::Result<()> {
+            let (from, to) = (from as usize, to as usize);
+            self.0
+                .borrow_mut()
+                .copy_within(from..from + len as usize, to);
+            Ok(())
+        }
+    }
+
+    impl Memory {
+        /// The same bytes, followed by fresh ones up to `size`: the segment
+        /// grown.
+        fn grown(&self, size: u64) -> Self {
+            let mut bytes = self.0.borrow().clone();
+            bytes.resize(size as usize, 0xBB);
+            Self(RefCell::new(bytes))
+        }
     }
 
     fn push(ring: &mut Ring, memory: &Memory, payload: &[u8]) -> bool {
@@ -287,7 +388,121 @@ mod tests {
         assert!(push(&mut ring, &memory, &[2; 28]));
         assert_eq!(ring.pop(&memory).unwrap(), [2; 28]);
         assert!(!push(&mut ring, &memory, &[3; 29]), "larger than the ring");
-        assert_eq!(max_payload(32), 28);
+    }
+
+    #[test]
+    fn a_wrapped_ring_grows_moving_only_bytes_beyond_its_old_size() {
+        let memory = Memory::new(32);
+        let mut ring = Ring::default();
+        assert!(push(&mut ring, &memory, &[1; 12])); // 16 bytes at 0
+        assert!(push(&mut ring, &memory, &[2; 4])); // 8 bytes at 16
+        assert_eq!(ring.pop(&memory).unwrap(), [1; 12]);
+        assert!(push(&mut ring, &memory, &[3; 8])); // wrap marker at 24, 12 at 0
+        assert!(!push(&mut ring, &memory, &[4; 8]), "full");
+        let old_bytes = memory.0.borrow().clone();
+        let grown = memory.grown(64);
+        let before = ring;
+        ring.grow(&grown, 32).unwrap();
+        assert_eq!(
+            &grown.0.borrow()[..32],
+            &old_bytes[..],
+            "the old ring is untouched"
+        );
+        assert_eq!(
+            (ring.head, ring.tail),
+            (48, 12),
+            "the part at the end moved"
+        );
+        assert_eq!((ring.used, ring.count), (before.used, before.count));
+        assert!(push(&mut ring, &grown, &[4; 8]));
+        assert!(push(&mut ring, &grown, &[5; 20]));
+        assert_eq!(ring.pop(&grown).unwrap(), [2; 4]);
+        assert_eq!(ring.pop(&grown).unwrap(), [3; 8]);
+        assert_eq!(ring.pop(&grown).unwrap(), [4; 8]);
+        assert_eq!(ring.pop(&grown).unwrap(), [5; 20]);
+        assert_eq!(ring.count, 0);
+    }
+
+    #[test]
+    fn a_ring_grows_only_to_twice_its_size_or_more() {
+        let memory = Memory::new(32);
+        let mut ring = Ring::default();
+        assert!(push(&mut ring, &memory, &[1; 4]));
+        assert!(ring.grow(&memory.grown(48), 32).is_err());
+        assert_eq!(ring.count, 1, "unchanged");
+        assert_eq!(grown_size(1 << 20, 10), Some(2 << 20));
+        assert_eq!(grown_size(1 << 20, 3 << 20), Some((4 << 20) + 4096));
+        assert_eq!(grown_size(24, 0), Some(4096));
+        assert_eq!(grown_size(u64::MAX / 2 + 1, 0), None);
+    }
+
+    #[test]
+    fn a_long_record_carries_its_length_in_a_u64() {
+        let memory = Memory::new(64);
+        memory.write(0, &LONG.to_le_bytes()).unwrap();
+        memory.write(4, &5_u64.to_le_bytes()).unwrap();
+        memory.write(12, b"hello").unwrap();
+        let mut ring = Ring {
+            head: 0,
+            tail: 20,
+            used: 20,
+            count: 1,
+        };
+        assert_eq!(ring.pop(&memory).unwrap(), b"hello");
+        assert_eq!(ring.head, 20);
+        assert_eq!(header(u64::from(LONG) - 1).1, 4);
+        assert_eq!(header(u64::from(LONG)).1, 12);
+        assert_eq!(record_size(5), Some(12));
+        assert_eq!(framed(LONG_HEADER, 1 << 33), Some(12 + (1 << 33)));
+    }
+
+    #[test]
+    fn growing_rings_of_any_size_behave_like_a_deque() {
+        // As below, with records up to twice the first ring's size: a push
+        // without room grows the ring, which starts over when it empties.
+        let mut memory = Memory::new(64);
+        let mut ring = Ring::default();
+        let mut model = VecDeque::new();
+        let mut seed = 0x1234_5678_u32;
+        let (mut grown, mut moved) = (0, 0);
+        for step in 0..20_000_u32 {
+            seed ^= seed << 13;
+            seed ^= seed >> 17;
+            seed ^= seed << 5;
+            // As many pops as pushes: the queue empties now and then.
+            if seed % 2 == 0 && !model.is_empty() {
+                let got = ring.pop(&memory).unwrap();
+                assert_eq!(got, model.pop_front().unwrap(), "step {step}");
+                if model.is_empty() {
+                    memory = Memory::new(64);
+                    ring = Ring::default();
+                }
+            } else {
+                let len = if (seed >> 4) % 5 == 0 {
+                    (seed >> 8) % 129
+                } else {
+                    (seed >> 8) % 13
+                };
+                let payload = vec![step as u8; len as usize];
+                if !push(&mut ring, &memory, &payload) {
+                    let old = memory.size();
+                    let size = grown_to_multiple(old, payload.len(), ALIGN).unwrap();
+                    memory = memory.grown(size);
+                    if ring.count > 0 && ring.tail <= ring.head {
+                        moved += 1;
+                    }
+                    ring.grow(&memory, old).unwrap();
+                    grown += 1;
+                    assert!(push(&mut ring, &memory, &payload), "step {step}");
+                }
+                model.push_back(payload);
+            }
+            assert_eq!(ring.count as usize, model.len());
+        }
+        assert!(
+            grown > 50 && moved > 20,
+            "grew {grown} times, {moved} wrapped"
+        );
     }
 
     #[test]

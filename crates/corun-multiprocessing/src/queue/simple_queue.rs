@@ -18,10 +18,11 @@ use super::state::Variant;
 /// (Python's `multiprocessing.SimpleQueue`).
 ///
 /// The same shared ring as [`Queue`](super::Queue), with fewer methods: a
-/// put waits only for room in the ring, and fails only for an item that
-/// cannot be serialised or could never fit; a get fails only for an item
-/// that does not deserialise. As in Python, a put serialises in the caller
-/// and reports its error there.
+/// put never waits (the ring grows to take any number of items, of any
+/// size), and fails only for an item that cannot be serialised or when the
+/// system's shared memory is full; a get fails only for an item that does
+/// not deserialise. As in Python, a put serialises in the caller and
+/// reports its error there.
 ///
 /// # Examples
 ///
@@ -55,7 +56,7 @@ impl Variant for Simple {
 }
 
 impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
-    /// A new, empty queue whose ring holds
+    /// A new, empty queue whose ring starts at
     /// [`DEFAULT_RING_SIZE`](super::DEFAULT_RING_SIZE) bytes.
     ///
     /// # Errors
@@ -75,7 +76,7 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
         Self::with_ring_size(DEFAULT_RING_SIZE)
     }
 
-    /// A new, empty queue whose ring holds `bytes` bytes (see
+    /// A new, empty queue whose ring starts at `bytes` bytes (see
     /// [`QueueBuilder::ring_size`](super::QueueBuilder::ring_size)).
     ///
     /// # Errors
@@ -86,7 +87,9 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// fn main() -> std::io::Result<()> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::SimpleQueue::with_ring_size(64)?;
-    ///     assert!(q.put(vec![0_u8; 100]).unwrap_err().is_too_large());
+    ///     assert_eq!(q.ring_size(), 64);
+    ///     q.put(vec![7_u8; 100]).unwrap(); // larger than the ring: it grows
+    ///     assert_eq!(q.get().unwrap(), [7; 100]);
     ///     Ok(())
     /// }
     /// ```
@@ -96,14 +99,15 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
         })
     }
 
-    /// Puts an item, waiting while the ring has no room for it; it returns
-    /// once the item is in shared memory.
+    /// Puts an item, never waiting but for the lock; it returns once the
+    /// item is in shared memory.
     ///
     /// # Errors
     ///
     /// With the item: [`PutError::Serialization`] when it cannot be
     /// serialised (as Python's raises, synchronously);
-    /// [`PutError::TooLarge`] when it could never fit in the ring.
+    /// [`PutError::TooLarge`] when the ring must grow for it and the
+    /// system's shared memory has no room.
     ///
     /// ```
     /// fn main() -> std::io::Result<()> {
@@ -169,7 +173,9 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
         self.core.qsize()
     }
 
-    /// The size of the ring that holds the serialised items, in bytes.
+    /// The size the ring that holds the serialised items starts at, in
+    /// bytes; it grows while more are waiting, and comes back to this size
+    /// when the queue empties.
     pub fn ring_size(&self) -> usize {
         self.core.ring_size()
     }

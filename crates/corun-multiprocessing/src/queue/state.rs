@@ -57,6 +57,12 @@ pub(super) enum Wake {
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
 pub(super) struct Snapshot {
     pub(super) ring: Ring,
+    /// The ring's size in bytes: its first size unless it grew.
+    pub(super) size: u64,
+    /// The ring's bytes the segment's file may hold, at least `size`: more
+    /// when a put grew the file and died before publishing the larger
+    /// ring. The memory goes back to the system when the queue empties.
+    pub(super) reserved: u64,
     /// Items put and not yet marked done (`JoinableQueue`).
     pub(super) unfinished: u64,
     pub(super) shutdown: bool,
@@ -69,6 +75,8 @@ struct Fields {
     tail: AtomicU64,
     used: AtomicU64,
     count: AtomicU64,
+    size: AtomicU64,
+    reserved: AtomicU64,
     unfinished: AtomicU64,
     shutdown: AtomicU64,
 }
@@ -123,9 +131,11 @@ pub(super) struct Held<'a, V> {
 impl<V> QueueState<V> {
     /// Records what the creator chose; called once, before the queue's name
     /// is handed to anyone.
-    pub(super) fn set_up(&self, item_type: u64, maxsize: u64) {
+    pub(super) fn set_up(&self, item_type: u64, maxsize: u64, ring_size: u64) {
         self.item_type.store(item_type, Release);
         self.maxsize.store(maxsize, Release);
+        self.live.size.store(ring_size, Release);
+        self.live.reserved.store(ring_size, Release);
     }
 
     pub(super) fn item_type(&self) -> u64 {
@@ -171,10 +181,9 @@ impl<V> QueueState<V> {
 
     /// The number of items and the shutdown flag as last published, read
     /// without the lock: a hint for callers that spin.
-    fn peek(&self) -> (u64, u64, bool) {
+    fn peek(&self) -> (u64, bool) {
         (
             self.live.count.load(Relaxed),
-            self.live.head.load(Relaxed),
             self.live.shutdown.load(Relaxed) != 0,
         )
     }
@@ -256,6 +265,8 @@ impl<V> Held<'_, V> {
         fault::reached(Fault::CommitHalfApplied);
         state.live.used.store(snap.ring.used, Release);
         state.live.count.store(snap.ring.count, Release);
+        state.live.size.store(snap.size, Release);
+        state.live.reserved.store(snap.reserved, Release);
         state.live.unfinished.store(snap.unfinished, Release);
         state.live.shutdown.store(u64::from(snap.shutdown), Release);
         state.logged.store(0, Release);
@@ -300,22 +311,18 @@ impl<V> Held<'_, V> {
     }
 
     /// Releases the lock and watches the queue, without sleeping, for a
-    /// short while (or until `deadline`), until `ready(count, head,
-    /// shutdown)` holds; then takes the lock again. A producer and consumer
-    /// that keep pace then hand items over without sleeping.
-    pub(super) fn spin(
-        self,
-        deadline: Option<Instant>,
-        ready: impl Fn(u64, u64, bool) -> bool,
-    ) -> Self {
+    /// short while (or until `deadline`), until `ready(count, shutdown)`
+    /// holds; then takes the lock again. A producer and consumer that keep
+    /// pace then hand items over without sleeping.
+    pub(super) fn spin(self, deadline: Option<Instant>, ready: impl Fn(u64, bool) -> bool) -> Self {
         let state = self.state;
         drop(self);
         let start = Instant::now();
         let end = deadline.map_or(start + SPIN, |d| d.min(start + SPIN));
         let mut rounds = 0_u32;
         loop {
-            let (count, head, shutdown) = state.peek();
-            if ready(count, head, shutdown) {
+            let (count, shutdown) = state.peek();
+            if ready(count, shutdown) {
                 break;
             }
             rounds += 1;
@@ -352,6 +359,8 @@ impl Fields {
                 used: self.used.load(Relaxed),
                 count: self.count.load(Relaxed),
             },
+            size: self.size.load(Relaxed),
+            reserved: self.reserved.load(Relaxed),
             unfinished: self.unfinished.load(Relaxed),
             shutdown: self.shutdown.load(Relaxed) != 0,
         }
@@ -362,6 +371,8 @@ impl Fields {
         self.tail.store(snap.ring.tail, Release);
         self.used.store(snap.ring.used, Release);
         self.count.store(snap.ring.count, Release);
+        self.size.store(snap.size, Release);
+        self.reserved.store(snap.reserved, Release);
         self.unfinished.store(snap.unfinished, Release);
         self.shutdown.store(u64::from(snap.shutdown), Release);
     }

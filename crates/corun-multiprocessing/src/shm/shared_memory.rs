@@ -40,7 +40,7 @@
 use std::cell::RefCell;
 use std::fmt;
 use std::io;
-use std::os::fd::{AsRawFd, OwnedFd};
+use std::os::fd::{AsFd, AsRawFd, BorrowedFd, OwnedFd};
 use std::ptr::NonNull;
 use std::sync::Arc;
 
@@ -243,6 +243,11 @@ impl SharedMemory {
     /// [`attach`](Self::attach) takes.
     pub fn name(&self) -> &str {
         &self.map.name
+    }
+
+    /// The segment's open file, for the users that change its size.
+    pub(crate) fn fd(&self) -> BorrowedFd<'_> {
+        self.map.fd.as_fd()
     }
 
     /// The size in bytes: the size asked for, rounded up to whole pages.

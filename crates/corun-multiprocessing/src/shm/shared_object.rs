@@ -7,7 +7,6 @@
 //! checks the header, so a lock's name cannot be attached as a queue.
 
 use std::fmt;
-use std::io;
 use std::marker::PhantomData;
 use std::sync::atomic::{AtomicU32, Ordering};
 
@@ -54,8 +53,8 @@ pub(crate) struct SharedObject<S> {
 }
 
 impl<S: Layout> SharedObject<S> {
-    /// Where the tail starts.
-    fn tail_offset() -> usize {
+    /// Where the tail starts in the segment.
+    pub(crate) fn tail_offset() -> usize {
         (STATE_OFFSET + size_of::<S>()).next_multiple_of(64)
     }
 
@@ -151,40 +150,6 @@ impl<S: Layout> SharedObject<S> {
         self.header().tail_size as usize
     }
 
-    /// Copies `buf.len()` bytes of the tail, from `offset`, into `buf`.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when the range passes the end of the tail.
-    pub(crate) fn read_tail(&self, offset: usize, buf: &mut [u8]) -> io::Result<()> {
-        self.check_tail(offset, buf.len())?;
-        Ok(self.shm.read_at(Self::tail_offset() + offset, buf)?)
-    }
-
-    /// Copies `data` into the tail at `offset`.
-    ///
-    /// # Errors
-    ///
-    /// `InvalidInput` when the range passes the end of the tail.
-    pub(crate) fn write_tail(&self, offset: usize, data: &[u8]) -> io::Result<()> {
-        self.check_tail(offset, data.len())?;
-        Ok(self.shm.write_at(Self::tail_offset() + offset, data)?)
-    }
-
-    fn check_tail(&self, offset: usize, len: usize) -> io::Result<()> {
-        match offset.checked_add(len) {
-            Some(end) if end <= self.tail_len() => Ok(()),
-            _ => Err(io::Error::new(
-                io::ErrorKind::InvalidInput,
-                format!(
-                    "bytes {offset}..{offset}+{len} pass the end of the {} bytes of {}",
-                    self.tail_len(),
-                    self.name()
-                ),
-            )),
-        }
-    }
-
     /// Keeps the segment alive with the call being encoded, if one is
     /// (see `shared_memory::keeping`).
     pub(crate) fn keep_alive(&self) {
@@ -194,6 +159,11 @@ impl<S: Layout> SharedObject<S> {
     /// The segment's name.
     pub(crate) fn name(&self) -> &str {
         self.shm.name()
+    }
+
+    /// The segment the object lives in.
+    pub(crate) fn segment(&self) -> &SharedMemory {
+        &self.shm
     }
 }
 

@@ -223,7 +223,7 @@ impl Tracker {
 fn not_bootstrapped() -> io::Error {
     io::Error::other(
         "the shared-memory cleanup tracker did not start: a tracker is a re-run of this \
-         program, so main must call corun_multiprocessing::init() first \
+         program, so main must call corun::multiprocessing::init() first \
          (in tests: enable_test_workers!())",
     )
 }

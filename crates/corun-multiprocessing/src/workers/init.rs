@@ -136,7 +136,7 @@ pub(crate) fn check_bootstrapped() -> Result<(), Error> {
     }
     Err(Error::broken(
         "this process was started as a worker but its main did not call \
-         corun_multiprocessing::init() first, so it is running the program again; \
+         corun::multiprocessing::init() first, so it is running the program again; \
          call init() at the top of main (in tests: enable_test_workers!())",
     ))
 }

@@ -85,8 +85,8 @@ const HANDSHAKE_TIMEOUT: Duration = Duration::from_secs(30);
 /// The rule a program that starts workers must follow, for the errors
 /// that come from breaking it.
 const NEEDS_INIT: &str = "a program that starts workers must call \
-     corun_multiprocessing::init() first in main, and a test file must invoke \
-     corun_multiprocessing::enable_test_workers!() at its top level";
+     corun::multiprocessing::init() first in main, and a test file must invoke \
+     corun::multiprocessing::enable_test_workers!() at its top level";
 
 /// How a worker is set up before it serves calls.
 #[derive(Debug, Clone)]
