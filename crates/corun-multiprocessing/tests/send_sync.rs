@@ -6,7 +6,7 @@
 use std::cell::Cell;
 use std::fmt::Debug;
 
-use corun_multiprocessing::queue::{GetError, PutError, QueueBuilder, TaskDoneError};
+use corun_multiprocessing::queue::{GetError, PutError, QueueBuilder};
 use corun_multiprocessing::test_hooks::{Call, RecvError, Reply, Starting, Worker, WorkerOptions};
 use corun_multiprocessing::{
     Connection, Error, JoinableQueue, Pipe, Process, ProcessBuilder, ProcessInfo, Queue,
@@ -42,7 +42,6 @@ fn queue_types_are_send_and_sync() {
     assert_send_sync::<QueueBuilder<Queue<Cell<u8>>>>();
     assert_send_sync::<PutError<u64>>();
     assert_send_sync::<GetError>();
-    assert_send_sync::<TaskDoneError>();
 }
 
 // Checks the internal worker API a pool shares between its threads.
@@ -79,7 +78,6 @@ fn every_public_type_is_debug() {
     assert_debug::<QueueBuilder<Queue<Opaque>>>();
     assert_debug::<PutError<Opaque>>();
     assert_debug::<GetError>();
-    assert_debug::<TaskDoneError>();
 }
 
 // Checks that errors are std errors, for `?` into boxed errors.

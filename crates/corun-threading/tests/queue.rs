@@ -718,6 +718,7 @@ fn shutdown_all_methods_in_many_threads<Q: TestQueue<(usize, &'static str)>>(imm
                         break;
                     }
                     Err(GetError::Empty) => thread::yield_now(),
+                    Err(e) => panic!("a thread queue failed otherwise: {e}"),
                 }
             }
         }));

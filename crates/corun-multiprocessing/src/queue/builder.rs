@@ -65,7 +65,7 @@ impl<Q> QueueBuilder<Q> {
     /// the queue's own segment, to twice its size or more — enough for an
     /// item of any size — and the memory it grew into goes back to the
     /// system as soon as the queue is empty. Only a full `/dev/shm` stops
-    /// a put, with [`PutError::TooLarge`](super::PutError::TooLarge). A
+    /// a put, with [`PutError::Failed`](super::PutError::Failed). A
     /// larger first ring saves the growing of a queue that often holds
     /// many bytes.
     pub fn ring_size(mut self, bytes: usize) -> Self {

@@ -14,14 +14,15 @@ use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use corun_core::{Error, ErrorKind};
 use serde::de::DeserializeOwned;
 use serde::{Deserialize, Deserializer, Serialize, Serializer};
 
-use super::error::{GetError, PutError, TaskDoneError};
 use super::fault::{self, Fault};
 use super::memory::RingMemory;
 use super::ring::{self, Malformed, Ring};
 use super::state::{Held, QueueState, Variant, Waiters, Wake};
+use super::{GetError, PutError};
 use crate::shm::shared_object::SharedObject;
 
 /// How long a put or get may wait.
@@ -126,10 +127,10 @@ impl<T, V: Variant> Core<T, V> {
         let payload = match postcard::to_allocvec(&item) {
             Ok(payload) => payload,
             Err(e) => {
-                return Err(PutError::Serialization {
+                return Err(PutError::Failed(
                     item,
-                    reason: e.to_string(),
-                });
+                    Error::serialization(format!("the item could not be serialised: {e}")),
+                ));
             }
         };
         let mut held = self.state().lock();
@@ -148,11 +149,11 @@ impl<T, V: Variant> Core<T, V> {
                         return Ok(());
                     }
                     Err(Refused::NoRoom(reason)) => {
-                        return Err(PutError::TooLarge {
-                            item,
-                            size: payload.len(),
-                            reason,
-                        });
+                        let size = payload.len();
+                        let why = format!(
+                            "no room for the item ({size} bytes serialised) in the queue: {reason}"
+                        );
+                        return Err(PutError::Failed(item, Error::new(ErrorKind::Io, why)));
                     }
                     Err(Refused::Malformed(_)) => {
                         self.discard_all(&mut held);
@@ -268,9 +269,9 @@ impl<T, V: Variant> Core<T, V> {
                     Ok(payload) => payload,
                     Err(refused) => {
                         let dropped = self.discard_all(&mut held);
-                        return Err(GetError::Serialization(format!(
+                        return Err(GetError::Failed(Error::serialization(format!(
                             "{refused}; the {dropped} items in it were dropped"
-                        )));
+                        ))));
                     }
                 };
                 fault::reached(Fault::GetCopied);
@@ -287,7 +288,9 @@ impl<T, V: Variant> Core<T, V> {
                 drop(held);
                 return postcard::from_bytes(&payload).map_err(|e| {
                     self.forget_one();
-                    GetError::Serialization(e.to_string())
+                    GetError::Failed(Error::serialization(format!(
+                        "the item taken could not be deserialised: {e}"
+                    )))
                 });
             }
             if held.snap.shutdown {
@@ -319,10 +322,10 @@ impl<T, V: Variant> Core<T, V> {
         }
     }
 
-    pub(super) fn task_done(&self) -> Result<(), TaskDoneError> {
+    pub(super) fn task_done(&self) -> Result<(), Error> {
         let mut held = self.state().lock();
         if held.snap.unfinished == 0 {
-            return Err(TaskDoneError);
+            return Err(ErrorKind::TaskDoneTooMany.into());
         }
         held.snap.unfinished -= 1;
         self.commit(&mut held);

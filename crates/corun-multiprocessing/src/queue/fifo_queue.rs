@@ -7,9 +7,9 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::core::{Core, Wait};
-use super::error::{GetError, PutError};
 use super::methods::queue_methods;
 use super::state::Variant;
+use super::{GetError, PutError};
 
 /// A first-in, first-out queue shared by processes (Python's
 /// `multiprocessing.Queue`), optionally bounded.

@@ -8,9 +8,10 @@ use serde::de::DeserializeOwned;
 use serde::{Deserialize, Serialize};
 
 use super::core::{Core, Wait};
-use super::error::{GetError, PutError, TaskDoneError};
 use super::methods::queue_methods;
 use super::state::Variant;
+use super::{GetError, PutError};
+use corun_core::Error;
 
 /// A [`Queue`](super::Queue) that counts unfinished items across processes
 /// (Python's `multiprocessing.JoinableQueue`): every put adds one,
@@ -73,7 +74,8 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     ///
     /// # Errors
     ///
-    /// [`TaskDoneError`] when called more times than items were put
+    /// An error of kind [`TaskDoneTooMany`](crate::ErrorKind::TaskDoneTooMany)
+    /// ([`Error::is_task_done_too_many`]) when called more times than items were put
     /// (Python: `ValueError`); the count is left unchanged.
     ///
     /// ```
@@ -88,7 +90,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     ///     Ok(())
     /// }
     /// ```
-    pub fn task_done(&self) -> Result<(), TaskDoneError> {
+    pub fn task_done(&self) -> Result<(), Error> {
         self.core.task_done()
     }
 

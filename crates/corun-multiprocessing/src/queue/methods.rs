@@ -71,8 +71,8 @@ macro_rules! queue_methods {
         /// # Errors
         ///
         /// With the item: [`PutError::ShutDown`] once the queue is shut down
-        /// (a waiting caller wakes up with it); [`PutError::Serialization`]
-        /// when the item cannot be serialised; [`PutError::TooLarge`] when
+        /// (a waiting caller wakes up with it); [`PutError::Failed`] (a serialisation error)
+        /// when the item cannot be serialised; [`PutError::Failed`] (an `Io` error) when
         /// the ring must grow for it and the system's shared memory has no
         /// room.
         ///
@@ -127,7 +127,7 @@ macro_rules! queue_methods {
         /// # Errors
         ///
         /// [`GetError::ShutDown`] once the queue is shut down and empty;
-        /// [`GetError::Serialization`] when the item taken does not
+        /// [`GetError::Failed`] (a serialisation error) when the item taken does not
         /// deserialise as `T` (it is gone; the next `get` takes the next).
         pub fn get(&self) -> Result<T, GetError> {
             self.core.get(Wait::forever())

@@ -9,8 +9,8 @@
 //! | `get()`, `get_nowait()`, `get(timeout=t)`     | `get`, `try_get`, `get_timeout`            |
 //! | `qsize()`, `empty()`, `full()`                | `qsize` (exact), `is_empty`, `is_full`     |
 //! | `task_done()`, `join()`                       | [`JoinableQueue::task_done`], [`JoinableQueue::join`] (+ `join_timeout`) |
-//! | `queue.Full`, `queue.Empty`                   | [`PutError::Full`], [`GetError::Empty`]     |
-//! | `ValueError` from `task_done()`               | [`TaskDoneError`]                          |
+//! | `queue.Full`, `queue.Empty`                   | [`PutError::Full`], [`GetError::Empty`] (the thread queues' own errors, `corun::queue`) |
+//! | `ValueError` from `task_done()`               | an [`Error`](crate::Error) of kind [`TaskDoneTooMany`](crate::ErrorKind::TaskDoneTooMany) |
 //! | `close()`, `join_thread()`, `cancel_join_thread()` | not needed: no feeder thread; `shutdown` (Python 3.13's `queue.Queue.shutdown`) stops every process |
 //!
 //! A handle travels to a worker as the name of its segment, inside any
@@ -27,7 +27,6 @@
 
 mod builder;
 mod core;
-mod error;
 mod fault;
 mod fifo_queue;
 mod joinable_queue;
@@ -39,7 +38,7 @@ mod simple_queue;
 mod state;
 
 pub use builder::QueueBuilder;
-pub use error::{GetError, PutError, TaskDoneError};
+pub use corun_threading::queue::{GetError, PutError};
 #[doc(hidden)]
 pub use fault::{__abort_inside_next, __hang_inside_next, Fault};
 pub use fifo_queue::Queue;

@@ -11,8 +11,8 @@ use serde::{Deserialize, Serialize};
 
 use super::DEFAULT_RING_SIZE;
 use super::core::{Core, Wait};
-use super::error::{GetError, PutError};
 use super::state::Variant;
+use super::{GetError, PutError};
 
 /// A first-in, first-out queue shared by processes, with no limit on items
 /// (Python's `multiprocessing.SimpleQueue`).
@@ -104,9 +104,9 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     ///
     /// # Errors
     ///
-    /// With the item: [`PutError::Serialization`] when it cannot be
+    /// With the item: [`PutError::Failed`] (a serialisation error) when it cannot be
     /// serialised (as Python's raises, synchronously);
-    /// [`PutError::TooLarge`] when the ring must grow for it and the
+    /// [`PutError::Failed`] (an `Io` error) when the ring must grow for it and the
     /// system's shared memory has no room.
     ///
     /// ```
@@ -126,7 +126,7 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     ///
     /// # Errors
     ///
-    /// [`GetError::Serialization`] when the item taken does not deserialise
+    /// [`GetError::Failed`] (a serialisation error) when the item taken does not deserialise
     /// as `T` (it is gone; the next `get` takes the next).
     pub fn get(&self) -> Result<T, GetError> {
         self.core.get(Wait::forever())
