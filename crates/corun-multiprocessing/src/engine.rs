@@ -26,6 +26,10 @@
 //! A replacement whose initializer fails breaks the pool: every queued
 //! call fails with a broken-executor error and later submissions are
 //! refused. Nothing is started again, so a failing initializer cannot loop.
+//! A worker killed from outside while it starts (`SIGKILL` from the OOM
+//! killer or an operator, during its handshake or initializer) did not
+//! fail by itself: it is started again, up to [`KILLED_STARTS`] times in a
+//! row.
 
 use std::collections::VecDeque;
 use std::fmt;
@@ -41,7 +45,9 @@ use parking_lot::Mutex;
 use rustix::process::Signal;
 use serde::de::DeserializeOwned;
 
-use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode};
+use crate::worker::{
+    Call, RecvError, Reply, StartFailure, Worker, WorkerOptions, describe_exit, exitcode,
+};
 
 /// Calls kept in a worker's socket at once when calls are short (and
 /// together within [`PIPELINE_BYTES`]). Refilled when half are answered, so
@@ -58,6 +64,11 @@ const PIPELINE_BYTES: usize = 64 << 10;
 /// How long a retiring worker has to exit after its shutdown frame before
 /// it is killed.
 const RETIRE_GRACE: Duration = Duration::from_secs(2);
+
+/// How many starts in a row may be killed from outside before the pool
+/// gives up (and breaks), so that an initializer the OOM killer always
+/// kills cannot loop.
+const KILLED_STARTS: usize = 5;
 
 /// Numbers worker processes for their names, as Python's process counter.
 static WORKER_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -163,7 +174,10 @@ impl Engine {
             .collect::<Result<Vec<_>, _>>()?;
         let workers = starting
             .into_iter()
-            .map(|s| s.finish())
+            .map(|s| match s.complete() {
+                Err(StartFailure { killed: true, .. }) => inner.spawn_worker(1),
+                done => done.map_err(|failure| failure.error),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         for (slot, worker) in workers.into_iter().enumerate() {
             let worker = Arc::new(worker);
@@ -303,6 +317,28 @@ impl Inner {
             initializer: self.config.initializer.clone(),
             memory_limit: self.config.memory_limit,
             ..WorkerOptions::default()
+        }
+    }
+
+    /// Starts a worker, again if one is killed from outside while it
+    /// starts, up to [`KILLED_STARTS`] kills in a row (`killed` so far).
+    fn spawn_worker(&self, mut killed: usize) -> Result<Worker, Error> {
+        loop {
+            let started = Worker::start(&self.worker_options()).map_err(|error| StartFailure {
+                error,
+                killed: false,
+            });
+            match started.and_then(|starting| starting.complete()) {
+                Ok(worker) => return Ok(worker),
+                Err(StartFailure {
+                    error,
+                    killed: true,
+                }) if killed + 1 < KILLED_STARTS && !self.terminated.load(Ordering::Acquire) => {
+                    killed += 1;
+                    drop(error);
+                }
+                Err(StartFailure { error, .. }) => return Err(error),
+            }
         }
     }
 
@@ -525,7 +561,7 @@ impl Supervisor {
         if let Some(worker) = &self.worker {
             return Ok(Arc::clone(worker));
         }
-        let worker = Arc::new(Worker::spawn(&self.inner.worker_options())?);
+        let worker = Arc::new(self.inner.spawn_worker(0)?);
         self.inner.live.lock()[self.slot] = Some(Arc::clone(&worker));
         if self.inner.terminated.load(Ordering::Acquire) {
             worker.kill(); // terminate ran while it started

@@ -147,6 +147,17 @@ pub enum RecvError {
     Protocol(String),
 }
 
+/// Why a worker did not start, as [`Starting::finish`] says it, and
+/// whether a signal from outside killed it meanwhile.
+#[derive(Debug)]
+pub(crate) struct StartFailure {
+    pub(crate) error: Error,
+    /// Killed while starting by a signal it does not raise on its own
+    /// (`SIGKILL`, `SIGTERM`, …: the OOM killer, an operator), rather than
+    /// failing by itself.
+    pub(crate) killed: bool,
+}
+
 #[derive(Debug)]
 struct Reaped {
     child: Child,
@@ -423,11 +434,12 @@ impl Worker {
     }
 
     /// Why the worker is gone, for an error while starting: how it ended,
-    /// if it ends within a moment of closing its socket.
-    fn gone(&self) -> String {
+    /// if it ends within a moment of closing its socket, and whether a
+    /// signal from outside killed it.
+    fn gone(&self) -> (String, bool) {
         match self.wait_timeout(Duration::from_secs(5)) {
-            Some(status) => describe_exit(status),
-            None => "closed its socket".to_owned(),
+            Some(status) => (describe_exit(status), killed_from_outside(status)),
+            None => ("closed its socket".to_owned(), false),
         }
     }
 }
@@ -445,9 +457,30 @@ impl Starting {
     ///
     /// As [`Worker::spawn`].
     pub fn finish(self) -> Result<Worker, Error> {
+        self.complete().map_err(|failure| failure.error)
+    }
+
+    /// As [`finish`](Self::finish), telling a worker killed from outside
+    /// while it started from one that failed by itself.
+    pub(crate) fn complete(self) -> Result<Worker, StartFailure> {
+        let failed = |error| StartFailure {
+            error,
+            killed: false,
+        };
         let worker = self.worker;
         let pid = worker.pid;
-        let refused = |why: String| Error::broken(format!("refused worker process {pid}: {why}"));
+        let refused = |why: String| {
+            failed(Error::broken(format!(
+                "refused worker process {pid}: {why}"
+            )))
+        };
+        let gone = |what: &dyn Fn(String) -> String| {
+            let (how, killed) = worker.gone();
+            StartFailure {
+                error: Error::broken(what(how)),
+                killed,
+            }
+        };
         let hello = match worker.read_frame(self.deadline) {
             Ok((Kind::Hello, payload)) => postcard::from_bytes::<Hello>(&payload)
                 .map_err(|e| refused(format!("its hello does not decode: {e}")))?,
@@ -462,32 +495,26 @@ impl Starting {
                 )));
             }
             Err(ReadError::Closed | ReadError::Io(_)) => {
-                return Err(Error::broken(format!(
-                    "worker process {pid} {} before the handshake; {NEEDS_INIT}",
-                    worker.gone()
-                )));
+                return Err(gone(&|how| {
+                    format!("worker process {pid} {how} before the handshake; {NEEDS_INIT}")
+                }));
             }
         };
         check_hello(&self.expected, &hello).map_err(refused)?;
         let setup_fds = self.setup_fds.as_deref().unwrap_or_default();
-        send_with_fds(&worker.stream, &self.setup, setup_fds).map_err(|e| {
-            Error::broken(format!(
-                "worker process {pid} is gone: {e}: {}",
-                worker.gone()
-            ))
-        })?;
+        send_with_fds(&worker.stream, &self.setup, setup_fds)
+            .map_err(|e| gone(&|how| format!("worker process {pid} is gone: {e}: {how}")))?;
         match worker.read_frame(None) {
             Ok((Kind::Ready, _)) => Ok(worker),
-            Ok((Kind::InitFailed, why)) => Err(Error::broken(format!(
+            Ok((Kind::InitFailed, why)) => Err(failed(Error::broken(format!(
                 "worker process {pid} failed to start: {}",
                 String::from_utf8_lossy(&why)
-            ))),
+            )))),
             Ok((kind, _)) => Err(refused(format!("a {kind:?} frame instead of ready"))),
             Err(ReadError::Malformed(why)) => Err(refused(why)),
-            Err(_) => Err(Error::broken(format!(
-                "worker process {pid} died while starting: {}",
-                worker.gone()
-            ))),
+            Err(_) => Err(gone(&|how| {
+                format!("worker process {pid} died while starting: {how}")
+            })),
         }
     }
 }
@@ -503,6 +530,17 @@ impl Default for WorkerOptions {
             program: None,
         }
     }
+}
+
+/// Whether `status` says a signal from outside ended the process: one a
+/// process does not raise on its own when it fails (as `SIGABRT`,
+/// `SIGSEGV`, `SIGBUS` are).
+fn killed_from_outside(status: ExitStatus) -> bool {
+    status.signal().is_some_and(|raw| {
+        [Signal::KILL, Signal::TERM, Signal::INT, Signal::HUP]
+            .iter()
+            .any(|s| s.as_raw() == raw)
+    })
 }
 
 impl From<ReadError> for RecvError {
