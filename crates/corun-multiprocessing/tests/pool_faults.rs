@@ -454,6 +454,40 @@ fn a_replacement_killed_while_starting_is_started_again() {
     });
 }
 
+// Checks the same while the pool starts: a worker killed from outside in
+// its initializer is started again, and `build` succeeds.
+#[test]
+fn a_worker_killed_while_the_pool_starts_is_started_again() {
+    isolated(|| {
+        let hold = temp_path("hold-initializer");
+        let pid_path = temp_path("starting-pid");
+        let gate = Gate::new();
+        let paths = (
+            hold.to_str().unwrap().to_owned(),
+            pid_path.to_str().unwrap().to_owned(),
+            gate.path(),
+        );
+        std::fs::write(&hold, b"hold").unwrap();
+        std::thread::scope(|s| {
+            let building = s.spawn(|| {
+                Pool::builder()
+                    .processes(1)
+                    .initializer(initializer_held, paths)
+                    .build()
+            });
+            let starting: u32 = read_report(&pid_path).parse().unwrap();
+            let held = gate.hold();
+            std::fs::remove_file(&hold).unwrap();
+            sigkill(starting);
+            let pool = building.join().unwrap().unwrap();
+            drop(held);
+            assert!(is_gone(starting));
+            assert!(!pool.pids().contains(&starting));
+            assert_eq!(pool.apply(square, 5).unwrap(), 25);
+        });
+    });
+}
+
 // Checks serialisation failures: an argument that does not encode is an
 // error at once, before anything is queued; a result that does not encode
 // fails its task (`_TestPoolWorkerErrors.test_unpickleable_result`), and
