@@ -97,6 +97,8 @@
 mod array;
 mod call;
 #[allow(unsafe_code)]
+mod claims;
+#[allow(unsafe_code)]
 mod code_address;
 mod collect;
 mod connection;

@@ -10,6 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
 
 use crate::call::CallFrame;
+use crate::claims::{Claim, Claims};
 use crate::code_address::{self, CallFailure};
 use crate::current::{self, ProcessInfo};
 use crate::fd_passing::{self, FdQueue};
@@ -69,6 +70,15 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         setup.name.clone(),
         ProcessInfo::new(setup.parent_name.clone(), token.parent_pid),
     );
+    // The ring of claims came first, in a batch of its own.
+    let claims = if setup.revocable {
+        let fd = fds
+            .take(1)
+            .map_err(|why| format!("the ring of claims: {why}"))?;
+        Some(Claims::attach(&fd[0]).map_err(|e| format!("cannot map the ring of claims: {e}"))?)
+    } else {
+        None
+    };
 
     let mut out = Vec::with_capacity(4096);
     if let Err(why) = start_up(&setup, &mut fds, &mut out) {
@@ -88,6 +98,15 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         match frame.kind {
             Kind::Call => {
                 let call = CallFrame::parse(frame.payload).ok_or("a call frame too short")?;
+                if let Some(claims) = &claims {
+                    if claims.claim(call.id)? == Claim::Skip {
+                        // Taken back: no reply. Its descriptors are closed.
+                        if call.fds > 0 {
+                            drop(fds.take(call.fds));
+                        }
+                        continue;
+                    }
+                }
                 let returned = dispatch(&call, &mut fds, &mut out);
                 let code = i32::from(!returned);
                 if wire::send_all(stream, &out).is_err() {

@@ -58,6 +58,7 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::slice;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,7 @@ use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
 pub use crate::call::{Call, Reply};
 pub use crate::exit_status::{describe_exit, exitcode};
 
+use crate::claims::Claims;
 use crate::current::current_process;
 use crate::deadline::{deadline, remaining};
 use crate::fd_passing::send_with_fds;
@@ -106,6 +108,10 @@ pub struct WorkerOptions {
     /// The program to start instead of this executable. For tests of the
     /// handshake: anything but this executable is refused.
     pub program: Option<PathBuf>,
+    /// Calls written ahead may be taken back until the worker begins them
+    /// (what a pool does; see `claims.rs`). Every call must then be
+    /// offered first, which only the crate's pool does.
+    pub revocable: bool,
 }
 
 /// A worker process and the socket to it (see the [module docs](self)).
@@ -120,6 +126,8 @@ pub struct Worker {
     /// Readable once the process has ended (Linux 5.3+); without it,
     /// waits poll.
     pidfd: Option<OwnedFd>,
+    /// The calls it has begun, for a revocable worker.
+    claims: Option<Arc<Claims>>,
 }
 
 /// A worker started but not yet through the handshake; from
@@ -131,6 +139,8 @@ pub struct Starting {
     setup: Vec<u8>,
     /// The descriptors of the initializer's argument, sent with the setup.
     setup_fds: Option<Arc<[OwnedFd]>>,
+    /// The ring of claims to send before them, for a revocable worker.
+    claims_fd: Option<OwnedFd>,
     timeout: Duration,
     deadline: Option<Instant>,
 }
@@ -200,9 +210,16 @@ impl Worker {
                 memory_limit: options.memory_limit,
                 initializer: options.initializer.as_ref().map(|c| c.payload().to_vec()),
                 one_shot: options.one_shot,
+                revocable: options.revocable,
             },
         )
         .map_err(|e| Error::serialization(format!("cannot send the worker's setup: {e}")))?;
+        let (claims, claims_fd) = if options.revocable {
+            let (claims, fd) = Claims::create().map_err(|e| failed("memfd", e))?;
+            (Some(Arc::new(claims)), Some(fd))
+        } else {
+            (None, None)
+        };
         let (ours, theirs) = UnixStream::pair().map_err(|e| failed("socketpair", e))?;
         let program = options
             .program
@@ -227,6 +244,7 @@ impl Worker {
                 status: None,
             }),
             pidfd,
+            claims,
         };
         let expected =
             Expected::new(&token, pid).map_err(|e| failed("cannot stat the executable", e))?;
@@ -235,6 +253,7 @@ impl Worker {
             expected,
             setup,
             setup_fds: options.initializer.as_ref().and_then(Call::shared_fds),
+            claims_fd,
             timeout: options.handshake_timeout,
             deadline: deadline(Some(options.handshake_timeout)),
         })
@@ -243,6 +262,11 @@ impl Worker {
     /// The worker's process id.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// The calls it has begun, for a revocable worker.
+    pub(crate) fn claims(&self) -> Option<Arc<Claims>> {
+        self.claims.clone()
     }
 
     /// Writes `call` to the worker; its [`Reply`] comes from
@@ -501,8 +525,16 @@ impl Starting {
             }
         };
         check_hello(&self.expected, &hello).map_err(refused)?;
+        let mut setup = &self.setup[..];
+        let mut sent = Ok(());
+        if let Some(fd) = &self.claims_fd {
+            // In a write of its own, so that it comes as a batch of its own,
+            // before the initializer's.
+            sent = send_with_fds(&worker.stream, &setup[..1], slice::from_ref(fd));
+            setup = &setup[1..];
+        }
         let setup_fds = self.setup_fds.as_deref().unwrap_or_default();
-        send_with_fds(&worker.stream, &self.setup, setup_fds)
+        sent.and_then(|()| send_with_fds(&worker.stream, setup, setup_fds))
             .map_err(|e| gone(&|how| format!("worker process {pid} is gone: {e}: {how}")))?;
         match worker.read_frame(None) {
             Ok((Kind::Ready, _)) => Ok(worker),
@@ -528,6 +560,7 @@ impl Default for WorkerOptions {
             one_shot: false,
             handshake_timeout: HANDSHAKE_TIMEOUT,
             program: None,
+            revocable: false,
         }
     }
 }
