@@ -7,6 +7,7 @@
 //! |------------|------------------------------------|------------|---------------------------|
 //! | `Pending`  | creation                           | succeeds   | `Running`, `Cancelled`    |
 //! | `Running`  | [`Promise::start`] returning true  | fails      | `Finished`                |
+//! |            | a `cancel()` the executor refused  |            |                           |
 //! | `Finished` | [`Promise::complete`]              | fails      | `Taken` (result taken)    |
 //! | `Cancelled`| `cancel()` while pending           | succeeds   | —                         |
 //!
@@ -29,6 +30,12 @@
 //! thread's queue. Taking the value waits until the outcome is back — or
 //! fails at once in the thread that holds it, inside one of the callbacks,
 //! which could never give it back first.
+//!
+//! An executor that hands a pending task on to where it may start without
+//! the executor's say (a call sent ahead to a worker process) gives a
+//! revoker with [`Promise::hand_off`]: `cancel()` then asks it first, under
+//! the task's lock, and a task the executor could not take back becomes
+//! running instead of cancelled.
 
 use std::fmt;
 use std::future::Future;
@@ -49,6 +56,9 @@ use crate::error::{Error, ErrorKind};
 use crate::signal::Signal;
 
 type Callback<T> = Box<dyn FnOnce(Result<&T, &Error>) + Send>;
+
+/// What [`Promise::hand_off`] keeps: takes a handed-off task back.
+type Revoker = Box<dyn FnOnce() -> bool + Send>;
 
 /// The eventual result of work handed to an executor (Python's
 /// `concurrent.futures.Future`; named `Task` because `Future` is Rust's async
@@ -114,6 +124,8 @@ struct Extras<T> {
     /// Whether the borrower is completing the task: until it publishes the
     /// outcome, to every other thread the task is still running.
     settling: bool,
+    /// Takes a pending task back from where the executor handed it.
+    revoker: Option<Revoker>,
 }
 
 enum Phase<T> {
@@ -139,8 +151,14 @@ impl<T> State<T> {
                 watchers: Vec::new(),
                 borrower: None,
                 settling: false,
+                revoker: None,
             })
         })
+    }
+
+    /// Takes the revoker, if the executor handed the task off.
+    fn take_revoker(&mut self) -> Option<Revoker> {
+        self.extras.as_mut().and_then(|e| e.revoker.take())
     }
 
     /// Takes the callbacks queued so far (none without extras).
@@ -293,6 +311,13 @@ impl<T> Task<T> {
         let mut state = self.shared.state.acquire();
         match state.phase {
             Phase::Pending => {
+                if let Some(revoke) = state.take_revoker() {
+                    if !revoke() {
+                        // It started where the executor had handed it.
+                        state.phase = Phase::Running;
+                        return false;
+                    }
+                }
                 state.phase = Phase::Cancelled;
                 let callbacks = state.take_callbacks();
                 State::publish(&mut state);
@@ -466,14 +491,52 @@ impl<T> Promise<T> {
 
     /// Moves the task from pending to running (Python's
     /// `set_running_or_notify_cancel`); `false` if it was cancelled, in
-    /// which case the executor must not run it.
+    /// which case the executor must not run it. A task already running (a
+    /// `cancel` found it started after a [`hand_off`](Self::hand_off))
+    /// stays so, and `start` says `true`.
     pub fn start(&self) -> bool {
         let mut state = self.shared.state.acquire();
         match state.phase {
             Phase::Pending => {
                 state.phase = Phase::Running;
+                drop(state.take_revoker());
                 true
             }
+            Phase::Running => true,
+            _ => false,
+        }
+    }
+
+    /// Leaves the task pending while the executor hands it on to where it
+    /// may start without the executor's say — a call written ahead to a
+    /// worker process, behind the one it runs. Until [`start`](Self::start),
+    /// a `cancel` first calls `revoke`, under the task's lock (so it must be
+    /// quick and must not touch the task): `true` means the executor took
+    /// the task back, which is then cancelled and must never run; `false`
+    /// that it has started, which makes it running and the cancel fail. A
+    /// later `hand_off` replaces `revoke`.
+    ///
+    /// Returns `false` if the task was cancelled (the executor must not run
+    /// it), `true` if it is pending (`revoke` kept) or already running.
+    ///
+    /// ```
+    /// use corun::concurrent::Task;
+    /// let (task, promise) = Task::<u8>::pending();
+    /// assert!(promise.hand_off(|| false)); // it will start before it can be taken back
+    /// assert!(!task.cancel());
+    /// assert!(task.running());
+    /// assert!(promise.start());
+    /// promise.complete(Ok(1));
+    /// assert_eq!(task.result().unwrap(), 1);
+    /// ```
+    pub fn hand_off(&self, revoke: impl FnOnce() -> bool + Send + 'static) -> bool {
+        let mut state = self.shared.state.acquire();
+        match state.phase {
+            Phase::Pending => {
+                state.extras().revoker = Some(Box::new(revoke));
+                true
+            }
+            Phase::Running => true,
             _ => false,
         }
     }
@@ -583,10 +646,17 @@ impl<T> Drop for Promise<T> {
                 Phase::Pending => {
                     // Never started: the executor let it go (shut down).
                     drop(state);
-                    Task {
+                    let cancelled = Task {
                         shared: Arc::clone(&self.shared),
                     }
                     .cancel();
+                    if !cancelled {
+                        // Handed off, and started there after all.
+                        settle(
+                            &self.shared,
+                            Err(Error::broken("the executor lost a running task")),
+                        );
+                    }
                 }
                 Phase::Running => {
                     drop(state);

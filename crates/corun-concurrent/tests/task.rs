@@ -116,6 +116,74 @@ fn test_cancel() {
     assert!(task.result().unwrap_err().is_cancelled());
 }
 
+// Checks a handed-off task (a call sent ahead to a worker process): it
+// stays pending, and `cancel` asks the executor's revoker. Taken back, the
+// task is cancelled and the executor skips it; already started there, the
+// cancel fails, the task is running and the executor completes it.
+#[test]
+fn cancel_asks_the_revoker_of_a_handed_off_task() {
+    let asked = Arc::new(AtomicUsize::new(0));
+    let revoker = |answer: bool| {
+        let asked = Arc::clone(&asked);
+        move || {
+            asked.fetch_add(1, SeqCst);
+            answer
+        }
+    };
+
+    let (task, promise) = pending();
+    assert!(promise.hand_off(revoker(true)));
+    assert_eq!(predicates(&task), (false, false, false));
+    assert!(task.cancel());
+    assert!(task.cancelled());
+    assert!(task.cancel(), "the revoker is asked once");
+    assert_eq!(asked.load(SeqCst), 1);
+    assert!(!promise.start());
+    assert!(!promise.hand_off(revoker(true)));
+    assert!(task.result().unwrap_err().is_cancelled());
+
+    let (task, promise) = pending();
+    assert!(promise.hand_off(revoker(false)));
+    assert!(!task.cancel());
+    assert_eq!(asked.load(SeqCst), 2);
+    assert_eq!(predicates(&task), (false, false, true));
+    assert!(promise.hand_off(revoker(true)), "running: nothing to keep");
+    assert!(promise.start(), "it runs: the executor goes on");
+    assert!(!task.cancel());
+    promise.complete(Ok(7));
+    assert_eq!(task.result().unwrap(), 7);
+    assert_eq!(asked.load(SeqCst), 2);
+
+    // A second hand-off replaces the first revoker; start drops it.
+    let (task, promise) = pending();
+    assert!(promise.hand_off(revoker(false)));
+    assert!(promise.hand_off(revoker(true)));
+    assert!(task.cancel());
+    assert_eq!(asked.load(SeqCst), 3);
+    let (task, promise) = pending();
+    assert!(promise.hand_off(revoker(true)));
+    assert!(promise.start());
+    assert!(!task.cancel());
+    assert_eq!(asked.load(SeqCst), 3);
+    promise.complete(Ok(1));
+}
+
+// Checks that dropping the promise of a handed-off task that started where
+// it was handed (the revoker says so) fails the task rather than leaves it
+// running with nobody to complete it; one taken back is cancelled.
+#[test]
+fn dropping_a_handed_off_promise() {
+    let (task, promise) = pending();
+    assert!(promise.hand_off(|| false));
+    drop(promise);
+    assert!(task.result().unwrap_err().is_broken());
+
+    let (task, promise) = pending();
+    assert!(promise.hand_off(|| true));
+    drop(promise);
+    assert!(task.result().unwrap_err().is_cancelled());
+}
+
 // Ports test_future.py FutureTests.test_cancelled, test_done and
 // test_running: the three predicates (and `failed`) in every state.
 #[test]

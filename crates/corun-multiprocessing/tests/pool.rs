@@ -7,13 +7,14 @@
 mod common;
 
 use std::collections::{BTreeMap, BTreeSet};
+use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
 use std::sync::mpsc;
 
-use common::{Gate, isolated, wait_at_gate};
+use common::{Gate, isolated, temp_path, wait_at_gate};
 use corun::trace::{Outcome, Recorder};
-use corun_concurrent::{ReturnWhen, wait};
-use corun_multiprocessing::{Pool, current_process};
+use corun_concurrent::{ReturnWhen, Task, wait};
+use corun_multiprocessing::{Array, Pool, current_process};
 use corun_test_support::DEADLINE;
 use serde::{Deserialize, Serialize};
 
@@ -43,6 +44,16 @@ fn pid_of(_: u64) -> u32 {
 fn gated(gate: String) -> u32 {
     wait_at_gate(&gate);
     current_process().pid()
+}
+
+/// Leaves a file at `path`: proof that the call ran.
+fn leave_mark(path: String) {
+    std::fs::write(path, b"ran").unwrap();
+}
+
+/// Counts one run of call `i` in the shared `runs`.
+fn count_run((runs, i): (Array<u32>, usize)) {
+    runs.lock().expect("no holder died")[i] += 1;
 }
 
 /// Panics on 5 (Python's `raise_large_valuerror`-style failing task).
@@ -145,6 +156,149 @@ fn apply_async_cancel_while_queued() {
         assert_eq!(pids.len(), 2);
         assert!(queued.result().unwrap_err().is_cancelled());
         assert_eq!(pool.apply(square, 4).unwrap(), 16);
+    });
+}
+
+/// A pool of two whose workers both run a gated task; `queued` were
+/// submitted right behind the second, so its worker may have taken them
+/// along (as it does after short calls).
+struct BusyPool<T> {
+    pool: Pool,
+    /// The gated task of the worker freed first, and its hold.
+    first: Task<u32>,
+    held_first: UnixStream,
+    /// The gated task submitted just before `queued`, and its hold.
+    long: Task<u32>,
+    held_long: UnixStream,
+    queued: T,
+    _gates: [Gate; 2],
+}
+
+fn busy_pool_with<T>(queued: impl FnOnce(&Pool) -> T) -> BusyPool<T> {
+    let pool = Pool::builder().processes(2).build().unwrap();
+    // Both workers have just answered short calls.
+    let expected: Vec<u64> = (0..100).map(|x| x * x).collect();
+    assert_eq!(pool.map_chunked(square, 0..100, 1).unwrap(), expected);
+    let gates = [Gate::new(), Gate::new()];
+    let first = pool.apply_async(gated, gates[0].path()).unwrap();
+    let held_first = gates[0].hold();
+    let long = pool.apply_async(gated, gates[1].path()).unwrap();
+    let queued = queued(&pool);
+    let held_long = gates[1].hold();
+    BusyPool {
+        pool,
+        first,
+        held_first,
+        long,
+        held_long,
+        queued,
+        _gates: gates,
+    }
+}
+
+// Checks that no task waits behind a running one while a worker is idle
+// (Python's idle worker takes the next task): quick tasks submitted right
+// behind a long one all finish on the other worker, once it is free, while
+// the long one still runs.
+#[test]
+fn quick_tasks_do_not_wait_behind_a_long_one() {
+    isolated(|| {
+        let busy = busy_pool_with(|pool| {
+            (0..20)
+                .map(|i| pool.apply_async(square, i).unwrap())
+                .collect::<Vec<_>>()
+        });
+        drop(busy.held_first);
+        let free = busy.first.result().unwrap();
+        for (i, task) in (0..).zip(busy.queued) {
+            assert!(
+                task.wait_timeout(DEADLINE),
+                "task {i} waits behind the long one while a worker is idle"
+            );
+            assert_eq!(task.result().unwrap(), i * i);
+        }
+        assert!(busy.long.running());
+        drop(busy.held_long);
+        assert_ne!(busy.long.result().unwrap(), free);
+        drop(busy.pool);
+    });
+}
+
+// Checks that tasks queued behind busy workers stay pending until they
+// run, wherever they wait (a worker may have taken them along behind its
+// long task): each cancels, and a cancelled one never runs — its mark is
+// absent once the workers are gone — while the others run.
+#[test]
+fn tasks_queued_behind_a_long_one_can_be_cancelled() {
+    isolated(|| {
+        let marks: Vec<_> = (0..10).map(|_| temp_path("mark")).collect();
+        let busy = busy_pool_with(|pool| {
+            marks
+                .iter()
+                .map(|m| {
+                    let path = m.to_str().unwrap().to_owned();
+                    pool.apply_async(leave_mark, path).unwrap()
+                })
+                .collect::<Vec<_>>()
+        });
+        for (i, task) in busy.queued.iter().enumerate() {
+            assert!(!task.running(), "task {i} is reported running");
+            if i % 2 == 0 {
+                assert!(task.cancel(), "task {i} cannot be cancelled");
+            }
+        }
+        drop((busy.held_first, busy.held_long));
+        busy.first.result().unwrap();
+        busy.long.result().unwrap();
+        for (i, task) in busy.queued.into_iter().enumerate() {
+            if i % 2 == 0 {
+                assert!(task.result().unwrap_err().is_cancelled());
+            } else {
+                task.result().unwrap();
+            }
+        }
+        busy.pool.close();
+        busy.pool.join().unwrap();
+        for (i, mark) in marks.iter().enumerate() {
+            assert_eq!(mark.exists(), i % 2 == 1, "task {i}");
+            if i % 2 == 1 {
+                std::fs::remove_file(mark).unwrap();
+            }
+        }
+    });
+}
+
+// Checks cancellation racing the workers, three rounds to catch races:
+// 400 short tasks are submitted, then every third is cancelled, wherever
+// it is by then (queued, written ahead behind other calls, begun, done). A
+// cancel that succeeds means the task never ran; one that fails means it
+// ran, exactly once — as every task not cancelled did.
+#[test]
+fn cancel_races_the_workers_and_a_task_runs_once_or_never() {
+    isolated(|| {
+        let pool = Pool::builder().processes(2).build().unwrap();
+        for round in 0..3 {
+            let runs = Array::<u32>::new(400).unwrap();
+            common::watch_segment(runs.name());
+            let tasks: Vec<_> = (0..400)
+                .map(|i| pool.apply_async(count_run, (runs.clone(), i)).unwrap())
+                .collect();
+            let cancelled: Vec<bool> = (0..)
+                .zip(&tasks)
+                .map(|(i, task)| i % 3 == 0 && task.cancel())
+                .collect();
+            for (i, task) in tasks.into_iter().enumerate() {
+                match task.result() {
+                    Ok(()) => assert!(!cancelled[i], "round {round}: task {i}"),
+                    Err(e) => assert!(e.is_cancelled() && cancelled[i], "round {round}: {i}: {e}"),
+                }
+            }
+            let counts = runs.to_vec();
+            for (i, &count) in counts.iter().enumerate() {
+                let expected = u32::from(!cancelled[i]);
+                assert_eq!(count, expected, "round {round}: task {i} ran {count} times");
+            }
+        }
     });
 }
 

@@ -14,7 +14,10 @@ use std::collections::BTreeSet;
 use std::fmt::Debug;
 use std::time::{Duration, Instant};
 
-use common::{Gate, Refuses, is_gone, isolated, make_refuses, temp_path, wait_at_gate};
+use common::{
+    Gate, Refuses, is_gone, isolated, make_refuses, read_report, report, stay_at_gate, temp_path,
+    wait_at_gate,
+};
 use corun_multiprocessing::{Error, Pool, Process, current_process};
 use corun_test_support::{DEADLINE, poll_until};
 use rustix::process::{Pid, Signal, getpid, kill_process};
@@ -81,6 +84,15 @@ fn initializer_once(mark: String) {
         panic!("the mark is there already");
     }
     std::fs::write(&mark, b"started").unwrap();
+}
+
+/// While the file `hold` exists: reports the worker's pid through
+/// `report`, then waits at `gate` (to be killed). Otherwise does nothing.
+fn initializer_held((hold, pid_path, gate): (String, String, String)) {
+    if std::fs::exists(&hold).unwrap() {
+        report(&pid_path, &current_process().pid().to_string());
+        stay_at_gate(&gate);
+    }
 }
 
 /// Builds a pool, reports its workers' pids through `path`, then waits to
@@ -398,6 +410,81 @@ fn a_failing_replacement_initializer_breaks_the_pool() {
         assert!(err.is_broken(), "{err}");
         drop(pool);
         std::fs::remove_file(mark).unwrap();
+    });
+}
+
+// Checks that a replacement worker killed from outside while it starts
+// (SIGKILL in its initializer: the OOM killer, an operator) is started
+// again, unlike one whose initializer fails by itself: the pool does not
+// break, and the task queued meanwhile runs on the next worker.
+#[test]
+fn a_replacement_killed_while_starting_is_started_again() {
+    isolated(|| {
+        let hold = temp_path("hold-initializer");
+        let pid_path = temp_path("starting-pid");
+        let gate = Gate::new();
+        let paths = (
+            hold.to_str().unwrap().to_owned(),
+            pid_path.to_str().unwrap().to_owned(),
+            gate.path(),
+        );
+        let pool = Pool::builder()
+            .processes(1)
+            .max_tasks_per_child(1)
+            .initializer(initializer_held, paths)
+            .build()
+            .unwrap();
+        let first = pool.pids();
+        std::fs::write(&hold, b"hold").unwrap();
+        // The worker retires after this task; its replacement is held in
+        // its initializer.
+        assert_eq!(pool.apply(square, 3).unwrap(), 9);
+        let starting: u32 = read_report(&pid_path).parse().unwrap();
+        assert!(!first.contains(&starting));
+        let held = gate.hold();
+        let queued = pool.apply_async(square, 4).unwrap();
+        std::fs::remove_file(&hold).unwrap();
+        sigkill(starting);
+        assert_eq!(queued.result().unwrap(), 16);
+        drop(held);
+        assert!(is_gone(starting));
+        assert!(!pool.pids().contains(&starting));
+        let expected: Vec<u64> = (0..10).map(|x| x * x).collect();
+        assert_eq!(pool.map_chunked(square, 0..10, 1).unwrap(), expected);
+    });
+}
+
+// Checks the same while the pool starts: a worker killed from outside in
+// its initializer is started again, and `build` succeeds.
+#[test]
+fn a_worker_killed_while_the_pool_starts_is_started_again() {
+    isolated(|| {
+        let hold = temp_path("hold-initializer");
+        let pid_path = temp_path("starting-pid");
+        let gate = Gate::new();
+        let paths = (
+            hold.to_str().unwrap().to_owned(),
+            pid_path.to_str().unwrap().to_owned(),
+            gate.path(),
+        );
+        std::fs::write(&hold, b"hold").unwrap();
+        std::thread::scope(|s| {
+            let building = s.spawn(|| {
+                Pool::builder()
+                    .processes(1)
+                    .initializer(initializer_held, paths)
+                    .build()
+            });
+            let starting: u32 = read_report(&pid_path).parse().unwrap();
+            let held = gate.hold();
+            std::fs::remove_file(&hold).unwrap();
+            sigkill(starting);
+            let pool = building.join().unwrap().unwrap();
+            drop(held);
+            assert!(is_gone(starting));
+            assert!(!pool.pids().contains(&starting));
+            assert_eq!(pool.apply(square, 5).unwrap(), 25);
+        });
     });
 }
 

@@ -202,6 +202,39 @@ fn concurrent_shutdowns_both_wait() {
     });
 }
 
+// Checks `test_cancel_futures` where the worker has taken the queued tasks
+// along behind its running one (as it does after short calls): they are
+// still pending, so shutdown(cancel_pending=true) cancels them too, and
+// none runs (Python's executor marks a call running as soon as it is
+// queued for a worker, and cannot cancel it).
+#[test]
+fn shutdown_cancels_the_tasks_taken_behind_a_running_one() {
+    isolated(|| {
+        let pool = build(1);
+        let f: fn(u64) -> u64 = square;
+        let warm: Vec<u64> = pool.map(f, 0..50).map(Result::unwrap).collect();
+        assert_eq!(warm.len(), 50);
+        let gate = Gate::new();
+        let running = pool.submit(gated, gate.path()).unwrap();
+        let queued: Vec<Task<u64>> = (0..10).map(|i| pool.submit(square, i).unwrap()).collect();
+        let held = gate.hold();
+        std::thread::scope(|s| {
+            let shutting = s.spawn(|| pool.shutdown(true, true));
+            poll_until("the queued tasks are cancelled", || {
+                queued.iter().all(Task::cancelled)
+            });
+            assert!(running.running());
+            drop(held);
+            shutting.join().unwrap();
+        });
+        running.result().unwrap();
+        for task in queued {
+            assert!(task.result().unwrap_err().is_cancelled());
+        }
+        assert!(pool.pids().is_empty());
+    });
+}
+
 // Port of `test_shutdown.py`'s `test_processes_terminate`-style check
 // without cancelling: shutdown(wait=true) runs the queue first.
 #[test]

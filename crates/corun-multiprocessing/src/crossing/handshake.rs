@@ -66,6 +66,10 @@ pub(crate) struct Setup {
     /// Exit after the first call: 0 if it returned, 1 if it failed (a
     /// `Process`).
     pub(crate) one_shot: bool,
+    /// Calls may be taken back until the worker begins them: the setup
+    /// comes with a ring of claims (`claims.rs`), and the worker claims
+    /// each call there before running it.
+    pub(crate) revocable: bool,
 }
 
 /// What the parent expects of a worker's `Hello`.

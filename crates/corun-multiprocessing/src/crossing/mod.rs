@@ -11,7 +11,8 @@
 //!                                           anchor — else kill, reap, error
 //!                                  ◀──    Setup {name, parent name,
 //!                                           memory limit, initializer,
-//!                                           one-shot}
+//!                                           one-shot, revocable}
+//!                                           (+ the ring of claims)
 //!   setrlimit(RLIMIT_AS), run the
 //!   initializer (caught panic)
 //!   Ready | InitFailed(reason)     ──▶      spawn returns the Worker | an error
@@ -46,7 +47,8 @@
 //! `Call::new` on) and written with one `send(MSG_NOSIGNAL)` (a `sendmsg` for
 //! a call with descriptors, see below). Frames are read
 //! through a buffer that keeps a partial frame across a time-out. Calls may be
-//! pipelined; replies come in call order.
+//! pipelined; replies come in call order (a call taken back gets none, see
+//! below).
 //!
 //! The worker answers each call on its one thread: read, run (panics caught),
 //! write. Before a read blocks, a reader (either side) polls the socket
@@ -85,9 +87,29 @@
 //! `Process`, when the task is done for a pool (which may have to re-send the
 //! call to a new worker), for the pool's life for an initializer.
 //!
+//! # Calls taken back
+//!
+//! A pool's workers are *revocable* (`Setup.revocable`): the parent may take
+//! back a call it wrote ahead, behind the one the worker runs, until the
+//! worker begins it — to cancel its task, or to give it to an idle worker.
+//! They share a ring of 64 words (`claims.rs`), a `memfd` the parent sends
+//! with the setup frame: with its first byte, in a write of its own, so that
+//! it is the first batch of descriptors, before the initializer's.
+//!
+//! - The parent stores `id << 2 | offered` in word `id % 64` before writing
+//!   the call. Ids are consecutive, and at most 32 calls are in a worker at
+//!   once, so a word is reused only after the worker read its previous call.
+//! - The worker, before running a call, swaps its word from *offered* to
+//!   *claimed*; if it finds *revoked* instead, it skips the call (closing its
+//!   descriptors) and sends no reply. Any other value is a protocol error.
+//! - The parent takes a call back by swapping *offered* to *revoked*; if the
+//!   swap fails, the worker has begun it.
 
-#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
+// `pub` items that only the test hooks reach.
+#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub, dead_code))]
 pub(crate) mod call;
+#[allow(unsafe_code)]
+pub(crate) mod claims;
 #[allow(unsafe_code)]
 pub(crate) mod code_address;
 pub(crate) mod fd_passing;

@@ -7,42 +7,67 @@
 //! Each supervisor owns one worker process. It takes a call from the
 //! shared queue (so an idle worker always gets the next call), marks its
 //! task running, writes the call to the worker and reads the reply. When
-//! calls are short (the last one took under [`PIPELINE_BELOW`]) it keeps up
-//! to [`PIPELINE_DEPTH`] calls in the worker's socket, so round trips
-//! overlap; long calls go one at a time, so no call waits behind a long
-//! one while another worker idles. Calls behind others never add up to
-//! more than [`PIPELINE_BYTES`], so a write never blocks while the worker
-//! may be blocked writing a large reply. A worker answers in order, so the
-//! oldest unanswered call is the one it is running.
+//! calls are short (the last one took under [`PIPELINE_BELOW`]) and no
+//! other supervisor is idle, it keeps up to [`PIPELINE_DEPTH`] calls in the
+//! worker's socket, so round trips overlap. Calls behind others never add
+//! up to more than [`PIPELINE_BYTES`], so a write never blocks while the
+//! worker may be blocked writing a large reply. A worker answers in order,
+//! so the oldest unanswered call (the *head*) is the one it is running, or
+//! will run next.
+//!
+//! # No call waits behind a running one while a worker idles
+//!
+//! A call written ahead, behind the head, has not begun: its task stays
+//! pending (handed off, see [`Promise::hand_off`]) until the worker claims
+//! it in their shared ring of claims (`claims.rs`), just before running it.
+//! Until then it can be taken back by a compare-and-swap in that ring, and
+//! the worker skips it without a reply:
+//!
+//! - by `cancel` on its task, which then never runs;
+//! - by an idle supervisor: one that finds the shared queue empty takes
+//!   over the oldest call queued behind another worker's head (or waiting
+//!   for another's next worker), one at a time, as Python's idle worker
+//!   takes the next task. A supervisor that leaves calls queued while one
+//!   is idle wakes it ([`Inner::nudge_idle`]);
+//! - by `close(cancel_pending)`.
+//!
+//! Each supervisor's calls sit in its [`Flight`], under a lock, for the
+//! others to take over; a call taken over leaves an empty entry, dropped
+//! when it reaches the head. The head is never taken back.
 //!
 //! | what happens                        | the call it was running       | the calls queued behind it | the worker           |
 //! |-------------------------------------|-------------------------------|----------------------------|----------------------|
 //! | it replies                          | completes with its outcome    | go on                      | goes on              |
-//! | it dies (abort, signal, `exit`)     | fails: worker died, and how   | re-sent to a new worker    | reaped and replaced  |
-//! | the call outlives `task_timeout`    | fails: timed out              | re-sent to a new worker    | killed and replaced  |
+//! | it dies (abort, signal, `exit`)     | fails: worker died, and how   | go to the next worker      | reaped and replaced  |
+//! | the call outlives `task_timeout`    | fails: timed out              | go to the next worker      | killed and replaced  |
 //! | it has served `max_tasks_per_child` | —                             | —                          | retired and replaced |
 //! | the pool is terminated              | fails: shut down              | fail: shut down            | killed               |
 //!
 //! A replacement whose initializer fails breaks the pool: every queued
 //! call fails with a broken-executor error and later submissions are
 //! refused. Nothing is started again, so a failing initializer cannot loop.
+//! A worker killed from outside while it starts (`SIGKILL` from the OOM
+//! killer or an operator, during its handshake or initializer) did not
+//! fail by itself: it is started again, up to [`KILLED_STARTS`] times in a
+//! row.
 
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
 use corun_concurrent::{Error, Promise, Task};
 use corun_concurrent::{Observer, Outcome, TaskId};
-use crossbeam_channel::{Receiver, Sender};
-use parking_lot::Mutex;
+use crossbeam_channel::{Receiver, Sender, TryRecvError};
+use parking_lot::{Mutex, MutexGuard};
 use rustix::process::Signal;
 use serde::de::DeserializeOwned;
 
+use crate::crossing::claims::{Claims, SLOTS};
 use crate::workers::worker::{
-    Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode,
+    Call, RecvError, Reply, StartFailure, Worker, WorkerOptions, describe_exit, exitcode,
 };
 
 /// Calls kept in a worker's socket at once when calls are short (and
@@ -50,6 +75,9 @@ use crate::workers::worker::{
 /// one write carries many calls: 32 measured ~2.6 µs per no-op task on
 /// 2 workers, against ~5 µs with 8.
 const PIPELINE_DEPTH: usize = 32;
+// A word of the ring of claims is offered again only once the worker has
+// read the call that held it before (see `claims.rs`).
+const _: () = assert!(2 * PIPELINE_DEPTH <= SLOTS);
 /// Calls shorter than this are pipelined.
 const PIPELINE_BELOW: Duration = Duration::from_micros(500);
 /// The most bytes of calls kept in a worker's socket at once, the first
@@ -60,6 +88,11 @@ const PIPELINE_BYTES: usize = 64 << 10;
 /// How long a retiring worker has to exit after its shutdown frame before
 /// it is killed.
 const RETIRE_GRACE: Duration = Duration::from_secs(2);
+
+/// How many starts in a row may be killed from outside before the pool
+/// gives up (and breaks), so that an initializer the OOM killer always
+/// kills cannot loop.
+const KILLED_STARTS: usize = 5;
 
 /// Numbers worker processes for their names, as Python's process counter.
 static WORKER_COUNTER: AtomicU64 = AtomicU64::new(1);
@@ -84,23 +117,62 @@ pub(crate) struct Engine {
 struct Inner {
     config: Config,
     /// `None` once closed or terminated: the queue is closed.
-    sender: Mutex<Option<Sender<Job>>>,
-    receiver: Receiver<Job>,
+    sender: Mutex<Option<Sender<Work>>>,
+    receiver: Receiver<Work>,
     /// Why the engine is broken, once it is.
     broken: Mutex<Option<String>>,
     terminated: AtomicBool,
     supervisors: Mutex<Vec<JoinHandle<()>>>,
     /// Each supervisor's current worker, so `terminate` can kill them.
     live: Mutex<Vec<Option<Arc<Worker>>>>,
-    next_id: AtomicU64,
+    /// Each supervisor's calls, where the others can take them over.
+    flights: Box<[Mutex<Flight>]>,
+    /// Supervisors waiting for a call, with none in their worker.
+    idle: AtomicUsize,
+    /// Wakes a supervisor that waits, after `close`, for the others to
+    /// end, to look again for calls to take over (one wake-up waits at
+    /// most). Before `close`, [`Work::Look`] in the queue does that.
+    nudge: Sender<()>,
+    nudged: Receiver<()>,
+}
+
+/// What the queue carries.
+enum Work {
+    Call(Job),
+    /// Wakes an idle supervisor to look for calls to take over: a message
+    /// in the one queue it sleeps on, so that waiting for the next call
+    /// stays a plain `recv` rather than a `select` over two channels.
+    Look,
+}
+
+/// One supervisor's calls: those in its worker, and those waiting for it.
+#[derive(Default)]
+struct Flight {
+    /// Calls written to the worker and not answered yet, oldest first;
+    /// the first, the head, is live and started.
+    sent: VecDeque<Entry>,
+    /// Calls to send to the next worker before taking new ones: those a
+    /// dead worker had not begun, one too large to wait behind others.
+    retry: VecDeque<Job>,
+    /// The current worker's ring of claims, to take calls back.
+    claims: Option<Arc<Claims>>,
+}
+
+/// A call written to a worker.
+struct Entry {
+    /// The id it was written with, its word in the ring of claims.
+    id: u64,
+    /// The size of its frame, which stays in the socket until read.
+    bytes: usize,
+    /// `None` once taken back (and its task with it).
+    job: Option<Job>,
 }
 
 /// One submitted call and the task it completes.
 struct Job {
     call: Call,
     finish: Box<dyn Finish>,
-    /// Whether its task was marked running (a call re-sent after its worker
-    /// died already was).
+    /// Whether its task was marked running.
     started: bool,
 }
 
@@ -108,6 +180,9 @@ struct Job {
 trait Finish: Send {
     /// Pending to running; `false` if the task was cancelled.
     fn start(&self) -> bool;
+    /// Leaves the task pending, written ahead to a worker, with `revoke`
+    /// to take it back on `cancel`; `false` if the task was cancelled.
+    fn hand_off(&self, revoke: Box<dyn FnOnce() -> bool + Send>) -> bool;
     /// Records, for the timeline, that a worker began the call.
     fn running_on(&self, pid: u32);
     fn complete(self: Box<Self>, outcome: Result<Reply, Error>);
@@ -118,15 +193,13 @@ struct Completion<R> {
     trace: Option<(Arc<dyn Observer>, TaskId)>,
 }
 
-/// One supervisor's state: its worker and the calls in that worker.
+/// One supervisor's state: its worker (its calls are in its [`Flight`]).
 struct Supervisor {
     inner: Arc<Inner>,
     slot: usize,
     worker: Option<Arc<Worker>>,
-    /// Calls written to the worker and not answered yet, oldest first.
-    in_flight: VecDeque<Job>,
-    /// Calls to send again, to a new worker, before taking new ones.
-    retry: VecDeque<Job>,
+    /// The id of the next call written: consecutive, for the ring.
+    next_id: u64,
     /// Calls the current worker has answered.
     served: usize,
     /// The worker could not be written to: it is gone, but replies it sent
@@ -149,6 +222,7 @@ impl Engine {
     /// initializer fails; every worker started is then killed.
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
         let (sender, receiver) = crossbeam_channel::unbounded();
+        let (nudge, nudged) = crossbeam_channel::bounded(1);
         let processes = config.processes;
         let inner = Arc::new(Inner {
             config,
@@ -158,14 +232,20 @@ impl Engine {
             terminated: AtomicBool::new(false),
             supervisors: Mutex::new(Vec::with_capacity(processes)),
             live: Mutex::new(vec![None; processes]),
-            next_id: AtomicU64::new(0),
+            flights: (0..processes).map(|_| Mutex::default()).collect(),
+            idle: AtomicUsize::new(0),
+            nudge,
+            nudged,
         });
         let starting = (0..processes)
             .map(|_| Worker::start(&inner.worker_options()))
             .collect::<Result<Vec<_>, _>>()?;
         let workers = starting
             .into_iter()
-            .map(|s| s.finish())
+            .map(|s| match s.complete() {
+                Err(StartFailure { killed: true, .. }) => inner.spawn_worker(1),
+                done => done.map_err(|failure| failure.error),
+            })
             .collect::<Result<Vec<_>, _>>()?;
         for (slot, worker) in workers.into_iter().enumerate() {
             let worker = Arc::new(worker);
@@ -216,14 +296,13 @@ impl Engine {
             .recorder
             .as_ref()
             .map(|recorder| (Arc::clone(recorder), recorder.submitted(label().into())));
-        let id = self.inner.next_id.fetch_add(1, Ordering::Relaxed);
         let job = Job {
-            call: call.with_id(id),
+            call,
             finish: Box::new(Completion { promise, trace }),
             started: false,
         };
         let sender = self.inner.sender.lock();
-        match sender.as_ref().map(|tx| tx.send(job)) {
+        match sender.as_ref().map(|tx| tx.send(Work::Call(job))) {
             Some(Ok(())) => Ok(task),
             _ => {
                 drop(sender);
@@ -237,12 +316,20 @@ impl Engine {
     }
 
     /// Stops taking calls; queued calls still run. With `cancel_pending`,
-    /// queued calls that have not started are cancelled instead.
+    /// queued calls that have not started are cancelled instead, those
+    /// written ahead to a worker included.
     pub(crate) fn close(&self, cancel_pending: bool) {
         let sender = self.inner.sender.lock().take();
         if cancel_pending {
-            while let Ok(job) = self.inner.receiver.try_recv() {
-                job.cancel();
+            while let Ok(work) = self.inner.receiver.try_recv() {
+                if let Work::Call(job) = work {
+                    job.cancel();
+                }
+            }
+            for flight in &self.inner.flights {
+                // Cancelled outside the lock: their callbacks run now.
+                let queued = flight.lock().take_unstarted();
+                queued.into_iter().for_each(Job::cancel);
             }
         }
         drop(sender);
@@ -253,8 +340,10 @@ impl Engine {
     pub(crate) fn terminate(&self) {
         self.inner.terminated.store(true, Ordering::Release);
         drop(self.inner.sender.lock().take());
-        while let Ok(job) = self.inner.receiver.try_recv() {
-            job.fail(terminated());
+        while let Ok(work) = self.inner.receiver.try_recv() {
+            if let Work::Call(job) = work {
+                job.fail(terminated());
+            }
         }
         for worker in self.inner.live.lock().iter().flatten() {
             worker.kill();
@@ -306,16 +395,63 @@ impl Inner {
             name: format!("{}-{n}", self.config.name_prefix),
             initializer: self.config.initializer.clone(),
             memory_limit: self.config.memory_limit,
+            revocable: true,
             ..WorkerOptions::default()
         }
+    }
+
+    /// Starts a worker, again if one is killed from outside while it
+    /// starts, up to [`KILLED_STARTS`] kills in a row (`killed` so far).
+    fn spawn_worker(&self, mut killed: usize) -> Result<Worker, Error> {
+        loop {
+            let started = Worker::start(&self.worker_options()).map_err(|error| StartFailure {
+                error,
+                killed: false,
+            });
+            match started.and_then(|starting| starting.complete()) {
+                Ok(worker) => return Ok(worker),
+                Err(StartFailure {
+                    error,
+                    killed: true,
+                }) if killed + 1 < KILLED_STARTS && !self.terminated.load(Ordering::Acquire) => {
+                    killed += 1;
+                    drop(error);
+                }
+                Err(StartFailure { error, .. }) => return Err(error),
+            }
+        }
+    }
+
+    /// Wakes an idle supervisor, if there is one, to take over calls left
+    /// queued (after they were put where it looks, under their flight's
+    /// lock: an idle supervisor counts itself before it looks, so either
+    /// it sees them or it is counted here).
+    fn nudge_idle(&self) {
+        fence(Ordering::SeqCst);
+        if self.idle.load(Ordering::SeqCst) > 0 {
+            if let Some(sender) = &*self.sender.lock() {
+                let _ = sender.send(Work::Look);
+            }
+            let _ = self.nudge.try_send(());
+        }
+    }
+
+    /// Whether a supervisor other than `slot` holds calls.
+    fn others_busy(&self, slot: usize) -> bool {
+        self.flights.iter().enumerate().any(|(i, flight)| {
+            let flight = flight.lock();
+            i != slot && !(flight.sent.is_empty() && flight.retry.is_empty())
+        })
     }
 
     /// Marks the engine broken, closes it and fails every queued call.
     fn break_engine(&self, why: &str) {
         self.broken.lock().get_or_insert_with(|| why.to_owned());
         drop(self.sender.lock().take());
-        while let Ok(job) = self.receiver.try_recv() {
-            job.fail(Error::broken(why));
+        while let Ok(work) = self.receiver.try_recv() {
+            if let Work::Call(job) = work {
+                job.fail(Error::broken(why));
+            }
         }
     }
 }
@@ -335,19 +471,89 @@ impl Job {
     }
 }
 
+impl Flight {
+    /// The bytes of the calls written and not yet answered (those taken
+    /// back may still wait in the socket).
+    fn bytes(&self) -> usize {
+        self.sent.iter().map(|e| e.bytes).sum()
+    }
+
+    /// Whether calls wait here that an idle supervisor could take over:
+    /// behind the head, or for the next worker.
+    fn queued(&self) -> bool {
+        !self.retry.is_empty() || self.sent.iter().skip(1).any(|e| e.job.is_some())
+    }
+
+    /// Takes over the oldest call waiting here: one for the next worker,
+    /// or one written behind the head that the worker has not begun.
+    fn take_queued(&mut self) -> Option<Job> {
+        if let Some(job) = self.retry.pop_front() {
+            return Some(job);
+        }
+        let claims = self.claims.as_ref()?;
+        self.sent
+            .iter_mut()
+            .skip(1)
+            .find(|e| e.job.is_some() && claims.revoke(e.id))
+            .and_then(|e| e.job.take())
+    }
+
+    /// Takes the calls waiting here whose tasks have not started, to
+    /// cancel (those written ahead are taken back first).
+    fn take_unstarted(&mut self) -> Vec<Job> {
+        let mut taken = Vec::new();
+        for job in std::mem::take(&mut self.retry) {
+            if job.started {
+                self.retry.push_back(job);
+            } else {
+                taken.push(job);
+            }
+        }
+        if let Some(claims) = &self.claims {
+            for entry in self.sent.iter_mut().skip(1) {
+                if entry.job.as_ref().is_some_and(|j| !j.started) && claims.revoke(entry.id) {
+                    taken.extend(entry.job.take());
+                }
+            }
+        }
+        taken
+    }
+
+    /// Makes the oldest call left the head: drops the entries in front of
+    /// it that were taken back or whose tasks were cancelled (the worker
+    /// skips those without a reply), and marks its task running on `pid`.
+    fn advance(&mut self, pid: u32) {
+        while let Some(entry) = self.sent.front_mut() {
+            if let Some(job) = &mut entry.job {
+                if job.started || job.finish.start() {
+                    job.started = true;
+                    job.finish.running_on(pid);
+                    return;
+                }
+            }
+            self.sent.pop_front();
+        }
+    }
+}
+
 impl Supervisor {
     fn new(inner: Arc<Inner>, slot: usize, worker: Arc<Worker>) -> Self {
+        inner.flights[slot].lock().claims = worker.claims();
         Self {
             inner,
             slot,
             worker: Some(worker),
-            in_flight: VecDeque::new(),
-            retry: VecDeque::new(),
+            next_id: 1,
             served: 0,
             draining: false,
             head_since: Instant::now(),
             last_run: Duration::MAX,
         }
+    }
+
+    /// This supervisor's calls.
+    fn flight(&self) -> MutexGuard<'_, Flight> {
+        self.inner.flights[self.slot].lock()
     }
 
     /// Serves calls until the queue is closed and drained, then retires
@@ -362,11 +568,16 @@ impl Supervisor {
             }
         }
         self.retire();
+        // Others waiting for this one to end look again.
+        self.inner.nudge_idle();
     }
 
-    /// How many calls may be in the worker at once now.
+    /// How many calls may be in the worker at once now: one unless calls
+    /// are short and no other supervisor idles (an idle one takes the
+    /// next call from the queue instead).
     fn depth(&self) -> usize {
-        let depth = if self.last_run < PIPELINE_BELOW {
+        let depth = if self.last_run < PIPELINE_BELOW && self.inner.idle.load(Ordering::SeqCst) == 0
+        {
             PIPELINE_DEPTH
         } else {
             1
@@ -385,15 +596,21 @@ impl Supervisor {
     /// sleeps.
     fn fill(&mut self, wait: bool) -> bool {
         let depth = self.depth();
-        if self.in_flight.len() > depth / 2 {
+        let (in_flight, mut bytes) = {
+            let flight = self.flight();
+            (flight.sent.len(), flight.bytes())
+        };
+        if in_flight > depth / 2 {
             // Top up in batches: one write for several calls.
             return true;
         }
         let mut batch = Vec::new();
-        while !self.draining && self.in_flight.len() + batch.len() < depth {
-            let job = if let Some(job) = self.retry.pop_front() {
+        while !self.draining && in_flight + batch.len() < depth {
+            let head = in_flight == 0 && batch.is_empty();
+            let retried = self.flight().retry.pop_front();
+            let job = if let Some(job) = retried {
                 job
-            } else if self.in_flight.is_empty() && batch.is_empty() {
+            } else if head {
                 if !wait {
                     break;
                 }
@@ -404,17 +621,26 @@ impl Supervisor {
                 }
             } else {
                 match self.inner.receiver.try_recv() {
-                    Ok(job) => job,
+                    Ok(Work::Call(job)) => job,
+                    Ok(Work::Look) => {
+                        // Meant for an idle supervisor: pass it on.
+                        self.inner.nudge_idle();
+                        break;
+                    }
                     Err(_) => break,
                 }
             };
-            if !self.fits_behind(&batch, &job) {
+            let size = job.call.frame().len();
+            if !head && bytes + size > PIPELINE_BYTES {
                 // Too large to wait in the socket: it goes alone, once
                 // the calls ahead of it are answered.
-                self.retry.push_front(job);
+                self.flight().retry.push_front(job);
                 break;
             }
-            batch.extend(self.admit(job));
+            if let Some(job) = self.admit(job, head) {
+                bytes += size;
+                batch.push(job);
+            }
         }
         if !batch.is_empty() {
             self.send(batch);
@@ -424,34 +650,65 @@ impl Supervisor {
         true
     }
 
-    /// Whether `job` may be written behind the calls in flight and those
-    /// about to be sent: there are none, or all of them together stay
-    /// within [`PIPELINE_BYTES`].
-    fn fits_behind(&self, batch: &[Job], job: &Job) -> bool {
-        (self.in_flight.is_empty() && batch.is_empty())
-            || self
-                .in_flight
-                .iter()
-                .chain(batch)
-                .chain([job])
-                .map(|j| j.call.frame().len())
-                .sum::<usize>()
-                <= PIPELINE_BYTES
-    }
-
-    /// Waits for the next call; `None` once the queue is closed and empty.
+    /// Waits for the next call: from the queue, or taken over from
+    /// another supervisor. `None` once the queue is closed and empty and
+    /// the other supervisors hold no calls.
     ///
     /// It sleeps at once. Polling the queue first (as the socket readers
     /// poll their sockets) was measured slower: with the caller, this
     /// thread and the worker all busy, a 2-core machine has one thread too
     /// many, and the poller delays the thread it waits for.
     fn next_job(&mut self) -> Option<Job> {
-        self.inner.receiver.recv().ok()
+        let inner = Arc::clone(&self.inner);
+        inner.idle.fetch_add(1, Ordering::SeqCst);
+        let job = loop {
+            let closed = match inner.receiver.try_recv() {
+                Ok(Work::Call(job)) => break Some(job),
+                Ok(Work::Look) | Err(TryRecvError::Empty) => false,
+                Err(TryRecvError::Disconnected) => true,
+            };
+            if let Some(job) = self.take_over() {
+                break Some(job);
+            }
+            if closed {
+                if !inner.others_busy(self.slot) {
+                    break None;
+                }
+                // Stay while others may leave calls to take over.
+                let _ = inner.nudged.recv();
+                continue;
+            }
+            // A `Look`, or the queue closed: look again.
+            if let Ok(Work::Call(job)) = inner.receiver.recv() {
+                break Some(job);
+            }
+        };
+        inner.idle.fetch_sub(1, Ordering::SeqCst);
+        job
     }
 
-    /// Marks the job's task running; `None` (and the task settled) if it
-    /// was cancelled while queued, or the engine was terminated or broke.
-    fn admit(&mut self, mut job: Job) -> Option<Job> {
+    /// Takes over a call queued at another supervisor — behind its
+    /// worker's head, or waiting for its next worker — oldest first.
+    fn take_over(&self) -> Option<Job> {
+        let flights = &self.inner.flights;
+        (1..flights.len()).find_map(|k| {
+            let mut flight = flights[(self.slot + k) % flights.len()].lock();
+            let job = flight.take_queued()?;
+            let more = flight.queued();
+            drop(flight);
+            if more {
+                // Another idle supervisor may take the next one.
+                self.inner.nudge_idle();
+            }
+            Some(job)
+        })
+    }
+
+    /// Checks that the job may still run; `None` (and the task settled) if
+    /// it was cancelled while queued, or the engine was terminated or
+    /// broke. The `head`, which runs as soon as it is written, is marked
+    /// running; a call written behind it is handed off in `send`.
+    fn admit(&mut self, mut job: Job, head: bool) -> Option<Job> {
         if self.inner.terminated.load(Ordering::Acquire) {
             job.fail(terminated());
             return None;
@@ -460,7 +717,7 @@ impl Supervisor {
             job.fail(Error::broken(why));
             return None;
         }
-        if !job.started {
+        if head && !job.started {
             if !job.finish.start() {
                 return None; // cancelled while queued
             }
@@ -470,7 +727,9 @@ impl Supervisor {
     }
 
     /// Writes the calls of `batch` to the worker in one write (starting a
-    /// worker first if there is none).
+    /// worker first if there is none). Each is offered in the ring of
+    /// claims first; those behind the head are handed off, so that they
+    /// can be taken back until the worker begins them.
     fn send(&mut self, batch: Vec<Job>) {
         let worker = match self.worker() {
             Ok(worker) => worker,
@@ -486,28 +745,63 @@ impl Supervisor {
                 return;
             }
         };
+        let claims = worker.claims();
+        let mut head = self.flight().sent.is_empty();
+        let mut calls = Vec::with_capacity(batch.len());
+        for mut job in batch {
+            let id = self.next_id;
+            job.call.set_id(id);
+            if let Some(claims) = &claims {
+                claims.offer(id);
+                if !head {
+                    let revoker = Arc::clone(claims);
+                    if !job.finish.hand_off(Box::new(move || revoker.revoke(id))) {
+                        continue; // cancelled while queued: never written
+                    }
+                }
+            }
+            head = false;
+            self.next_id += 1;
+            calls.push(job);
+        }
+        if calls.is_empty() {
+            return;
+        }
         if worker
-            .send_calls(batch.iter().map(|job| &job.call))
+            .send_calls(calls.iter().map(|job| &job.call))
             .is_err()
         {
             // The worker is gone and never saw these calls: they go to the
             // next worker. Which call the worker died on shows once the
             // replies it sent before are read.
-            for job in batch.into_iter().rev() {
-                self.retry.push_front(job);
+            let mut flight = self.flight();
+            for job in calls.into_iter().rev() {
+                flight.retry.push_front(job);
             }
-            if self.in_flight.is_empty() {
+            let idle = flight.sent.is_empty();
+            drop(flight);
+            if idle {
                 self.on_death(None);
             } else {
                 self.draining = true;
             }
             return;
         }
-        if self.in_flight.is_empty() {
+        let mut flight = self.inner.flights[self.slot].lock();
+        if flight.sent.is_empty() {
             self.head_since = Instant::now();
-            batch[0].finish.running_on(worker.pid());
+            calls[0].finish.running_on(worker.pid());
         }
-        self.in_flight.extend(batch);
+        flight.sent.extend(calls.into_iter().map(|job| Entry {
+            id: job.call.id(),
+            bytes: job.call.frame().len(),
+            job: Some(job),
+        }));
+        let queued = flight.queued();
+        drop(flight);
+        if queued {
+            self.inner.nudge_idle();
+        }
     }
 
     /// Starts a worker in place of one that died, timed out or retired,
@@ -529,11 +823,12 @@ impl Supervisor {
         if let Some(worker) = &self.worker {
             return Ok(Arc::clone(worker));
         }
-        let worker = Arc::new(Worker::spawn(&self.inner.worker_options())?);
+        let worker = Arc::new(self.inner.spawn_worker(0)?);
         self.inner.live.lock()[self.slot] = Some(Arc::clone(&worker));
         if self.inner.terminated.load(Ordering::Acquire) {
             worker.kill(); // terminate ran while it started
         }
+        self.flight().claims = worker.claims();
         self.worker = Some(Arc::clone(&worker));
         self.served = 0;
         Ok(worker)
@@ -553,35 +848,41 @@ impl Supervisor {
         // Poll for a lone call's reply (it comes soon, and polling saves a
         // wake-up); sleep while calls are queued behind it, leaving the CPU
         // to the worker.
-        let polling = self.in_flight.len() == 1;
+        let polling = self.flight().sent.len() == 1;
         match worker.recv_reply_polling(timeout, polling) {
             Ok(reply) => {
-                let Some(job) = self.in_flight.pop_front() else {
-                    worker.kill();
-                    self.on_death(Some("answered a call it was never sent".to_owned()));
-                    return None;
+                let mut flight = self.inner.flights[self.slot].lock();
+                let answered = match flight.sent.pop_front() {
+                    Some(Entry {
+                        id, job: Some(job), ..
+                    }) if id == reply.id() => Ok(job),
+                    Some(entry) => {
+                        flight.sent.push_front(entry);
+                        Err(format!("answered call {} out of order; killed", reply.id()))
+                    }
+                    None => Err("answered a call it was never sent".to_owned()),
                 };
-                if reply.id() != job.call.id() {
-                    self.in_flight.push_front(job);
-                    worker.kill();
-                    self.on_death(Some(format!(
-                        "answered call {} out of order; killed",
-                        reply.id()
-                    )));
-                    return None;
-                }
+                let job = match answered {
+                    Ok(job) => job,
+                    Err(why) => {
+                        drop(flight);
+                        worker.kill();
+                        self.on_death(Some(why));
+                        return None;
+                    }
+                };
                 self.last_run = self.head_since.elapsed();
                 self.head_since = Instant::now();
                 self.served += 1;
-                if let Some(next) = self.in_flight.front() {
-                    next.finish.running_on(worker.pid());
-                }
+                flight.advance(worker.pid());
                 let spent = self
                     .inner
                     .config
                     .max_tasks_per_child
                     .is_some_and(|max| self.served >= max);
-                if spent && self.in_flight.is_empty() {
+                let idle = flight.sent.is_empty();
+                drop(flight);
+                if spent && idle {
                     self.retire();
                 }
                 Some((job, reply))
@@ -591,7 +892,8 @@ impl Supervisor {
                 let limit = self.inner.config.task_timeout.unwrap_or_default();
                 let pid = worker.pid();
                 self.drop_worker();
-                if let Some(job) = self.in_flight.pop_front() {
+                let head = self.flight().sent.pop_front().and_then(|e| e.job);
+                if let Some(job) = head {
                     job.fail(Error::task_timeout(format!(
                         "ran longer than its {limit:?} limit; its worker (pid {pid}) was killed"
                     )));
@@ -620,7 +922,8 @@ impl Supervisor {
         worker.close();
         let status = worker.wait();
         self.drop_worker();
-        if let Some(job) = self.in_flight.pop_front() {
+        let head = self.flight().sent.pop_front().and_then(|e| e.job);
+        if let Some(job) = head {
             let error = if self.inner.terminated.load(Ordering::Acquire) {
                 terminated()
             } else {
@@ -642,10 +945,19 @@ impl Supervisor {
         self.requeue_in_flight();
     }
 
-    /// Calls the dead worker had not begun go first to the next worker.
+    /// Calls the dead worker had not begun go first to the next worker
+    /// (or to an idle supervisor that takes them over).
     fn requeue_in_flight(&mut self) {
-        while let Some(job) = self.in_flight.pop_back() {
-            self.retry.push_front(job);
+        let mut flight = self.flight();
+        while let Some(entry) = flight.sent.pop_back() {
+            if let Some(job) = entry.job {
+                flight.retry.push_front(job);
+            }
+        }
+        let queued = flight.queued();
+        drop(flight);
+        if queued {
+            self.inner.nudge_idle();
         }
     }
 
@@ -655,6 +967,7 @@ impl Supervisor {
             worker.wait();
         }
         self.inner.live.lock()[self.slot] = None;
+        self.flight().claims = None;
         self.served = 0;
         self.draining = false;
     }
@@ -671,7 +984,12 @@ impl Supervisor {
 
     /// Fails everything this supervisor holds.
     fn fail_all(&mut self, error: impl Fn() -> Error) {
-        for job in self.in_flight.drain(..).chain(self.retry.drain(..)) {
+        let mut guard = self.flight();
+        let flight = &mut *guard;
+        let sent = flight.sent.drain(..).filter_map(|e| e.job);
+        let jobs: Vec<Job> = sent.chain(flight.retry.drain(..)).collect();
+        drop(guard);
+        for job in jobs {
             job.fail(error());
         }
     }
@@ -683,6 +1001,10 @@ where
 {
     fn start(&self) -> bool {
         self.promise.start()
+    }
+
+    fn hand_off(&self, revoke: Box<dyn FnOnce() -> bool + Send>) -> bool {
+        self.promise.hand_off(revoke)
     }
 
     fn running_on(&self, pid: u32) {

@@ -21,8 +21,10 @@ use crate::workers::worker::Call;
 ///
 /// Beyond Python: a worker that dies fails only the task it was running
 /// (Python breaks the whole pool with `BrokenProcessPool`), and is
-/// replaced; see [`Pool`](crate::Pool) for the per-task deadline and the
-/// memory limit, which this builder offers too.
+/// replaced; a task stays pending, and can be cancelled, until a worker
+/// begins it (Python marks a task running once it is queued for a worker);
+/// see [`Pool`](crate::Pool) for the per-task deadline and the memory
+/// limit, which this builder offers too.
 ///
 /// # Examples
 ///

@@ -10,6 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
 
 use crate::crossing::call::CallFrame;
+use crate::crossing::claims::{Claim, Claims};
 use crate::crossing::code_address::{self, CallFailure};
 use crate::crossing::fd_passing::{self, FdQueue};
 use crate::crossing::handshake::{Hello, Setup, Token};
@@ -70,6 +71,15 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         ProcessInfo::new(setup.parent_name.clone(), token.parent_pid),
     );
     name_the_worker_in_panics(setup.name.clone());
+    // The ring of claims came first, in a batch of its own.
+    let claims = if setup.revocable {
+        let fd = fds
+            .take(1)
+            .map_err(|why| format!("the ring of claims: {why}"))?;
+        Some(Claims::attach(&fd[0]).map_err(|e| format!("cannot map the ring of claims: {e}"))?)
+    } else {
+        None
+    };
 
     let mut out = Vec::with_capacity(4096);
     if let Err(why) = start_up(&setup, &mut fds, &mut out) {
@@ -89,6 +99,15 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
         match frame.kind {
             Kind::Call => {
                 let call = CallFrame::parse(frame.payload).ok_or("a call frame too short")?;
+                if let Some(claims) = &claims {
+                    if claims.claim(call.id)? == Claim::Skip {
+                        // Taken back: no reply. Its descriptors are closed.
+                        if call.fds > 0 {
+                            drop(fds.take(call.fds));
+                        }
+                        continue;
+                    }
+                }
                 let returned = dispatch(&call, &mut fds, &mut out);
                 let code = i32::from(!returned);
                 if wire::send_all(stream, &out).is_err() {

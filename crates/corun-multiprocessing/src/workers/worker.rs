@@ -58,6 +58,7 @@ use std::os::unix::net::UnixStream;
 use std::os::unix::process::ExitStatusExt;
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
+use std::slice;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
@@ -69,6 +70,7 @@ use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
 pub use crate::crossing::call::{Call, Reply};
 pub use crate::launch::exit_status::{describe_exit, exitcode};
 
+use crate::crossing::claims::Claims;
 use crate::crossing::fd_passing::send_with_fds;
 use crate::crossing::handshake::{Expected, Hello, Setup, Token, check_hello};
 use crate::crossing::wire::{self, FrameReader, Kind, ReadError};
@@ -107,6 +109,10 @@ pub struct WorkerOptions {
     /// The program to start instead of this executable. For tests of the
     /// handshake: anything but this executable is refused.
     pub program: Option<PathBuf>,
+    /// Calls written ahead may be taken back until the worker begins them
+    /// (what a pool does; see `claims.rs`). Every call must then be
+    /// offered first, which only the crate's pool does.
+    pub revocable: bool,
 }
 
 /// A worker process and the socket to it (see the [module docs](self)).
@@ -121,6 +127,8 @@ pub struct Worker {
     /// Readable once the process has ended (Linux 5.3+); without it,
     /// waits poll.
     pidfd: Option<OwnedFd>,
+    /// The calls it has begun, for a revocable worker.
+    claims: Option<Arc<Claims>>,
 }
 
 /// A worker started but not yet through the handshake; from
@@ -132,6 +140,8 @@ pub struct Starting {
     setup: Vec<u8>,
     /// The descriptors of the initializer's argument, sent with the setup.
     setup_fds: Option<Arc<[OwnedFd]>>,
+    /// The ring of claims to send before them, for a revocable worker.
+    claims_fd: Option<OwnedFd>,
     timeout: Duration,
     deadline: Option<Instant>,
 }
@@ -146,6 +156,17 @@ pub enum RecvError {
     Disconnected,
     /// The worker sent something that is not a reply; kill it.
     Protocol(String),
+}
+
+/// Why a worker did not start, as [`Starting::finish`] says it, and
+/// whether a signal from outside killed it meanwhile.
+#[derive(Debug)]
+pub(crate) struct StartFailure {
+    pub(crate) error: Error,
+    /// Killed while starting by a signal it does not raise on its own
+    /// (`SIGKILL`, `SIGTERM`, …: the OOM killer, an operator), rather than
+    /// failing by itself.
+    pub(crate) killed: bool,
 }
 
 #[derive(Debug)]
@@ -190,9 +211,16 @@ impl Worker {
                 memory_limit: options.memory_limit,
                 initializer: options.initializer.as_ref().map(|c| c.payload().to_vec()),
                 one_shot: options.one_shot,
+                revocable: options.revocable,
             },
         )
         .map_err(|e| Error::serialization(format!("cannot send the worker's setup: {e}")))?;
+        let (claims, claims_fd) = if options.revocable {
+            let (claims, fd) = Claims::create().map_err(|e| failed("memfd", e))?;
+            (Some(Arc::new(claims)), Some(fd))
+        } else {
+            (None, None)
+        };
         let (ours, theirs) = UnixStream::pair().map_err(|e| failed("socketpair", e))?;
         let program = options
             .program
@@ -217,6 +245,7 @@ impl Worker {
                 status: None,
             }),
             pidfd,
+            claims,
         };
         let expected =
             Expected::new(&token, pid).map_err(|e| failed("cannot stat the executable", e))?;
@@ -225,6 +254,7 @@ impl Worker {
             expected,
             setup,
             setup_fds: options.initializer.as_ref().and_then(Call::shared_fds),
+            claims_fd,
             timeout: options.handshake_timeout,
             deadline: deadline(Some(options.handshake_timeout)),
         })
@@ -233,6 +263,11 @@ impl Worker {
     /// The worker's process id.
     pub fn pid(&self) -> u32 {
         self.pid
+    }
+
+    /// The calls it has begun, for a revocable worker.
+    pub(crate) fn claims(&self) -> Option<Arc<Claims>> {
+        self.claims.clone()
     }
 
     /// Writes `call` to the worker; its [`Reply`] comes from
@@ -424,11 +459,12 @@ impl Worker {
     }
 
     /// Why the worker is gone, for an error while starting: how it ended,
-    /// if it ends within a moment of closing its socket.
-    fn gone(&self) -> String {
+    /// if it ends within a moment of closing its socket, and whether a
+    /// signal from outside killed it.
+    fn gone(&self) -> (String, bool) {
         match self.wait_timeout(Duration::from_secs(5)) {
-            Some(status) => describe_exit(status),
-            None => "closed its socket".to_owned(),
+            Some(status) => (describe_exit(status), killed_from_outside(status)),
+            None => ("closed its socket".to_owned(), false),
         }
     }
 }
@@ -446,9 +482,30 @@ impl Starting {
     ///
     /// As [`Worker::spawn`].
     pub fn finish(self) -> Result<Worker, Error> {
+        self.complete().map_err(|failure| failure.error)
+    }
+
+    /// As [`finish`](Self::finish), telling a worker killed from outside
+    /// while it started from one that failed by itself.
+    pub(crate) fn complete(self) -> Result<Worker, StartFailure> {
+        let failed = |error| StartFailure {
+            error,
+            killed: false,
+        };
         let worker = self.worker;
         let pid = worker.pid;
-        let refused = |why: String| Error::broken(format!("refused worker process {pid}: {why}"));
+        let refused = |why: String| {
+            failed(Error::broken(format!(
+                "refused worker process {pid}: {why}"
+            )))
+        };
+        let gone = |what: &dyn Fn(String) -> String| {
+            let (how, killed) = worker.gone();
+            StartFailure {
+                error: Error::broken(what(how)),
+                killed,
+            }
+        };
         let hello = match worker.read_frame(self.deadline) {
             Ok((Kind::Hello, payload)) => postcard::from_bytes::<Hello>(&payload)
                 .map_err(|e| refused(format!("its hello does not decode: {e}")))?,
@@ -463,32 +520,34 @@ impl Starting {
                 )));
             }
             Err(ReadError::Closed | ReadError::Io(_)) => {
-                return Err(Error::broken(format!(
-                    "worker process {pid} {} before the handshake; {NEEDS_INIT}",
-                    worker.gone()
-                )));
+                return Err(gone(&|how| {
+                    format!("worker process {pid} {how} before the handshake; {NEEDS_INIT}")
+                }));
             }
         };
         check_hello(&self.expected, &hello).map_err(refused)?;
+        let mut setup = &self.setup[..];
+        let mut sent = Ok(());
+        if let Some(fd) = &self.claims_fd {
+            // In a write of its own, so that it comes as a batch of its own,
+            // before the initializer's.
+            sent = send_with_fds(&worker.stream, &setup[..1], slice::from_ref(fd));
+            setup = &setup[1..];
+        }
         let setup_fds = self.setup_fds.as_deref().unwrap_or_default();
-        send_with_fds(&worker.stream, &self.setup, setup_fds).map_err(|e| {
-            Error::broken(format!(
-                "worker process {pid} is gone: {e}: {}",
-                worker.gone()
-            ))
-        })?;
+        sent.and_then(|()| send_with_fds(&worker.stream, setup, setup_fds))
+            .map_err(|e| gone(&|how| format!("worker process {pid} is gone: {e}: {how}")))?;
         match worker.read_frame(None) {
             Ok((Kind::Ready, _)) => Ok(worker),
-            Ok((Kind::InitFailed, why)) => Err(Error::broken(format!(
+            Ok((Kind::InitFailed, why)) => Err(failed(Error::broken(format!(
                 "worker process {pid} failed to start: {}",
                 String::from_utf8_lossy(&why)
-            ))),
+            )))),
             Ok((kind, _)) => Err(refused(format!("a {kind:?} frame instead of ready"))),
             Err(ReadError::Malformed(why)) => Err(refused(why)),
-            Err(_) => Err(Error::broken(format!(
-                "worker process {pid} died while starting: {}",
-                worker.gone()
-            ))),
+            Err(_) => Err(gone(&|how| {
+                format!("worker process {pid} died while starting: {how}")
+            })),
         }
     }
 }
@@ -502,8 +561,20 @@ impl Default for WorkerOptions {
             one_shot: false,
             handshake_timeout: HANDSHAKE_TIMEOUT,
             program: None,
+            revocable: false,
         }
     }
+}
+
+/// Whether `status` says a signal from outside ended the process: one a
+/// process does not raise on its own when it fails (as `SIGABRT`,
+/// `SIGSEGV`, `SIGBUS` are).
+fn killed_from_outside(status: ExitStatus) -> bool {
+    status.signal().is_some_and(|raw| {
+        [Signal::KILL, Signal::TERM, Signal::INT, Signal::HUP]
+            .iter()
+            .any(|s| s.as_raw() == raw)
+    })
 }
 
 impl From<ReadError> for RecvError {
