@@ -38,10 +38,9 @@ use corun_concurrent::{Error, Promise, Task};
 use corun_trace::{Outcome, Recorder, TaskId};
 use crossbeam_channel::{Receiver, Sender};
 use parking_lot::Mutex;
-use rustix::process::Signal;
 use serde::de::DeserializeOwned;
 
-use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions, describe_exit, exitcode};
+use crate::worker::{Call, RecvError, Reply, Worker, WorkerOptions};
 
 /// Calls kept in a worker's socket at once when calls are short (and
 /// together within [`PIPELINE_BYTES`]). Refilled when half are answered, so
@@ -620,14 +619,7 @@ impl Supervisor {
             let error = if self.inner.terminated.load(Ordering::Acquire) {
                 terminated()
             } else {
-                let mut how = why.unwrap_or_else(|| describe_exit(status));
-                let aborted = exitcode(status) == -(Signal::ABORT.as_raw());
-                if let (Some(limit), true) = (self.inner.config.memory_limit, aborted) {
-                    how.push_str(&format!(
-                        "; it ran under a memory limit of {limit} bytes, past which \
-                         an allocation fails and aborts the process"
-                    ));
-                }
+                let how = why.unwrap_or_else(|| worker.describe_end(status));
                 Error::worker_died(format!(
                     "worker process {} {how} while running this task",
                     worker.pid()

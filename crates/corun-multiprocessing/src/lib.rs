@@ -110,6 +110,8 @@ mod handshake;
 mod imap;
 mod index_error;
 mod init;
+#[allow(unsafe_code)]
+mod memory_limit;
 mod pool;
 mod process;
 mod process_pool;

@@ -12,7 +12,7 @@ use serde::de::DeserializeOwned;
 
 use crate::deadline::{deadline, remaining};
 use crate::shared_memory::SharedMemory;
-use crate::worker::{Call, RecvError, Worker, WorkerOptions, describe_exit, exitcode};
+use crate::worker::{Call, RecvError, Worker, WorkerOptions, exitcode};
 
 /// Numbers the default names `Process-1`, `Process-2`, … as Python does.
 static PROCESS_COUNTER: AtomicUsize = AtomicUsize::new(1);
@@ -204,7 +204,7 @@ where
         };
         if let Some(promise) = self.promise.take() {
             promise.start();
-            promise.complete(Err(Error::worker_died(describe_exit(status))));
+            promise.complete(Err(Error::worker_died(self.worker.describe_end(status))));
         }
         self.result.result_timeout(Duration::ZERO)
     }
@@ -316,10 +316,11 @@ impl ProcessBuilder {
         self
     }
 
-    /// Limits the process's address space (`RLIMIT_AS`) to `bytes`: an
-    /// allocation past it fails, and a Rust program aborts (exit code −6).
-    /// Beyond Python. Leave room for the runtime: threads reserve stacks
-    /// and allocator arenas.
+    /// Limits the memory the process may allocate to `bytes` more than it
+    /// holds when it starts: an allocation past it fails, and a Rust
+    /// program aborts (exit code −6); [`join`](Process::join) then says it
+    /// ran out of memory. Beyond Python. What counts is as for a pool's
+    /// workers: see [`PoolBuilder::memory_limit`](crate::PoolBuilder::memory_limit).
     ///
     /// ```standalone_crate
     /// fn allocate(bytes: usize) -> usize { std::hint::black_box(vec![1_u8; bytes]).len() }

@@ -42,6 +42,11 @@ fn keep(bytes: usize) -> usize {
     Box::leak(vec![1_u8; bytes].into_boxed_slice()).len()
 }
 
+/// An initializer that keeps `bytes`.
+fn hoard(bytes: usize) {
+    keep(bytes);
+}
+
 fn pid(_: ()) -> u32 {
     current_process().pid()
 }
@@ -207,6 +212,28 @@ fn memory_a_task_keeps_counts_for_the_next() {
         // A new worker starts with nothing kept.
         assert_eq!(pool.apply(keep, share).unwrap(), share);
         assert_ne!(pool.pids(), first);
+    });
+}
+
+// Checks that the initializer's allocations count: one that allocates
+// past the limit fails `build`, saying the worker ran out of memory.
+#[test]
+fn an_initializer_past_the_limit_fails_build() {
+    isolated(|| {
+        worker_backtraces(false);
+        let err = Pool::builder()
+            .processes(1)
+            .memory_limit(MIB as u64)
+            .initializer(hoard, 8 * MIB)
+            .build()
+            .unwrap_err();
+        assert!(err.is_broken(), "{err}");
+        assert!(
+            err.to_string().contains(
+                "ran out of memory (an allocation failed past its memory limit of 1048576 bytes)"
+            ),
+            "{err}"
+        );
     });
 }
 
