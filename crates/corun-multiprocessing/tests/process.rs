@@ -414,6 +414,11 @@ fn memory_limit_aborts_a_large_allocation() {
             .unwrap();
         let err = p.join_timeout(Duration::MAX).unwrap_err();
         assert!(err.is_worker_died(), "{err}");
+        assert!(
+            err.to_string()
+                .contains(&format!("memory limit of {limit} bytes")),
+            "{err}"
+        );
         assert_eq!(p.exitcode(), Some(-6), "{err}");
     });
 }

@@ -58,7 +58,8 @@ pub(crate) struct Setup {
     pub(crate) name: String,
     /// The parent's name (the worker's `parent_process().name()`).
     pub(crate) parent_name: String,
-    /// `RLIMIT_AS` for the worker, in bytes.
+    /// The worker's memory limit, in bytes: how much more it may map
+    /// (`RLIMIT_DATA` over its `VmData` at setup).
     pub(crate) memory_limit: Option<u64>,
     /// A call's payload to run before serving; its failure is reported
     /// as `InitFailed`.

@@ -13,8 +13,9 @@
 //!                                           memory limit, initializer,
 //!                                           one-shot, revocable}
 //!                                           (+ the ring of claims)
-//!   setrlimit(RLIMIT_AS), run the
-//!   initializer (caught panic)
+//!   memory limit (RLIMIT_DATA, see
+//!   `workers`), run the initializer
+//!   (caught panic)
 //!   Ready | InitFailed(reason)     ──▶      spawn returns the Worker | an error
 //! ```
 //!
@@ -41,6 +42,7 @@
 //! | `0x85` Panicked | → parent | call id, UTF-8 panic message |
 //! | `0x86` Serialization | → parent | call id, UTF-8 reason (argument or result did not cross) |
 //! | `0x87` Rejected | → parent | call id, UTF-8 reason (fingerprint mismatch; nothing ran) |
+//! | `0x88` OutOfMemory | → parent | empty: an allocation failed past the memory limit, the worker is aborting (see `workers`) |
 //! | `0x10` Message | either way, on a `Pipe` only | a `Connection`'s message (postcard value or raw bytes) |
 //!
 //! Each frame is built whole in one buffer (a `Call` carries its frame from

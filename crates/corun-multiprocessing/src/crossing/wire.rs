@@ -63,6 +63,10 @@ pub(crate) enum Kind {
     Serialization = 0x86,
     /// Worker → parent: call id, then why the call was refused unrun.
     Rejected = 0x87,
+    /// Worker → parent, empty: an allocation failed past the worker's
+    /// memory limit, and the worker is aborting (sent by its `SIGABRT`
+    /// handler; the end of the socket follows).
+    OutOfMemory = 0x88,
 }
 
 /// A frame read by a [`FrameReader`]; the payload borrows its buffer.
@@ -149,6 +153,7 @@ impl Kind {
             0x85 => Kind::Panicked,
             0x86 => Kind::Serialization,
             0x87 => Kind::Rejected,
+            0x88 => Kind::OutOfMemory,
             _ => return None,
         })
     }

@@ -62,13 +62,10 @@ use corun_concurrent::{Error, Promise, Task};
 use corun_concurrent::{Observer, Outcome, TaskId};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::{Mutex, MutexGuard};
-use rustix::process::Signal;
 use serde::de::DeserializeOwned;
 
 use crate::crossing::claims::{Claims, SLOTS};
-use crate::workers::worker::{
-    Call, RecvError, Reply, StartFailure, Worker, WorkerOptions, describe_exit, exitcode,
-};
+use crate::workers::worker::{Call, RecvError, Reply, StartFailure, Worker, WorkerOptions};
 
 /// Calls kept in a worker's socket at once when calls are short (and
 /// together within [`PIPELINE_BYTES`]). Refilled when half are answered, so
@@ -927,14 +924,7 @@ impl Supervisor {
             let error = if self.inner.terminated.load(Ordering::Acquire) {
                 terminated()
             } else {
-                let mut how = why.unwrap_or_else(|| describe_exit(status));
-                let aborted = exitcode(status) == -(Signal::ABORT.as_raw());
-                if let (Some(limit), true) = (self.inner.config.memory_limit, aborted) {
-                    how.push_str(&format!(
-                        "; it ran under a memory limit of {limit} bytes, past which \
-                         an allocation fails and aborts the process"
-                    ));
-                }
+                let how = why.unwrap_or_else(|| worker.describe_end(status));
                 Error::worker_died(format!(
                     "worker process {} {how} while running this task",
                     worker.pid()

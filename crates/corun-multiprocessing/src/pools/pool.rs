@@ -27,9 +27,11 @@ use crate::workers::worker::Call;
 /// fails only the task it was running, with an error saying how it died,
 /// and is replaced — Python's `Pool` waits forever for that task. A task
 /// can be given a deadline ([`PoolBuilder::task_timeout`]) after which its
-/// worker is killed and replaced, and workers a memory limit. A task stays
-/// pending, and can be cancelled, until a worker begins it; no task waits
-/// behind a running one while a worker is idle.
+/// worker is killed and replaced, and workers a memory limit
+/// ([`PoolBuilder::memory_limit`]) past which a task's allocation fails it
+/// and replaces its worker. A task stays pending, and can be cancelled,
+/// until a worker begins it; no task waits behind a running one while a
+/// worker is idle.
 ///
 /// Dropping a pool closes it and waits for the queued work (Python's
 /// `with Pool()` terminates instead: call [`terminate`](Self::terminate)

@@ -138,9 +138,31 @@ impl<P> WorkerPoolBuilder<P> {
         self
     }
 
-    /// Limits each worker's address space to `bytes` (`RLIMIT_AS`): an
-    /// allocation past it fails, the worker aborts, its task fails with an
-    /// error that says so, and the worker is replaced.
+    /// Limits the memory each worker may allocate to `bytes` more than
+    /// it holds when it is set up: an allocation past it fails, the
+    /// worker aborts, its task fails with [`Error::is_worker_died`](corun_core::Error::is_worker_died)
+    /// saying that the worker ran out of memory under this limit, and
+    /// the worker is replaced; other tasks go on.
+    ///
+    /// Counted (Linux's `RLIMIT_DATA`, set to the worker's `VmData`
+    /// after the handshake plus `bytes`): every private writable
+    /// mapping the worker makes — small and large allocations alike,
+    /// when the allocator maps them, so a `Vec::with_capacity` counts
+    /// in full before it is written; what the initializer and earlier
+    /// tasks keep (freed memory is reused, not counted again); each
+    /// thread a task starts, its whole stack (2 MiB by default). Not
+    /// counted: shared memory ([`SharedMemory`](crate::SharedMemory),
+    /// queues, values, locks), files mapped read-only, the main
+    /// thread's stack, and what the kernel holds for the worker. The
+    /// allocator may hand out, beyond `bytes`, what it had mapped but
+    /// not used at setup (about 100 KiB).
+    ///
+    /// The worker tells the pool that it ran out of memory when `errno`
+    /// says `ENOMEM` as it aborts. A worker that prints a backtrace
+    /// first (`RUST_BACKTRACE`) may lose that when printing it succeeds
+    /// (a single large allocation past the limit leaves room to print):
+    /// the error then says the worker aborted under its memory limit.
+    /// Needs Linux 4.7 or later (on older kernels, `build` fails).
     pub fn memory_limit(mut self, bytes: u64) -> Self {
         self.settings.memory_limit = Some(bytes);
         self

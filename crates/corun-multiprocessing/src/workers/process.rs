@@ -11,7 +11,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 
 use crate::shm::shared_memory::SharedMemory;
-use crate::workers::worker::{Call, RecvError, Worker, WorkerOptions, describe_exit, exitcode};
+use crate::workers::worker::{Call, RecvError, Worker, WorkerOptions, exitcode};
 use corun_core::deadline::{deadline, remaining};
 
 /// Numbers the default names `Process-1`, `Process-2`, … as Python does.
@@ -204,7 +204,7 @@ where
         };
         if let Some(promise) = self.promise.take() {
             promise.start();
-            promise.complete(Err(Error::worker_died(describe_exit(status))));
+            promise.complete(Err(Error::worker_died(self.worker.describe_end(status))));
         }
         self.result.result_timeout(Duration::ZERO)
     }
@@ -316,10 +316,11 @@ impl ProcessBuilder {
         self
     }
 
-    /// Limits the process's address space (`RLIMIT_AS`) to `bytes`: an
-    /// allocation past it fails, and a Rust program aborts (exit code −6).
-    /// Beyond Python. Leave room for the runtime: threads reserve stacks
-    /// and allocator arenas.
+    /// Limits the memory the process may allocate to `bytes` more than it
+    /// holds when it starts: an allocation past it fails, and a Rust
+    /// program aborts (exit code −6); [`join`](Process::join) then says it
+    /// ran out of memory. Beyond Python. What counts is as for a pool's
+    /// workers: see [`PoolBuilder::memory_limit`](crate::PoolBuilder::memory_limit).
     ///
     /// ```standalone_crate
     /// fn allocate(bytes: usize) -> usize { std::hint::black_box(vec![1_u8; bytes]).len() }

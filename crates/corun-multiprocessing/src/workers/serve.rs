@@ -4,10 +4,11 @@
 
 use std::fs::File;
 use std::io::{self, Write};
+use std::os::fd::AsFd;
 use std::os::unix::net::UnixStream;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 
-use rustix::process::{Resource, Rlimit, Signal, getppid, getrlimit, setrlimit};
+use rustix::process::{Signal, getppid};
 
 use crate::crossing::call::CallFrame;
 use crate::crossing::claims::{Claim, Claims};
@@ -16,6 +17,7 @@ use crate::crossing::fd_passing::{self, FdQueue};
 use crate::crossing::handshake::{Hello, Setup, Token};
 use crate::crossing::wire::{self, FrameReader, Kind, ReadError};
 use crate::workers::current::{self, ProcessInfo};
+use crate::workers::memory_limit;
 
 /// Serves the parent on `stream`, then exits the process: 0 when the
 /// parent closes the socket or asks to shut down, 1 when an initializer
@@ -82,11 +84,11 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
     };
 
     let mut out = Vec::with_capacity(4096);
-    if let Err(why) = start_up(&setup, &mut fds, &mut out) {
-        let _ = wire::send_all(stream, &wire::frame(Kind::InitFailed, why.as_bytes())?);
+    if let Err(why) = start_up(&setup, stream, &mut fds, &mut out) {
+        let _ = send(stream, &wire::frame(Kind::InitFailed, why.as_bytes())?);
         return Ok(1);
     }
-    if wire::send_all(stream, &wire::frame(Kind::Ready, &[])?).is_err() {
+    if send(stream, &wire::frame(Kind::Ready, &[])?).is_err() {
         return Ok(0);
     }
 
@@ -110,7 +112,7 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
                 }
                 let returned = dispatch(&call, &mut fds, &mut out);
                 let code = i32::from(!returned);
-                if wire::send_all(stream, &out).is_err() {
+                if send(stream, &out).is_err() {
                     return Ok(code);
                 }
                 if setup.one_shot {
@@ -123,18 +125,24 @@ fn serve(stream: &UnixStream, token: &Token) -> Result<i32, String> {
     }
 }
 
+/// Writes `frame` to the parent, marked as a write in progress for the
+/// memory limit's abort handler.
+fn send(stream: &UnixStream, frame: &[u8]) -> io::Result<()> {
+    memory_limit::writing(true);
+    let sent = wire::send_all(stream, frame);
+    memory_limit::writing(false);
+    sent
+}
+
 /// Applies the memory limit and runs the initializer.
-fn start_up(setup: &Setup, fds: &mut FdQueue, out: &mut Vec<u8>) -> Result<(), String> {
+fn start_up(
+    setup: &Setup,
+    stream: &UnixStream,
+    fds: &mut FdQueue,
+    out: &mut Vec<u8>,
+) -> Result<(), String> {
     if let Some(limit) = setup.memory_limit {
-        let hard = getrlimit(Resource::As).maximum;
-        setrlimit(
-            Resource::As,
-            Rlimit {
-                current: Some(limit),
-                maximum: hard,
-            },
-        )
-        .map_err(|e| format!("cannot set the memory limit to {limit} bytes: {e}"))?;
+        memory_limit::apply(limit, stream.as_fd())?;
     }
     if let Some(payload) = &setup.initializer {
         let call = CallFrame::parse(payload).ok_or("an initializer frame too short")?;
@@ -204,6 +212,7 @@ fn execute(
 fn run_caught(call: &CallFrame<'_>, out: &mut Vec<u8>) -> Result<(), (Kind, String)> {
     wire::begin(out, Kind::Returned);
     out.extend_from_slice(&call.id.to_le_bytes());
+    memory_limit::before_call();
     let ran = catch_unwind(AssertUnwindSafe(|| {
         code_address::run(
             call.trampoline,

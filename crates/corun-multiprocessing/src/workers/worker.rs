@@ -60,6 +60,7 @@ use std::path::{Path, PathBuf};
 use std::process::{Child, Command, ExitStatus, Stdio};
 use std::slice;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
 use corun_concurrent::Error;
@@ -98,8 +99,10 @@ pub struct WorkerOptions {
     /// A call run once before any other (a pool's `initializer`); if it
     /// panics or does not cross, [`Worker::spawn`] fails.
     pub initializer: Option<Call>,
-    /// A limit on the worker's address space (`RLIMIT_AS`), in bytes. An
-    /// allocation past it fails, which aborts a Rust program.
+    /// A limit on the memory the worker may allocate beyond what it holds
+    /// when it gets its setup, in bytes (`RLIMIT_DATA` set to its `VmData`
+    /// plus this). An allocation past it fails, which aborts a Rust
+    /// program; the worker says so first ([`Worker::ran_out_of_memory`]).
     pub memory_limit: Option<u64>,
     /// Exit after the first call (0 if it returned, 1 if it failed), as a
     /// [`Process`](crate::Process) does.
@@ -129,6 +132,10 @@ pub struct Worker {
     pidfd: Option<OwnedFd>,
     /// The calls it has begun, for a revocable worker.
     claims: Option<Arc<Claims>>,
+    /// The worker's memory limit, in bytes.
+    memory_limit: Option<u64>,
+    /// Whether the worker reported running out of memory.
+    out_of_memory: AtomicBool,
 }
 
 /// A worker started but not yet through the handshake; from
@@ -246,6 +253,8 @@ impl Worker {
             }),
             pidfd,
             claims,
+            memory_limit: options.memory_limit,
+            out_of_memory: AtomicBool::new(false),
         };
         let expected =
             Expected::new(&token, pid).map_err(|e| failed("cannot stat the executable", e))?;
@@ -358,10 +367,69 @@ impl Worker {
     ) -> Result<Reply, RecvError> {
         let deadline = deadline(timeout);
         let mut reader = self.reader.lock();
-        let frame = reader
-            .read_polling(&self.stream, deadline, polling)
-            .map_err(RecvError::from)?;
-        Reply::from_frame(&frame).map_err(RecvError::Protocol)
+        loop {
+            let frame = reader
+                .read_polling(&self.stream, deadline, polling)
+                .map_err(RecvError::from)?;
+            if frame.kind == Kind::OutOfMemory {
+                self.out_of_memory.store(true, Ordering::Relaxed);
+                continue;
+            }
+            return Reply::from_frame(&frame).map_err(RecvError::Protocol);
+        }
+    }
+
+    /// Whether the worker said that an allocation failed past its memory
+    /// limit, and that it is aborting for it (read by
+    /// [`recv_reply`](Self::recv_reply), which then goes on to the end of
+    /// the socket).
+    pub fn ran_out_of_memory(&self) -> bool {
+        self.out_of_memory.load(Ordering::Relaxed)
+    }
+
+    /// How the worker ended with `status`, for an error: what
+    /// [`describe_exit`] says, and, under a memory limit, that it ran out
+    /// of memory (when it said so) or may have (when it aborted without
+    /// saying).
+    ///
+    /// ```standalone_crate
+    /// use corun::multiprocessing::test_hooks::{Call, Worker, WorkerOptions};
+    ///
+    /// fn allocate_kib(n: usize) -> usize {
+    ///     (0..n).map(|_| Box::new([1_u8; 1024])).collect::<Vec<_>>().len()
+    /// }
+    ///
+    /// corun::multiprocessing::init();
+    /// let worker = Worker::spawn(&WorkerOptions {
+    ///     memory_limit: Some(1 << 20),
+    ///     ..WorkerOptions::default()
+    /// })
+    /// .unwrap();
+    /// worker.send_call(&Call::new(allocate_kib, &8192).unwrap()).unwrap();
+    /// assert!(worker.recv_reply(None).is_err());
+    /// assert!(worker.ran_out_of_memory());
+    /// assert_eq!(
+    ///     worker.describe_end(worker.wait()),
+    ///     "ran out of memory (an allocation failed past its memory limit of 1048576 bytes) \
+    ///      and aborted (SIGABRT)"
+    /// );
+    /// ```
+    pub fn describe_end(&self, status: ExitStatus) -> String {
+        let how = describe_exit(status);
+        match self.memory_limit {
+            Some(limit) if self.ran_out_of_memory() => {
+                format!(
+                    "{} and {how}",
+                    crate::workers::memory_limit::out_of_memory(limit)
+                )
+            }
+            Some(limit) if exitcode(status) == -libc::SIGABRT => format!(
+                "{how}; it ran under a memory limit of {limit} bytes, and an allocation \
+                 past it aborts the process (its standard error then says \
+                 \"memory allocation of … bytes failed\")"
+            ),
+            _ => how,
+        }
     }
 
     /// Sends `SIGKILL`, unless the process was already reaped.
@@ -463,7 +531,7 @@ impl Worker {
     /// signal from outside killed it.
     fn gone(&self) -> (String, bool) {
         match self.wait_timeout(Duration::from_secs(5)) {
-            Some(status) => (describe_exit(status), killed_from_outside(status)),
+            Some(status) => (self.describe_end(status), killed_from_outside(status)),
             None => ("closed its socket".to_owned(), false),
         }
     }
@@ -543,6 +611,13 @@ impl Starting {
                 "worker process {pid} failed to start: {}",
                 String::from_utf8_lossy(&why)
             )))),
+            Ok((Kind::OutOfMemory, _)) => {
+                // The initializer allocated past the limit.
+                worker.out_of_memory.store(true, Ordering::Relaxed);
+                Err(gone(&|how| {
+                    format!("worker process {pid} died while starting: {how}")
+                }))
+            }
             Ok((kind, _)) => Err(refused(format!("a {kind:?} frame instead of ready"))),
             Err(ReadError::Malformed(why)) => Err(refused(why)),
             Err(_) => Err(gone(&|how| {
