@@ -13,15 +13,15 @@
 use std::fmt;
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicIsize, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::thread::{JoinHandle, ThreadId};
 
 use corun_threading::threading::Condition;
-use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::Mutex;
 
 use crate::error::Error;
 use crate::executor::{Executor, Submit};
+use crate::intake::Intake;
 use crate::observer::{Observer, Outcome, TaskId};
 use crate::task::{Promise, Shared, Task};
 
@@ -78,12 +78,8 @@ struct Inner {
     /// Off unless the builder was given one; then every task's submission,
     /// start (on its worker's lane) and outcome are recorded.
     recorder: Option<Arc<dyn Observer>>,
-    /// `None` once shut down or broken: the channel is closed.
-    sender: Mutex<Option<Sender<Job>>>,
-    receiver: Receiver<Job>,
-    shut_down: AtomicBool,
-    broken: Mutex<Option<String>>,
-    is_broken: AtomicBool,
+    /// The queue of jobs, open until shut down or broken.
+    intake: Intake<Job>,
     /// Workers not yet joined.
     workers: Mutex<Vec<JoinHandle<()>>>,
     /// Workers whose loop has not ended yet: what `shutdown(wait)` waits
@@ -169,21 +165,6 @@ impl ThreadPoolExecutor {
 }
 
 impl Inner {
-    fn check_open(&self) -> Result<(), Error> {
-        if self.is_broken.load(Ordering::Acquire) {
-            return Err(self.broken_error());
-        }
-        if self.shut_down.load(Ordering::Acquire) {
-            return Err(Error::shut_down());
-        }
-        Ok(())
-    }
-
-    fn broken_error(&self) -> Error {
-        let why = self.broken.lock().clone();
-        Error::broken(why.unwrap_or_else(|| "broken".to_owned()))
-    }
-
     /// Counts one more job and starts a worker for it unless a waiting
     /// worker will take it or the pool is full. Each waiting worker is
     /// counted against one job only (as Python's idle semaphore is acquired
@@ -227,7 +208,7 @@ impl Inner {
             let outcome = catch_unwind(AssertUnwindSafe(|| init()))
                 .unwrap_or_else(|payload| Err(Error::from_panic(&*payload).to_string()));
             if let Err(why) = outcome {
-                self.break_pool(format!("initializer failed: {why}"));
+                self.break_pool(Error::broken(format!("initializer failed: {why}")));
                 return;
             }
         }
@@ -236,8 +217,8 @@ impl Inner {
             let Some(job) = self.next_job() else {
                 return; // shut down and drained
             };
-            if self.is_broken.load(Ordering::Acquire) {
-                job.run(Fate::Fail(self.broken_error()));
+            if let Some(error) = self.intake.broken() {
+                job.run(Fate::Fail(error.clone()));
             } else {
                 job.run(Fate::Run);
             }
@@ -250,27 +231,24 @@ impl Inner {
     /// stream then find it awake, and the submitter pays no wake-up call.
     fn next_job(&self) -> Option<Job> {
         for _ in 0..IDLE_YIELDS {
-            match self.receiver.try_recv() {
-                Ok(job) => return Some(job),
-                Err(TryRecvError::Disconnected) => return None,
-                Err(TryRecvError::Empty) => std::thread::yield_now(),
+            match self.intake.try_recv() {
+                Ok(Some(job)) => return Some(job),
+                Ok(None) => std::thread::yield_now(),
+                Err(()) => return None,
             }
         }
-        self.receiver.recv().ok()
+        self.intake.recv()
     }
 
     /// Marks the pool broken, closes it, and fails everything queued.
-    fn break_pool(&self, why: String) {
-        {
-            let mut broken = self.broken.lock();
-            if broken.is_none() {
-                *broken = Some(why);
-            }
-        }
-        self.is_broken.store(true, Ordering::Release);
-        drop(self.sender.lock().take());
-        let error = self.broken_error();
-        while let Ok(job) = self.receiver.try_recv() {
+    fn break_pool(&self, error: Error) {
+        let queued = self.intake.break_with(error);
+        let error = self
+            .intake
+            .broken()
+            .cloned()
+            .unwrap_or_else(Error::shut_down);
+        for job in queued {
             job.run(Fate::Fail(error.clone()));
         }
     }
@@ -301,15 +279,10 @@ impl Executor for ThreadPoolExecutor {
     }
 
     fn shutdown(&self, wait: bool, cancel_pending: bool) {
-        self.inner.shut_down.store(true, Ordering::Release);
-        let sender = self.inner.sender.lock().take();
-        if cancel_pending {
-            while let Ok(job) = self.inner.receiver.try_recv() {
-                job.run(Fate::Cancel);
-            }
+        // Closing the intake lets each worker exit once it is drained.
+        for job in self.inner.intake.close(cancel_pending) {
+            job.run(Fate::Cancel);
         }
-        // Closing the channel lets each worker exit once it is drained.
-        drop(sender);
         if wait {
             let handles = std::mem::take(&mut *self.inner.workers.lock());
             let me = std::thread::current().id();
@@ -337,7 +310,7 @@ where
     R: Send + 'static,
 {
     fn submit(&self, f: F, arg: A) -> Result<Task<R>, Error> {
-        self.inner.check_open()?;
+        self.inner.intake.check_open()?;
         self.inner.maybe_spawn()?;
         let trace = self.inner.recorder.as_ref().map(|recorder| {
             let n = self.inner.submissions.fetch_add(1, Ordering::Relaxed);
@@ -346,19 +319,8 @@ where
         });
         let work: WorkCell<F, A> = Mutex::new(Some(Work { f, arg, trace }));
         let (task, shared) = Task::with_payload(work);
-        let job = Job(Some(shared));
-        let sender = self.inner.sender.lock();
-        match sender.as_ref() {
-            Some(tx) if tx.send(job).is_ok() => Ok(task),
-            _ => {
-                drop(sender);
-                Err(self
-                    .inner
-                    .check_open()
-                    .err()
-                    .unwrap_or_else(Error::shut_down))
-            }
-        }
+        self.inner.intake.submit(Job(Some(shared)))?;
+        Ok(task)
     }
 }
 
@@ -526,18 +488,13 @@ impl ThreadPoolBuilder {
                 POOL_COUNTER.fetch_add(1, Ordering::Relaxed)
             )
         });
-        let (sender, receiver) = crossbeam_channel::unbounded();
         Ok(ThreadPoolExecutor {
             inner: Arc::new(Inner {
                 max_workers,
                 prefix,
                 initializer: self.initializer,
                 recorder: self.recorder,
-                sender: Mutex::new(Some(sender)),
-                receiver,
-                shut_down: AtomicBool::new(false),
-                broken: Mutex::new(None),
-                is_broken: AtomicBool::new(false),
+                intake: Intake::new(),
                 workers: Mutex::new(Vec::new()),
                 live: Condition::new(Vec::new()),
                 spawned: AtomicUsize::new(0),
@@ -560,9 +517,9 @@ impl fmt::Debug for ThreadPoolExecutor {
             .field("prefix", &self.inner.prefix)
             .field("max_workers", &self.inner.max_workers)
             .field("workers", &self.workers())
-            .field("queued", &self.inner.receiver.len())
-            .field("shut_down", &self.inner.shut_down.load(Ordering::Acquire))
-            .field("broken", &*self.inner.broken.lock())
+            .field("queued", &self.inner.intake.len())
+            .field("shut_down", &self.inner.intake.is_closed())
+            .field("broken", &self.inner.intake.broken())
             .finish()
     }
 }

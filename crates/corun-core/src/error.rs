@@ -81,6 +81,12 @@ pub enum ErrorKind {
     /// The worker process running the task died: a signal, an exit, an
     /// abort (Python's `BrokenProcessPool`, for that one task only).
     WorkerDied,
+    /// A process could not be started: the system refused, or it is not a
+    /// corun worker (its program does not call
+    /// `corun::multiprocessing::init()` first), or it died before it was
+    /// ready. A pool that cannot start its workers is
+    /// [`Broken`](ErrorKind::Broken), with this error as its source.
+    ProcessStart,
     /// A barrier is broken: by a time-out, `abort`, `reset`, or a panicking
     /// action (Python: `BrokenBarrierError`).
     BrokenBarrier,
@@ -132,6 +138,7 @@ impl ErrorKind {
             Self::ShutDown => "cannot schedule new tasks after shutdown",
             Self::Broken => "executor is broken",
             Self::WorkerDied => "worker died",
+            Self::ProcessStart => "cannot start the process",
             Self::BrokenBarrier => "barrier is broken",
             Self::InvalidArgument => "invalid argument",
             Self::OverRelease => "semaphore released too many times",

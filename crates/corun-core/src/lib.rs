@@ -18,6 +18,7 @@
 //! | an exception raised by the task         | [`Panicked`](ErrorKind::Panicked), [`Remote`](ErrorKind::Remote) |
 //! | `RuntimeError('cannot schedule new futures after shutdown')` | [`ShutDown`](ErrorKind::ShutDown) |
 //! | `BrokenExecutor`, `BrokenProcessPool`   | [`Broken`](ErrorKind::Broken), [`WorkerDied`](ErrorKind::WorkerDied) |
+//! | `OSError` from `Process.start()`        | [`ProcessStart`](ErrorKind::ProcessStart) |
 //! | `BrokenBarrierError`                    | [`BrokenBarrier`](ErrorKind::BrokenBarrier) |
 //! | `ValueError`                            | [`InvalidArgument`](ErrorKind::InvalidArgument), [`OverRelease`](ErrorKind::OverRelease), [`TaskDoneTooMany`](ErrorKind::TaskDoneTooMany) |
 //! | `RuntimeError` (start twice, join self) | [`AlreadyStarted`](ErrorKind::AlreadyStarted), [`Deadlock`](ErrorKind::Deadlock) |

@@ -27,7 +27,7 @@ fn spawn_program(program: PathBuf, handshake_timeout: Duration) -> corun_multipr
 fn a_program_that_exits_is_refused() {
     isolated(|| {
         let err = spawn_program("/bin/true".into(), Duration::from_secs(30));
-        assert!(err.is_broken(), "{err}");
+        assert_eq!(err.kind(), corun::ErrorKind::ProcessStart, "{err}");
         let message = err.to_string();
         assert!(
             message.contains("exited with code 0 before the handshake"),
@@ -50,7 +50,7 @@ fn a_program_that_never_answers_times_out() {
         let err = spawn_program(script.clone(), Duration::from_millis(200));
         corun_test_support::assert_timeout(t.elapsed(), Duration::from_millis(200));
         std::fs::remove_file(&script).unwrap();
-        assert!(err.is_broken(), "{err}");
+        assert_eq!(err.kind(), corun::ErrorKind::ProcessStart, "{err}");
         assert!(
             err.to_string().contains("no handshake within 200ms"),
             "{err}"
@@ -67,7 +67,7 @@ fn a_copy_of_this_binary_is_refused() {
         std::fs::copy("/proc/self/exe", &copy).unwrap();
         let err = spawn_program(copy.clone(), Duration::from_secs(30));
         std::fs::remove_file(&copy).unwrap();
-        assert!(err.is_broken(), "{err}");
+        assert_eq!(err.kind(), corun::ErrorKind::ProcessStart, "{err}");
         assert!(
             err.to_string().contains("runs a different executable"),
             "{err}"

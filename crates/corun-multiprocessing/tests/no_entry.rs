@@ -11,7 +11,7 @@ fn double(x: u32) -> u32 {
 #[test]
 fn forgetting_the_macro_is_a_clear_error() {
     let err = Process::start(double, 1).unwrap_err();
-    assert!(err.is_broken(), "{err}");
+    assert_eq!(err.kind(), corun::ErrorKind::ProcessStart, "{err}");
     assert!(err.to_string().contains("before the handshake"), "{err}");
     assert!(err.to_string().contains("enable_test_workers!()"), "{err}");
 }

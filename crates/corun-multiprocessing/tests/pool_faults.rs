@@ -383,6 +383,14 @@ fn a_failing_initializer_fails_build() {
             .unwrap_err();
         assert!(err.is_broken(), "{err}");
         assert!(err.to_string().contains("no database here"), "{err}");
+        // Said once, with the worker's own start error as the source.
+        assert_eq!(
+            err.to_string().matches("executor is broken").count(),
+            1,
+            "{err}"
+        );
+        let source = std::error::Error::source(&err).expect("the start error");
+        assert!(source.to_string().contains("no database here"), "{source}");
     });
 }
 
@@ -408,6 +416,11 @@ fn a_failing_replacement_initializer_breaks_the_pool() {
         );
         let err = pool.apply_async(square, 5).unwrap_err();
         assert!(err.is_broken(), "{err}");
+        assert_eq!(
+            err.to_string().matches("executor is broken").count(),
+            1,
+            "{err}"
+        );
         drop(pool);
         std::fs::remove_file(mark).unwrap();
     });

@@ -220,7 +220,7 @@ fn failing_initializer_fails_spawn() {
             ..WorkerOptions::default()
         })
         .unwrap_err();
-        assert!(err.is_broken(), "{err}");
+        assert_eq!(err.kind(), corun::ErrorKind::ProcessStart, "{err}");
         assert!(err.to_string().contains("the initializer failed"), "{err}");
         assert!(err.to_string().contains("no database here"), "{err}");
     });

@@ -58,7 +58,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering, fence};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use corun_concurrent::{Error, Promise, Task};
+use corun_concurrent::{Error, ErrorKind, Intake, Promise, Task};
 use corun_concurrent::{Observer, Outcome, TaskId};
 use crossbeam_channel::{Receiver, Sender, TryRecvError};
 use parking_lot::{Mutex, MutexGuard};
@@ -113,11 +113,8 @@ pub(crate) struct Engine {
 
 struct Inner {
     config: Config,
-    /// `None` once closed or terminated: the queue is closed.
-    sender: Mutex<Option<Sender<Work>>>,
-    receiver: Receiver<Work>,
-    /// Why the engine is broken, once it is.
-    broken: Mutex<Option<String>>,
+    /// The queue of calls, open until closed, terminated or broken.
+    intake: Intake<Work>,
     terminated: AtomicBool,
     supervisors: Mutex<Vec<JoinHandle<()>>>,
     /// Each supervisor's current worker, so `terminate` can kill them.
@@ -218,14 +215,11 @@ impl Engine {
     /// A broken-executor error when a worker cannot be started or its
     /// initializer fails; every worker started is then killed.
     pub(crate) fn start(config: Config) -> Result<Self, Error> {
-        let (sender, receiver) = crossbeam_channel::unbounded();
         let (nudge, nudged) = crossbeam_channel::bounded(1);
         let processes = config.processes;
         let inner = Arc::new(Inner {
             config,
-            sender: Mutex::new(Some(sender)),
-            receiver,
-            broken: Mutex::new(None),
+            intake: Intake::new(),
             terminated: AtomicBool::new(false),
             supervisors: Mutex::new(Vec::with_capacity(processes)),
             live: Mutex::new(vec![None; processes]),
@@ -243,7 +237,8 @@ impl Engine {
                 Err(StartFailure { killed: true, .. }) => inner.spawn_worker(1),
                 done => done.map_err(|failure| failure.error),
             })
-            .collect::<Result<Vec<_>, _>>()?;
+            .collect::<Result<Vec<_>, _>>()
+            .map_err(broken_by)?;
         for (slot, worker) in workers.into_iter().enumerate() {
             let worker = Arc::new(worker);
             inner.live.lock()[slot] = Some(Arc::clone(&worker));
@@ -285,7 +280,7 @@ impl Engine {
     where
         R: DeserializeOwned + Send + 'static,
     {
-        self.inner.check_open()?;
+        self.inner.intake.check_open()?;
         let (task, promise) = Task::pending();
         let trace = self
             .inner
@@ -298,46 +293,33 @@ impl Engine {
             finish: Box::new(Completion { promise, trace }),
             started: false,
         };
-        let sender = self.inner.sender.lock();
-        match sender.as_ref().map(|tx| tx.send(Work::Call(job))) {
-            Some(Ok(())) => Ok(task),
-            _ => {
-                drop(sender);
-                Err(self
-                    .inner
-                    .check_open()
-                    .err()
-                    .unwrap_or_else(Error::shut_down))
-            }
-        }
+        self.inner.intake.submit(Work::Call(job))?;
+        Ok(task)
     }
 
     /// Stops taking calls; queued calls still run. With `cancel_pending`,
     /// queued calls that have not started are cancelled instead, those
     /// written ahead to a worker included.
     pub(crate) fn close(&self, cancel_pending: bool) {
-        let sender = self.inner.sender.lock().take();
-        if cancel_pending {
-            while let Ok(work) = self.inner.receiver.try_recv() {
-                if let Work::Call(job) = work {
-                    job.cancel();
-                }
+        for work in self.inner.intake.close(cancel_pending) {
+            if let Work::Call(job) = work {
+                job.cancel();
             }
+        }
+        if cancel_pending {
             for flight in &self.inner.flights {
                 // Cancelled outside the lock: their callbacks run now.
                 let queued = flight.lock().take_unstarted();
                 queued.into_iter().for_each(Job::cancel);
             }
         }
-        drop(sender);
     }
 
     /// Stops at once: queued and running calls fail with a shut-down
     /// error, and every worker is killed.
     pub(crate) fn terminate(&self) {
         self.inner.terminated.store(true, Ordering::Release);
-        drop(self.inner.sender.lock().take());
-        while let Ok(work) = self.inner.receiver.try_recv() {
+        for work in self.inner.intake.close(true) {
             if let Work::Call(job) = work {
                 job.fail(terminated());
             }
@@ -360,7 +342,7 @@ impl Engine {
 
     /// Whether `close` or `terminate` was called.
     pub(crate) fn is_closed(&self) -> bool {
-        self.inner.sender.lock().is_none()
+        self.inner.intake.is_closed()
     }
 
     /// The pids of the live worker processes.
@@ -376,16 +358,6 @@ impl Engine {
 }
 
 impl Inner {
-    fn check_open(&self) -> Result<(), Error> {
-        if let Some(why) = &*self.broken.lock() {
-            return Err(Error::broken(why.clone()));
-        }
-        if self.sender.lock().is_none() {
-            return Err(Error::shut_down());
-        }
-        Ok(())
-    }
-
     fn worker_options(&self) -> WorkerOptions {
         let n = WORKER_COUNTER.fetch_add(1, Ordering::Relaxed);
         WorkerOptions {
@@ -426,9 +398,7 @@ impl Inner {
     fn nudge_idle(&self) {
         fence(Ordering::SeqCst);
         if self.idle.load(Ordering::SeqCst) > 0 {
-            if let Some(sender) = &*self.sender.lock() {
-                let _ = sender.send(Work::Look);
-            }
+            self.intake.nudge(Work::Look);
             let _ = self.nudge.try_send(());
         }
     }
@@ -441,15 +411,24 @@ impl Inner {
         })
     }
 
-    /// Marks the engine broken, closes it and fails every queued call.
-    fn break_engine(&self, why: &str) {
-        self.broken.lock().get_or_insert_with(|| why.to_owned());
-        drop(self.sender.lock().take());
-        while let Ok(work) = self.receiver.try_recv() {
+    /// Marks the engine broken by `error` (a worker that could not be
+    /// started), closes it and fails every queued call; the error that
+    /// broke it, which later submissions get too.
+    fn break_engine(&self, error: Error) -> Error {
+        for work in self.intake.break_with(broken_by(error)) {
             if let Work::Call(job) = work {
-                job.fail(Error::broken(why));
+                job.fail(self.broken_error());
             }
         }
+        self.broken_error()
+    }
+
+    /// The error the engine broke with.
+    fn broken_error(&self) -> Error {
+        self.intake
+            .broken()
+            .cloned()
+            .unwrap_or_else(Error::shut_down)
     }
 }
 
@@ -617,7 +596,7 @@ impl Supervisor {
                     None => return false,
                 }
             } else {
-                match self.inner.receiver.try_recv() {
+                match self.inner.intake.receiver().try_recv() {
                     Ok(Work::Call(job)) => job,
                     Ok(Work::Look) => {
                         // Meant for an idle supervisor: pass it on.
@@ -659,7 +638,7 @@ impl Supervisor {
         let inner = Arc::clone(&self.inner);
         inner.idle.fetch_add(1, Ordering::SeqCst);
         let job = loop {
-            let closed = match inner.receiver.try_recv() {
+            let closed = match inner.intake.receiver().try_recv() {
                 Ok(Work::Call(job)) => break Some(job),
                 Ok(Work::Look) | Err(TryRecvError::Empty) => false,
                 Err(TryRecvError::Disconnected) => true,
@@ -676,7 +655,7 @@ impl Supervisor {
                 continue;
             }
             // A `Look`, or the queue closed: look again.
-            if let Ok(Work::Call(job)) = inner.receiver.recv() {
+            if let Ok(Work::Call(job)) = inner.intake.receiver().recv() {
                 break Some(job);
             }
         };
@@ -710,8 +689,8 @@ impl Supervisor {
             job.fail(terminated());
             return None;
         }
-        if let Some(why) = self.inner.broken.lock().clone() {
-            job.fail(Error::broken(why));
+        if let Some(error) = self.inner.intake.broken() {
+            job.fail(error.clone());
             return None;
         }
         if head && !job.started {
@@ -733,12 +712,11 @@ impl Supervisor {
             Err(error) => {
                 // Broken before the tasks fail, so that whoever waits on
                 // them finds later submissions refused.
-                let why = error.to_string();
-                self.inner.break_engine(&why);
+                let error = self.inner.break_engine(error);
                 for job in batch {
                     job.fail(error.clone());
                 }
-                self.fail_all(|| Error::broken(why.clone()));
+                self.fail_all(|| error.clone());
                 return;
             }
         };
@@ -805,13 +783,12 @@ impl Supervisor {
     /// before waiting for work: an idle pool keeps its size, and the next
     /// call does not wait for a start. Not once the engine is closed.
     fn replace_worker(&mut self) {
-        if self.worker.is_some() || self.inner.check_open().is_err() {
+        if self.worker.is_some() || self.inner.intake.check_open().is_err() {
             return;
         }
         if let Err(error) = self.worker() {
-            let why = error.to_string();
-            self.inner.break_engine(&why);
-            self.fail_all(|| Error::broken(why.clone()));
+            let error = self.inner.break_engine(error);
+            self.fail_all(|| error.clone());
         }
     }
 
@@ -1027,6 +1004,16 @@ impl Drop for Engine {
     }
 }
 
+/// `error` as the reason the pool broke: a worker that could not be
+/// started is a broken pool (Python's `BrokenProcessPool`), said once.
+fn broken_by(error: Error) -> Error {
+    if error.is_broken() {
+        error
+    } else {
+        Error::new(ErrorKind::Broken, format!("executor is broken: {error}")).with_source(error)
+    }
+}
+
 /// The error of a call stopped by `terminate`.
 fn terminated() -> Error {
     Error::shut_down()
@@ -1036,10 +1023,10 @@ impl fmt::Debug for Engine {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Engine")
             .field("processes", &self.inner.config.processes)
-            .field("queued", &self.inner.receiver.len())
+            .field("queued", &self.inner.intake.len())
             .field("pids", &self.pids())
             .field("closed", &self.is_closed())
-            .field("broken", &*self.inner.broken.lock())
+            .field("broken", &self.inner.intake.broken())
             .finish()
     }
 }

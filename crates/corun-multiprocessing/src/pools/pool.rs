@@ -3,7 +3,6 @@
 use std::fmt;
 
 use corun_concurrent::{Error, Task};
-use parking_lot::Mutex;
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
@@ -53,21 +52,12 @@ use crate::workers::worker::Call;
 /// ```
 pub struct Pool {
     engine: Engine,
-    state: Mutex<State>,
 }
 
 /// Configures a [`Pool`]: its size ([`processes`](PoolBuilder::processes))
 /// here, the options it shares with [`ProcessPoolBuilder`](crate::ProcessPoolBuilder)
 /// on [`WorkerPoolBuilder`].
 pub type PoolBuilder = WorkerPoolBuilder<Pool>;
-
-/// Python's pool states.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum State {
-    Running,
-    Closed,
-    Terminated,
-}
 
 impl Pool {
     /// A pool of [`cpu_count`](crate::cpu_count) workers.
@@ -140,7 +130,6 @@ impl Pool {
         A: Serialize + DeserializeOwned + 'static,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        self.check_running()?;
         self.engine
             .submit(Call::new(f, &arg)?, || "apply".to_owned())
     }
@@ -198,7 +187,6 @@ impl Pool {
         R: Serialize + DeserializeOwned + Send + 'static,
     {
         check_chunksize(chunksize)?;
-        self.check_running()?;
         // Encoded straight from slices of the input: no copy per chunk (and
         // collecting a `Vec` reuses it).
         let items: Vec<A> = items.into_iter().collect();
@@ -245,7 +233,6 @@ impl Pool {
         B: Serialize + DeserializeOwned + 'static,
         R: Serialize + DeserializeOwned + Send + 'static,
     {
-        self.check_running()?;
         let items: Vec<(A, B)> = items.into_iter().collect();
         let chunksize = auto_chunksize(items.len(), self.processes());
         let mut tasks = Vec::new();
@@ -341,18 +328,13 @@ impl Pool {
 
     /// Takes no more work; the work queued still runs (Python's `close`).
     pub fn close(&self) {
-        let mut state = self.state.lock();
-        if *state == State::Running {
-            *state = State::Closed;
-            self.engine.close(false);
-        }
+        self.engine.close(false);
     }
 
     /// Stops at once (Python's `terminate`): every worker is killed, and
     /// every task not finished fails with a shut-down error — none is left
     /// waiting forever.
     pub fn terminate(&self) {
-        *self.state.lock() = State::Terminated;
         self.engine.terminate();
     }
 
@@ -382,18 +364,11 @@ impl Pool {
     /// assert!(pool.pids().is_empty());
     /// ```
     pub fn join(&self) -> Result<(), Error> {
-        if *self.state.lock() == State::Running {
+        if !self.engine.is_closed() {
             return Err(Error::invalid_argument("the pool is still running"));
         }
         self.engine.join();
         Ok(())
-    }
-
-    fn check_running(&self) -> Result<(), Error> {
-        match *self.state.lock() {
-            State::Running => Ok(()),
-            State::Closed | State::Terminated => Err(Error::shut_down()),
-        }
     }
 }
 
@@ -422,10 +397,7 @@ impl WorkerPoolBuilder<Pool> {
     /// ```
     pub fn build(self) -> Result<Pool, Error> {
         let engine = Engine::start(self.settings.into_config("SpawnPoolWorker", "processes")?)?;
-        Ok(Pool {
-            engine,
-            state: Mutex::new(State::Running),
-        })
+        Ok(Pool { engine })
     }
 }
 
@@ -467,7 +439,7 @@ fn gather<R>(tasks: Vec<Task<Vec<R>>>, total: usize) -> Result<Vec<R>, Error> {
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")
-            .field("state", &*self.state.lock())
+            .field("closed", &self.engine.is_closed())
             .field("engine", &self.engine)
             .finish()
     }

@@ -8,7 +8,7 @@ use std::os::unix::fs::FileTypeExt;
 use std::os::unix::net::UnixStream;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use corun_concurrent::Error;
+use corun_concurrent::{Error, ErrorKind};
 
 use crate::crossing::handshake::Token;
 use crate::launch::command::ENV_VAR;
@@ -134,7 +134,8 @@ pub(crate) fn check_bootstrapped() -> Result<(), Error> {
     {
         return Ok(());
     }
-    Err(Error::broken(
+    Err(Error::new(
+        ErrorKind::ProcessStart,
         "this process was started as a worker but its main did not call \
          corun::multiprocessing::init() first, so it is running the program again; \
          call init() at the top of main (in tests: enable_test_workers!())",

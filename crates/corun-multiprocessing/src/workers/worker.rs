@@ -63,7 +63,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::{Duration, Instant};
 
-use corun_concurrent::Error;
+use corun_concurrent::{Error, ErrorKind};
 use parking_lot::Mutex;
 use rustix::event::{PollFd, PollFlags, Timespec, poll};
 use rustix::process::{Pid, PidfdFlags, Signal, kill_process, pidfd_open};
@@ -207,7 +207,7 @@ impl Worker {
     pub fn start(options: &WorkerOptions) -> Result<Starting, Error> {
         check_bootstrapped()?;
         let failed = |what: &str, e: std::io::Error| {
-            Error::broken(format!("cannot start a worker process: {what}: {e}"))
+            start_error(format!("cannot start a worker process: {what}: {e}"))
         };
         let token = Token::new();
         let setup = wire::encode(
@@ -562,15 +562,12 @@ impl Starting {
         };
         let worker = self.worker;
         let pid = worker.pid;
-        let refused = |why: String| {
-            failed(Error::broken(format!(
-                "refused worker process {pid}: {why}"
-            )))
-        };
+        let refused =
+            |why: String| failed(start_error(format!("refused worker process {pid}: {why}")));
         let gone = |what: &dyn Fn(String) -> String| {
             let (how, killed) = worker.gone();
             StartFailure {
-                error: Error::broken(what(how)),
+                error: start_error(what(how)),
                 killed,
             }
         };
@@ -607,7 +604,7 @@ impl Starting {
             .map_err(|e| gone(&|how| format!("worker process {pid} is gone: {e}: {how}")))?;
         match worker.read_frame(None) {
             Ok((Kind::Ready, _)) => Ok(worker),
-            Ok((Kind::InitFailed, why)) => Err(failed(Error::broken(format!(
+            Ok((Kind::InitFailed, why)) => Err(failed(start_error(format!(
                 "worker process {pid} failed to start: {}",
                 String::from_utf8_lossy(&why)
             )))),
@@ -701,3 +698,9 @@ impl fmt::Display for RecvError {
 }
 
 impl std::error::Error for RecvError {}
+
+/// A worker that could not be started, and why (a pool that cannot start
+/// its workers is broken by it; a `Process` returns it as is).
+pub(crate) fn start_error(why: String) -> Error {
+    Error::new(ErrorKind::ProcessStart, why)
+}
