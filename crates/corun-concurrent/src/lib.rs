@@ -13,6 +13,18 @@
 //! | `CancelledError`, `TimeoutError`, `BrokenExecutor` | [`Error::is_cancelled`], [`Error::is_timeout`], [`Error::is_broken`] |
 //! | (none: threads cannot be stopped)        | [`CancelToken`], polled by the task             |
 //!
+//! # Building an executor
+//!
+//! Every corun executor — the thread pool here, the process pools of
+//! `corun::multiprocessing`, and those still to come — is made of the same
+//! parts, public so that an executor outside this crate is made of them
+//! too: a [`Task`] and its [`Promise`] per job (the state machine, cancel
+//! rules and done-callbacks); an [`Intake`], its queue of jobs and whether
+//! it still takes them (submit, shutdown, broken); a [`Window`] behind
+//! `map` (lazy input, a bounded number in flight, one deadline); and an
+//! [`Observer`] it reports each task to (`corun::trace::Recorder` draws the
+//! timeline). Failures are corun's one [`Error`].
+//!
 //! Beyond Python: a panicking task fails only its own [`Task`] and its
 //! worker goes on; a panicking done-callback is caught and reported;
 //! `map` reads its input lazily with a bounded number of tasks in flight.
