@@ -2,7 +2,6 @@
 //! [`Queue`](super::Queue) or [`JoinableQueue`](super::JoinableQueue).
 
 use std::fmt;
-use std::io;
 use std::marker::PhantomData;
 
 use serde::Serialize;
@@ -12,6 +11,7 @@ use super::DEFAULT_RING_SIZE;
 use super::core::Core;
 use super::fifo_queue::Queue;
 use super::joinable_queue::JoinableQueue;
+use corun_core::Error;
 
 /// Options for a new queue of type `Q`, from
 /// [`Queue::builder`](super::Queue::builder) or
@@ -22,7 +22,7 @@ use super::joinable_queue::JoinableQueue;
 /// ```
 /// use corun::multiprocessing::Queue;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     // At most 100 items, in a ring of 4 KiB that grows when they need more.
 ///     let q: Queue<String> = Queue::builder().maxsize(100).ring_size(4096).build()?;
@@ -81,8 +81,11 @@ impl<T: Serialize + DeserializeOwned> QueueBuilder<Queue<T>> {
     ///
     /// When the shared-memory segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn build(self) -> io::Result<Queue<T>> {
-        Core::create(self.maxsize, self.ring_size).map(Queue::from_core)
+    pub fn build(self) -> Result<Queue<T>, Error> {
+        Ok(Queue::from_core(Core::create(
+            self.maxsize,
+            self.ring_size,
+        )?))
     }
 }
 
@@ -93,8 +96,11 @@ impl<T: Serialize + DeserializeOwned> QueueBuilder<JoinableQueue<T>> {
     ///
     /// When the shared-memory segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn build(self) -> io::Result<JoinableQueue<T>> {
-        Core::create(self.maxsize, self.ring_size).map(JoinableQueue::from_core)
+    pub fn build(self) -> Result<JoinableQueue<T>, Error> {
+        Ok(JoinableQueue::from_core(Core::create(
+            self.maxsize,
+            self.ring_size,
+        )?))
     }
 }
 

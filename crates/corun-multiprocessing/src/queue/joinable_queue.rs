@@ -79,7 +79,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// (Python: `ValueError`); the count is left unchanged.
     ///
     /// ```
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::JoinableQueue::new()?;
     ///     q.put(1).unwrap();
@@ -107,7 +107,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::JoinableQueue::new()?;
     ///     q.put(1).unwrap();

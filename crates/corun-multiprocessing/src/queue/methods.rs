@@ -17,14 +17,14 @@ macro_rules! queue_methods {
         /// [`SharedMemory::create`](crate::SharedMemory::create)).
         ///
         /// ```
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.maxsize(), 0);
         ///     Ok(())
         /// }
         /// ```
-        pub fn new() -> std::io::Result<Self> {
+        pub fn new() -> Result<Self, corun_core::Error> {
             Self::builder().build()
         }
 
@@ -36,21 +36,21 @@ macro_rules! queue_methods {
         /// As [`new`](Self::new).
         ///
         /// ```
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::with_maxsize(3)?;")]
         ///     assert_eq!(q.maxsize(), 3);
         ///     Ok(())
         /// }
         /// ```
-        pub fn with_maxsize(maxsize: usize) -> std::io::Result<Self> {
+        pub fn with_maxsize(maxsize: usize) -> Result<Self, corun_core::Error> {
             Self::builder().maxsize(maxsize).build()
         }
 
         /// A builder, to choose the ring's first size as well as `maxsize`.
         ///
         /// ```
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<Vec<u8>>::builder()")]
         ///         .maxsize(8)
@@ -77,7 +77,7 @@ macro_rules! queue_methods {
         /// room.
         ///
         /// ```
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put("hello".to_owned()).unwrap();
@@ -98,7 +98,7 @@ macro_rules! queue_methods {
         /// back.
         ///
         /// ```
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::with_maxsize(1)?;")]
         ///     q.try_put(1).unwrap();
@@ -143,7 +143,7 @@ macro_rules! queue_methods {
         /// ```
         /// use corun::multiprocessing::queue::GetError;
         ///
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.try_get(), Err(GetError::Empty));
@@ -166,7 +166,7 @@ macro_rules! queue_methods {
         /// use corun::multiprocessing::queue::GetError;
         /// use std::time::Duration;
         ///
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::<u8>::new()?;")]
         ///     assert_eq!(q.get_timeout(Duration::from_millis(1)), Err(GetError::Empty));
@@ -187,7 +187,7 @@ macro_rules! queue_methods {
         /// ```
         /// use corun::multiprocessing::queue::GetError;
         ///
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put(1).unwrap();
@@ -212,7 +212,7 @@ macro_rules! queue_methods {
         /// approximate, and raises on macOS), though it may change at once.
         ///
         /// ```
-        /// fn main() -> std::io::Result<()> {
+        /// fn main() -> Result<(), corun::Error> {
         ///     corun::multiprocessing::init();
         #[doc = concat!("    let q = corun::multiprocessing::", stringify!($ty), "::new()?;")]
         ///     q.put('a').unwrap();
