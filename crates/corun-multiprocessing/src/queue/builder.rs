@@ -9,8 +9,8 @@ use serde::de::DeserializeOwned;
 
 use super::DEFAULT_RING_SIZE;
 use super::core::Core;
-use super::fifo_queue::Queue;
-use super::joinable_queue::JoinableQueue;
+use super::generic_queue::GenericQueue;
+use super::kind::Kind;
 use corun_core::Error;
 
 /// Options for a new queue of type `Q`, from
@@ -74,33 +74,29 @@ impl<Q> QueueBuilder<Q> {
     }
 }
 
-impl<T: Serialize + DeserializeOwned> QueueBuilder<Queue<T>> {
+impl<T: Serialize + DeserializeOwned, K: Kind> QueueBuilder<GenericQueue<T, K>> {
     /// Creates the queue.
     ///
     /// # Errors
     ///
     /// When the shared-memory segment cannot be created (see
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn build(self) -> Result<Queue<T>, Error> {
-        Ok(Queue::from_core(Core::create(
-            self.maxsize,
-            self.ring_size,
-        )?))
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> QueueBuilder<JoinableQueue<T>> {
-    /// Creates the queue.
     ///
-    /// # Errors
+    /// ```
+    /// use corun::multiprocessing::{JoinableQueue, Queue};
     ///
-    /// When the shared-memory segment cannot be created (see
-    /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn build(self) -> Result<JoinableQueue<T>, Error> {
-        Ok(JoinableQueue::from_core(Core::create(
-            self.maxsize,
-            self.ring_size,
-        )?))
+    /// fn main() -> Result<(), corun::Error> {
+    ///     corun::multiprocessing::init();
+    ///     let q: Queue<u8> = Queue::builder().maxsize(2).build()?;
+    ///     let jq: JoinableQueue<u8> = JoinableQueue::builder().maxsize(3).build()?;
+    ///     assert_eq!((q.maxsize(), jq.maxsize()), (2, 3));
+    ///     Ok(())
+    /// }
+    /// ```
+    pub fn build(self) -> Result<GenericQueue<T, K>, Error> {
+        Ok(GenericQueue {
+            core: Core::create(self.maxsize, self.ring_size)?,
+        })
     }
 }
 

@@ -13,6 +13,10 @@
 //! | `ValueError` from `task_done()`               | an [`Error`](crate::Error) of kind [`TaskDoneTooMany`](crate::ErrorKind::TaskDoneTooMany) |
 //! | `close()`, `join_thread()`, `cancel_join_thread()` | not needed: no feeder thread; `shutdown` (Python 3.13's `queue.Queue.shutdown`) stops every process |
 //!
+//! `Queue` and `JoinableQueue` are aliases of one type, [`GenericQueue`],
+//! whose [`kind`] is their only difference; its page documents their
+//! methods, and those only a `JoinableQueue` has.
+//!
 //! A handle travels to a worker as the name of its segment, inside any
 //! argument; the worker attaches and checks that the segment holds a queue
 //! of the same kind and item type. The segment goes away with the last
@@ -29,10 +33,11 @@ mod builder;
 mod core;
 mod fault;
 mod fifo_queue;
+mod generic_queue;
 mod joinable_queue;
+pub mod kind;
 #[allow(unsafe_code, reason = "maps the grown ring and copies its bytes")]
 mod memory;
-mod methods;
 mod ring;
 mod simple_queue;
 mod state;
@@ -42,6 +47,7 @@ pub use corun_threading::queue::{GetError, PutError};
 #[doc(hidden)]
 pub use fault::{__abort_inside_next, __hang_inside_next, Fault};
 pub use fifo_queue::Queue;
+pub use generic_queue::GenericQueue;
 pub use joinable_queue::JoinableQueue;
 pub use simple_queue::SimpleQueue;
 
