@@ -31,7 +31,9 @@
 
 mod builder;
 mod core;
-mod fault;
+// `pub` items that only the test hooks reach.
+#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub))]
+pub(crate) mod fault;
 mod fifo_queue;
 mod generic_queue;
 mod joinable_queue;
@@ -44,8 +46,6 @@ mod state;
 
 pub use builder::QueueBuilder;
 pub use corun_threading::queue::{GetError, PutError};
-#[doc(hidden)]
-pub use fault::{__abort_inside_next, __hang_inside_next, Fault};
 pub use fifo_queue::Queue;
 pub use generic_queue::GenericQueue;
 pub use joinable_queue::JoinableQueue;
