@@ -11,9 +11,8 @@ use std::collections::BTreeMap;
 use std::time::{Duration, Instant};
 
 use common::{Gate, Refuses, isolated, segment_exists, wait_at_gate, watch_segment};
-use corun_multiprocessing::queue::{
-    __abort_inside_next, __hang_inside_next, Fault, GetError, PutError,
-};
+use corun_multiprocessing::queue::{GetError, PutError};
+use corun_multiprocessing::test_hooks::{Fault, abort_inside_next, hang_inside_next};
 use corun_multiprocessing::{JoinableQueue, Process, Queue, SimpleQueue};
 use corun_test_support::{DEADLINE, poll_until};
 use serde::{Deserialize, Serialize};
@@ -115,7 +114,7 @@ fn put_mixed((q, n): (Queue<(u32, Vec<u8>)>, u32)) {
 }
 
 fn hang_inside_large_put((q, len): (Queue<Vec<u8>>, usize)) {
-    __hang_inside_next(Fault::PutHalfWritten);
+    hang_inside_next(Fault::PutHalfWritten);
     let _ = q.put(pattern(len, 5));
     unreachable!("the put never returns");
 }
@@ -125,7 +124,7 @@ fn get_vec(q: Queue<Vec<u8>>) -> Vec<u8> {
 }
 
 fn hang_inside_large_get(q: Queue<Vec<u8>>) {
-    __hang_inside_next(Fault::GetCopied);
+    hang_inside_next(Fault::GetCopied);
     let _ = q.get();
     unreachable!("the get never returns");
 }
@@ -198,19 +197,19 @@ fn put_one((q, item): (Queue<u32>, u32)) -> Result<(), String> {
 }
 
 fn abort_inside_put((q, fault): (Queue<String>, Fault)) {
-    __abort_inside_next(fault);
+    abort_inside_next(fault);
     let _ = q.put("x".repeat(100));
     unreachable!("the put aborts the process");
 }
 
 fn abort_inside_get(q: Queue<String>) {
-    __abort_inside_next(Fault::GetCopied);
+    abort_inside_next(Fault::GetCopied);
     let _ = q.get();
     unreachable!("the get aborts the process");
 }
 
 fn hang_inside_put(q: Queue<String>) {
-    __hang_inside_next(Fault::PutHalfWritten);
+    hang_inside_next(Fault::PutHalfWritten);
     let _ = q.put("x".repeat(100));
     unreachable!("the put never returns");
 }

@@ -2,16 +2,9 @@
 //! [`Queue`](super::Queue) or [`JoinableQueue`](super::JoinableQueue).
 
 use std::fmt;
-use std::io;
 use std::marker::PhantomData;
 
-use serde::Serialize;
-use serde::de::DeserializeOwned;
-
 use super::DEFAULT_RING_SIZE;
-use super::core::Core;
-use super::fifo_queue::Queue;
-use super::joinable_queue::JoinableQueue;
 
 /// Options for a new queue of type `Q`, from
 /// [`Queue::builder`](super::Queue::builder) or
@@ -22,7 +15,7 @@ use super::joinable_queue::JoinableQueue;
 /// ```
 /// use corun::multiprocessing::Queue;
 ///
-/// fn main() -> std::io::Result<()> {
+/// fn main() -> Result<(), corun::Error> {
 ///     corun::multiprocessing::init();
 ///     // At most 100 items, in a ring of 4 KiB that grows when they need more.
 ///     let q: Queue<String> = Queue::builder().maxsize(100).ring_size(4096).build()?;
@@ -34,8 +27,8 @@ use super::joinable_queue::JoinableQueue;
 /// ```
 #[must_use = "a builder does nothing until `build` is called"]
 pub struct QueueBuilder<Q> {
-    maxsize: usize,
-    ring_size: usize,
+    pub(super) maxsize: usize,
+    pub(super) ring_size: usize,
     _queue: PhantomData<fn() -> Q>,
 }
 
@@ -71,30 +64,6 @@ impl<Q> QueueBuilder<Q> {
     pub fn ring_size(mut self, bytes: usize) -> Self {
         self.ring_size = bytes;
         self
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> QueueBuilder<Queue<T>> {
-    /// Creates the queue.
-    ///
-    /// # Errors
-    ///
-    /// When the shared-memory segment cannot be created (see
-    /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn build(self) -> io::Result<Queue<T>> {
-        Core::create(self.maxsize, self.ring_size).map(Queue::from_core)
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> QueueBuilder<JoinableQueue<T>> {
-    /// Creates the queue.
-    ///
-    /// # Errors
-    ///
-    /// When the shared-memory segment cannot be created (see
-    /// [`SharedMemory::create`](crate::SharedMemory::create)).
-    pub fn build(self) -> io::Result<JoinableQueue<T>> {
-        Core::create(self.maxsize, self.ring_size).map(JoinableQueue::from_core)
     }
 }
 

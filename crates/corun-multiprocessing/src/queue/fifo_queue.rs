@@ -1,15 +1,8 @@
 //! [`Queue`]: Python's `multiprocessing.Queue`, first in, first out,
 //! across processes.
 
-use std::fmt;
-
-use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
-
-use super::core::{Core, Wait};
-use super::methods::queue_methods;
-use super::state::Variant;
-use super::{GetError, PutError};
+use super::generic_queue::GenericQueue;
+use super::kind::Plain;
 
 /// A first-in, first-out queue shared by processes (Python's
 /// `multiprocessing.Queue`), optionally bounded.
@@ -37,8 +30,10 @@ use super::{GetError, PutError};
 /// queue bounds the number of items, as Python's does.
 ///
 /// Every waiting method has a `try_` (never waits) and a `_timeout`
-/// variant; a put that fails hands the item back. For `task_done` and
-/// `join`, use [`JoinableQueue`](super::JoinableQueue).
+/// variant; a put that fails hands the item back. The methods are
+/// documented on [`GenericQueue`], the type behind this queue and
+/// [`JoinableQueue`](super::JoinableQueue), which adds `task_done` and
+/// `join`.
 ///
 /// # Examples
 ///
@@ -62,41 +57,4 @@ use super::{GetError, PutError};
 /// producer.join().unwrap();
 /// assert_eq!(got, [0, 1, 4, 9, 16]);
 /// ```
-#[derive(Serialize, Deserialize)]
-#[serde(transparent, bound = "")]
-pub struct Queue<T> {
-    core: Core<T, Fifo>,
-}
-
-/// The kind of a [`Queue`]'s segment.
-pub(super) enum Fifo {}
-
-impl Variant for Fifo {
-    const KIND: [u8; 8] = *b"queue\0\0\0";
-}
-
-impl<T> Queue<T> {
-    pub(super) fn from_core(core: Core<T, Fifo>) -> Self {
-        Self { core }
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> Queue<T> {
-    queue_methods!(Queue);
-}
-
-impl<T> Clone for Queue<T> {
-    fn clone(&self) -> Self {
-        Self {
-            core: self.core.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for Queue<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut f = f.debug_struct("Queue");
-        self.core.debug_fields(&mut f);
-        f.finish()
-    }
-}
+pub type Queue<T> = GenericQueue<T, Plain>;

@@ -1,17 +1,15 @@
 //! [`JoinableQueue`]: Python's `multiprocessing.JoinableQueue`, a
 //! [`Queue`](super::Queue) with `task_done` and `join` across processes.
 
-use std::fmt;
 use std::time::Duration;
 
+use serde::Serialize;
 use serde::de::DeserializeOwned;
-use serde::{Deserialize, Serialize};
 
-use super::core::{Core, Wait};
-use super::methods::queue_methods;
-use super::state::Variant;
-use super::{GetError, PutError};
+use super::generic_queue::GenericQueue;
+use super::kind::Joinable;
 use corun_core::Error;
+use corun_core::deadline::deadline;
 
 /// A [`Queue`](super::Queue) that counts unfinished items across processes
 /// (Python's `multiprocessing.JoinableQueue`): every put adds one,
@@ -20,7 +18,9 @@ use corun_core::Error;
 ///
 /// Everything [`Queue`](super::Queue) says holds here too; the count is
 /// part of the same shared state, so a process killed in the middle of a
-/// put or `task_done` leaves it exact.
+/// put or `task_done` leaves it exact. The methods are documented on
+/// [`GenericQueue`], the type behind both queues; the ones only this
+/// queue has are in its `impl` for [`Joinable`].
 ///
 /// # Examples
 ///
@@ -46,28 +46,9 @@ use corun_core::Error;
 /// tasks.shutdown(false);
 /// worker.join().unwrap();
 /// ```
-#[derive(Serialize, Deserialize)]
-#[serde(transparent, bound = "")]
-pub struct JoinableQueue<T> {
-    core: Core<T, Joinable>,
-}
+pub type JoinableQueue<T> = GenericQueue<T, Joinable>;
 
-/// The kind of a [`JoinableQueue`]'s segment.
-pub(super) enum Joinable {}
-
-impl Variant for Joinable {
-    const KIND: [u8; 8] = *b"jqueue\0\0";
-}
-
-impl<T> JoinableQueue<T> {
-    pub(super) fn from_core(core: Core<T, Joinable>) -> Self {
-        Self { core }
-    }
-}
-
-impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
-    queue_methods!(JoinableQueue);
-
+impl<T: Serialize + DeserializeOwned> GenericQueue<T, Joinable> {
     /// Marks one item taken with `get` as processed (Python's
     /// `task_done`), in whichever process took it; [`join`](Self::join)
     /// returns when every item put is.
@@ -79,7 +60,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// (Python: `ValueError`); the count is left unchanged.
     ///
     /// ```
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::JoinableQueue::new()?;
     ///     q.put(1).unwrap();
@@ -97,6 +78,21 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// Waits until every item put, by any process, has been marked done
     /// with [`task_done`](Self::task_done) (Python's `join`). An immediate
     /// [`shutdown`](Self::shutdown) counts the items it drops as done.
+    ///
+    /// ```
+    /// fn main() -> Result<(), corun::Error> {
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::JoinableQueue::new()?;
+    ///     q.put(1).unwrap();
+    ///     q.put(2).unwrap();
+    ///     q.get().unwrap();
+    ///     q.task_done().unwrap();
+    ///     q.shutdown(true); // drops 2, counted as done
+    ///     q.join(); // nothing is left unfinished: returns at once
+    ///     assert_eq!(q.unfinished_tasks(), 0);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn join(&self) {
         self.core.join_until(None);
     }
@@ -107,7 +103,7 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// ```
     /// use std::time::Duration;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::JoinableQueue::new()?;
     ///     q.put(1).unwrap();
@@ -119,29 +115,25 @@ impl<T: Serialize + DeserializeOwned> JoinableQueue<T> {
     /// }
     /// ```
     pub fn join_timeout(&self, timeout: Duration) -> bool {
-        self.core
-            .join_until(corun_core::deadline::deadline(Some(timeout)))
+        self.core.join_until(deadline(Some(timeout)))
     }
 
     /// Items put and not yet marked done (Python's `_unfinished_tasks`).
+    ///
+    /// ```
+    /// fn main() -> Result<(), corun::Error> {
+    ///     corun::multiprocessing::init();
+    ///     let q = corun::multiprocessing::JoinableQueue::new()?;
+    ///     q.put('a').unwrap();
+    ///     q.put('b').unwrap();
+    ///     q.get().unwrap(); // taken, not yet done
+    ///     assert_eq!(q.unfinished_tasks(), 2);
+    ///     q.task_done().unwrap();
+    ///     assert_eq!(q.unfinished_tasks(), 1);
+    ///     Ok(())
+    /// }
+    /// ```
     pub fn unfinished_tasks(&self) -> usize {
         self.core.unfinished_tasks()
-    }
-}
-
-impl<T> Clone for JoinableQueue<T> {
-    fn clone(&self) -> Self {
-        Self {
-            core: self.core.clone(),
-        }
-    }
-}
-
-impl<T> fmt::Debug for JoinableQueue<T> {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        let mut f = f.debug_struct("JoinableQueue");
-        self.core.debug_fields(&mut f);
-        f.field("unfinished_tasks", &self.core.unfinished_tasks())
-            .finish()
     }
 }

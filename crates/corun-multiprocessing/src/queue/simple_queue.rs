@@ -3,7 +3,6 @@
 //! `task_done` or shutdown.
 
 use std::fmt;
-use std::io;
 use std::time::Duration;
 
 use serde::de::DeserializeOwned;
@@ -13,6 +12,7 @@ use super::DEFAULT_RING_SIZE;
 use super::core::{Core, Wait};
 use super::state::Variant;
 use super::{GetError, PutError};
+use corun_core::Error;
 
 /// A first-in, first-out queue shared by processes, with no limit on items
 /// (Python's `multiprocessing.SimpleQueue`).
@@ -65,14 +65,14 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// [`SharedMemory::create`](crate::SharedMemory::create)).
     ///
     /// ```
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::SimpleQueue::<u8>::new()?;
     ///     assert!(q.is_empty());
     ///     Ok(())
     /// }
     /// ```
-    pub fn new() -> io::Result<Self> {
+    pub fn new() -> Result<Self, Error> {
         Self::with_ring_size(DEFAULT_RING_SIZE)
     }
 
@@ -84,7 +84,7 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// As [`new`](Self::new).
     ///
     /// ```
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::SimpleQueue::with_ring_size(64)?;
     ///     assert_eq!(q.ring_size(), 64);
@@ -93,7 +93,7 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     ///     Ok(())
     /// }
     /// ```
-    pub fn with_ring_size(bytes: usize) -> io::Result<Self> {
+    pub fn with_ring_size(bytes: usize) -> Result<Self, Error> {
         Ok(Self {
             core: Core::create(0, bytes)?,
         })
@@ -110,7 +110,7 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// system's shared memory has no room.
     ///
     /// ```
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::SimpleQueue::new()?;
     ///     q.put((1, "one".to_owned())).unwrap();
@@ -141,7 +141,7 @@ impl<T: Serialize + DeserializeOwned> SimpleQueue<T> {
     /// ```
     /// use corun::multiprocessing::queue::GetError;
     ///
-    /// fn main() -> std::io::Result<()> {
+    /// fn main() -> Result<(), corun::Error> {
     ///     corun::multiprocessing::init();
     ///     let q = corun::multiprocessing::SimpleQueue::<u8>::new()?;
     ///     assert_eq!(q.try_get(), Err(GetError::Empty));

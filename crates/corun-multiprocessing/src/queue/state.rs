@@ -29,8 +29,9 @@ const LOCK_TRIES: u32 = 16;
 const HEAL_EVERY: u32 = 16;
 
 /// Which queue type a segment holds: each has its own kind, checked when
-/// attaching.
-pub(super) trait Variant: Send + Sync + 'static {
+/// attaching. Public only as part of the sealed [`Kind`](super::kind::Kind)
+/// (this module is private).
+pub trait Variant: Send + Sync + 'static {
     const KIND: [u8; 8];
 }
 
