@@ -31,8 +31,11 @@ use crate::error::Error;
 /// let intake = Intake::new();
 /// intake.submit(1).unwrap();
 /// intake.submit(2).unwrap();
-/// let queued = intake.break_with(Error::broken("initializer failed"));
+/// let (error, queued) = intake.break_with(Error::broken("initializer failed"));
 /// assert_eq!(queued, [1, 2]);
+/// assert!(error.is_broken());
+/// let (first, _) = intake.break_with(Error::broken("a later reason"));
+/// assert_eq!(first.to_string(), error.to_string());
 /// let refused = intake.submit(3).unwrap_err();
 /// assert_eq!(refused.to_string(), "executor is broken: initializer failed");
 /// ```
@@ -112,12 +115,12 @@ impl<J> Intake<J> {
     }
 
     /// Breaks the executor with `error` — the first reason given stays —,
-    /// closes the intake and hands back the jobs still queued, to be failed
-    /// with [`broken`](Self::broken)'s error.
-    pub fn break_with(&self, error: Error) -> Vec<J> {
-        let _ = self.broken.set(error);
+    /// closes the intake and hands back the error it is broken with and the
+    /// jobs still queued, to be failed with it.
+    pub fn break_with(&self, error: Error) -> (Error, Vec<J>) {
+        let broken = self.broken.get_or_init(|| error).clone();
         drop(self.take_sender());
-        self.drain()
+        (broken, self.drain())
     }
 
     /// The error the executor broke with, if it did.

@@ -242,12 +242,7 @@ impl Inner {
 
     /// Marks the pool broken, closes it, and fails everything queued.
     fn break_pool(&self, error: Error) {
-        let queued = self.intake.break_with(error);
-        let error = self
-            .intake
-            .broken()
-            .cloned()
-            .unwrap_or_else(Error::shut_down);
+        let (error, queued) = self.intake.break_with(error);
         for job in queued {
             job.run(Fate::Fail(error.clone()));
         }

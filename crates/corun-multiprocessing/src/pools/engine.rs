@@ -415,20 +415,13 @@ impl Inner {
     /// started), closes it and fails every queued call; the error that
     /// broke it, which later submissions get too.
     fn break_engine(&self, error: Error) -> Error {
-        for work in self.intake.break_with(broken_by(error)) {
+        let (error, queued) = self.intake.break_with(broken_by(error));
+        for work in queued {
             if let Work::Call(job) = work {
-                job.fail(self.broken_error());
+                job.fail(error.clone());
             }
         }
-        self.broken_error()
-    }
-
-    /// The error the engine broke with.
-    fn broken_error(&self) -> Error {
-        self.intake
-            .broken()
-            .cloned()
-            .unwrap_or_else(Error::shut_down)
+        error
     }
 }
 
