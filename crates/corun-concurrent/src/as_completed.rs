@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use crate::error::Error;
 use crate::signal::Signal;
 use crate::task::Task;
-use corun_core::deadline::{deadline, remaining};
+use corun_core::deadline::deadline;
 
 /// Yields tasks — from any mix of executors — as they become done: first
 /// those already done, then the rest in completion order (Python's
@@ -74,7 +74,7 @@ impl<T> Iterator for AsCompleted<T> {
         loop {
             let index = match self.ready.pop_front() {
                 Some(i) => i,
-                None => match self.signal.next(remaining(self.deadline)) {
+                None => match self.signal.next(self.deadline) {
                     Some(i) => i,
                     None => {
                         self.ended = true;

@@ -44,6 +44,7 @@ mod as_completed;
 mod cancel_token;
 mod error;
 mod executor;
+mod help;
 mod intake;
 mod observer;
 mod signal;

@@ -45,14 +45,17 @@ use std::sync::{Arc, Weak};
 use std::task::{Context, Poll, Waker};
 #[cfg(not(corun_loom))]
 use std::thread::ThreadId;
-use std::time::Duration;
+use std::time::{Duration, Instant};
 
 #[cfg(corun_loom)]
 use loom::thread::ThreadId;
 
 use corun_threading::threading::{Condition, ConditionGuard};
 
+use corun_core::deadline::{deadline, remaining};
+
 use crate::error::{Error, ErrorKind};
+use crate::help;
 use crate::signal::Signal;
 
 type Callback<T> = Box<dyn FnOnce(Result<&T, &Error>) + Send>;
@@ -364,6 +367,7 @@ impl<T> Task<T> {
 
     /// Blocks until the task is finished or cancelled.
     pub fn wait(&self) {
+        self.help_until_done(None);
         self.shared.state.acquire().wait_for(State::is_done);
     }
 
@@ -377,10 +381,13 @@ impl<T> Task<T> {
     /// assert!(!task.wait_timeout(Duration::from_millis(1)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
+        let deadline = deadline(Some(timeout));
+        self.help_until_done(deadline);
+        let left = remaining(deadline).unwrap_or(timeout); // `None`: past `Instant`'s range
         self.shared
             .state
             .acquire()
-            .wait_for_timeout(State::is_done, timeout)
+            .wait_for_timeout(State::is_done, left)
     }
 
     /// Waits for the task and returns its value (Python's `result()`).
@@ -392,6 +399,7 @@ impl<T> Task<T> {
     /// the task's own done-callbacks, which holds a reference to the value,
     /// an [`InvalidState`](ErrorKind::InvalidState) error at once; the value stays.
     pub fn result(self) -> Result<T, Error> {
+        self.help_until_done(None);
         let mut state = self.shared.state.acquire();
         state.wait_for(State::is_takeable);
         take(&mut state)
@@ -414,8 +422,11 @@ impl<T> Task<T> {
     /// assert_eq!(task.result_timeout(Duration::from_secs(5)).unwrap(), "late");
     /// ```
     pub fn result_timeout(&mut self, timeout: Duration) -> Result<T, Error> {
+        let deadline = deadline(Some(timeout));
+        self.help_until_done(deadline);
         let mut state = self.shared.state.acquire();
-        if !state.wait_for_timeout(State::is_takeable, timeout) {
+        let left = remaining(deadline).unwrap_or(timeout); // `None`: past `Instant`'s range
+        if !state.wait_for_timeout(State::is_takeable, left) {
             return Err(Error::timeout());
         }
         take(&mut state)
@@ -462,6 +473,19 @@ impl<T> Task<T> {
                 drop(state);
                 let taken = Error::from(ErrorKind::AlreadyTaken);
                 run_callbacks(vec![Box::new(callback)], Err(&taken));
+            }
+        }
+    }
+
+    /// On a thread pool's thread, runs the pool's queued tasks until this
+    /// task is done or the deadline passes, so that a task waiting on
+    /// another of its own pool cannot deadlock it (see `help.rs`);
+    /// elsewhere, returns at once.
+    fn help_until_done(&self, deadline: Option<Instant>) {
+        if help::can_help() {
+            let signal = Signal::new();
+            if !self.watch(&signal, 0) {
+                let _ = signal.next(deadline);
             }
         }
     }

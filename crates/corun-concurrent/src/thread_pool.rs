@@ -15,12 +15,15 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicIsize, AtomicUsize, Ordering};
 use std::thread::{JoinHandle, ThreadId};
+use std::time::Instant;
 
 use corun_threading::threading::Condition;
+use crossbeam_channel::{Receiver, Select};
 use parking_lot::Mutex;
 
 use crate::error::Error;
 use crate::executor::{Executor, Submit};
+use crate::help::{self, Helped, Helper};
 use crate::intake::Intake;
 use crate::observer::{Observer, Outcome, TaskId};
 use crate::task::{Promise, Shared, Task};
@@ -41,6 +44,38 @@ type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 /// overlap for blocking I/O. A running task cannot be stopped from outside:
 /// use a [`CancelToken`](crate::CancelToken) it polls, or a process pool,
 /// which can kill a worker.
+///
+/// # Waiting inside the pool
+///
+/// A task may submit sub-tasks to its own pool and wait for them, even on
+/// a single worker (Python's pool deadlocks there, and its docs warn of
+/// it): a pool thread that blocks on a task — [`Task::result`],
+/// [`Task::wait`] and their time-out forms, [`wait`](crate::wait),
+/// [`as_completed`](crate::as_completed), [`map`](Executor::map) — runs the
+/// pool's queued tasks while it waits, as a rayon thread does in `join`.
+/// A cancelled task is skipped, and after [`shutdown`](Executor::shutdown)
+/// the waiting thread runs what is still queued only if the shutdown left
+/// it there.
+///
+/// Two waits still deadlock: a wait on anything other than a task (a lock,
+/// a `corun::threading::Event`, a queue) for something
+/// only a queued task will do, since nothing runs meanwhile; and a queued
+/// task that needs a lock the waiting task holds, since it runs on the
+/// waiting task's thread, under it. A wait with a time-out returns late by
+/// the rest of the task it was running when the time ran out.
+///
+/// ```
+/// use corun::concurrent::ThreadPoolExecutor;
+/// use std::sync::Arc;
+///
+/// let pool = Arc::new(ThreadPoolExecutor::builder().max_workers(1).build().unwrap());
+/// let inner = Arc::clone(&pool);
+/// let outer = pool.spawn(move || {
+///     let halves: Vec<_> = [1_u64, 2].map(|x| inner.spawn(move || x * 10).unwrap()).into();
+///     halves.into_iter().map(|t| t.result().unwrap()).sum::<u64>()
+/// });
+/// assert_eq!(outer.unwrap().result().unwrap(), 30);
+/// ```
 ///
 /// # Examples
 ///
@@ -212,16 +247,24 @@ impl Inner {
                 return;
             }
         }
+        // While this thread waits on a task, it runs the pool's queued
+        // tasks (see `help.rs`).
+        let _helping = help::register(Arc::clone(&self) as Arc<dyn Helper>);
         loop {
             self.idle.fetch_add(1, Ordering::AcqRel);
             let Some(job) = self.next_job() else {
                 return; // shut down and drained
             };
-            if let Some(error) = self.intake.broken() {
-                job.run(Fate::Fail(error.clone()));
-            } else {
-                job.run(Fate::Run);
-            }
+            self.run_job(job);
+        }
+    }
+
+    /// Runs a job taken from the queue, or fails it if the pool broke.
+    fn run_job(&self, job: Job) {
+        if let Some(error) = self.intake.broken() {
+            job.run(Fate::Fail(error.clone()));
+        } else {
+            job.run(Fate::Run);
         }
     }
 
@@ -246,6 +289,46 @@ impl Inner {
         for job in queued {
             job.run(Fate::Fail(error.clone()));
         }
+    }
+}
+
+impl Helper for Inner {
+    /// Runs the next queued job, as the worker loop would, in a worker that
+    /// waits on a task.
+    fn help_once(&self, bell: &Receiver<()>, deadline: Option<Instant>) -> Helped {
+        if deadline.is_some_and(|d| Instant::now() >= d) {
+            return Helped::Stop;
+        }
+        let job = match self.intake.try_recv() {
+            Ok(Some(job)) => job,
+            Err(()) => return Helped::Stop, // shut down and drained
+            Ok(None) => {
+                let jobs = self.intake.receiver();
+                let mut select = Select::new();
+                let job_ready = select.recv(jobs);
+                select.recv(bell);
+                let ready = match deadline {
+                    Some(deadline) => match select.select_deadline(deadline) {
+                        Ok(ready) => ready,
+                        Err(_) => return Helped::Stop,
+                    },
+                    None => select.select(),
+                };
+                if ready.index() != job_ready {
+                    let _ = ready.recv(bell);
+                    return Helped::Rang;
+                }
+                match ready.recv(jobs) {
+                    Ok(job) => job,
+                    Err(_) => return Helped::Stop,
+                }
+            }
+        };
+        // The submission counted the job against an idle worker (see
+        // `idle`); none took it, so that worker is still idle.
+        self.idle.fetch_add(1, Ordering::AcqRel);
+        self.run_job(job);
+        Helped::Ran
     }
 }
 

@@ -2,7 +2,7 @@
 
 use std::time::Duration;
 
-use corun_core::deadline::{deadline, remaining};
+use corun_core::deadline::deadline;
 
 use crate::signal::Signal;
 use crate::task::Task;
@@ -72,7 +72,7 @@ pub fn wait<T>(
         ReturnWhen::AllCompleted => count == tasks.len(),
     };
     while !satisfied(count, failed) {
-        let Some(i) = signal.next(remaining(deadline)) else {
+        let Some(i) = signal.next(deadline) else {
             break; // timed out
         };
         if !done[i] {
