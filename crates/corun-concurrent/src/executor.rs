@@ -45,9 +45,13 @@ pub trait Executor {
     fn shutdown(&self, wait: bool, cancel_pending: bool);
 
     /// Runs `f` over `inputs`, yielding results in input order (Python's
-    /// `Executor.map`). Inputs are read lazily: at most a window of
-    /// `2 × max_workers` tasks is in flight, and work starts when `map` is
-    /// called.
+    /// `Executor.map`). Work starts when `map` is called. Inputs are read
+    /// lazily, with at most `8 × max_workers` tasks in flight (not done);
+    /// a slow task does not stop the others: while the iterator waits for
+    /// it, tasks behind it are submitted as others finish, and their
+    /// results wait for their turn (see [`Window`], which bounds those
+    /// too). So `map` keeps every worker busy, as submitting every input at
+    /// once would, without reading the whole input.
     ///
     /// After the first error (a failed task, a refused submission) the
     /// iterator yields that error and ends, and the tasks still waiting are
@@ -108,8 +112,14 @@ pub trait Submit<F, A, R>: Executor {
     fn submit(&self, f: F, arg: A) -> Result<Task<R>, Error>;
 }
 
+/// How many tasks `map` keeps in flight (not done) per worker: enough that
+/// workers find the next task queued while the consumer is woken for the
+/// last result, so a million tiny tasks cost what submitting them all
+/// does.
+const IN_FLIGHT_PER_WORKER: usize = 8;
+
 /// Results of [`Executor::map`], in input order: a [`Window`] of
-/// `2 × max_workers` tasks over the executor's `submit`.
+/// `8 × max_workers` tasks in flight over the executor's `submit`.
 #[must_use = "the map's tasks are cancelled when the iterator is dropped"]
 pub struct Map<'a, E, F, I, R> {
     window: Window<I, SubmitTo<'a, E, F, R>, R>,
@@ -142,7 +152,7 @@ where
     R: Send + 'static,
 {
     fn new(executor: &'a E, f: F, inputs: I, timeout: Option<Duration>) -> Self {
-        let size = executor.max_workers().saturating_mul(2);
+        let size = executor.max_workers().saturating_mul(IN_FLIGHT_PER_WORKER);
         let submit = SubmitTo {
             executor,
             f,

@@ -4,26 +4,39 @@
 
 use std::collections::{HashMap, VecDeque};
 use std::fmt;
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use crossbeam_channel::{Receiver, Sender};
+use corun_core::deadline::deadline;
 
 use crate::error::Error;
+use crate::signal::Signal;
 use crate::task::Task;
-use corun_core::deadline::{deadline, remaining};
 
-/// Results of tasks submitted from an input iterator, at most `size` in
-/// flight at once: the mechanism behind `map`, written once for every
-/// executor.
+/// How many tasks a [`Window`] holds, done or not, per task it lets be in
+/// flight: past a slow task, the workers go on with up to this many times
+/// the window's in-flight tasks, whose results wait for their turn.
+const HELD_PER_IN_FLIGHT: usize = 64;
+
+/// Results of tasks submitted from an input iterator, read lazily with a
+/// bounded number of tasks at once: the mechanism behind `map`, written
+/// once for every executor.
 ///
-/// Inputs are read lazily, a window's worth as soon as the window is made
-/// and one more as each result is taken. Results come in input order
-/// ([`ordered`](Self::ordered)) or as they complete
-/// ([`unordered`](Self::unordered)). A submission that is refused ends the
-/// iteration at its place: the tasks accepted before it are yielded, then
-/// its error. A task that fails, or a wait past the deadline, is yielded as
-/// an error, and the tasks still waiting are cancelled; so are they when
-/// the window is dropped early.
+/// The window is measured in work in flight, not in results waiting: it
+/// keeps up to `in_flight` tasks not yet done, and a slow task does not
+/// hold the others up — while the consumer waits for it, the window hears
+/// the tasks behind it finish and submits more in their place, holding
+/// their results until their turn, up to 64 × `in_flight` tasks held in
+/// all. So the workers stay busy past a slow head, as when every input is
+/// submitted at once, and memory stays bounded, whatever the input's
+/// length.
+///
+/// Results come in input order ([`ordered`](Self::ordered)) or as they
+/// complete ([`unordered`](Self::unordered)). A submission that is refused
+/// ends the iteration at its place: the tasks accepted before it are
+/// yielded, then its error. A task that fails, or a wait past the
+/// deadline, is yielded as an error, and the tasks still waiting are
+/// cancelled; so are they when the window is dropped early.
 ///
 /// # Examples
 ///
@@ -37,10 +50,20 @@ use corun_core::deadline::{deadline, remaining};
 /// ```
 #[must_use = "the window's tasks are cancelled when it is dropped"]
 pub struct Window<I, S, R> {
-    inputs: I,
+    inputs: std::iter::Fuse<I>,
     submit: S,
-    size: usize,
-    order: Order<R>,
+    /// The most tasks not known to be done at once.
+    in_flight: usize,
+    /// The most tasks held at once, done or not: finished results wait
+    /// here for their turn.
+    held: usize,
+    tasks: Tasks<R>,
+    /// Hears the tasks being watched finish, by number.
+    signal: Arc<Signal>,
+    /// The number the next task submitted gets.
+    next_number: usize,
+    /// Tasks held and not known to be done.
+    undone: usize,
     deadline: Option<Instant>,
     /// A refused submission's error, yielded after the tasks before it.
     refused: Option<Error>,
@@ -72,15 +95,28 @@ where
     }
 }
 
-/// The tasks in flight, in the order their results are yielded.
-enum Order<R> {
-    Input(VecDeque<Task<R>>),
-    Completion {
-        tasks: HashMap<u64, Task<R>>,
-        submitted: u64,
-        done_tx: Sender<u64>,
-        done_rx: Receiver<u64>,
+/// The tasks held, in the order their results are yielded.
+enum Tasks<R> {
+    /// Input order: `first` is the number of the oldest. Tasks are watched
+    /// only once the consumer would wait for the oldest (most are done by
+    /// then), from `unwatched` on.
+    Input {
+        slots: VecDeque<Slot<R>>,
+        first: usize,
+        unwatched: usize,
     },
+    /// Completion order: every task is watched as it is submitted, and
+    /// `done` lists the numbers of those finished, in the order they did.
+    Completion {
+        slots: HashMap<usize, Task<R>>,
+        done: VecDeque<usize>,
+    },
+}
+
+struct Slot<R> {
+    task: Task<R>,
+    /// Counted done (not in `undone`).
+    done: bool,
 }
 
 impl<I, S, R> Window<I, S, R>
@@ -90,32 +126,46 @@ where
     R: Send + 'static,
 {
     /// Results in input order (Python's `Executor.map`, `Pool.imap`): at
-    /// most `size` (at least 1) tasks in flight, each made by `submit`;
-    /// `timeout` is one deadline for the whole iteration, counted from
-    /// now.
-    pub fn ordered(inputs: I, size: usize, submit: S, timeout: Option<Duration>) -> Self {
-        Self::new(inputs, size, submit, timeout, Order::Input(VecDeque::new()))
+    /// most `in_flight` (at least 1) tasks not done at once, each made by
+    /// `submit`, and finished results held until their turn (up to 64 ×
+    /// `in_flight`); `timeout` is one deadline
+    /// for the whole iteration, counted from now.
+    pub fn ordered(inputs: I, in_flight: usize, submit: S, timeout: Option<Duration>) -> Self {
+        let tasks = Tasks::Input {
+            slots: VecDeque::new(),
+            first: 0,
+            unwatched: 0,
+        };
+        Self::new(inputs, in_flight, submit, timeout, tasks)
     }
 
     /// Results as the tasks complete (Python's `Pool.imap_unordered`); as
     /// [`ordered`](Self::ordered) otherwise.
-    pub fn unordered(inputs: I, size: usize, submit: S, timeout: Option<Duration>) -> Self {
-        let (done_tx, done_rx) = crossbeam_channel::unbounded();
-        let order = Order::Completion {
-            tasks: HashMap::new(),
-            submitted: 0,
-            done_tx,
-            done_rx,
+    pub fn unordered(inputs: I, in_flight: usize, submit: S, timeout: Option<Duration>) -> Self {
+        let tasks = Tasks::Completion {
+            slots: HashMap::new(),
+            done: VecDeque::new(),
         };
-        Self::new(inputs, size, submit, timeout, order)
+        Self::new(inputs, in_flight, submit, timeout, tasks)
     }
 
-    fn new(inputs: I, size: usize, submit: S, timeout: Option<Duration>, order: Order<R>) -> Self {
+    fn new(
+        inputs: I,
+        in_flight: usize,
+        submit: S,
+        timeout: Option<Duration>,
+        tasks: Tasks<R>,
+    ) -> Self {
+        let in_flight = in_flight.max(1);
         let mut window = Self {
-            inputs,
+            inputs: inputs.fuse(),
             submit,
-            size: size.max(1),
-            order,
+            in_flight,
+            held: in_flight.saturating_mul(HELD_PER_IN_FLIGHT),
+            tasks,
+            signal: Signal::new(),
+            next_number: 0,
+            undone: 0,
             deadline: deadline(timeout),
             refused: None,
             ended: false,
@@ -124,84 +174,144 @@ where
         window
     }
 
-    /// Submits inputs until the window is full or the inputs run out.
+    /// Submits inputs while fewer than `in_flight` tasks are not done and
+    /// fewer than `held` are held, until the inputs run out.
     fn refill(&mut self) {
-        while self.refused.is_none() && self.order.len() < self.size {
+        while self.refused.is_none() && self.undone < self.in_flight && self.tasks.len() < self.held
+        {
             let Some(input) = self.inputs.next() else {
                 break;
             };
             match self.submit.submit(input) {
-                Ok(task) => self.order.push(task),
+                Ok(task) => self.push(task),
                 Err(e) => self.refused = Some(e),
             }
         }
     }
 
-    /// The next task's result, waiting until the deadline; `None` when no
-    /// task is in flight.
-    fn next_result(&mut self) -> Option<Result<R, Error>> {
-        // No deadline waits forever: `Duration::MAX` is exactly that.
-        let patience = remaining(self.deadline).unwrap_or(Duration::MAX);
-        match &mut self.order {
-            Order::Input(queue) => {
-                let mut head = queue.pop_front()?;
-                let result = head.result_timeout(patience);
-                if result.is_err() {
-                    head.cancel(); // past the deadline: it will not be waited for
-                }
-                Some(result)
+    fn push(&mut self, task: Task<R>) {
+        let number = self.next_number;
+        self.next_number += 1;
+        match &mut self.tasks {
+            Tasks::Input { slots, .. } => {
+                self.undone += 1;
+                slots.push_back(Slot { task, done: false });
             }
-            Order::Completion { tasks, done_rx, .. } => {
-                if tasks.is_empty() {
-                    return None;
+            Tasks::Completion { slots, done } => {
+                if task.watch(&self.signal, number) {
+                    done.push_back(number);
+                } else {
+                    self.undone += 1;
                 }
-                match done_rx.recv_timeout(patience) {
-                    Ok(n) => tasks.remove(&n).map(Task::result),
-                    Err(_) => Some(Err(Error::timeout())),
+                slots.insert(number, task);
+            }
+        }
+    }
+
+    /// The next task's result, waiting until the deadline; `None` when no
+    /// task is held.
+    fn next_result(&mut self) -> Option<Result<R, Error>> {
+        loop {
+            match &mut self.tasks {
+                Tasks::Input { slots, first, .. } => {
+                    let head = slots.front()?;
+                    if head.done || head.task.done() {
+                        let head = slots.pop_front()?;
+                        *first += 1;
+                        if !head.done {
+                            self.undone -= 1;
+                        }
+                        return Some(head.task.result());
+                    }
+                    // The oldest is not done: keep the workers busy past
+                    // it, and hear which of the others finish meanwhile.
+                    let held = self.tasks.len();
+                    self.watch_unwatched();
+                    self.refill();
+                    if self.tasks.len() > held || self.tasks.head_done() {
+                        // Watch the new ones before waiting; or the head
+                        // finished as it was watched.
+                        continue;
+                    }
                 }
+                Tasks::Completion { slots, done } => {
+                    if let Some(number) = done.pop_front() {
+                        let task = slots.remove(&number)?;
+                        return Some(task.result());
+                    }
+                    if slots.is_empty() {
+                        return None;
+                    }
+                }
+            }
+            match self.signal.next(self.deadline) {
+                Some(number) => self.finished(number),
+                None => return Some(Err(Error::timeout())),
+            }
+        }
+    }
+
+    /// Watches the tasks in input order not watched yet; counts those
+    /// already done.
+    fn watch_unwatched(&mut self) {
+        let Tasks::Input {
+            slots,
+            first,
+            unwatched,
+        } = &mut self.tasks
+        else {
+            return;
+        };
+        let from = unwatched.saturating_sub(*first);
+        for (slot, number) in slots.iter_mut().zip(*first..).skip(from) {
+            if !slot.done && slot.task.watch(&self.signal, number) {
+                slot.done = true;
+                self.undone -= 1;
+            }
+        }
+        *unwatched = *first + slots.len();
+    }
+
+    /// Task `number` was heard finishing.
+    fn finished(&mut self, number: usize) {
+        match &mut self.tasks {
+            Tasks::Input { slots, first, .. } => {
+                let slot = number
+                    .checked_sub(*first)
+                    .and_then(|index| slots.get_mut(index));
+                if let Some(slot) = slot.filter(|s| !s.done) {
+                    slot.done = true;
+                    self.undone -= 1;
+                }
+            }
+            Tasks::Completion { done, .. } => {
+                done.push_back(number);
+                self.undone -= 1;
             }
         }
     }
 }
 
-impl<R> Order<R> {
+impl<R> Tasks<R> {
     fn len(&self) -> usize {
         match self {
-            Self::Input(queue) => queue.len(),
-            Self::Completion { tasks, .. } => tasks.len(),
+            Self::Input { slots, .. } => slots.len(),
+            Self::Completion { slots, .. } => slots.len(),
         }
     }
 
-    fn push(&mut self, task: Task<R>)
-    where
-        R: Send + 'static,
-    {
-        match self {
-            Self::Input(queue) => queue.push_back(task),
-            Self::Completion {
-                tasks,
-                submitted,
-                done_tx,
-                ..
-            } => {
-                let n = *submitted;
-                *submitted += 1;
-                let done = done_tx.clone();
-                task.add_done_callback(move |_| {
-                    let _ = done.send(n);
-                });
-                tasks.insert(n, task);
-            }
-        }
+    /// Whether the oldest task in input order was counted done.
+    fn head_done(&self) -> bool {
+        matches!(self, Self::Input { slots, .. } if slots.front().is_some_and(|s| s.done))
     }
 
-    /// Cancels every task still in flight.
+    /// Cancels every task still held.
     fn cancel_all(&mut self) {
         match self {
-            Self::Input(queue) => queue.drain(..).for_each(|task| {
-                task.cancel();
+            Self::Input { slots, .. } => slots.drain(..).for_each(|slot| {
+                slot.task.cancel();
             }),
-            Self::Completion { tasks, .. } => tasks.drain().for_each(|(_, task)| {
+            Self::Completion { slots, .. } => slots.drain().for_each(|(_, task)| {
                 task.cancel();
             }),
         }
@@ -227,7 +337,7 @@ where
             }
             Some(Err(error)) => {
                 self.ended = true;
-                self.order.cancel_all();
+                self.tasks.cancel_all();
                 Some(Err(error))
             }
             None => {
@@ -240,7 +350,7 @@ where
 
 impl<I, S, R> Drop for Window<I, S, R> {
     fn drop(&mut self) {
-        self.order.cancel_all();
+        self.tasks.cancel_all();
     }
 }
 
@@ -249,9 +359,10 @@ impl<I, S, R> Window<I, S, R> {
     /// executors' `map` iterators show themselves so).
     pub(crate) fn describe(&self, name: &str, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct(name)
-            .field("in_flight", &self.order.len())
-            .field("window", &self.size)
-            .field("ordered", &matches!(self.order, Order::Input(_)))
+            .field("held", &self.tasks.len())
+            .field("not_done", &self.undone)
+            .field("in_flight", &self.in_flight)
+            .field("ordered", &matches!(self.tasks, Tasks::Input { .. }))
             .field("deadline", &self.deadline)
             .field("ended", &self.ended)
             .finish_non_exhaustive()

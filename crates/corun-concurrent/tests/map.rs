@@ -3,8 +3,9 @@
 //! `test_map_exception`, `test_map_timeout`, `test_map_buffersize*`) and
 //! `test_thread_pool.py` (`test_map_submits_without_iteration`), adapted to
 //! the Rust API: `map` takes one iterable (zip several into tuples), reads it
-//! lazily with `2 × max_workers` tasks in flight (Python 3.14's
-//! `buffersize`), and its items are `Result`s: the first `Err` ends it.
+//! lazily with `8 × max_workers` tasks in flight (not done; Python 3.14's
+//! `buffersize` counts results not yet taken instead), and its items are
+//! `Result`s: the first `Err` ends it.
 //!
 //! Not ported: `test_map_buffersize_on_infinite_iterable` needs nothing
 //! special here (inputs are always lazy; see `inputs_are_read_lazily`);
@@ -81,14 +82,15 @@ fn test_map_exception() {
 }
 
 // Checks that a map stops at the first error even with many inputs left:
-// nothing after it is yielded, and inputs past the window are never read.
+// nothing after it is yielded, and inputs past what the window holds (64 ×
+// its 16 in flight) are never read.
 #[test]
 fn map_stops_at_first_error() {
     let pool = new_pool(2);
     let read = Arc::new(AtomicUsize::new(0));
     let inputs = {
         let read = Arc::clone(&read);
-        (0..1000).inspect(move |_| {
+        (0..100_000).inspect(move |_| {
             read.fetch_add(1, SeqCst);
         })
     };
@@ -103,7 +105,11 @@ fn map_stops_at_first_error() {
         .map(describe)
         .collect();
     assert_eq!(outcomes, ["ok:0", "ok:1", "ok:2", "panic:bad input 3"]);
-    assert!(read.load(SeqCst) < 20, "read {} inputs", read.load(SeqCst));
+    assert!(
+        read.load(SeqCst) <= 64 * 16 + 4,
+        "read {} inputs",
+        read.load(SeqCst)
+    );
 }
 
 // Ports executor.py ExecutorTest.test_map_timeout: `map(time.sleep, [0, 0,
@@ -193,8 +199,8 @@ fn map_timeout_is_total_not_per_item() {
 }
 
 // Ports test_thread_pool.py ThreadPoolExecutorTest.test_map_submits_without_iteration:
-// the work starts when map is called, before the first `next` (here for the
-// first window of inputs, as Python 3.14 with `buffersize`).
+// the work starts when map is called, before the first `next` — here all
+// ten inputs, as in Python, since they fit the window of 8 × 2 workers.
 #[test]
 fn test_map_submits_without_iteration() {
     let pool = new_pool(2);
@@ -206,15 +212,15 @@ fn test_map_submits_without_iteration() {
         }
     };
     let results = pool.map(f, 0..10);
-    poll_until("the first window ran", || ran.load(SeqCst) == 4);
     pool.shutdown(true, false);
-    assert_eq!(ran.load(SeqCst), 4, "a window of 2 × max_workers");
+    assert_eq!(ran.load(SeqCst), 10);
     drop(results);
 }
 
-// Ports executor.py ExecutorTest.test_map_buffersize_on_multiple_iterables
-// / test_map_buffersize_when_buffer_is_full: inputs are read lazily, a
-// window of 2 × max_workers ahead of the consumer.
+// Ports executor.py ExecutorTest.test_map_buffersize_on_infinite_iterable
+// / test_map_buffersize_when_buffer_is_full: inputs are read lazily — a
+// window of 8 × max_workers at the call, more only as tasks finish, and
+// never more than the window holds (64 × in flight) beyond what was taken.
 #[test]
 fn inputs_are_read_lazily() {
     let pool = new_pool(1);
@@ -226,13 +232,51 @@ fn inputs_are_read_lazily() {
         })
     };
     let mut results = pool.map(|i: u64| i + 1, inputs);
-    assert_eq!(read.load(SeqCst), 2, "the window is filled at the call");
-    assert_eq!(results.next().unwrap().unwrap(), 1);
-    assert_eq!(read.load(SeqCst), 3, "one more input per result");
-    let firsts: Vec<u64> = results.by_ref().take(5).map(Result::unwrap).collect();
-    assert_eq!(firsts, [2, 3, 4, 5, 6]);
-    assert_eq!(read.load(SeqCst), 8);
-    assert!(format!("{results:?}").contains("window: 2"));
+    assert_eq!(read.load(SeqCst), 8, "the window is filled at the call");
+    assert!(format!("{results:?}").contains("in_flight: 8"));
+    let firsts: Vec<u64> = results.by_ref().take(100).map(Result::unwrap).collect();
+    assert_eq!(firsts, (1..=100).collect::<Vec<_>>());
+    let read_now = read.load(SeqCst);
+    assert!(read_now <= 100 + 64 * 8, "read {read_now} inputs");
+    drop(results);
+    pool.shutdown(true, false);
+    assert_eq!(
+        read.load(SeqCst),
+        read_now,
+        "inputs read after the map was dropped"
+    );
+}
+
+// Checks that a slow task at the head does not stop `map` from keeping the
+// workers busy: while the first task is held at a gate, the 2 other
+// workers run the next 50 inputs — far past the 16 tasks in flight — and
+// the results come out in input order once the gate opens.
+#[test]
+fn a_slow_head_does_not_stop_the_others() {
+    let pool = new_pool(3);
+    let gate = Gate::new();
+    let ran = Arc::new(AtomicUsize::new(0));
+    let f = {
+        let gate = Arc::clone(&gate);
+        let ran = Arc::clone(&ran);
+        move |i: u32| {
+            if i == 0 {
+                gate.wait();
+            } else {
+                ran.fetch_add(1, SeqCst);
+            }
+            i
+        }
+    };
+    let results: Vec<u32> = thread::scope(|s| {
+        let consumer = s.spawn(|| pool.map(f, 0..51).map(Result::unwrap).collect());
+        poll_until("the 50 tasks behind the head ran", || {
+            ran.load(SeqCst) == 50
+        });
+        gate.open();
+        consumer.join().unwrap()
+    });
+    assert_eq!(results, (0..51).collect::<Vec<_>>());
 }
 
 // Checks that dropping a map early cancels its tasks that have not started
@@ -326,4 +370,42 @@ fn unordered_window_yields_in_completion_order_until_its_deadline() {
     assert!(window.next().is_none(), "a time-out ends the iteration");
     blocked.open();
     pool.shutdown(true, false);
+}
+
+// Checks that memory stays bounded past a slow head: with the first task
+// held at a gate and an endless input, the window reads inputs until it
+// holds 64 × its 16 tasks in flight, and no further.
+#[test]
+fn past_a_slow_head_the_window_holds_a_bounded_number() {
+    let pool = new_pool(2);
+    let gate = Gate::new();
+    let read = Arc::new(AtomicUsize::new(0));
+    let inputs = {
+        let read = Arc::clone(&read);
+        (0_u64..).inspect(move |_| {
+            read.fetch_add(1, SeqCst);
+        })
+    };
+    let f = {
+        let gate = Arc::clone(&gate);
+        move |i: u64| {
+            if i == 0 {
+                gate.wait();
+            }
+            i
+        }
+    };
+    thread::scope(|s| {
+        let consumer = s.spawn(|| {
+            let mut results = pool.map(f, inputs);
+            let firsts: Vec<u64> = results.by_ref().take(3).map(Result::unwrap).collect();
+            (firsts, format!("{results:?}"))
+        });
+        poll_until("the window is full", || read.load(SeqCst) >= 1024);
+        assert_eq!(read.load(SeqCst), 1024, "read past the window's bound");
+        gate.open();
+        let (firsts, debug) = consumer.join().unwrap();
+        assert_eq!(firsts, [0, 1, 2]);
+        assert!(debug.contains("in_flight: 16"), "{debug}");
+    });
 }
