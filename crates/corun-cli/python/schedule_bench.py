@@ -10,11 +10,12 @@ and prints one JSON object. Usage: python3 schedule_bench.py PART RUNS WORKERS .
                           Pool.imap_unordered; median seconds of each.
   tiny N                  ThreadPoolExecutor(WORKERS).map of N no-op tasks;
                           median ns per task.
-  nested SUB OUTER...     for each OUTER, OUTER tasks on a
+  nested SUB CAP OUTER... for each OUTER, OUTER tasks on a
                           ThreadPoolExecutor(max(WORKERS, OUTER)) that each
                           submit 10 tasks of SUB iterations to the same pool
-                          and wait for them; a deadlocked shape is reported
-                          (with the deadline it missed) rather than timed.
+                          and wait for them; a shape that misses its deadline
+                          (10 times its work in one thread and a second, at
+                          most CAP seconds) is reported as deadlocked.
   long LONG SHORT SHORTS  a warm Pool(WORKERS): two tasks of LONG iterations,
                           then SHORTS of SHORT; median milliseconds from the
                           submission to each long task's and the last short
@@ -139,7 +140,7 @@ def nested_once(executor, outer, sub, deadline):
     return time.perf_counter() - start
 
 
-def nested(runs, workers, sub, shapes):
+def nested(runs, workers, sub, cap, shapes):
     out = []
     for outer in shapes:
         pool_size = max(workers, outer)
@@ -149,7 +150,7 @@ def nested(runs, workers, sub, shapes):
         sequential = time.perf_counter() - start
         # As corun's: 10 times the time of the work done in one thread (the
         # GIL keeps Python's threads from doing better), and a second.
-        deadline = 10 * sequential + 1.0
+        deadline = min(10 * sequential + 1.0, cap)
         executor = ThreadPoolExecutor(pool_size)
         times = []
         for _ in range(runs):
@@ -215,7 +216,7 @@ def main():
     elif part == "tiny":
         out = tiny(runs, workers, *args)
     elif part == "nested":
-        out = nested(runs, workers, args[0], args[1:])
+        out = nested(runs, workers, args[0], args[1], args[2:])
     elif part == "long":
         out = long_then_short(runs, workers, *args)
     else:
