@@ -14,7 +14,7 @@ and prints one JSON object. Usage: python3 schedule_bench.py PART RUNS WORKERS .
                           ThreadPoolExecutor(max(WORKERS, OUTER)) that each
                           submit 10 tasks of SUB iterations to the same pool
                           and wait for them; a shape that misses its deadline
-                          (10 times its work in one thread and a second, at
+                          (5 times its work in one thread and a second, at
                           most CAP seconds) is reported as deadlocked.
   long LONG SHORT SHORTS  a warm Pool(WORKERS): two tasks of LONG iterations,
                           then SHORTS of SHORT; median milliseconds from the
@@ -148,9 +148,9 @@ def nested(runs, workers, sub, cap, shapes):
         for _ in range(outer * INNER):
             spin(sub)
         sequential = time.perf_counter() - start
-        # As corun's: 10 times the time of the work done in one thread (the
+        # As corun's: 5 times the time of the work done in one thread (the
         # GIL keeps Python's threads from doing better), and a second.
-        deadline = min(10 * sequential + 1.0, cap)
+        deadline = min(5 * sequential + 1.0, cap)
         executor = ThreadPoolExecutor(pool_size)
         times = []
         for _ in range(runs):

@@ -24,7 +24,7 @@
 //!    pool and wait for them: 1 and 2 outer tasks on 2 workers, 8 on 8,
 //!    against rayon doing the same (an outer `par_iter` with an inner one,
 //!    in `install`). A pool whose blocked workers only wait deadlocks once
-//!    every worker waits; each run has a deadline (10 × rayon's time + 1 s,
+//!    every worker waits; each run has a deadline (5 × rayon's time + 1 s,
 //!    at most 20 s, quick 5 s), and a shape that misses it is reported as
 //!    a deadlock, its pool leaked (dropping it would wait forever). Bar: no
 //!    deadlock, and ≤ 1.2 × rayon. Python's `ThreadPoolExecutor` runs the
@@ -547,7 +547,7 @@ fn nested(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
         let expected = run_rayon();
         let calibration = Instant::now();
         run_rayon();
-        let deadline = (calibration.elapsed() * 10 + Duration::from_secs(1)).min(cap);
+        let deadline = (calibration.elapsed() * 5 + Duration::from_secs(1)).min(cap);
         let pool = Arc::new(
             ThreadPoolExecutor::builder()
                 .max_workers(shape.workers)
