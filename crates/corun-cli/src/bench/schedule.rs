@@ -42,7 +42,7 @@
 
 use std::cell::RefCell;
 use std::hint::black_box;
-use std::sync::{Arc, Mutex, PoisonError};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use anyhow::Context;
@@ -723,6 +723,7 @@ fn long_then_short(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
         .processes(workers)
         .build()
         .context("starting the pool")?;
+    let expected = (spin(long), spin(short));
     let (mut firsts, mut seconds, mut lasts) = (Vec::new(), Vec::new(), Vec::new());
     // One untimed run first, as per_op does.
     for run in 0..=plan.runs {
@@ -734,7 +735,9 @@ fn long_then_short(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             .map_chunked(noop, 0..WARM_CALLS, 1)
             .context("warming the pool")?;
         anyhow::ensure!(warm.len() as u64 == WARM_CALLS, "warm-up calls lost");
-        let done: Arc<Mutex<Vec<Option<Instant>>>> = Arc::new(Mutex::new(vec![None; 2 + SHORTS]));
+        // Each task's done-callback says when it ran; a task's result can
+        // be taken before its callbacks have run, so they are counted in.
+        let (finished, when) = crossbeam_channel::unbounded();
         let start = Instant::now();
         let sizes = [long, long]
             .into_iter()
@@ -743,31 +746,30 @@ fn long_then_short(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             .enumerate()
             .map(|(k, n)| {
                 let task = pool.apply_async(spin, n)?;
-                let done = Arc::clone(&done);
+                let finished = finished.clone();
                 task.add_done_callback(move |_| {
-                    done.lock().unwrap_or_else(PoisonError::into_inner)[k] = Some(Instant::now());
+                    // The receiver outlives every task.
+                    let _ = finished.send((k, Instant::now()));
                 });
                 Ok(task)
             })
             .collect::<Result<_, corun::Error>>()?;
         let results = collect(tasks);
         anyhow::ensure!(
-            results[0] == spin(long) && results[2] == spin(short),
+            results[..2].iter().all(|&r| r == expected.0)
+                && results[2..].iter().all(|&r| r == expected.1),
             "long+short: wrong sums"
         );
-        let done = done.lock().unwrap_or_else(PoisonError::into_inner).clone();
-        let ms = |at: Option<Instant>| -> anyhow::Result<f64> {
-            let at = at.context("a done-callback did not run")?;
-            Ok((at - start).as_secs_f64() * 1e3)
-        };
-        let mut ends = [ms(done[0])?, ms(done[1])?];
+        let mut done = [0.0; 2 + SHORTS];
+        for _ in 0..done.len() {
+            let (k, at) = when
+                .recv_timeout(Duration::from_secs(10))
+                .context("a done-callback did not run")?;
+            done[k] = (at - start).as_secs_f64() * 1e3;
+        }
+        let mut ends = [done[0], done[1]];
         ends.sort_by(f64::total_cmp);
-        let last = done[2..]
-            .iter()
-            .map(|&at| ms(at))
-            .collect::<anyhow::Result<Vec<_>>>()?
-            .into_iter()
-            .fold(0.0, f64::max);
+        let last = done[2..].iter().copied().fold(0.0, f64::max);
         if run > 0 {
             firsts.push(ends[0]);
             seconds.push(ends[1]);
