@@ -11,6 +11,7 @@ mod progress;
 mod python;
 mod queue;
 mod report;
+mod schedule;
 mod sync;
 mod timeline;
 
@@ -47,10 +48,12 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         quick: args.quick,
         python: !args.no_python,
     };
-    let experiments = if args.experiment.is_empty() {
+    let experiments = if !args.experiment.is_empty() {
+        args.experiment.clone()
+    } else if args.all {
         Experiment::ALL.to_vec()
     } else {
-        args.experiment.clone()
+        Experiment::DEFAULT.to_vec()
     };
     let mut report = Report::new(plan);
     for experiment in experiments {
@@ -68,6 +71,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Bulk => ipc::bulk(&plan)?,
             Experiment::QueueProcesses => ipc::queue(&plan)?,
             Experiment::LockProcesses => ipc::lock(&plan)?,
+            Experiment::Schedule => schedule::run(&plan)?,
         };
         report.rows.extend(rows);
     }

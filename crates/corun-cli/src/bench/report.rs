@@ -72,6 +72,18 @@ impl Row {
         }
     }
 
+    /// A row whose peer's figure cannot be set beside corun's (it ran
+    /// other sizes, or never finished): `outcome` says what the peer did.
+    pub(crate) fn peer_note(
+        experiment: &'static str,
+        corun: impl Into<String>,
+        peer: impl Into<String>,
+        corun_value: f64,
+        outcome: String,
+    ) -> Self {
+        Self::peer_missing(experiment, corun, peer, corun_value, outcome)
+    }
+
     pub(crate) fn unit(mut self, unit: &'static str) -> Self {
         self.unit = unit;
         self
