@@ -7,7 +7,7 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use corun_core::deadline::deadline;
+use corun_core::deadline::{deadline, remaining};
 
 use crate::error::Error;
 use crate::signal::Signal;
@@ -212,7 +212,10 @@ where
     /// task is held.
     fn next_result(&mut self) -> Option<Result<R, Error>> {
         loop {
-            match &mut self.tasks {
+            // What to wait for when no result is ready: the oldest task in
+            // input order, or half the tasks in flight, to submit more in
+            // their place in one go; any task in completion order.
+            let (count, key) = match &mut self.tasks {
                 Tasks::Input { slots, first, .. } => {
                     let head = slots.front()?;
                     if head.done || head.task.done() {
@@ -222,6 +225,10 @@ where
                             self.undone -= 1;
                         }
                         return Some(head.task.result());
+                    }
+                    let head = *first;
+                    if slots.front().is_some_and(|h| spin_until_done(&h.task)) {
+                        continue;
                     }
                     // The oldest is not done: keep the workers busy past
                     // it, and hear which of the others finish meanwhile.
@@ -233,6 +240,7 @@ where
                         // finished as it was watched.
                         continue;
                     }
+                    ((self.in_flight / 2).max(1), Some(head))
                 }
                 Tasks::Completion { slots, done } => {
                     if let Some(number) = done.pop_front() {
@@ -242,11 +250,14 @@ where
                     if slots.is_empty() {
                         return None;
                     }
+                    (1, None)
                 }
+            };
+            if remaining(self.deadline).is_some_and(|left| left.is_zero()) {
+                return Some(Err(Error::timeout()));
             }
-            match self.signal.next(self.deadline) {
-                Some(number) => self.finished(number),
-                None => return Some(Err(Error::timeout())),
+            for number in self.signal.take(count, key, self.deadline) {
+                self.finished(number);
             }
         }
     }
@@ -290,6 +301,19 @@ where
             }
         }
     }
+}
+
+/// How many times the consumer yields, looking at the oldest task between
+/// yields, before it watches the tasks and sleeps: tiny tasks finish within
+/// a few yields, and a sleep and its wake-up cost far more.
+const HEAD_YIELDS: usize = 16;
+
+/// Whether `task` is done within [`HEAD_YIELDS`] yields of the CPU.
+fn spin_until_done<R>(task: &Task<R>) -> bool {
+    (0..HEAD_YIELDS).any(|_| {
+        std::thread::yield_now();
+        task.done()
+    })
 }
 
 impl<R> Tasks<R> {

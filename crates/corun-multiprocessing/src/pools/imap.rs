@@ -11,9 +11,10 @@ use serde::de::DeserializeOwned;
 use crate::pools::engine::Engine;
 use crate::workers::worker::Call;
 
-/// Chunks in flight per worker process: enough to keep each worker's
-/// pipeline full while results are taken.
-const WINDOW_PER_PROCESS: usize = 8;
+/// Chunks in flight (not done) per worker process: two of a worker's
+/// batches of short calls, so that its pipeline stays full while results
+/// are taken, as when every chunk is submitted at once.
+const WINDOW_PER_PROCESS: usize = 64;
 
 /// Results of [`Pool::imap`](crate::Pool::imap) (input order) or
 /// [`Pool::imap_unordered`](crate::Pool::imap_unordered) (completion order).
