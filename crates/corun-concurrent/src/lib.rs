@@ -27,7 +27,11 @@
 //!
 //! Beyond Python: a panicking task fails only its own [`Task`] and its
 //! worker goes on; a panicking done-callback is caught and reported;
-//! `map` reads its input lazily with a bounded number of tasks in flight.
+//! `map` reads its input lazily, with a bounded number of tasks in flight
+//! that a slow task does not hold up; and a pool thread that waits on a
+//! task runs the pool's queued tasks meanwhile, so a task may wait on
+//! sub-tasks of its own pool without deadlocking it (see
+//! [`ThreadPoolExecutor`] for what still can).
 //!
 //! ```
 //! use corun::concurrent::{Executor, ThreadPoolExecutor};
