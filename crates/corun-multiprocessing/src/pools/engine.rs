@@ -355,6 +355,34 @@ impl Engine {
             .map(|w| w.pid())
             .collect()
     }
+
+    /// How many calls wait written ahead in each worker, behind the one it
+    /// runs or will run next (those taken back not counted).
+    #[cfg(feature = "__test-hooks")]
+    pub(crate) fn written_ahead(&self) -> Vec<usize> {
+        self.inner
+            .flights
+            .iter()
+            .map(|flight| {
+                let flight = flight.lock();
+                flight
+                    .sent
+                    .iter()
+                    .skip(1)
+                    .filter(|e| e.job.is_some())
+                    .count()
+            })
+            .collect()
+    }
+}
+
+/// What the tests see of a process pool's pipelines.
+#[cfg(feature = "__test-hooks")]
+pub trait Pipelines {
+    /// How many calls wait written ahead in each worker's socket, behind
+    /// the one it runs or will run next: calls that an idle worker or
+    /// `cancel` can still take back (those taken back not counted).
+    fn written_ahead(&self) -> Vec<usize>;
 }
 
 impl Inner {
