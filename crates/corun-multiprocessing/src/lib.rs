@@ -132,11 +132,12 @@ pub use workers::init::init;
 pub use workers::process::{Process, ProcessBuilder};
 
 /// Internals for this crate's own tests (the worker handle, the cleanup
-/// tracker's pid, fault injection in queues); not part of the API, and
-/// outside any stability promise.
+/// tracker's pid, fault injection in queues, the pools' pipelines); not
+/// part of the API, and outside any stability promise.
 #[cfg(feature = "__test-hooks")]
 #[doc(hidden)]
 pub mod test_hooks {
+    pub use crate::pools::engine::Pipelines;
     pub use crate::queue::fault::{Fault, abort_inside_next, hang_inside_next};
     pub use crate::shm::tracker::tracker_pid;
     pub use crate::workers::worker::{

@@ -11,10 +11,11 @@ use std::os::unix::net::UnixStream;
 use std::sync::OnceLock;
 use std::sync::mpsc;
 
-use common::{Gate, isolated, temp_path, wait_at_gate};
+use common::{Gate, isolated, pairs, rendezvous, temp_path, wait_at_gate};
 use corun::trace::{Outcome, Recorder};
 use corun_concurrent::{ReturnWhen, Task, wait};
-use corun_multiprocessing::{Array, Pool, current_process};
+use corun_multiprocessing::test_hooks::Pipelines;
+use corun_multiprocessing::{Array, Pool, Value, current_process};
 use corun_test_support::DEADLINE;
 use serde::{Deserialize, Serialize};
 
@@ -38,6 +39,11 @@ fn pid(_: ()) -> u32 {
 
 fn pid_of(_: u64) -> u32 {
     current_process().pid()
+}
+
+/// The square, and which worker computed it.
+fn square_on(x: u64) -> (u64, u32) {
+    (x * x, current_process().pid())
 }
 
 /// Waits at the gate, then says which worker ran it.
@@ -159,9 +165,8 @@ fn apply_async_cancel_while_queued() {
     });
 }
 
-/// A pool of two whose workers both run a gated task; `queued` were
-/// submitted right behind the second, so its worker may have taken them
-/// along (as it does after short calls).
+/// A pool of two whose workers both run a gated task, the second with
+/// `queued` written ahead behind it, in its socket.
 struct BusyPool<T> {
     pool: Pool,
     /// The gated task of the worker freed first, and its hold.
@@ -174,40 +179,63 @@ struct BusyPool<T> {
     _gates: [Gate; 2],
 }
 
-fn busy_pool_with<T>(queued: impl FnOnce(&Pool) -> T) -> BusyPool<T> {
-    let pool = Pool::builder().processes(2).build().unwrap();
-    // Both workers have just answered short calls.
-    let expected: Vec<u64> = (0..100).map(|x| x * x).collect();
-    assert_eq!(pool.map_chunked(square, 0..100, 1).unwrap(), expected);
-    let gates = [Gate::new(), Gate::new()];
-    let first = pool.apply_async(gated, gates[0].path()).unwrap();
-    let held_first = gates[0].hold();
-    let long = pool.apply_async(gated, gates[1].path()).unwrap();
-    let queued = queued(&pool);
-    let held_long = gates[1].hold();
-    BusyPool {
-        pool,
-        first,
-        held_first,
-        long,
-        held_long,
-        queued,
-        _gates: gates,
+/// Makes a [`BusyPool`]: while the first worker waits at its gate, the
+/// second runs short calls (so it writes calls ahead, no worker being
+/// idle), then the long one and, written ahead behind it, `queued`. How
+/// many calls it has written ahead when it reaches the long one is up to
+/// the threads' timing: a pool with none written ahead is terminated
+/// (nothing queued has run there) and the next try starts afresh.
+fn busy_pool_with<T>(mut queued: impl FnMut(&Pool) -> T) -> BusyPool<T> {
+    let expected: Vec<u64> = (0..2_000).map(|x| x * x).collect();
+    for _ in 0..20 {
+        let pool = Pool::builder().processes(2).build().unwrap();
+        assert_eq!(pool.map_chunked(square, 0..2_000, 1).unwrap(), expected);
+        let gates = [Gate::new(), Gate::new()];
+        let first = pool.apply_async(gated, gates[0].path()).unwrap();
+        let held_first = gates[0].hold();
+        let short: Vec<_> = (0..2_000)
+            .map(|i| pool.apply_async(square, i).unwrap())
+            .collect();
+        let long = pool.apply_async(gated, gates[1].path()).unwrap();
+        let queued = queued(&pool);
+        let held_long = gates[1].hold();
+        for (i, task) in (0..).zip(short) {
+            assert_eq!(task.result().unwrap(), i * i);
+        }
+        // The worker topped up before its last short reply was decoded:
+        // what it holds now stays there until a worker is freed.
+        if pool.written_ahead().iter().sum::<usize>() > 0 {
+            return BusyPool {
+                pool,
+                first,
+                held_first,
+                long,
+                held_long,
+                queued,
+                _gates: gates,
+            };
+        }
+        pool.terminate();
+        drop((held_first, held_long));
     }
+    panic!("no try left calls written ahead behind the long task");
 }
 
 // Checks that no task waits behind a running one while a worker is idle
-// (Python's idle worker takes the next task): quick tasks submitted right
-// behind a long one all finish on the other worker, once it is free, while
-// the long one still runs.
+// (Python's idle worker takes the next task): quick tasks written ahead
+// behind a long one (and any still queued) are taken back by the other
+// worker once it is free, and all run there while the long one still runs.
 #[test]
 fn quick_tasks_do_not_wait_behind_a_long_one() {
     isolated(|| {
         let busy = busy_pool_with(|pool| {
             (0..20)
-                .map(|i| pool.apply_async(square, i).unwrap())
+                .map(|i| pool.apply_async(square_on, i).unwrap())
                 .collect::<Vec<_>>()
         });
+        for (i, task) in busy.queued.iter().enumerate() {
+            assert!(!task.running(), "task {i} is reported running");
+        }
         drop(busy.held_first);
         let free = busy.first.result().unwrap();
         for (i, task) in (0..).zip(busy.queued) {
@@ -215,7 +243,7 @@ fn quick_tasks_do_not_wait_behind_a_long_one() {
                 task.wait_timeout(DEADLINE),
                 "task {i} waits behind the long one while a worker is idle"
             );
-            assert_eq!(task.result().unwrap(), i * i);
+            assert_eq!(task.result().unwrap(), (i * i, free), "task {i}");
         }
         assert!(busy.long.running());
         drop(busy.held_long);
@@ -225,9 +253,10 @@ fn quick_tasks_do_not_wait_behind_a_long_one() {
 }
 
 // Checks that tasks queued behind busy workers stay pending until they
-// run, wherever they wait (a worker may have taken them along behind its
-// long task): each cancels, and a cancelled one never runs — its mark is
-// absent once the workers are gone — while the others run.
+// run, wherever they wait — the first ones written ahead behind a long
+// task, in its worker's socket: each cancels, and a cancelled one never
+// runs — its mark is absent once the workers are gone — while the others
+// run.
 #[test]
 fn tasks_queued_behind_a_long_one_can_be_cancelled() {
     isolated(|| {
@@ -297,6 +326,77 @@ fn cancel_races_the_workers_and_a_task_runs_once_or_never() {
             for (i, &count) in counts.iter().enumerate() {
                 let expected = u32::from(!cancelled[i]);
                 assert_eq!(count, expected, "round {round}: task {i} ran {count} times");
+            }
+        }
+    });
+}
+
+// Checks that two long tasks submitted back to back on a warm pool of two
+// run at once, one on each worker, as in Python, however far the pool was
+// writing short calls ahead: each, once started, sees the other start. In
+// even rounds the pool has answered its short calls; in odd ones the long
+// tasks queue right behind 2 000 short calls not yet run, so that a worker
+// writing calls ahead may take both along. Twenty rounds, to catch races.
+#[test]
+fn two_long_tasks_on_a_warm_pool_run_at_once() {
+    isolated(|| {
+        let pool = Pool::builder().processes(2).build().unwrap();
+        let expected: Vec<u64> = (0..2_000).map(|x| x * x).collect();
+        for round in 0..20 {
+            let started = Value::new(0u32).unwrap();
+            common::watch_segment(started.name());
+            let short = if round % 2 == 0 {
+                assert_eq!(pool.map_chunked(square, 0..2_000, 1).unwrap(), expected);
+                Vec::new()
+            } else {
+                (0..2_000)
+                    .map(|i| pool.apply_async(square, i).unwrap())
+                    .collect()
+            };
+            let long: Vec<_> = (0..2)
+                .map(|_| pool.apply_async(rendezvous, (started.clone(), 2)).unwrap())
+                .collect();
+            let met: Vec<bool> = long.into_iter().map(|t| t.result().unwrap()).collect();
+            assert_eq!(met, [true, true], "round {round}: one ran after the other");
+            for (i, task) in (0..).zip(short) {
+                assert_eq!(task.result().unwrap(), i * i);
+            }
+        }
+    });
+}
+
+// Checks that `map` with its automatic chunk size (2 items a chunk for 16
+// items on 2 workers), `imap` and `imap_unordered` on a warm pool keep both
+// workers busy at once, starting chunks in input order as Python's pool
+// does: long items whose chunks meet two by two all meet. (Two chunks
+// written ahead to one busy worker, or a younger chunk run while an older
+// one waits behind a running one, would each wait for a partner that
+// cannot start.) Five rounds of each.
+#[test]
+fn map_and_imap_on_a_warm_pool_use_both_workers() {
+    isolated(|| {
+        let pool = Pool::builder().processes(2).build().unwrap();
+        let expected: Vec<u64> = (0..2_000).map(|x| x * x).collect();
+        for round in 0..5 {
+            for how in ["map", "imap", "imap_unordered"] {
+                assert_eq!(pool.map_chunked(square, 0..2_000, 1).unwrap(), expected);
+                let started = Value::new(0u32).unwrap();
+                common::watch_segment(started.name());
+                let met: Vec<bool> = match how {
+                    "map" => pool.map(rendezvous, pairs(&started, 16, 2)).unwrap(),
+                    "imap" => pool
+                        .imap(rendezvous, pairs(&started, 8, 1))
+                        .map(Result::unwrap)
+                        .collect(),
+                    _ => pool
+                        .imap_unordered(rendezvous, pairs(&started, 8, 1))
+                        .map(Result::unwrap)
+                        .collect(),
+                };
+                assert!(
+                    met.iter().all(|&m| m),
+                    "round {round}: {how}: items that should run side by side did not: {met:?}"
+                );
             }
         }
     });

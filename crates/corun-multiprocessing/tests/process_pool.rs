@@ -12,12 +12,13 @@ use std::collections::BTreeSet;
 use std::sync::mpsc;
 use std::time::Duration;
 
-use common::{Gate, is_gone, isolated, wait_at_gate};
+use common::{Gate, is_gone, isolated, pairs, rendezvous, temp_path, wait_at_gate};
 use corun_concurrent::{
     Executor, ReturnWhen, Submit, Task, ThreadPoolExecutor, as_completed, wait,
 };
-use corun_multiprocessing::{ProcessPoolExecutor, current_process};
-use corun_test_support::{Probe, poll_until};
+use corun_multiprocessing::test_hooks::Pipelines;
+use corun_multiprocessing::{ProcessPoolExecutor, Value, current_process};
+use corun_test_support::{DEADLINE, Probe, poll_until};
 use rustix::process::{Pid, Signal, kill_process};
 
 corun_multiprocessing::enable_test_workers!();
@@ -33,6 +34,13 @@ fn pid(_: ()) -> u32 {
 fn gated(gate: String) -> u64 {
     wait_at_gate(&gate);
     u64::from(current_process().pid())
+}
+
+/// Leaves a mark at `path`, proof that it ran, and says which worker ran
+/// it.
+fn mark_and_pid(path: String) -> u32 {
+    std::fs::write(path, b"ran").unwrap();
+    current_process().pid()
 }
 
 fn square_but_not_five(x: u64) -> u64 {
@@ -232,6 +240,156 @@ fn shutdown_cancels_the_tasks_taken_behind_a_running_one() {
             assert!(task.result().unwrap_err().is_cancelled());
         }
         assert!(pool.pids().is_empty());
+    });
+}
+
+// Checks that two long tasks submitted back to back on a warm executor of
+// two run at once, one on each worker, as in Python, however far it was
+// writing short calls ahead: each, once started, sees the other start. In
+// even rounds the executor has answered its short calls; in odd ones the
+// long tasks queue right behind 2 000 short calls not yet run, so that a
+// worker writing calls ahead may take both along. Twenty rounds, to catch
+// races.
+#[test]
+fn two_long_tasks_on_a_warm_executor_run_at_once() {
+    isolated(|| {
+        let pool = build(2);
+        let f: fn(u64) -> u64 = square;
+        for round in 0..20 {
+            let started = Value::new(0u32).unwrap();
+            common::watch_segment(started.name());
+            let short: Vec<Task<u64>> = if round % 2 == 0 {
+                assert_eq!(pool.map(f, 0..2_000).filter(Result::is_ok).count(), 2_000);
+                Vec::new()
+            } else {
+                (0..2_000)
+                    .map(|i| pool.submit(square, i).unwrap())
+                    .collect()
+            };
+            let long: Vec<Task<bool>> = (0..2)
+                .map(|_| pool.submit(rendezvous, (started.clone(), 2)).unwrap())
+                .collect();
+            let met: Vec<bool> = long.into_iter().map(|t| t.result().unwrap()).collect();
+            assert_eq!(met, [true, true], "round {round}: one ran after the other");
+            for (i, task) in (0..).zip(short) {
+                assert_eq!(task.result().unwrap(), i * i);
+            }
+        }
+        pool.shutdown(true, false);
+    });
+}
+
+// Checks that long tasks submitted back to back on a warm executor, or
+// given to its `map`, keep both workers busy at once, in the order given
+// (as Python's executor): eight meeting two by two all meet. Five rounds
+// of each.
+#[test]
+fn long_tasks_on_a_warm_executor_use_both_workers() {
+    isolated(|| {
+        let pool = build(2);
+        let f: fn(u64) -> u64 = square;
+        let meet: fn((Value<u32>, u32)) -> bool = rendezvous;
+        for round in 0..5 {
+            for how in ["submit", "map"] {
+                let warm: Vec<Task<u64>> = (0..2_000).map(|i| pool.submit(f, i).unwrap()).collect();
+                assert!(warm.into_iter().all(|t| t.result().is_ok()));
+                let started = Value::new(0u32).unwrap();
+                common::watch_segment(started.name());
+                let items = pairs(&started, 8, 1);
+                let met: Vec<bool> = if how == "map" {
+                    pool.map(meet, items).map(Result::unwrap).collect()
+                } else {
+                    let tasks: Vec<Task<bool>> = items
+                        .into_iter()
+                        .map(|item| pool.submit(meet, item).unwrap())
+                        .collect();
+                    tasks.into_iter().map(|t| t.result().unwrap()).collect()
+                };
+                assert!(
+                    met.iter().all(|&m| m),
+                    "round {round}: {how}: tasks that should run side by side did not: {met:?}"
+                );
+            }
+        }
+        pool.shutdown(true, false);
+    });
+}
+
+// Checks calls written ahead behind a long task, in its worker's socket,
+// while the other worker is busy too: each is pending and cancels; once
+// the other worker is free it takes back those not cancelled and runs them
+// all while the long task still runs; the cancelled ones never run (their
+// marks are absent once the workers are gone). How many calls the worker
+// has written ahead when it reaches the long task is up to the threads'
+// timing: an executor with none written ahead is shut down, cancelling
+// everything queued, and the next try starts afresh.
+#[test]
+fn calls_written_ahead_are_taken_back_or_cancelled() {
+    isolated(|| {
+        let marks: Vec<_> = (0..10).map(|_| temp_path("mark")).collect();
+        let f: fn(u64) -> u64 = square;
+        for _ in 0..20 {
+            let pool = build(2);
+            assert_eq!(pool.map(f, 0..2_000).filter(Result::is_ok).count(), 2_000);
+            let gates = [Gate::new(), Gate::new()];
+            let first = pool.submit(gated, gates[0].path()).unwrap();
+            let held_first = gates[0].hold();
+            // The other worker runs short calls (so it writes calls ahead,
+            // no worker being idle), then the long one, then `queued`.
+            let short: Vec<Task<u64>> = (0..2_000)
+                .map(|i| pool.submit(square, i).unwrap())
+                .collect();
+            let long = pool.submit(gated, gates[1].path()).unwrap();
+            let queued: Vec<Task<u32>> = marks
+                .iter()
+                .map(|m| {
+                    pool.submit(mark_and_pid, m.to_str().unwrap().to_owned())
+                        .unwrap()
+                })
+                .collect();
+            let held_long = gates[1].hold();
+            for (i, task) in (0..).zip(short) {
+                assert_eq!(task.result().unwrap(), i * i);
+            }
+            // The worker topped up before its last short reply was decoded:
+            // what it holds now stays there until a worker is freed.
+            if pool.written_ahead().iter().sum::<usize>() == 0 {
+                pool.shutdown(false, true);
+                drop((held_first, held_long));
+                continue;
+            }
+            for (i, task) in queued.iter().enumerate() {
+                assert!(!task.running(), "task {i} is reported running");
+                if i % 2 == 0 {
+                    assert!(task.cancel(), "task {i} cannot be cancelled");
+                }
+            }
+            drop(held_first);
+            let free = u32::try_from(first.result().unwrap()).unwrap();
+            for (i, task) in queued.into_iter().enumerate() {
+                if i % 2 == 0 {
+                    assert!(task.result().unwrap_err().is_cancelled(), "task {i}");
+                } else {
+                    assert!(
+                        task.wait_timeout(DEADLINE),
+                        "task {i} waits behind the long one while a worker is idle"
+                    );
+                    assert_eq!(task.result().unwrap(), free, "task {i}");
+                }
+            }
+            assert!(long.running());
+            drop(held_long);
+            assert_ne!(long.result().unwrap(), u64::from(free));
+            pool.shutdown(true, false);
+            for (i, mark) in marks.iter().enumerate() {
+                assert_eq!(mark.exists(), i % 2 == 1, "task {i}");
+                if i % 2 == 1 {
+                    std::fs::remove_file(mark).unwrap();
+                }
+            }
+            return;
+        }
+        panic!("no try left calls written ahead behind the long task");
     });
 }
 

@@ -9,11 +9,15 @@
 //! task running, writes the call to the worker and reads the reply. When
 //! calls are short (the last one took under [`PIPELINE_BELOW`]) and no
 //! other supervisor is idle, it keeps up to [`PIPELINE_DEPTH`] calls in the
-//! worker's socket, so round trips overlap. Calls behind others never add
-//! up to more than [`PIPELINE_BYTES`], so a write never blocks while the
-//! worker may be blocked writing a large reply. A worker answers in order,
-//! so the oldest unanswered call (the *head*) is the one it is running, or
-//! will run next.
+//! worker's socket, so round trips overlap. Whether one is idle is asked
+//! once the head is in hand, and a supervisor turning idle first waits for
+//! those that may have asked before it counted itself (`Inner::filling`):
+//! so no call is written ahead while a supervisor idles, and one that turns
+//! idle finds every call written ahead before it looked. Calls behind
+//! others never add up to more than [`PIPELINE_BYTES`], so a write never
+//! blocks while the worker may be blocked writing a large reply. A worker
+//! answers in order, so the oldest unanswered call (the *head*) is the one
+//! it is running, or will run next.
 //!
 //! # No call waits behind a running one while a worker idles
 //!
@@ -24,11 +28,15 @@
 //! the worker skips it without a reply:
 //!
 //! - by `cancel` on its task, which then never runs;
-//! - by an idle supervisor: one that finds the shared queue empty takes
-//!   over the oldest call queued behind another worker's head (or waiting
-//!   for another's next worker), one at a time, as Python's idle worker
-//!   takes the next task. A supervisor that leaves calls queued while one
-//!   is idle wakes it ([`Inner::nudge_idle`]);
+//! - by an idle supervisor: it takes over the oldest call queued behind
+//!   another worker's head (or waiting for another's next worker), one at
+//!   a time, as Python's idle worker takes the next task; only then a call
+//!   from the shared queue, since the calls queued at others left it
+//!   earlier. A call taken over goes alone, and while it runs no
+//!   supervisor writes calls ahead: the worker's next call is again the
+//!   oldest queued at others, not a younger one written behind it, and
+//!   those queued at others drain. A supervisor that leaves calls queued
+//!   while one is idle wakes it ([`Inner::nudge_idle`]);
 //! - by `close(cancel_pending)`.
 //!
 //! Each supervisor's calls sit in its [`Flight`], under a lock, for the
@@ -123,6 +131,18 @@ struct Inner {
     flights: Box<[Mutex<Flight>]>,
     /// Supervisors waiting for a call, with none in their worker.
     idle: AtomicUsize,
+    /// Supervisors taking calls from the queue to write behind their
+    /// heads, from before they look at `idle` until the calls are in their
+    /// flights. An idle supervisor counts itself in `idle`, then waits for
+    /// none to be filling before it looks for its next call: so either a
+    /// filling one sees it idle, and writes nothing ahead, or it finds what
+    /// was written ahead, older than any call left in the queue.
+    filling: AtomicUsize,
+    /// Supervisors running a call taken over from another, alone: while
+    /// one does, the others write no calls ahead either, so that the calls
+    /// still queued behind their heads drain and no worker is left taking
+    /// them over one at a time while the others top up their own.
+    probing: AtomicUsize,
     /// Wakes a supervisor that waits, after `close`, for the others to
     /// end, to look again for calls to take over (one wake-up waits at
     /// most). Before `close`, [`Work::Look`] in the queue does that.
@@ -204,6 +224,9 @@ struct Supervisor {
     head_since: Instant,
     /// How long the last answered call ran.
     last_run: Duration,
+    /// Its call in flight was taken over from another supervisor and went
+    /// alone (counted in [`Inner::probing`]).
+    probing: bool,
 }
 
 impl Engine {
@@ -225,6 +248,8 @@ impl Engine {
             live: Mutex::new(vec![None; processes]),
             flights: (0..processes).map(|_| Mutex::default()).collect(),
             idle: AtomicUsize::new(0),
+            filling: AtomicUsize::new(0),
+            probing: AtomicUsize::new(0),
             nudge,
             nudged,
         });
@@ -355,6 +380,34 @@ impl Engine {
             .map(|w| w.pid())
             .collect()
     }
+
+    /// How many calls wait written ahead in each worker, behind the one it
+    /// runs or will run next (those taken back not counted).
+    #[cfg(feature = "__test-hooks")]
+    pub(crate) fn written_ahead(&self) -> Vec<usize> {
+        self.inner
+            .flights
+            .iter()
+            .map(|flight| {
+                let flight = flight.lock();
+                flight
+                    .sent
+                    .iter()
+                    .skip(1)
+                    .filter(|e| e.job.is_some())
+                    .count()
+            })
+            .collect()
+    }
+}
+
+/// What the tests see of a process pool's pipelines.
+#[cfg(feature = "__test-hooks")]
+pub trait Pipelines {
+    /// How many calls wait written ahead in each worker's socket, behind
+    /// the one it runs or will run next: calls that an idle worker or
+    /// `cancel` can still take back (those taken back not counted).
+    fn written_ahead(&self) -> Vec<usize>;
 }
 
 impl Inner {
@@ -517,6 +570,7 @@ impl Supervisor {
             draining: false,
             head_since: Instant::now(),
             last_run: Duration::MAX,
+            probing: false,
         }
     }
 
@@ -536,6 +590,7 @@ impl Supervisor {
                 job.finish.complete(Ok(reply));
             }
         }
+        self.set_probing(false);
         self.retire();
         // Others waiting for this one to end look again.
         self.inner.nudge_idle();
@@ -543,10 +598,12 @@ impl Supervisor {
 
     /// How many calls may be in the worker at once now: one unless calls
     /// are short and no other supervisor idles (an idle one takes the
-    /// next call from the queue instead).
+    /// next call from the queue instead) or runs a call taken over.
     fn depth(&self) -> usize {
-        let depth = if self.last_run < PIPELINE_BELOW && self.inner.idle.load(Ordering::SeqCst) == 0
-        {
+        let inner = &self.inner;
+        let others_free =
+            inner.idle.load(Ordering::SeqCst) == 0 && inner.probing.load(Ordering::SeqCst) == 0;
+        let depth = if self.last_run < PIPELINE_BELOW && others_free {
             PIPELINE_DEPTH
         } else {
             1
@@ -564,7 +621,10 @@ impl Supervisor {
     /// Without `wait`, it only sends calls already queued, and never
     /// sleeps.
     fn fill(&mut self, wait: bool) -> bool {
-        let depth = self.depth();
+        // A call taken over that went alone has been answered (or its
+        // worker is gone) by now.
+        self.set_probing(false);
+        let mut depth = self.depth();
         let (in_flight, mut bytes) = {
             let flight = self.flight();
             (flight.sent.len(), flight.bytes())
@@ -573,9 +633,31 @@ impl Supervisor {
             // Top up in batches: one write for several calls.
             return true;
         }
+        let mut filling = false;
+        // A head taken over from another supervisor goes alone: the calls
+        // still queued there are older than any in the queue, and this
+        // worker takes the next of them once free, rather than run younger
+        // ones written behind its head.
+        let mut alone = false;
         let mut batch = Vec::new();
         while !self.draining && in_flight + batch.len() < depth {
             let head = in_flight == 0 && batch.is_empty();
+            if !head && !filling {
+                // Calls behind the head are taken only while no supervisor
+                // is idle: counted now, not before the head came, and after
+                // saying so to those turning idle (see `Inner::filling`).
+                if alone || self.worker.is_none() {
+                    // A head taken over goes alone, as does the first call
+                    // of a worker yet to start.
+                    break;
+                }
+                filling = true;
+                self.inner.filling.fetch_add(1, Ordering::SeqCst);
+                depth = self.depth();
+                if in_flight + batch.len() >= depth {
+                    break;
+                }
+            }
             let retried = self.flight().retry.pop_front();
             let job = if let Some(job) = retried {
                 job
@@ -585,7 +667,10 @@ impl Supervisor {
                 }
                 self.replace_worker();
                 match self.next_job() {
-                    Some(job) => job,
+                    Some((job, taken_over)) => {
+                        alone = taken_over;
+                        job
+                    }
                     None => return false,
                 }
             } else {
@@ -611,34 +696,59 @@ impl Supervisor {
                 batch.push(job);
             }
         }
+        if alone && batch.len() == 1 {
+            self.set_probing(true);
+        }
         if !batch.is_empty() {
             self.send(batch);
+        }
+        if filling {
+            self.inner.filling.fetch_sub(1, Ordering::SeqCst);
         }
         // The loop ends with a call in flight: it waits for one while none
         // is, and a call that could not be sent goes back to `retry`.
         true
     }
 
-    /// Waits for the next call: from the queue, or taken over from
-    /// another supervisor. `None` once the queue is closed and empty and
-    /// the other supervisors hold no calls.
+    /// Marks this supervisor as running a call taken over, alone, or not.
+    fn set_probing(&mut self, probing: bool) {
+        if self.probing != probing {
+            self.probing = probing;
+            if probing {
+                self.inner.probing.fetch_add(1, Ordering::SeqCst);
+            } else {
+                self.inner.probing.fetch_sub(1, Ordering::SeqCst);
+            }
+        }
+    }
+
+    /// Waits for the next call: taken over from another supervisor
+    /// (`true` beside it), or from the queue. `None` once the queue is
+    /// closed and empty and the other supervisors hold no calls.
     ///
     /// It sleeps at once. Polling the queue first (as the socket readers
     /// poll their sockets) was measured slower: with the caller, this
     /// thread and the worker all busy, a 2-core machine has one thread too
     /// many, and the poller delays the thread it waits for.
-    fn next_job(&mut self) -> Option<Job> {
+    fn next_job(&mut self) -> Option<(Job, bool)> {
         let inner = Arc::clone(&self.inner);
         inner.idle.fetch_add(1, Ordering::SeqCst);
         let job = loop {
+            // One that did not see this one idle may be writing calls
+            // ahead: they are older than any left in the queue.
+            while inner.filling.load(Ordering::SeqCst) > 0 {
+                std::thread::yield_now();
+            }
+            // Calls queued at others first: they left the queue before
+            // any call still in it.
+            if let Some(job) = self.take_over() {
+                break Some((job, true));
+            }
             let closed = match inner.intake.receiver().try_recv() {
-                Ok(Work::Call(job)) => break Some(job),
+                Ok(Work::Call(job)) => break Some((job, false)),
                 Ok(Work::Look) | Err(TryRecvError::Empty) => false,
                 Err(TryRecvError::Disconnected) => true,
             };
-            if let Some(job) = self.take_over() {
-                break Some(job);
-            }
             if closed {
                 if !inner.others_busy(self.slot) {
                     break None;
@@ -649,7 +759,7 @@ impl Supervisor {
             }
             // A `Look`, or the queue closed: look again.
             if let Ok(Work::Call(job)) = inner.intake.receiver().recv() {
-                break Some(job);
+                break Some((job, false));
             }
         };
         inner.idle.fetch_sub(1, Ordering::SeqCst);

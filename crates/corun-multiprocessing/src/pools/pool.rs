@@ -436,6 +436,13 @@ fn gather<R>(tasks: Vec<Task<Vec<R>>>, total: usize) -> Result<Vec<R>, Error> {
     Ok(results)
 }
 
+#[cfg(feature = "__test-hooks")]
+impl crate::pools::engine::Pipelines for Pool {
+    fn written_ahead(&self) -> Vec<usize> {
+        self.engine.written_ahead()
+    }
+}
+
 impl fmt::Debug for Pool {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("Pool")

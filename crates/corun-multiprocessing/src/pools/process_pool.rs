@@ -124,6 +124,13 @@ impl WorkerPoolBuilder<ProcessPoolExecutor> {
     }
 }
 
+#[cfg(feature = "__test-hooks")]
+impl crate::pools::engine::Pipelines for ProcessPoolExecutor {
+    fn written_ahead(&self) -> Vec<usize> {
+        self.engine.written_ahead()
+    }
+}
+
 impl fmt::Debug for ProcessPoolExecutor {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_struct("ProcessPoolExecutor")

@@ -1,6 +1,7 @@
 //! Helpers for the process tests: one test at a time per binary, checks
 //! that a test leaves no descriptor, child process, corun thread or
-//! shared-memory segment behind, and a gate a worker can wait on.
+//! shared-memory segment behind, a gate a worker can wait on, and calls
+//! that wait for one another (to check that they run at once).
 
 #![allow(dead_code)]
 
@@ -10,9 +11,9 @@ use std::os::unix::net::{UnixListener, UnixStream};
 use std::path::{Path, PathBuf};
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Mutex, MutexGuard, Once};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
-use corun_multiprocessing::Process;
+use corun_multiprocessing::{Process, Value};
 use corun_test_support::DEADLINE;
 use serde::{Deserialize, Serialize};
 
@@ -343,4 +344,33 @@ impl<'de> Deserialize<'de> for Refuses {
 /// A worker function whose result cannot be serialised.
 pub(crate) fn make_refuses(_: ()) -> Refuses {
     Refuses
+}
+
+/// Counts itself started in `started`, then waits (up to the tests'
+/// deadline) until `until` calls have started there: whether they did,
+/// that is, whether it ran beside the others rather than before or after
+/// them.
+pub(crate) fn rendezvous((started, until): (Value<u32>, u32)) -> bool {
+    started.update(|n| *n += 1);
+    let end = Instant::now() + DEADLINE;
+    while started.load() < until {
+        if Instant::now() >= end {
+            return false;
+        }
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    true
+}
+
+/// `n` items of [`rendezvous`] for chunks of `chunk` items, where chunks
+/// meet two by two: chunks `2q` and `2q + 1` run at once, item by item, so
+/// the item at place `p` of either waits until `2 × chunk × q + 2(p + 1)`
+/// items have started.
+pub(crate) fn pairs(started: &Value<u32>, n: u32, chunk: u32) -> Vec<(Value<u32>, u32)> {
+    (0..n)
+        .map(|i| {
+            let (q, p) = (i / chunk / 2, i % chunk);
+            (started.clone(), 2 * chunk * q + 2 * (p + 1))
+        })
+        .collect()
 }
