@@ -16,7 +16,7 @@ use crate::task::Task;
 /// How many tasks a [`Window`] holds, done or not, per task it lets be in
 /// flight: past a slow task, the workers go on with up to this many times
 /// the window's in-flight tasks, whose results wait for their turn.
-const HELD_PER_IN_FLIGHT: usize = 64;
+const HELD_PER_IN_FLIGHT: usize = 16;
 
 /// Results of tasks submitted from an input iterator, read lazily with a
 /// bounded number of tasks at once: the mechanism behind `map`, written
@@ -26,7 +26,7 @@ const HELD_PER_IN_FLIGHT: usize = 64;
 /// keeps up to `in_flight` tasks not yet done, and a slow task does not
 /// hold the others up — while the consumer waits for it, the window hears
 /// the tasks behind it finish and submits more in their place, holding
-/// their results until their turn, up to 64 × `in_flight` tasks held in
+/// their results until their turn, up to 16 × `in_flight` tasks held in
 /// all. So the workers stay busy past a slow head, as when every input is
 /// submitted at once, and memory stays bounded, whatever the input's
 /// length.
@@ -67,6 +67,8 @@ pub struct Window<I, S, R> {
     deadline: Option<Instant>,
     /// A refused submission's error, yielded after the tasks before it.
     refused: Option<Error>,
+    /// The inputs ran out.
+    exhausted: bool,
     ended: bool,
 }
 
@@ -127,7 +129,7 @@ where
 {
     /// Results in input order (Python's `Executor.map`, `Pool.imap`): at
     /// most `in_flight` (at least 1) tasks not done at once, each made by
-    /// `submit`, and finished results held until their turn (up to 64 ×
+    /// `submit`, and finished results held until their turn (up to 16 ×
     /// `in_flight`); `timeout` is one deadline
     /// for the whole iteration, counted from now.
     pub fn ordered(inputs: I, in_flight: usize, submit: S, timeout: Option<Duration>) -> Self {
@@ -168,6 +170,7 @@ where
             undone: 0,
             deadline: deadline(timeout),
             refused: None,
+            exhausted: false,
             ended: false,
         };
         window.refill();
@@ -177,9 +180,9 @@ where
     /// Submits inputs while fewer than `in_flight` tasks are not done and
     /// fewer than `held` are held, until the inputs run out.
     fn refill(&mut self) {
-        while self.refused.is_none() && self.undone < self.in_flight && self.tasks.len() < self.held
-        {
+        while self.can_submit() && self.undone < self.in_flight {
             let Some(input) = self.inputs.next() else {
+                self.exhausted = true;
                 break;
             };
             match self.submit.submit(input) {
@@ -187,6 +190,12 @@ where
                 Err(e) => self.refused = Some(e),
             }
         }
+    }
+
+    /// Whether more inputs may be submitted once tasks finish: none was
+    /// refused, the inputs are not all read, and the window holds room.
+    fn can_submit(&self) -> bool {
+        self.refused.is_none() && !self.exhausted && self.tasks.len() < self.held
     }
 
     fn push(&mut self, task: Task<R>) {
@@ -240,7 +249,14 @@ where
                         // finished as it was watched.
                         continue;
                     }
-                    ((self.in_flight / 2).max(1), Some(head))
+                    if self.can_submit() {
+                        // Every task in flight is counted not done: hear
+                        // half of them finish, then submit as many again.
+                        // The head is most likely among them.
+                        ((self.in_flight / 2).max(1), None)
+                    } else {
+                        (usize::MAX, Some(head))
+                    }
                 }
                 Tasks::Completion { slots, done } => {
                     if let Some(number) = done.pop_front() {

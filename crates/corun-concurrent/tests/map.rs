@@ -3,7 +3,7 @@
 //! `test_map_exception`, `test_map_timeout`, `test_map_buffersize*`) and
 //! `test_thread_pool.py` (`test_map_submits_without_iteration`), adapted to
 //! the Rust API: `map` takes one iterable (zip several into tuples), reads it
-//! lazily with `64 × max_workers` tasks in flight (not done; Python 3.14's
+//! lazily with `256 × max_workers` tasks in flight (not done; Python 3.14's
 //! `buffersize` counts results not yet taken instead), and its items are
 //! `Result`s: the first `Err` ends it.
 //!
@@ -82,8 +82,8 @@ fn test_map_exception() {
 }
 
 // Checks that a map stops at the first error even with many inputs left:
-// nothing after it is yielded, and inputs past what the window holds (64 ×
-// its 128 in flight) are never read.
+// nothing after it is yielded, and inputs past what the window holds (16 ×
+// its 512 in flight) are never read.
 #[test]
 fn map_stops_at_first_error() {
     let pool = new_pool(2);
@@ -106,7 +106,7 @@ fn map_stops_at_first_error() {
         .collect();
     assert_eq!(outcomes, ["ok:0", "ok:1", "ok:2", "panic:bad input 3"]);
     assert!(
-        read.load(SeqCst) <= 64 * 128 + 4,
+        read.load(SeqCst) <= 16 * 512 + 4,
         "read {} inputs",
         read.load(SeqCst)
     );
@@ -200,7 +200,7 @@ fn map_timeout_is_total_not_per_item() {
 
 // Ports test_thread_pool.py ThreadPoolExecutorTest.test_map_submits_without_iteration:
 // the work starts when map is called, before the first `next` — here all
-// ten inputs, as in Python, since they fit the window of 64 × 2 workers.
+// ten inputs, as in Python, since they fit the window of 256 × 2 workers.
 #[test]
 fn test_map_submits_without_iteration() {
     let pool = new_pool(2);
@@ -219,8 +219,8 @@ fn test_map_submits_without_iteration() {
 
 // Ports executor.py ExecutorTest.test_map_buffersize_on_infinite_iterable
 // / test_map_buffersize_when_buffer_is_full: inputs are read lazily — a
-// window of 64 × max_workers at the call, more only as tasks finish, and
-// never more than the window holds (64 × in flight) beyond what was taken.
+// window of 256 × max_workers at the call, more only as tasks finish, and
+// never more than the window holds (16 × in flight) beyond what was taken.
 #[test]
 fn inputs_are_read_lazily() {
     let pool = new_pool(1);
@@ -232,12 +232,12 @@ fn inputs_are_read_lazily() {
         })
     };
     let mut results = pool.map(|i: u64| i + 1, inputs);
-    assert_eq!(read.load(SeqCst), 64, "the window is filled at the call");
-    assert!(format!("{results:?}").contains("in_flight: 64"));
+    assert_eq!(read.load(SeqCst), 256, "the window is filled at the call");
+    assert!(format!("{results:?}").contains("in_flight: 256"));
     let firsts: Vec<u64> = results.by_ref().take(100).map(Result::unwrap).collect();
     assert_eq!(firsts, (1..=100).collect::<Vec<_>>());
     let read_now = read.load(SeqCst);
-    assert!(read_now <= 100 + 64 * 64, "read {read_now} inputs");
+    assert!(read_now <= 100 + 16 * 256, "read {read_now} inputs");
     drop(results);
     pool.shutdown(true, false);
     assert_eq!(
@@ -249,7 +249,7 @@ fn inputs_are_read_lazily() {
 
 // Checks that a slow task at the head does not stop `map` from keeping the
 // workers busy: while the first task is held at a gate, the 2 other
-// workers run the next 500 inputs — far past the 192 tasks in flight — and
+// workers run the next 2000 inputs — far past the 768 tasks in flight — and
 // the results come out in input order once the gate opens.
 #[test]
 fn a_slow_head_does_not_stop_the_others() {
@@ -269,14 +269,14 @@ fn a_slow_head_does_not_stop_the_others() {
         }
     };
     let results: Vec<u32> = thread::scope(|s| {
-        let consumer = s.spawn(|| pool.map(f, 0..501).map(Result::unwrap).collect());
-        poll_until("the 500 tasks behind the head ran", || {
-            ran.load(SeqCst) == 500
+        let consumer = s.spawn(|| pool.map(f, 0..2001).map(Result::unwrap).collect());
+        poll_until("the 2000 tasks behind the head ran", || {
+            ran.load(SeqCst) == 2000
         });
         gate.open();
         consumer.join().unwrap()
     });
-    assert_eq!(results, (0..501).collect::<Vec<_>>());
+    assert_eq!(results, (0..2001).collect::<Vec<_>>());
 }
 
 // Checks that dropping a map early cancels its tasks that have not started
@@ -374,7 +374,7 @@ fn unordered_window_yields_in_completion_order_until_its_deadline() {
 
 // Checks that memory stays bounded past a slow head: with the first task
 // held at a gate and an endless input, the window reads inputs until it
-// holds 64 × its 128 tasks in flight, and no further.
+// holds 16 × its 512 tasks in flight, and no further.
 #[test]
 fn past_a_slow_head_the_window_holds_a_bounded_number() {
     let pool = new_pool(2);
@@ -406,6 +406,6 @@ fn past_a_slow_head_the_window_holds_a_bounded_number() {
         gate.open();
         let (firsts, debug) = consumer.join().unwrap();
         assert_eq!(firsts, [0, 1, 2]);
-        assert!(debug.contains("in_flight: 128"), "{debug}");
+        assert!(debug.contains("in_flight: 512"), "{debug}");
     });
 }

@@ -11,10 +11,11 @@ use serde::de::DeserializeOwned;
 use crate::pools::engine::Engine;
 use crate::workers::worker::Call;
 
-/// Chunks in flight (not done) per worker process: two of a worker's
-/// batches of short calls, so that its pipeline stays full while results
-/// are taken, as when every chunk is submitted at once.
-const WINDOW_PER_PROCESS: usize = 64;
+/// Chunks in flight (not done) per worker process: enough that the pool's
+/// queue never runs dry between the consumer's wake-ups, so the workers
+/// keep their pipelines of short calls full, as when every chunk is
+/// submitted at once (as `Executor::map` does).
+const WINDOW_PER_PROCESS: usize = 256;
 
 /// Results of [`Pool::imap`](crate::Pool::imap) (input order) or
 /// [`Pool::imap_unordered`](crate::Pool::imap_unordered) (completion order).
