@@ -16,10 +16,12 @@
 //!    over the ideal (its own sequential time ÷ workers), set beside
 //!    corun's.
 //! 2. **tiny**: 1 000 000 no-op tasks on a `ThreadPoolExecutor`: `map`,
-//!    which keeps a window of tasks in flight and waits for each in turn,
-//!    against submitting all and then collecting. Bar: `map` ≤ 1.2 ×
-//!    submit-all. rayon's `par_iter().map().collect()` and Python's
-//!    `ThreadPoolExecutor.map` (fewer items) are shown beside it.
+//!    which reads its input lazily with a bounded window of tasks in
+//!    flight, against submitting all and then collecting; and 200 000 on
+//!    the process pools: `ProcessPoolExecutor.map` against its submit-all,
+//!    `Pool.imap` against `apply_async` for all. Bar: `map` / `imap` ≤
+//!    1.2 × submit-all. rayon's `par_iter().map().collect()` and Python's
+//!    `ThreadPoolExecutor.map` (fewer items) are shown beside the threads.
 //! 3. **nested**: outer tasks that each submit 10 CPU tasks to their own
 //!    pool and wait for them: 1 and 2 outer tasks on 2 workers, 8 on 8,
 //!    against rayon doing the same (an outer `par_iter` with an inner one,
@@ -458,6 +460,7 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             None,
         ),
     ];
+    rows.extend(tiny_processes(plan, workers)?);
     if plan.python {
         let py_n = plan.size(50_000, 5_000);
         let py_runs = python_runs(plan);
@@ -485,6 +488,79 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
         });
     }
     Ok(rows.into_iter().map(|r| r.unit("ns/task")).collect())
+}
+
+/// The tiny part on the process pools: `map` and `imap` against
+/// submitting every call at once.
+fn tiny_processes(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
+    let n = plan.size(200_000, 5_000);
+    let executor = ProcessPoolExecutor::builder()
+        .max_workers(workers)
+        .build()
+        .context("starting the process pool")?;
+    let pool = Pool::builder()
+        .processes(workers)
+        .build()
+        .context("starting the pool")?;
+    let f: fn(u64) -> u64 = noop;
+    let check = |results: Vec<u64>, n: usize| {
+        assert_eq!(results.len(), n, "results were lost");
+        assert!(
+            (0..).zip(&results).all(|(i, &r)| r == i),
+            "results out of order"
+        );
+    };
+    let mut contenders = [
+        Contender::timed("ProcessPoolExecutor.map", |n| {
+            let results = executor
+                .map(f, 0..n as u64)
+                .collect::<Result<Vec<_>, _>>()
+                .expect("no-ops succeed");
+            check(results, n);
+        }),
+        Contender::timed("ProcessPoolExecutor submit all", |n| {
+            let tasks: Vec<Task<u64>> = (0..n as u64)
+                .map(|i| executor.submit(f, i).expect("the pool is open"))
+                .collect();
+            check(collect(tasks), n);
+        }),
+        Contender::timed("Pool.imap", |n| {
+            let results = pool
+                .imap(noop, 0..n as u64)
+                .collect::<Result<Vec<_>, _>>()
+                .expect("no-ops succeed");
+            check(results, n);
+        }),
+        Contender::timed("Pool.apply_async for all", |n| {
+            let tasks: Vec<Task<u64>> = (0..n as u64)
+                .map(|i| pool.apply_async(noop, i).expect("the pool is open"))
+                .collect();
+            check(collect(tasks), n);
+        }),
+    ];
+    let t = per_op(n, plan.runs, &mut contenders);
+    drop(contenders);
+    let note = format!("{n} no-op calls");
+    Ok(vec![
+        Row::compare(
+            EXPERIMENT,
+            format!("tiny: ProcessPoolExecutor({workers}).map"),
+            format!("ProcessPoolExecutor({workers}) submit all, then collect"),
+            t[0],
+            t[1],
+            Some(MAP_VS_SUBMIT),
+        )
+        .note(note.clone()),
+        Row::compare(
+            EXPERIMENT,
+            format!("tiny: Pool({workers}).imap"),
+            format!("Pool({workers}).apply_async for all, then collect"),
+            t[2],
+            t[3],
+            Some(MAP_VS_SUBMIT),
+        )
+        .note(note),
+    ])
 }
 
 /// One shape of the nested part: `outer` tasks on `workers` workers.
