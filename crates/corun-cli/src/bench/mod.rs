@@ -51,7 +51,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
     let experiments = if !args.experiment.is_empty() {
         args.experiment.clone()
     } else if args.all {
-        Experiment::ALL.to_vec()
+        Experiment::all().collect()
     } else {
         Experiment::DEFAULT.to_vec()
     };

@@ -186,7 +186,6 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
         .num_threads(workers)
         .build()
         .context("building the rayon pool")?;
-    let spin_fn = spin as fn(u64) -> u64;
     // What each mode computed in its last run, checked after timing.
     let outputs: Vec<RefCell<Vec<u64>>> = (0..10).map(|_| RefCell::default()).collect();
     let out = |i: usize, results: Vec<u64>| *outputs[i].borrow_mut() = results;
@@ -201,36 +200,16 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             );
         }),
         Contender::timed("ThreadPoolExecutor.map", |_| {
-            out(
-                2,
-                threads
-                    .map(spin_fn, sizes.iter().copied())
-                    .collect::<Result<_, _>>()
-                    .expect("no task fails"),
-            );
+            out(2, map_on(&threads, spin, sizes.iter().copied()));
         }),
         Contender::timed("ThreadPoolExecutor submit all", |_| {
-            let tasks: Vec<Task<u64>> = sizes
-                .iter()
-                .map(|&n| threads.submit(spin_fn, n).expect("the pool is open"))
-                .collect();
-            out(3, collect(tasks));
+            out(3, submit_all_on(&threads, spin, sizes.iter().copied()));
         }),
         Contender::timed("ProcessPoolExecutor.map", |_| {
-            out(
-                4,
-                processes
-                    .map(spin_fn, sizes.iter().copied())
-                    .collect::<Result<_, _>>()
-                    .expect("no task fails"),
-            );
+            out(4, map_on(&processes, spin, sizes.iter().copied()));
         }),
         Contender::timed("ProcessPoolExecutor submit all", |_| {
-            let tasks: Vec<Task<u64>> = sizes
-                .iter()
-                .map(|&n| processes.submit(spin_fn, n).expect("the pool is open"))
-                .collect();
-            out(5, collect(tasks));
+            out(5, submit_all_on(&processes, spin, sizes.iter().copied()));
         }),
         Contender::timed("Pool.imap_unordered", |_| {
             let mut results: Vec<u64> = pool
@@ -392,6 +371,45 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
     Ok(rows)
 }
 
+/// A task's function, for any executor: threads and processes both run
+/// a plain `fn`.
+type Work = fn(u64) -> u64;
+
+/// `f` over `inputs` through the executor's `map`, in input order.
+fn map_on<E: Executor + Submit<Work, u64, u64>>(
+    executor: &E,
+    f: Work,
+    inputs: impl IntoIterator<Item = u64>,
+) -> Vec<u64> {
+    executor
+        .map(f, inputs)
+        .collect::<Result<_, _>>()
+        .expect("no task fails")
+}
+
+/// `f` over `inputs`, every call submitted before the first result is
+/// taken; the results in input order.
+fn submit_all_on<E: Executor + Submit<Work, u64, u64>>(
+    executor: &E,
+    f: Work,
+    inputs: impl IntoIterator<Item = u64>,
+) -> Vec<u64> {
+    let tasks: Vec<Task<u64>> = inputs
+        .into_iter()
+        .map(|x| executor.submit(f, x).expect("the executor is open"))
+        .collect();
+    collect(tasks)
+}
+
+/// Checks that no-op results are `0..n`, in order.
+fn check(results: Vec<u64>, n: usize) {
+    assert_eq!(results.len(), n, "results were lost");
+    assert!(
+        (0..).zip(&results).all(|(i, &r)| r == i),
+        "results out of order"
+    );
+}
+
 /// The results of `tasks`, in order.
 fn collect(tasks: Vec<Task<u64>>) -> Vec<u64> {
     tasks
@@ -411,26 +429,12 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
         .num_threads(workers)
         .build()
         .context("building the rayon pool")?;
-    let check = |results: Vec<u64>, n: usize| {
-        assert_eq!(results.len(), n, "results were lost");
-        assert!(
-            (0..).zip(&results).all(|(i, &r)| r == i),
-            "results out of order"
-        );
-    };
     let mut contenders = [
         Contender::timed("ThreadPoolExecutor.map", |n| {
-            let results = pool
-                .map(|i: u64| i, 0..n as u64)
-                .collect::<Result<Vec<_>, _>>()
-                .expect("no-ops succeed");
-            check(results, n);
+            check(map_on(&pool, noop, 0..n as u64), n);
         }),
         Contender::timed("ThreadPoolExecutor submit all", |n| {
-            let tasks: Vec<Task<u64>> = (0..n as u64)
-                .map(|i| pool.submit(|i: u64| i, i).expect("the pool is open"))
-                .collect();
-            check(collect(tasks), n);
+            check(submit_all_on(&pool, noop, 0..n as u64), n);
         }),
         Contender::timed("rayon par_iter map collect", |n| {
             let results: Vec<u64> =
@@ -502,27 +506,12 @@ fn tiny_processes(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
         .processes(workers)
         .build()
         .context("starting the pool")?;
-    let f: fn(u64) -> u64 = noop;
-    let check = |results: Vec<u64>, n: usize| {
-        assert_eq!(results.len(), n, "results were lost");
-        assert!(
-            (0..).zip(&results).all(|(i, &r)| r == i),
-            "results out of order"
-        );
-    };
     let mut contenders = [
         Contender::timed("ProcessPoolExecutor.map", |n| {
-            let results = executor
-                .map(f, 0..n as u64)
-                .collect::<Result<Vec<_>, _>>()
-                .expect("no-ops succeed");
-            check(results, n);
+            check(map_on(&executor, noop, 0..n as u64), n);
         }),
         Contender::timed("ProcessPoolExecutor submit all", |n| {
-            let tasks: Vec<Task<u64>> = (0..n as u64)
-                .map(|i| executor.submit(f, i).expect("the pool is open"))
-                .collect();
-            check(collect(tasks), n);
+            check(submit_all_on(&executor, noop, 0..n as u64), n);
         }),
         Contender::timed("Pool.imap", |n| {
             let results = pool
