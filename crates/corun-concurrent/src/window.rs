@@ -69,6 +69,8 @@ pub struct Window<I, S, R> {
     refused: Option<Error>,
     /// The inputs ran out.
     exhausted: bool,
+    /// The oldest task last waited for alone (see [`HEAD_PATIENCE`]).
+    waited_for: Option<usize>,
     ended: bool,
 }
 
@@ -171,6 +173,7 @@ where
             deadline: deadline(timeout),
             refused: None,
             exhausted: false,
+            waited_for: None,
             ended: false,
         };
         window.refill();
@@ -237,6 +240,21 @@ where
                     }
                     let head = *first;
                     if slots.front().is_some_and(|h| spin_until_done(&h.task)) {
+                        continue;
+                    }
+                    if self.waited_for != Some(head) {
+                        // Give the oldest a moment alone: most tasks take
+                        // less, and hearing every task finish costs each a
+                        // notice; only a slow one is worth that.
+                        self.waited_for = Some(head);
+                        if slots.front().is_some_and(|h| h.task.watch(&self.signal, head)) {
+                            continue; // done as it was watched
+                        }
+                        let moment = Instant::now() + HEAD_PATIENCE;
+                        let until = self.deadline.map_or(moment, |d| d.min(moment));
+                        for number in self.signal.take(usize::MAX, Some(head), Some(until)) {
+                            self.finished(number);
+                        }
                         continue;
                     }
                     // The oldest is not done: keep the workers busy past
@@ -318,6 +336,11 @@ where
         }
     }
 }
+
+/// How long the consumer waits for the oldest task alone before it hears
+/// every task in flight finish, to submit more in their place: tasks
+/// shorter than this never pay for being heard.
+const HEAD_PATIENCE: Duration = Duration::from_millis(1);
 
 /// How many times the consumer yields, looking at the oldest task between
 /// yields, before it watches the tasks and sleeps: tiny tasks finish within
