@@ -247,7 +247,10 @@ where
                         // less, and hearing every task finish costs each a
                         // notice; only a slow one is worth that.
                         self.waited_for = Some(head);
-                        if slots.front().is_some_and(|h| h.task.watch(&self.signal, head)) {
+                        if slots
+                            .front()
+                            .is_some_and(|h| h.task.watch(&self.signal, head))
+                        {
                             continue; // done as it was watched
                         }
                         let moment = Instant::now() + HEAD_PATIENCE;

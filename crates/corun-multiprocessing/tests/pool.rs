@@ -365,7 +365,7 @@ fn two_long_tasks_on_a_warm_pool_run_at_once() {
     });
 }
 
-// Checks that `map` with its automatic chunk size (2 items a chunk for 16
+// Checks that `map` with its automatic chunk size (2 items a chunk for 64
 // items on 2 workers), `imap` and `imap_unordered` on a warm pool keep both
 // workers busy at once, starting chunks in input order as Python's pool
 // does: long items whose chunks meet two by two all meet. (Two chunks
@@ -383,7 +383,7 @@ fn map_and_imap_on_a_warm_pool_use_both_workers() {
                 let started = Value::new(0u32).unwrap();
                 common::watch_segment(started.name());
                 let met: Vec<bool> = match how {
-                    "map" => pool.map(rendezvous, pairs(&started, 16, 2)).unwrap(),
+                    "map" => pool.map(rendezvous, pairs(&started, 64, 2)).unwrap(),
                     "imap" => pool
                         .imap(rendezvous, pairs(&started, 8, 1))
                         .map(Result::unwrap)
@@ -403,7 +403,7 @@ fn map_and_imap_on_a_warm_pool_use_both_workers() {
 }
 
 // Port of `_TestPool.test_map`: results in input order, for a small input
-// and for 10 000 items (automatic chunks of 1 250: a chunk lost, repeated
+// and for 10 000 items (automatic chunks of 313: a chunk lost, repeated
 // or out of order would show).
 #[test]
 fn test_map() {

@@ -135,8 +135,10 @@ impl Pool {
     }
 
     /// Applies `f` to every item and returns the results in input order
-    /// (Python's `map`), sending the items in chunks of Python's automatic
-    /// size: `len / (4 × processes)`, rounded up.
+    /// (Python's `map`), sending the items in chunks of an automatic size:
+    /// `len / (16 × processes)`, rounded up — Python's formula has 4 where
+    /// this has 16, since a call costs far less here, and smaller chunks
+    /// keep every worker busy to the end when items vary in size.
     ///
     /// # Errors
     ///
@@ -401,10 +403,19 @@ impl WorkerPoolBuilder<Pool> {
     }
 }
 
-/// Python's automatic chunk size: `len / (4 × processes)`, rounded up, at
-/// least 1.
+/// Chunks per process that `map` aims for when it picks the chunk size.
+/// Python aims for 4, as each of its calls costs tens of microseconds; a
+/// call here costs a few, so smaller chunks cost little, and they balance
+/// the end of a map whose items vary in size: with 4 chunks per process,
+/// 200 items of heavy-tailed sizes took 1.12 × rayon's time, against
+/// rayon's own on all other modes.
+const CHUNKS_PER_PROCESS: usize = 16;
+
+/// The automatic chunk size: `len / (16 × processes)`, rounded up, at
+/// least 1 (Python's formula, with 16 chunks per process for its 4).
 pub(crate) fn auto_chunksize(len: usize, processes: usize) -> usize {
-    len.div_ceil(processes.saturating_mul(4).max(1)).max(1)
+    len.div_ceil(processes.saturating_mul(CHUNKS_PER_PROCESS).max(1))
+        .max(1)
 }
 
 fn check_chunksize(chunksize: usize) -> Result<(), Error> {
@@ -456,14 +467,16 @@ impl fmt::Debug for Pool {
 mod tests {
     use super::*;
 
-    // Python: chunksize, extra = divmod(len, 4 * processes); +1 if extra.
+    // Python: chunksize, extra = divmod(len, 4 * processes); +1 if extra —
+    // with 16 for Python's 4.
     #[test]
-    fn chunksize_is_pythons() {
+    fn chunksize_is_pythons_with_more_chunks() {
         assert_eq!(auto_chunksize(0, 2), 1);
         assert_eq!(auto_chunksize(1, 2), 1);
-        assert_eq!(auto_chunksize(8, 2), 1);
-        assert_eq!(auto_chunksize(9, 2), 2);
-        assert_eq!(auto_chunksize(2_000_000, 2), 250_000);
+        assert_eq!(auto_chunksize(32, 2), 1);
+        assert_eq!(auto_chunksize(33, 2), 2);
+        assert_eq!(auto_chunksize(200, 2), 7);
+        assert_eq!(auto_chunksize(2_000_000, 2), 62_500);
         assert_eq!(auto_chunksize(10, 0), 10);
     }
 }
