@@ -4,9 +4,9 @@
 //! A thread pool worker registers its pool here for as long as it lives
 //! ([`Registered`]). Every blocking wait on tasks — [`Task::wait`] and
 //! `result` (with or without a time-out), [`wait`], [`as_completed`] and
-//! `map` — goes through [`Signal::next`](crate::signal::Signal), which,
-//! on such a thread, asks the pool for queued jobs and runs them until what
-//! it waits for is done. So a task that submits sub-tasks to its own pool
+//! `map` — waits on a [`Signal`](crate::signal::Signal), which, on such a
+//! thread, asks the pool for queued jobs and runs them until what it waits
+//! for is done. So a task that submits sub-tasks to its own pool
 //! and waits for them cannot deadlock the pool: when every worker waits,
 //! the waiting workers run the sub-tasks themselves.
 //!
