@@ -24,8 +24,8 @@
 //! when the time ran out.
 //!
 //! [`Task::wait`]: crate::Task::wait
-//! [`wait`]: crate::wait
-//! [`as_completed`]: crate::as_completed
+//! [`wait`]: crate::wait()
+//! [`as_completed`]: crate::as_completed()
 
 use std::cell::RefCell;
 use std::sync::Arc;

@@ -8,8 +8,8 @@
 //! | `future.add_done_callback(fn)`           | [`Task::add_done_callback`]                     |
 //! | `Executor.submit(fn, arg)`, `map`, `shutdown` | [`Submit::submit`], [`Executor::map`], [`Executor::shutdown`] |
 //! | `ThreadPoolExecutor(max_workers, thread_name_prefix, initializer)` | [`ThreadPoolExecutor::builder`] |
-//! | `wait(fs, timeout, return_when)`         | [`wait`] with [`ReturnWhen`]                    |
-//! | `as_completed(fs, timeout)`              | [`as_completed`]                                |
+//! | `wait(fs, timeout, return_when)`         | [`wait()`] with [`ReturnWhen`]                  |
+//! | `as_completed(fs, timeout)`              | [`as_completed()`]                              |
 //! | `CancelledError`, `TimeoutError`, `BrokenExecutor` | [`Error::is_cancelled`], [`Error::is_timeout`], [`Error::is_broken`] |
 //! | (none: threads cannot be stopped)        | [`CancelToken`], polled by the task             |
 //!

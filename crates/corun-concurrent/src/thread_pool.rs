@@ -50,8 +50,8 @@ type Initializer = Arc<dyn Fn() -> Result<(), String> + Send + Sync>;
 /// A task may submit sub-tasks to its own pool and wait for them, even on
 /// a single worker (Python's pool deadlocks there, and its docs warn of
 /// it): a pool thread that blocks on a task — [`Task::result`],
-/// [`Task::wait`] and their time-out forms, [`wait`](crate::wait),
-/// [`as_completed`](crate::as_completed), [`map`](Executor::map) — runs the
+/// [`Task::wait`] and their time-out forms, [`wait`](crate::wait()),
+/// [`as_completed`](crate::as_completed()), [`map`](Executor::map) — runs the
 /// pool's queued tasks while it waits, as a rayon thread does in `join`.
 /// A cancelled task is skipped, and after [`shutdown`](Executor::shutdown)
 /// the waiting thread runs what is still queued only if the shutdown left
