@@ -11,6 +11,7 @@
 //! | `queue`              | [`queue`]              |
 //! | `concurrent.futures` | [`concurrent`]         |
 //! | `multiprocessing`    | [`multiprocessing`]    |
+//! | `asyncio`            | [`asyncio`]            |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -44,7 +45,7 @@
 //! # Features
 //!
 //! Each module is a feature of its own, all on by default: `threading`,
-//! `queue`, `concurrent`, `multiprocessing` and `trace`. A program that
+//! `queue`, `concurrent`, `multiprocessing`, `asyncio` and `trace`. A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
 //! and builds on any system; `multiprocessing` (which turns on
@@ -101,6 +102,17 @@ pub mod concurrent {
 pub mod multiprocessing {
     #[doc(inline)]
     pub use corun_multiprocessing::*;
+}
+
+/// Python's `asyncio`: the [`EventLoop`](asyncio::EventLoop) on tokio with
+/// Python's FIFO scheduling, [`run`](asyncio::run) and
+/// [`Runner`](asyncio::Runner), [`Task`](asyncio::Task) (cancellable while
+/// it runs), [`create_task`](asyncio::create_task), [`sleep`](asyncio::sleep),
+/// `call_soon` / `call_later` / `call_soon_threadsafe`.
+#[cfg(feature = "asyncio")]
+pub mod asyncio {
+    #[doc(inline)]
+    pub use corun_asyncio::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given

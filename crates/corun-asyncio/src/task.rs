@@ -1,0 +1,774 @@
+//! [`Task<T>`]: Python's `asyncio.Task`, a future the loop drives, which
+//! can be cancelled while it runs; and [`AnyTask`], the same task with its
+//! output type erased (what `current_task` and `all_tasks` return).
+//!
+//! # States
+//!
+//! | state       | entered by                                     |
+//! |-------------|------------------------------------------------|
+//! | `Pending`   | creation; each step leaves it here until done  |
+//! | `Finished`  | the future returned                            |
+//! | `Failed`    | the future (or its drop on cancel) panicked    |
+//! | `Cancelled` | a step that found a cancel request: the future is dropped at its await point instead of polled; or the loop closed |
+//!
+//! `cancel()` only asks: it counts the request, marks the task, and wakes
+//! it, so its next step comes soon and drops the future. A task cancelled
+//! before its first step never runs. `uncancel()` takes a request back,
+//! and with none left the task goes on as if nothing was asked.
+//!
+//! Done-callbacks, and the wake-ups of tasks awaiting this one, are queued
+//! in registration order and scheduled with `call_soon` when the task is
+//! done, never called inline (as Python).
+//!
+//! # Towards `corun::concurrent::Task`
+//!
+//! The outcome lives in loop-local state (`Rc`, `RefCell`), because a task
+//! of the event loop may return a value that is not `Send`, and every
+//! operation happens on the loop's thread. A `corun::concurrent::Task<T>`
+//! view for `T: Send` needs no change to this machinery: it is a
+//! `Task::pending()` whose `Promise` a done-callback completes with the
+//! outcome, the way Python's `run_coroutine_threadsafe` chains an asyncio
+//! future to a `concurrent.futures.Future`. So `wait`, `as_completed` and
+//! blocking `result()` from other threads can come later without a second
+//! state machine in the loop.
+
+use std::cell::{Cell, RefCell};
+use std::fmt;
+use std::future::{Future, poll_fn};
+use std::hash::{Hash, Hasher};
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::{Pin, pin};
+use std::rc::{Rc, Weak};
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use corun_core::{Error, ErrorKind};
+
+use crate::core::{Core, Pending};
+use crate::event_loop::{EventLoop, running_loop};
+use crate::remote::{RemoteItem, closed};
+
+/// Numbers tasks in creation order, for `Task-N` names.
+static NEXT_ID: AtomicU64 = AtomicU64::new(1);
+
+/// A future scheduled on an [`EventLoop`] (Python: `asyncio.Task`).
+///
+/// The loop drives it; the handle asks after it ([`done`](Self::done),
+/// [`result`](Self::result), …), cancels it, and is itself a `Future`:
+/// awaiting it from another task gives the task's result, moving the value
+/// out. Dropping the handle does not stop the task; the loop holds every
+/// task until it is done.
+///
+/// # Examples
+///
+/// ```
+/// use corun::asyncio::{create_task, run, sleep};
+/// use std::time::Duration;
+///
+/// let total = run(async {
+///     let a = create_task(async { 1 });
+///     let b = create_task(async {
+///         sleep(Duration::from_millis(1)).await;
+///         2
+///     });
+///     a.await.unwrap() + b.await.unwrap()
+/// });
+/// assert_eq!(total.unwrap(), 3);
+/// ```
+#[must_use = "a task runs without its handle; drop it deliberately if no result is wanted"]
+pub struct Task<T> {
+    core: Rc<TaskCore<T>>,
+}
+
+/// A task whose output type is erased: what [`current_task`] and
+/// [`all_tasks`] return. It can be named, cancelled and asked whether it
+/// is done; two `AnyTask`s are equal when they are the same task.
+///
+/// ```
+/// use corun::asyncio::{current_task, run};
+///
+/// let name = run(async { current_task().unwrap().get_name() }).unwrap();
+/// assert!(name.starts_with("Task-"));
+/// ```
+#[derive(Clone)]
+pub struct AnyTask {
+    inner: Rc<dyn Erased>,
+}
+
+/// A task's state without its output: what [`AnyTask`] reaches.
+pub(crate) struct Header {
+    id: u64,
+    name: RefCell<String>,
+    state: Cell<State>,
+    error: RefCell<Option<Error>>,
+    must_cancel: Cell<bool>,
+    cancels: Cell<u32>,
+    /// Whether someone took the outcome: `result`, `exception`, an await.
+    retrieved: Cell<bool>,
+    /// Wakes the task's runnable (to deliver a cancel).
+    waker: RefCell<Option<Waker>>,
+    callbacks: RefCell<Vec<DoneCallback>>,
+    event_loop: Weak<Core>,
+}
+
+#[derive(Clone, Copy, PartialEq, Eq, Debug)]
+enum State {
+    Pending,
+    Finished,
+    Failed,
+    Cancelled,
+}
+
+/// What runs when a task is done, in registration order.
+enum DoneCallback {
+    /// A task awaiting this one.
+    Wake(Waker),
+    /// An `add_done_callback` callback, bound to its task.
+    Call(Box<dyn FnOnce()>),
+}
+
+/// The header and the typed value, in one allocation.
+struct TaskCore<T> {
+    header: Header,
+    /// The value of a finished task, until it is moved out.
+    value: RefCell<Option<T>>,
+}
+
+/// Erases `T` from a `TaskCore<T>`.
+trait Erased {
+    fn header(&self) -> &Header;
+}
+
+impl<T> Erased for TaskCore<T> {
+    fn header(&self) -> &Header {
+        &self.header
+    }
+}
+
+impl Header {
+    fn new(name: Option<String>, event_loop: Weak<Core>) -> Self {
+        let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        Self {
+            id,
+            name: RefCell::new(name.unwrap_or_else(|| format!("Task-{id}"))),
+            state: Cell::new(State::Pending),
+            error: RefCell::new(None),
+            must_cancel: Cell::new(false),
+            cancels: Cell::new(0),
+            retrieved: Cell::new(false),
+            waker: RefCell::new(None),
+            callbacks: RefCell::new(Vec::new()),
+            event_loop,
+        }
+    }
+
+    fn done(&self) -> bool {
+        self.state.get() != State::Pending
+    }
+
+    pub(crate) fn retrieved(&self) -> bool {
+        self.retrieved.get()
+    }
+
+    /// The error of a failed task.
+    pub(crate) fn error(&self) -> Option<Error> {
+        self.error.borrow().clone()
+    }
+
+    fn cancel(&self) -> bool {
+        if self.done() {
+            return false;
+        }
+        self.cancels.set(self.cancels.get() + 1);
+        self.must_cancel.set(true);
+        let waker = self.waker.borrow().clone();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        true
+    }
+
+    fn uncancel(&self) -> u32 {
+        let left = self.cancels.get().saturating_sub(1);
+        self.cancels.set(left);
+        if left == 0 {
+            self.must_cancel.set(false);
+        }
+        left
+    }
+
+    /// `exception()`: marks the outcome retrieved.
+    fn exception(&self) -> Result<Option<Error>, Error> {
+        match self.state.get() {
+            State::Pending => Err(not_done()),
+            State::Cancelled => {
+                self.retrieved.set(true);
+                Err(Error::cancelled())
+            }
+            State::Failed => {
+                self.retrieved.set(true);
+                Ok(self.error())
+            }
+            State::Finished => Ok(None),
+        }
+    }
+
+    /// Queues `callback`, or schedules it now if the task is done.
+    fn add_callback(&self, callback: Box<dyn FnOnce()>) {
+        if self.done() {
+            if let Some(core) = self.event_loop.upgrade() {
+                let _ = EventLoop::from_core(core).call_soon(callback);
+            }
+        } else {
+            self.callbacks
+                .borrow_mut()
+                .push(DoneCallback::Call(callback));
+        }
+    }
+
+    /// Wakes `waker` when the task is done, unless it is queued already.
+    fn add_waker(&self, waker: &Waker) {
+        let mut callbacks = self.callbacks.borrow_mut();
+        let known = callbacks
+            .iter()
+            .any(|c| matches!(c, DoneCallback::Wake(w) if w.will_wake(waker)));
+        if !known {
+            callbacks.push(DoneCallback::Wake(waker.clone()));
+        }
+    }
+
+    /// Records how the task ended, lets the loop go of it, and schedules
+    /// its callbacks in registration order.
+    fn settle(&self, state: State, error: Option<Error>, this: impl FnOnce() -> AnyTask) {
+        self.state.set(state);
+        *self.error.borrow_mut() = error;
+        let waker = self.waker.borrow_mut().take();
+        drop(waker);
+        let event_loop = self.event_loop.upgrade().map(EventLoop::from_core);
+        if let Some(event_loop) = &event_loop {
+            let entry = event_loop.core.tasks.borrow_mut().remove(&self.id);
+            if let Some(handle) = entry.and_then(|e| e.handle) {
+                // This runs inside the task's own step: detach, never cancel.
+                handle.detach();
+            }
+            if state == State::Failed {
+                event_loop.core.failed.borrow_mut().push(this());
+            }
+        }
+        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        for callback in callbacks {
+            match callback {
+                DoneCallback::Wake(waker) => waker.wake(),
+                DoneCallback::Call(callback) => {
+                    if let Some(event_loop) = &event_loop {
+                        let _ = event_loop.call_soon(callback);
+                    }
+                }
+            }
+        }
+    }
+
+    /// The loop closed with this task pending: it is cancelled, and its
+    /// callbacks are dropped (there is no loop left to run them).
+    pub(crate) fn close_pending(&self) {
+        self.state.set(State::Cancelled);
+        let waker = self.waker.borrow_mut().take();
+        drop(waker);
+        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        drop(callbacks);
+    }
+}
+
+impl<T: 'static> Task<T> {
+    /// Makes the task and schedules its first step on `event_loop`.
+    pub(crate) fn spawn<F>(event_loop: &EventLoop, name: Option<String>, future: F) -> Self
+    where
+        F: Future<Output = T> + 'static,
+    {
+        let core = Rc::new(TaskCore {
+            header: Header::new(name, event_loop.downgrade()),
+            value: RefCell::new(None),
+        });
+        let task = Task { core };
+        if event_loop.is_closed() {
+            // Never scheduled; there is no loop left to report it at close.
+            task.core.header.retrieved.set(true);
+            task.core
+                .header
+                .settle(State::Failed, Some(closed()), || task.as_any());
+            return task;
+        }
+        let stepper = task.clone();
+        let wrapped = async move {
+            let mut slot = pin!(Some(future));
+            poll_fn(|cx| stepper.step(slot.as_mut(), cx)).await;
+        };
+        let remote = event_loop.core.remote.clone();
+        let (runnable, handle) = async_task::spawn_local(wrapped, move |runnable| {
+            let _ = remote.push(RemoteItem::Step(runnable));
+        });
+        *task.core.header.waker.borrow_mut() = Some(runnable.waker());
+        event_loop.core.tasks.borrow_mut().insert(
+            task.core.header.id,
+            Pending {
+                task: task.as_any(),
+                handle: Some(handle),
+            },
+        );
+        event_loop.core.push(crate::core::Ready::Step(runnable));
+        task
+    }
+
+    /// One step: polls the future, or drops it if a cancel was asked.
+    fn step<F: Future<Output = T>>(
+        &self,
+        mut slot: Pin<&mut Option<F>>,
+        cx: &mut Context<'_>,
+    ) -> Poll<()> {
+        let header = &self.core.header;
+        if header.done() {
+            return Poll::Ready(());
+        }
+        let _current = CurrentGuard::enter(self.as_any());
+        if header.must_cancel.get() {
+            header.must_cancel.set(false);
+            return match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+                Ok(()) => {
+                    header.settle(State::Cancelled, None, || self.as_any());
+                    Poll::Ready(())
+                }
+                Err(payload) => self.fail(&*payload),
+            };
+        }
+        let polled = catch_unwind(AssertUnwindSafe(|| match slot.as_mut().as_pin_mut() {
+            Some(future) => future.poll(cx),
+            None => Poll::Pending,
+        }));
+        match polled {
+            Ok(Poll::Ready(value)) => {
+                slot.set(None);
+                *self.core.value.borrow_mut() = Some(value);
+                header.settle(State::Finished, None, || self.as_any());
+                Poll::Ready(())
+            }
+            Ok(Poll::Pending) => {
+                if header.must_cancel.get() {
+                    // Cancelled during its own step: the next step drops it.
+                    cx.waker().wake_by_ref();
+                }
+                Poll::Pending
+            }
+            Err(payload) => {
+                let _ = catch_unwind(AssertUnwindSafe(|| slot.set(None)));
+                self.fail(&*payload)
+            }
+        }
+    }
+
+    fn fail(&self, payload: &(dyn std::any::Any + Send)) -> Poll<()> {
+        self.core
+            .header
+            .settle(State::Failed, Some(Error::from_panic(payload)), || {
+                self.as_any()
+            });
+        Poll::Ready(())
+    }
+
+    /// The same task, its output type erased.
+    pub fn as_any(&self) -> AnyTask {
+        AnyTask {
+            inner: self.core.clone(),
+        }
+    }
+
+    /// Asks the task to stop (Python: `Task.cancel()`): its next step drops
+    /// the future at the await point where it is suspended (its `Drop`
+    /// cleanup runs) and the task ends cancelled. A task cancelled before
+    /// its first step never runs. Returns `false` if the task is done.
+    ///
+    /// ```
+    /// use corun::asyncio::{create_task, run, sleep};
+    /// use std::time::Duration;
+    ///
+    /// let err = run(async {
+    ///     let task = create_task(sleep(Duration::from_secs(3600)));
+    ///     sleep(Duration::ZERO).await; // let it start
+    ///     assert!(task.cancel());
+    ///     task.await.unwrap_err()
+    /// });
+    /// assert!(err.unwrap().is_cancelled());
+    /// ```
+    pub fn cancel(&self) -> bool {
+        self.core.header.cancel()
+    }
+
+    /// How many cancel requests are pending (Python: `Task.cancelling()`).
+    pub fn cancelling(&self) -> u32 {
+        self.core.header.cancels.get()
+    }
+
+    /// Takes back one cancel request and returns how many are left; with
+    /// none left, a cancel not yet delivered is withdrawn (Python 3.13:
+    /// `Task.uncancel()`).
+    ///
+    /// ```
+    /// use corun::asyncio::EventLoop;
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let task = event_loop.create_task(async { 5 });
+    /// task.cancel();
+    /// assert_eq!(task.cancelling(), 1);
+    /// assert_eq!(task.uncancel(), 0);
+    /// assert_eq!(event_loop.run_until_complete(task).unwrap().unwrap(), 5);
+    /// ```
+    pub fn uncancel(&self) -> u32 {
+        self.core.header.uncancel()
+    }
+
+    /// Whether the task is done: finished, failed or cancelled.
+    pub fn done(&self) -> bool {
+        self.core.header.done()
+    }
+
+    /// Whether the task ended cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.core.header.state.get() == State::Cancelled
+    }
+
+    /// The task's result, cloned (Python: `Task.result()`).
+    ///
+    /// ```
+    /// use corun::asyncio::EventLoop;
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let task = event_loop.create_task(async { 7 });
+    /// assert!(task.result().unwrap_err().kind() == corun::ErrorKind::InvalidState);
+    /// event_loop.stop();
+    /// event_loop.run_forever().unwrap(); // one iteration runs the task
+    /// assert_eq!(task.result().unwrap(), 7);
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidState`](ErrorKind::InvalidState) if the task is not done;
+    /// [`Cancelled`](ErrorKind::Cancelled) if it was cancelled; its
+    /// [`Panicked`](ErrorKind::Panicked) error if it failed;
+    /// [`AlreadyTaken`](ErrorKind::AlreadyTaken) if an await moved the
+    /// value out.
+    pub fn result(&self) -> Result<T, Error>
+    where
+        T: Clone,
+    {
+        self.core.header.exception()?.map_or(Ok(()), Err)?;
+        self.core
+            .value
+            .borrow()
+            .clone()
+            .ok_or_else(|| ErrorKind::AlreadyTaken.into())
+    }
+
+    /// The task's failure, if it failed (Python: `Task.exception()`).
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidState`](ErrorKind::InvalidState) if the task is not done;
+    /// [`Cancelled`](ErrorKind::Cancelled) if it was cancelled.
+    pub fn exception(&self) -> Result<Option<Error>, Error> {
+        self.core.header.exception()
+    }
+
+    /// Calls `callback` with the task once it is done, through `call_soon`
+    /// and in registration order (Python: `Task.add_done_callback`); at
+    /// once through `call_soon` if it is done already.
+    ///
+    /// ```
+    /// use corun::asyncio::EventLoop;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let seen = Rc::new(Cell::new(0));
+    /// let task = event_loop.create_task(async { 3 });
+    /// let s = seen.clone();
+    /// task.add_done_callback(move |t| s.set(t.result().unwrap()));
+    /// let lp = event_loop.clone();
+    /// task.add_done_callback(move |_| lp.stop()); // runs after the first
+    /// event_loop.run_forever().unwrap();
+    /// assert_eq!(seen.get(), 3);
+    /// ```
+    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) {
+        let task = self.clone();
+        self.core
+            .header
+            .add_callback(Box::new(move || callback(&task)));
+    }
+
+    /// The task's name (Python: `Task.get_name()`), `Task-N` by default.
+    pub fn get_name(&self) -> String {
+        self.core.header.name.borrow().clone()
+    }
+
+    /// Renames the task (Python: `Task.set_name()`).
+    pub fn set_name(&self, name: impl Into<String>) {
+        *self.core.header.name.borrow_mut() = name.into();
+    }
+
+    /// Moves the outcome out: what awaiting the task and
+    /// `run_until_complete` give.
+    pub(crate) fn take(&self) -> Result<T, Error> {
+        let header = &self.core.header;
+        header.retrieved.set(true);
+        match header.state.get() {
+            State::Pending => Err(not_done()),
+            State::Cancelled => Err(Error::cancelled()),
+            State::Failed => Err(header.error().expect("a failed task has its error")),
+            State::Finished => self
+                .core
+                .value
+                .borrow_mut()
+                .take()
+                .ok_or_else(|| ErrorKind::AlreadyTaken.into()),
+        }
+    }
+}
+
+impl AnyTask {
+    pub(crate) fn header(&self) -> &Header {
+        self.inner.header()
+    }
+
+    /// Asks the task to stop; see [`Task::cancel`].
+    pub fn cancel(&self) -> bool {
+        self.header().cancel()
+    }
+
+    /// See [`Task::cancelling`].
+    pub fn cancelling(&self) -> u32 {
+        self.header().cancels.get()
+    }
+
+    /// See [`Task::uncancel`].
+    pub fn uncancel(&self) -> u32 {
+        self.header().uncancel()
+    }
+
+    /// Whether the task is done.
+    pub fn done(&self) -> bool {
+        self.header().done()
+    }
+
+    /// Whether the task ended cancelled.
+    pub fn cancelled(&self) -> bool {
+        self.header().state.get() == State::Cancelled
+    }
+
+    /// See [`Task::exception`].
+    ///
+    /// # Errors
+    ///
+    /// As [`Task::exception`].
+    pub fn exception(&self) -> Result<Option<Error>, Error> {
+        self.header().exception()
+    }
+
+    /// See [`Task::add_done_callback`].
+    pub fn add_done_callback(&self, callback: impl FnOnce(&AnyTask) + 'static) {
+        let task = self.clone();
+        self.header()
+            .add_callback(Box::new(move || callback(&task)));
+    }
+
+    /// The task's name.
+    pub fn get_name(&self) -> String {
+        self.header().name.borrow().clone()
+    }
+
+    /// Renames the task.
+    pub fn set_name(&self, name: impl Into<String>) {
+        *self.header().name.borrow_mut() = name.into();
+    }
+
+    /// Completes when the task is done, whatever its outcome (retrieves
+    /// nothing).
+    pub(crate) async fn wait_done(&self) {
+        poll_fn(|cx| {
+            if self.done() {
+                Poll::Ready(())
+            } else {
+                self.header().add_waker(cx.waker());
+                Poll::Pending
+            }
+        })
+        .await;
+    }
+}
+
+/// The task whose step runs now, if any (Python: `asyncio.current_task()`).
+///
+/// ```
+/// use corun::asyncio::{EventLoop, current_task};
+///
+/// assert!(current_task().is_none());
+/// let event_loop = EventLoop::new().unwrap();
+/// let task = event_loop.create_task_named("me", async { current_task().unwrap().get_name() });
+/// assert_eq!(event_loop.run_until_complete(task).unwrap().unwrap(), "me");
+/// ```
+pub fn current_task() -> Option<AnyTask> {
+    running_loop().and_then(|l| l.core.current.borrow().clone())
+}
+
+/// The tasks of the running loop not yet done, oldest first (Python:
+/// `asyncio.all_tasks()`); none outside a running loop.
+///
+/// ```
+/// use corun::asyncio::{all_tasks, create_task, run};
+///
+/// let n = run(async {
+///     let _other = create_task(async {});
+///     all_tasks().len()
+/// });
+/// assert_eq!(n.unwrap(), 2); // this task and the other
+/// ```
+pub fn all_tasks() -> Vec<AnyTask> {
+    running_loop().map(|l| l.all_tasks()).unwrap_or_default()
+}
+
+/// Wraps `future` in a task on the running loop (Python:
+/// `asyncio.create_task(coro)`); see [`EventLoop::create_task`].
+///
+/// ```
+/// use corun::asyncio::{create_task, run};
+///
+/// assert_eq!(run(async { create_task(async { 2 }).await.unwrap() }).unwrap(), 2);
+/// ```
+///
+/// # Panics
+///
+/// Outside a running loop (Python raises `RuntimeError` there); use
+/// [`EventLoop::create_task`] to schedule onto a loop not running yet.
+pub fn create_task<F>(future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    expect_loop("create_task").create_task(future)
+}
+
+/// [`create_task`] with a name (Python: `asyncio.create_task(coro, name=name)`).
+///
+/// # Panics
+///
+/// Outside a running loop.
+pub fn create_task_named<F>(name: impl Into<String>, future: F) -> Task<F::Output>
+where
+    F: Future + 'static,
+    F::Output: 'static,
+{
+    expect_loop("create_task_named").create_task_named(name, future)
+}
+
+/// The running loop, or a panic that says what needed one.
+pub(crate) fn expect_loop(what: &str) -> EventLoop {
+    running_loop().unwrap_or_else(|| {
+        panic!("corun::asyncio::{what} needs a running event loop (use corun::asyncio::run)")
+    })
+}
+
+fn not_done() -> Error {
+    Error::new(ErrorKind::InvalidState, "the task is not done yet")
+}
+
+/// Sets the loop's current task for the length of a step.
+struct CurrentGuard {
+    previous: Option<AnyTask>,
+    event_loop: Option<Rc<Core>>,
+}
+
+impl CurrentGuard {
+    fn enter(task: AnyTask) -> Self {
+        let event_loop = task.header().event_loop.upgrade();
+        let previous = event_loop
+            .as_ref()
+            .and_then(|core| core.current.replace(Some(task)));
+        Self {
+            previous,
+            event_loop,
+        }
+    }
+}
+
+impl Drop for CurrentGuard {
+    fn drop(&mut self) {
+        if let Some(core) = &self.event_loop {
+            let this = core.current.replace(self.previous.take());
+            drop(this);
+        }
+    }
+}
+
+impl<T> Clone for Task<T> {
+    fn clone(&self) -> Self {
+        Self {
+            core: Rc::clone(&self.core),
+        }
+    }
+}
+
+impl<T: 'static> Future for Task<T> {
+    type Output = Result<T, Error>;
+
+    /// The task's outcome, once it is done; the value moves out, so a
+    /// second await of a finished task (through a clone) gives
+    /// [`AlreadyTaken`](ErrorKind::AlreadyTaken). A task awaiting itself
+    /// gets [`Deadlock`](ErrorKind::Deadlock) at once.
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let header = &self.core.header;
+        if !header.done() {
+            if current_task().is_some_and(|t| t.header().id == header.id) {
+                return Poll::Ready(Err(Error::new(
+                    ErrorKind::Deadlock,
+                    "a task cannot await itself",
+                )));
+            }
+            header.add_waker(cx.waker());
+            return Poll::Pending;
+        }
+        Poll::Ready(self.take())
+    }
+}
+
+impl<T> fmt::Debug for Task<T> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.core.header.fmt(f, "Task")
+    }
+}
+
+impl fmt::Debug for AnyTask {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        self.header().fmt(f, "AnyTask")
+    }
+}
+
+impl Header {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>, what: &str) -> fmt::Result {
+        f.debug_struct(what)
+            .field("name", &*self.name.borrow())
+            .field("state", &self.state.get())
+            .field("cancelling", &self.cancels.get())
+            .finish()
+    }
+}
+
+impl PartialEq for AnyTask {
+    fn eq(&self, other: &Self) -> bool {
+        self.header().id == other.header().id
+    }
+}
+
+impl Eq for AnyTask {}
+
+impl Hash for AnyTask {
+    fn hash<H: Hasher>(&self, state: &mut H) {
+        self.header().id.hash(state);
+    }
+}

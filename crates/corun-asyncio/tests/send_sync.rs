@@ -1,0 +1,34 @@
+//! Compile-time checks: which types cross threads (only `LoopHandle` and
+//! the error), and that every public type is `Debug`. The loop, its tasks
+//! and handles belong to the loop's thread, as in Python.
+
+use std::fmt::Debug;
+
+use corun::asyncio::{
+    AnyTask, Error, EventLoop, ExceptionContext, Handle, LoopHandle, Runner, Sleep, Task,
+    TimerHandle,
+};
+
+fn assert_send_sync<T: Send + Sync>() {}
+fn assert_debug<T: Debug>() {}
+
+// The loop handle is what other threads hold.
+#[test]
+fn loop_handle_is_send_and_sync() {
+    assert_send_sync::<LoopHandle>();
+    assert_send_sync::<Error>();
+}
+
+#[test]
+fn public_types_are_debug() {
+    assert_debug::<EventLoop>();
+    assert_debug::<LoopHandle>();
+    assert_debug::<Handle>();
+    assert_debug::<TimerHandle>();
+    assert_debug::<Task<i32>>();
+    assert_debug::<Task<std::rc::Rc<()>>>();
+    assert_debug::<AnyTask>();
+    assert_debug::<ExceptionContext>();
+    assert_debug::<Runner>();
+    assert_debug::<Sleep>();
+}
