@@ -71,6 +71,9 @@ pub struct Window<I, S, R> {
     exhausted: bool,
     /// The oldest task last waited for alone (see [`HEAD_PATIENCE`]).
     waited_for: Option<usize>,
+    /// Whether to yield a few times for the oldest task before sleeping:
+    /// only while tasks are that short (see [`SPIN_WORTH`]).
+    spin: bool,
     ended: bool,
 }
 
@@ -174,6 +177,7 @@ where
             refused: None,
             exhausted: false,
             waited_for: None,
+            spin: true,
             ended: false,
         };
         window.refill();
@@ -239,8 +243,13 @@ where
                         return Some(head.task.result());
                     }
                     let head = *first;
-                    if slots.front().is_some_and(|h| spin_until_done(&h.task)) {
-                        continue;
+                    if self.spin {
+                        if slots.front().is_some_and(|h| spin_until_done(&h.task)) {
+                            continue;
+                        }
+                        // Tasks take longer than a few yields: yielding
+                        // would only take CPU from the workers.
+                        self.spin = false;
                     }
                     if self.waited_for != Some(head) {
                         // Give the oldest a moment alone: most tasks take
@@ -253,11 +262,15 @@ where
                         {
                             continue; // done as it was watched
                         }
-                        let moment = Instant::now() + HEAD_PATIENCE;
+                        let start = Instant::now();
+                        let moment = start + HEAD_PATIENCE;
                         let until = self.deadline.map_or(moment, |d| d.min(moment));
                         for number in self.signal.take(usize::MAX, Some(head), Some(until)) {
                             self.finished(number);
                         }
+                        // A head done within a few yields' time: spin for
+                        // the next rather than sleep.
+                        self.spin = start.elapsed() < SPIN_WORTH;
                         continue;
                     }
                     // The oldest is not done: keep the workers busy past
@@ -344,6 +357,10 @@ where
 /// every task in flight finish, to submit more in their place: tasks
 /// shorter than this never pay for being heard.
 const HEAD_PATIENCE: Duration = Duration::from_millis(1);
+
+/// A wait for the oldest task shorter than this says tasks are short
+/// enough that yielding a few times would have found it done.
+const SPIN_WORTH: Duration = Duration::from_micros(250);
 
 /// How many times the consumer yields, looking at the oldest task between
 /// yields, before it watches the tasks and sleeps: tiny tasks finish within
