@@ -92,7 +92,7 @@ impl Signal {
 
     /// Waits until `count` indices are ready or `key` is, or the deadline
     /// passes. On a pool thread, the pool's queued tasks run meanwhile (see
-    /// `help.rs`).
+    /// `help.rs`; elsewhere `help_until` returns at once).
     fn wait(
         &self,
         count: usize,
@@ -105,19 +105,17 @@ impl Signal {
             ready.key = key;
             ready.key_seen = key.is_some_and(|k| ready.indices.contains(&k));
         }
-        if help::can_help() {
-            help::help_until(
-                |bell| {
-                    let mut ready = self.ready.acquire();
-                    let satisfied = ready.satisfied();
-                    if !satisfied {
-                        ready.bell = Some(bell.clone());
-                    }
-                    satisfied
-                },
-                deadline,
-            );
-        }
+        help::help_until(
+            |bell| {
+                let mut ready = self.ready.acquire();
+                let satisfied = ready.satisfied();
+                if !satisfied {
+                    ready.bell = Some(bell.clone());
+                }
+                satisfied
+            },
+            deadline,
+        );
         let mut ready = self.ready.acquire();
         match remaining(deadline) {
             None => ready.wait_for(Ready::satisfied),

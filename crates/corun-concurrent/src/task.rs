@@ -381,9 +381,7 @@ impl<T> Task<T> {
     /// assert!(!task.wait_timeout(Duration::from_millis(1)));
     /// ```
     pub fn wait_timeout(&self, timeout: Duration) -> bool {
-        let deadline = deadline(Some(timeout));
-        self.help_until_done(deadline);
-        let left = remaining(deadline).unwrap_or(timeout); // `None`: past `Instant`'s range
+        let left = self.help_for(timeout);
         self.shared
             .state
             .acquire()
@@ -422,10 +420,8 @@ impl<T> Task<T> {
     /// assert_eq!(task.result_timeout(Duration::from_secs(5)).unwrap(), "late");
     /// ```
     pub fn result_timeout(&mut self, timeout: Duration) -> Result<T, Error> {
-        let deadline = deadline(Some(timeout));
-        self.help_until_done(deadline);
+        let left = self.help_for(timeout);
         let mut state = self.shared.state.acquire();
-        let left = remaining(deadline).unwrap_or(timeout); // `None`: past `Instant`'s range
         if !state.wait_for_timeout(State::is_takeable, left) {
             return Err(Error::timeout());
         }
@@ -488,6 +484,14 @@ impl<T> Task<T> {
                 let _ = signal.next(deadline);
             }
         }
+    }
+
+    /// [`help_until_done`](Self::help_until_done) for at most `timeout`;
+    /// returns what is left of it.
+    fn help_for(&self, timeout: Duration) -> Duration {
+        let deadline = deadline(Some(timeout));
+        self.help_until_done(deadline);
+        remaining(deadline).unwrap_or(timeout) // `None`: past `Instant`'s range
     }
 
     /// Registers `signal` to hear `index` when this task is done; `true`
