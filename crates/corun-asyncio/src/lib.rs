@@ -16,6 +16,11 @@
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
+//! | `asyncio.to_thread(func)`                     | [`to_thread`] (the loop's default `ThreadPoolExecutor`) |
+//! | `loop.run_in_executor(executor, func, arg)`   | [`run_in_executor`], [`EventLoop::run_in_executor`]: any corun executor |
+//! | `asyncio.wrap_future(future)`                 | [`wrap_future`] → [`WrappedTask`]            |
+//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`], [`LoopHandle::spawn_threadsafe`] → `corun::concurrent::Task` |
+//! | (the future `run_coroutine_threadsafe` chains) | [`Task::into_concurrent`]                   |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -68,6 +73,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod bridges;
 mod core;
 mod event_loop;
 mod exception;
@@ -78,6 +84,7 @@ mod sleep;
 mod task;
 mod time;
 
+pub use bridges::{WrappedTask, run_coroutine_threadsafe, run_in_executor, to_thread, wrap_future};
 pub use corun_core::{Error, ErrorKind};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;
