@@ -203,14 +203,15 @@ where
 ///
 /// Outside a running loop the await gives
 /// [`InvalidState`](ErrorKind::InvalidState) (Python raises
-/// `RuntimeError: no running event loop`).
+/// `RuntimeError: no running event loop`); [`EventLoop::to_thread`] names
+/// the loop instead.
 pub fn to_thread<F, R>(f: F) -> WrappedTask<R>
 where
     F: FnOnce() -> R + Send + 'static,
     R: Send + 'static,
 {
     match running_loop() {
-        Some(event_loop) => WrappedTask::from_submitted(event_loop.default_executor_spawn(f)),
+        Some(event_loop) => event_loop.to_thread(f),
         None => WrappedTask::refused(Error::new(
             ErrorKind::InvalidState,
             "corun::asyncio::to_thread needs a running event loop",
@@ -421,6 +422,27 @@ impl EventLoop {
         E: Submit<F, A, R>,
     {
         run_in_executor(executor, f, arg)
+    }
+
+    /// [`to_thread`] on this loop's default executor, which works before
+    /// the loop runs too (Python: `loop.run_in_executor(None, func)`).
+    ///
+    /// ```
+    /// use corun::asyncio::{EventLoop, run};
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let work = event_loop.to_thread(|| "on a pool thread");
+    /// assert_eq!(event_loop.run_until_complete(work).unwrap().unwrap(), "on a pool thread");
+    /// event_loop.close().unwrap(); // shuts the default executor down
+    /// let refused = event_loop.to_thread(|| ()); // awaited on another loop:
+    /// assert!(run(refused).unwrap().unwrap_err().is_shutdown());
+    /// ```
+    pub fn to_thread<F, R>(&self, f: F) -> WrappedTask<R>
+    where
+        F: FnOnce() -> R + Send + 'static,
+        R: Send + 'static,
+    {
+        WrappedTask::from_submitted(self.default_executor_spawn(f))
     }
 
     /// Spawns `f` on the default executor, made on first use.

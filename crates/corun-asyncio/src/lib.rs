@@ -17,6 +17,7 @@
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
 //! | `asyncio.to_thread(func)`                     | [`to_thread`] (the loop's default `ThreadPoolExecutor`) |
+//! | `loop.run_in_executor(None, func)`            | [`EventLoop::to_thread`]                     |
 //! | `loop.run_in_executor(executor, func, arg)`   | [`run_in_executor`], [`EventLoop::run_in_executor`]: any corun executor |
 //! | `asyncio.wrap_future(future)`                 | [`wrap_future`] → [`WrappedTask`]            |
 //! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`], [`LoopHandle::spawn_threadsafe`] → `corun::concurrent::Task` |
