@@ -286,6 +286,8 @@ impl LoopHandle {
     /// done, the concurrent task fails with a
     /// [`ShutDown`](ErrorKind::ShutDown) error that says so (Python's
     /// future would wait forever); if the loop never runs again, it waits.
+    /// On the loop's own thread, await it with [`wrap_future`]: blocking
+    /// there on its `result()` would wait for the loop it stops.
     ///
     /// ```
     /// use corun::asyncio::EventLoop;

@@ -37,6 +37,13 @@
 //! on; running a loop inside another (or inside a tokio runtime) is an
 //! [`InvalidState`](ErrorKind::InvalidState) error, not a panic; and
 //! timers due at the same time run in the order they were scheduled.
+//! Across threads and processes: [`run_in_executor`] takes any corun
+//! executor, and a process pool's worker that dies fails only its await;
+//! an asyncio task seen as a `corun::concurrent::Task`
+//! ([`Task::into_concurrent`], [`run_coroutine_threadsafe`]) can be
+//! cancelled from another thread while it runs, and fails with
+//! [`ShutDown`](ErrorKind::ShutDown) if its loop closes first, where
+//! Python's future would wait forever.
 //!
 //! Cancelling a task that is suspended drops its future at the await point
 //! where it waits, so its `Drop` guards run, as Python's `CancelledError`

@@ -207,7 +207,12 @@ pub mod multiprocessing {
 /// Python's FIFO scheduling, [`run`](asyncio::run) and
 /// [`Runner`](asyncio::Runner), [`Task`](asyncio::Task) (cancellable while
 /// it runs), [`create_task`](asyncio::create_task), [`sleep`](asyncio::sleep),
-/// `call_soon` / `call_later` / `call_soon_threadsafe`.
+/// `call_soon` / `call_later` / `call_soon_threadsafe`; bridges to the
+/// executors: [`to_thread`](asyncio::to_thread),
+/// [`run_in_executor`](asyncio::run_in_executor),
+/// [`wrap_future`](asyncio::wrap_future),
+/// [`run_coroutine_threadsafe`](asyncio::run_coroutine_threadsafe); and
+/// [`#[corun::main]`](main).
 #[cfg(feature = "asyncio")]
 pub mod asyncio {
     #[doc(inline)]
