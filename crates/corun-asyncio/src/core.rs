@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 
+use corun_concurrent::{Executor, ThreadPoolExecutor};
 use corun_core::Error;
 
 use crate::exception::ExceptionContext;
@@ -89,6 +90,9 @@ pub(crate) struct Core {
     /// The task whose step runs now.
     pub(crate) current: RefCell<Option<AnyTask>>,
     pub(crate) runtime: RefCell<Option<tokio::runtime::Runtime>>,
+    /// The thread pool behind `to_thread`, made on first use and shut
+    /// down at close (Python's default executor).
+    pub(crate) default_executor: RefCell<Option<ThreadPoolExecutor>>,
 }
 
 impl Core {
@@ -109,6 +113,7 @@ impl Core {
             failed: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             runtime: RefCell::new(Some(runtime)),
+            default_executor: RefCell::new(None),
         }
     }
 
@@ -288,8 +293,9 @@ impl Core {
 
     /// Closes the loop: refuses new work, drops the tasks still pending
     /// (their futures' drops run here, and they resolve as cancelled),
-    /// drops what is still scheduled, reports failures nobody retrieved,
-    /// and shuts tokio down.
+    /// drops what is still scheduled, waits for the default executor's
+    /// running calls, reports failures nobody retrieved, and shuts tokio
+    /// down.
     pub(crate) fn close(&self) {
         if self.closed.replace(true) {
             return;
@@ -321,6 +327,13 @@ impl Core {
         }
         let timers = std::mem::take(&mut *self.timers.borrow_mut());
         let _ = catch_unwind(AssertUnwindSafe(move || drop(timers)));
+        // Calls still queued were cancelled when their awaiting tasks were
+        // dropped above; wait for those running (Python's `asyncio.run`
+        // waits for them too, in `shutdown_default_executor`).
+        let executor = self.default_executor.borrow_mut().take();
+        if let Some(executor) = executor {
+            executor.shutdown(true, true);
+        }
         let failed = std::mem::take(&mut *self.failed.borrow_mut());
         for task in failed {
             let header = task.header();

@@ -16,6 +16,12 @@
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
+//! | `asyncio.to_thread(func)`                     | [`to_thread`] (the loop's default `ThreadPoolExecutor`) |
+//! | `loop.run_in_executor(None, func)`            | [`EventLoop::to_thread`]                     |
+//! | `loop.run_in_executor(executor, func, arg)`   | [`run_in_executor`], [`EventLoop::run_in_executor`]: any corun executor |
+//! | `asyncio.wrap_future(future)`                 | [`wrap_future`] → [`WrappedTask`]            |
+//! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`], [`LoopHandle::spawn_threadsafe`] → `corun::concurrent::Task` |
+//! | (the future `run_coroutine_threadsafe` chains) | [`Task::into_concurrent`]                   |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -31,6 +37,13 @@
 //! on; running a loop inside another (or inside a tokio runtime) is an
 //! [`InvalidState`](ErrorKind::InvalidState) error, not a panic; and
 //! timers due at the same time run in the order they were scheduled.
+//! Across threads and processes: [`run_in_executor`] takes any corun
+//! executor, and a process pool's worker that dies fails only its await;
+//! an asyncio task seen as a `corun::concurrent::Task`
+//! ([`Task::into_concurrent`], [`run_coroutine_threadsafe`]) can be
+//! cancelled from another thread while it runs, and fails with
+//! [`ShutDown`](ErrorKind::ShutDown) if its loop closes first, where
+//! Python's future would wait forever.
 //!
 //! Cancelling a task that is suspended drops its future at the await point
 //! where it waits, so its `Drop` guards run, as Python's `CancelledError`
@@ -68,6 +81,7 @@
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod bridges;
 mod core;
 mod event_loop;
 mod exception;
@@ -78,6 +92,7 @@ mod sleep;
 mod task;
 mod time;
 
+pub use bridges::{WrappedTask, run_coroutine_threadsafe, run_in_executor, to_thread, wrap_future};
 pub use corun_core::{Error, ErrorKind};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;

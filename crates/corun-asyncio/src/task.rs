@@ -20,17 +20,25 @@
 //! in registration order and scheduled with `call_soon` when the task is
 //! done, never called inline (as Python).
 //!
-//! # Towards `corun::concurrent::Task`
+//! # As a `corun::concurrent::Task`
 //!
 //! The outcome lives in loop-local state (`Rc`, `RefCell`), because a task
 //! of the event loop may return a value that is not `Send`, and every
-//! operation happens on the loop's thread. A `corun::concurrent::Task<T>`
-//! view for `T: Send` needs no change to this machinery: it is a
-//! `Task::pending()` whose `Promise` a done-callback completes with the
-//! outcome, the way Python's `run_coroutine_threadsafe` chains an asyncio
-//! future to a `concurrent.futures.Future`. So `wait`, `as_completed` and
-//! blocking `result()` from other threads can come later without a second
-//! state machine in the loop.
+//! operation happens on the loop's thread. The `corun::concurrent::Task<T>`
+//! view for `T: Send` ([`Task::into_concurrent`], and what
+//! `run_coroutine_threadsafe` returns) needs no second state machine here:
+//! it is a `Task::pending()` whose `Promise` a done-callback completes with
+//! the outcome, the way Python's `run_coroutine_threadsafe` chains an
+//! asyncio future to a `concurrent.futures.Future`.
+//!
+//! Its promise is started with `Promise::start_cancellable`, a hook added
+//! to `corun-concurrent` for this: cancelling the view while the asyncio
+//! task runs succeeds and asks the loop to cancel the task. The existing
+//! `Promise::hand_off` does not suffice: its revoker is for a task not yet
+//! started (a view handed off would stay *pending* while the asyncio task
+//! runs, so `running()` would lie), and a concurrent task that is running
+//! refuses `cancel()`, which is right for a thread and wrong for an
+//! asyncio task, which can stop at any await.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -586,6 +594,17 @@ impl AnyTask {
     /// Renames the task.
     pub fn set_name(&self, name: impl Into<String>) {
         *self.header().name.borrow_mut() = name.into();
+    }
+
+    /// The task's number, unique in the process: how a `Send` closure
+    /// names a task it cannot hold.
+    pub(crate) fn id(&self) -> u64 {
+        self.header().id
+    }
+
+    /// The loop the task belongs to, unless it was dropped.
+    pub(crate) fn event_loop(&self) -> Option<EventLoop> {
+        self.header().event_loop.upgrade().map(EventLoop::from_core)
     }
 
     /// Completes when the task is done, whatever its outcome (retrieves

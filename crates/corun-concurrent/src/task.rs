@@ -8,6 +8,7 @@
 //! | `Pending`  | creation                           | succeeds   | `Running`, `Cancelled`    |
 //! | `Running`  | [`Promise::start`] returning true  | fails      | `Finished`                |
 //! |            | a `cancel()` the executor refused  |            |                           |
+//! |            | [`Promise::start_cancellable`]     | succeeds   | `Finished`, `Cancelled`   |
 //! | `Finished` | [`Promise::complete`]              | fails      | `Taken` (result taken)    |
 //! | `Cancelled`| `cancel()` while pending           | succeeds   | —                         |
 //!
@@ -36,6 +37,18 @@
 //! revoker with [`Promise::hand_off`]: `cancel()` then asks it first, under
 //! the task's lock, and a task the executor could not take back becomes
 //! running instead of cancelled.
+//!
+//! An executor whose running work can be asked to stop — an asyncio task
+//! on its event loop, which drops its future at the next await — starts
+//! the task with [`Promise::start_cancellable`] and a stopper: `cancel()`
+//! of the running task then succeeds, makes it cancelled at once (its
+//! waiters and callbacks see it so, as Python's future from
+//! `run_coroutine_threadsafe` does), and calls the stopper, outside the
+//! lock, to tell the work; whatever the work returns after that is
+//! dropped. Without it a running task could only refuse the cancel, so
+//! the one handle every executor returns could not say what an event loop
+//! can do. `hand_off` does not fit there: its task stays pending while it
+//! runs, and `running()` would lie.
 
 use std::fmt;
 use std::future::Future;
@@ -62,6 +75,9 @@ type Callback<T> = Box<dyn FnOnce(Result<&T, &Error>) + Send>;
 
 /// What [`Promise::hand_off`] keeps: takes a handed-off task back.
 type Revoker = Box<dyn FnOnce() -> bool + Send>;
+
+/// What [`Promise::start_cancellable`] keeps: asks running work to stop.
+type Stopper = Box<dyn FnOnce() + Send>;
 
 /// The eventual result of work handed to an executor (Python's
 /// `concurrent.futures.Future`; named `Task` because `Future` is Rust's async
@@ -129,6 +145,9 @@ struct Extras<T> {
     settling: bool,
     /// Takes a pending task back from where the executor handed it.
     revoker: Option<Revoker>,
+    /// Asks the running task's work to stop, if it was started
+    /// cancellable.
+    stopper: Option<Stopper>,
 }
 
 enum Phase<T> {
@@ -155,6 +174,7 @@ impl<T> State<T> {
                 borrower: None,
                 settling: false,
                 revoker: None,
+                stopper: None,
             })
         })
     }
@@ -162,6 +182,11 @@ impl<T> State<T> {
     /// Takes the revoker, if the executor handed the task off.
     fn take_revoker(&mut self) -> Option<Revoker> {
         self.extras.as_mut().and_then(|e| e.revoker.take())
+    }
+
+    /// Takes the stopper, if the executor started the task cancellable.
+    fn take_stopper(&mut self) -> Option<Stopper> {
+        self.extras.as_mut().and_then(|e| e.stopper.take())
     }
 
     /// Takes the callbacks queued so far (none without extras).
@@ -303,6 +328,11 @@ impl<T> Task<T> {
     /// running or finished. A cancelled task never runs; its callbacks run
     /// now, in this thread.
     ///
+    /// A running task whose executor started it with
+    /// [`Promise::start_cancellable`] (an asyncio task seen from another
+    /// thread) is cancelled too: it is cancelled at once, its work is asked
+    /// to stop (in this thread), and what the work returns is dropped.
+    ///
     /// ```
     /// use corun::concurrent::Task;
     /// let (task, promise) = Task::<()>::pending();
@@ -325,6 +355,21 @@ impl<T> Task<T> {
                 let callbacks = state.take_callbacks();
                 State::publish(&mut state);
                 drop(state);
+                run_callbacks(callbacks, Err(&Error::cancelled()));
+                true
+            }
+            Phase::Running => {
+                let Some(stop) = state.take_stopper() else {
+                    return false;
+                };
+                state.phase = Phase::Cancelled;
+                let callbacks = state.take_callbacks();
+                State::publish(&mut state);
+                drop(state);
+                if let Err(payload) = catch_unwind(AssertUnwindSafe(stop)) {
+                    let error = Error::from_panic(&*payload);
+                    eprintln!("corun: a task's stopper panicked (ignored): {error}");
+                }
                 run_callbacks(callbacks, Err(&Error::cancelled()));
                 true
             }
@@ -535,6 +580,54 @@ impl<T> Promise<T> {
         }
     }
 
+    /// [`start`](Self::start), for work that can be asked to stop while it
+    /// runs: until the task is done, a [`Task::cancel`] succeeds, makes the
+    /// task cancelled at once, and then calls `stop`, outside the task's
+    /// lock, in the cancelling thread (so it may be called from any
+    /// thread: it should only pass the request on). The executor's later
+    /// [`complete`](Self::complete) then does nothing. `stop` is dropped,
+    /// uncalled, when the task completes.
+    ///
+    /// This is how a task can be cancelled while it runs where the
+    /// executor supports it: an asyncio task's view as a `Task` (its
+    /// stopper cancels the asyncio task on its loop), not a thread pool's
+    /// task (a thread cannot be stopped; see
+    /// [`CancelToken`](crate::CancelToken)).
+    ///
+    /// Returns `false` (and drops `stop`) if the task was cancelled, in
+    /// which case the executor must not run it; `true` if it runs now. A
+    /// task already running keeps running, with `stop` as its stopper.
+    ///
+    /// ```
+    /// use corun::concurrent::Task;
+    /// use std::sync::Arc;
+    /// use std::sync::atomic::{AtomicBool, Ordering};
+    ///
+    /// let stopped = Arc::new(AtomicBool::new(false));
+    /// let (task, promise) = Task::<u8>::pending();
+    /// let s = Arc::clone(&stopped);
+    /// assert!(promise.start_cancellable(move || s.store(true, Ordering::SeqCst)));
+    /// assert!(task.running());
+    /// assert!(task.cancel()); // cancelled while it runs
+    /// assert!(task.cancelled() && stopped.load(Ordering::SeqCst));
+    /// promise.complete(Ok(1)); // too late: dropped
+    /// assert!(task.result().unwrap_err().is_cancelled());
+    /// ```
+    pub fn start_cancellable(&self, stop: impl FnOnce() + Send + 'static) -> bool {
+        let mut state = self.shared.state.acquire();
+        match state.phase {
+            Phase::Pending | Phase::Running => {
+                state.phase = Phase::Running;
+                let revoker = state.take_revoker();
+                state.extras().stopper = Some(Box::new(stop));
+                drop(state);
+                drop(revoker);
+                true
+            }
+            _ => false,
+        }
+    }
+
     /// Leaves the task pending while the executor hands it on to where it
     /// may start without the executor's say — a call written ahead to a
     /// worker process, behind the one it runs. Until [`start`](Self::start),
@@ -577,9 +670,11 @@ impl<T> Promise<T> {
     }
 
     /// Marks a pending task cancelled (an executor's `shutdown(cancel)`);
-    /// returns whether it was. A task already started cannot be cancelled:
-    /// it fails with a broken-executor error, as when the promise is
-    /// dropped, rather than stay running with nobody to complete it.
+    /// returns whether it was. A task already started cannot be cancelled
+    /// (unless started with [`start_cancellable`](Self::start_cancellable),
+    /// which is then cancelled and its stopper called): it fails with a
+    /// broken-executor error, as when the promise is dropped, rather than
+    /// stay running with nobody to complete it.
     pub fn cancel(mut self) -> bool {
         let cancelled = Task {
             shared: Arc::clone(&self.shared),
@@ -620,11 +715,15 @@ fn settle<T>(shared: &Shared<T>, result: Result<T, Error>) {
         return;
     }
     state.phase = Phase::Finished(result);
+    // Done: nothing left to stop; dropped once the lock is released.
+    let stopper = state.take_stopper();
     if state.extras.as_ref().is_none_or(|e| e.callbacks.is_empty()) {
         State::publish(&mut state);
+        drop(state);
     } else {
         State::run_callbacks_lent(shared, state, true);
     }
+    drop(stopper);
 }
 
 /// The calling thread's id (loom's, under the model checker, whose threads

@@ -168,6 +168,85 @@ fn cancel_asks_the_revoker_of_a_handed_off_task() {
     promise.complete(Ok(1));
 }
 
+// Checks a task started cancellable (an asyncio task seen from another
+// thread): `cancel` of the running task succeeds and makes it cancelled at
+// once — a blocked waiter wakes, callbacks run in the cancelling thread —
+// the stopper runs once, in that thread, and the executor's late
+// completion is dropped. A task that completes first keeps its value and
+// never calls its stopper; a cancelled task cannot be started cancellable.
+#[test]
+fn a_task_started_cancellable_cancels_while_running() {
+    let stops = Arc::new(Mutex::new(Vec::new()));
+    let stopper = || {
+        let stops = Arc::clone(&stops);
+        move || stops.lock().unwrap().push(thread::current().id())
+    };
+    let log: Log = Arc::default();
+
+    let (task, promise) = pending();
+    task.add_done_callback(logging(&log, "cb"));
+    assert!(promise.start_cancellable(stopper()));
+    assert_eq!(predicates(&task), (false, false, true));
+    let task = Arc::new(task);
+    let waiter = {
+        let task = Arc::clone(&task);
+        thread::spawn(move || {
+            task.wait();
+            task.cancelled()
+        })
+    };
+    let canceller = {
+        let task = Arc::clone(&task);
+        thread::spawn(move || {
+            assert!(task.cancel(), "a cancellable running task cancels");
+            assert!(task.cancel(), "and stays cancelled");
+            thread::current().id()
+        })
+    };
+    let canceller = canceller.join().unwrap();
+    assert!(
+        waiter.join().unwrap(),
+        "the waiter woke to a cancelled task"
+    );
+    assert_eq!(predicates(&task), (true, true, false));
+    assert_eq!(*stops.lock().unwrap(), [canceller], "stopped once, there");
+    assert_eq!(
+        log.lock().unwrap().clone(),
+        [("cb:cancelled".to_owned(), canceller)]
+    );
+    assert!(!promise.start_cancellable(stopper()));
+    promise.complete(Ok(5)); // the work ended after all: dropped
+    let task = Arc::into_inner(task).unwrap();
+    assert!(task.result().unwrap_err().is_cancelled());
+    assert_eq!(stops.lock().unwrap().len(), 1);
+
+    let (task, promise) = pending();
+    assert!(promise.start_cancellable(stopper()));
+    promise.complete(Ok(9));
+    assert!(!task.cancel(), "finished first: nothing to cancel");
+    assert_eq!(task.result().unwrap(), 9);
+    assert_eq!(
+        stops.lock().unwrap().len(),
+        1,
+        "a finished task is not stopped"
+    );
+
+    let (task, promise) = pending();
+    assert!(task.cancel());
+    assert!(
+        !promise.start_cancellable(stopper()),
+        "cancelled: must not run"
+    );
+    assert_eq!(stops.lock().unwrap().len(), 1);
+
+    // The executor's own `Promise::cancel` (shutdown) cancels it too.
+    let (task, promise) = pending();
+    assert!(promise.start_cancellable(stopper()));
+    assert!(promise.cancel());
+    assert!(task.cancelled());
+    assert_eq!(stops.lock().unwrap().len(), 2);
+}
+
 // Checks that dropping the promise of a handed-off task that started where
 // it was handed (the revoker says so) fails the task rather than leaves it
 // running with nobody to complete it; one taken back is cancelled.

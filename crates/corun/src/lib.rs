@@ -45,7 +45,8 @@
 //! # Features
 //!
 //! Each module is a feature of its own, all on by default: `threading`,
-//! `queue`, `concurrent`, `multiprocessing`, `asyncio` and `trace`. A program that
+//! `queue`, `concurrent`, `multiprocessing`, `asyncio` and `trace`; and
+//! `macros`, [`#[corun::main]`](main). A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
 //! and builds on any system; `multiprocessing` (which turns on
@@ -54,6 +55,104 @@
 //! failures with this one error type.
 
 #![forbid(unsafe_code)]
+
+/// Runs an `async fn main` on the [`asyncio`] event loop, after
+/// [`multiprocessing::init`] (Python: `asyncio.run(main())` under
+/// `if __name__ == "__main__":`), like `#[tokio::main]`.
+///
+/// The function becomes a plain `fn main` that first calls
+/// `multiprocessing::init()` (when that feature is on), so that a worker
+/// process started from this binary serves its parent and never runs the
+/// body; then it runs the body with [`asyncio::run`], which cancels the
+/// tasks left behind and closes the loop (joining its default executor's
+/// threads) before `main` returns. A panic in the body is `main`'s panic.
+/// `main` may return a `Result`, and use `?`.
+///
+/// ```standalone_crate
+/// use corun::asyncio::{run_in_executor, sleep};
+/// use corun::multiprocessing::ProcessPoolExecutor;
+/// use std::time::Duration;
+///
+/// fn square(x: u64) -> u64 {
+///     x * x
+/// }
+///
+/// #[corun::main]
+/// async fn main() -> Result<(), corun::Error> {
+///     let pool = ProcessPoolExecutor::builder().max_workers(2).build()?;
+///     let calls: Vec<_> = (1..=3)
+///         .map(|x| run_in_executor(&pool, square as fn(u64) -> u64, x))
+///         .collect();
+///     sleep(Duration::from_millis(1)).await; // the loop goes on meanwhile
+///     let mut squares = Vec::new();
+///     for call in calls {
+///         squares.push(call.await?);
+///     }
+///     assert_eq!(squares, [1, 4, 9]);
+///     Ok(())
+/// }
+/// ```
+///
+/// A panic in the body fails `main` as a panic in a plain `main` does:
+///
+/// ```should_panic
+/// #[corun::main]
+/// async fn main() {
+///     corun::asyncio::sleep(std::time::Duration::ZERO).await;
+///     panic!("the loop's main failed");
+/// }
+/// ```
+///
+/// It refuses, at compile time and saying why, a function that is not
+/// `async`:
+///
+/// ```compile_fail
+/// #[corun::main]
+/// fn main() {}
+/// ```
+///
+/// one that takes arguments (read them with `std::env::args()`):
+///
+/// ```compile_fail
+/// #[corun::main]
+/// async fn main(args: Vec<String>) {}
+/// ```
+///
+/// and one that is generic:
+///
+/// ```compile_fail
+/// #[corun::main]
+/// async fn main<T>() {}
+/// ```
+#[cfg(feature = "macros")]
+pub use corun_macros::main;
+
+/// What `#[corun::main]` expands to call; not an API.
+#[cfg(feature = "macros")]
+#[doc(hidden)]
+pub mod __private {
+    use std::future::Future;
+    use std::pin::Pin;
+
+    /// Turns this process into a worker if it was started as one.
+    pub fn main_prologue() {
+        #[cfg(all(feature = "multiprocessing", target_os = "linux"))]
+        crate::multiprocessing::init();
+    }
+
+    /// Runs `main`'s body on a new loop; its panic is `main`'s, without a
+    /// second message (the panic hook reported it where it happened).
+    pub fn block_on<T: 'static>(body: Pin<Box<dyn Future<Output = T>>>) -> T {
+        match crate::asyncio::run(body) {
+            Ok(value) => value,
+            Err(error) if error.kind() == crate::ErrorKind::Panicked => {
+                let message = error.panic_message().unwrap_or("main panicked").to_owned();
+                std::panic::resume_unwind(Box::new(message))
+            }
+            Err(error) => panic!("#[corun::main]: {error}"),
+        }
+    }
+}
 
 #[doc(inline)]
 pub use corun_core::{Error, ErrorKind};
@@ -108,7 +207,12 @@ pub mod multiprocessing {
 /// Python's FIFO scheduling, [`run`](asyncio::run) and
 /// [`Runner`](asyncio::Runner), [`Task`](asyncio::Task) (cancellable while
 /// it runs), [`create_task`](asyncio::create_task), [`sleep`](asyncio::sleep),
-/// `call_soon` / `call_later` / `call_soon_threadsafe`.
+/// `call_soon` / `call_later` / `call_soon_threadsafe`; bridges to the
+/// executors: [`to_thread`](asyncio::to_thread),
+/// [`run_in_executor`](asyncio::run_in_executor),
+/// [`wrap_future`](asyncio::wrap_future),
+/// [`run_coroutine_threadsafe`](asyncio::run_coroutine_threadsafe); and
+/// [`#[corun::main]`](main).
 #[cfg(feature = "asyncio")]
 pub mod asyncio {
     #[doc(inline)]
