@@ -16,6 +16,15 @@
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
+//! | `asyncio.gather(*aws)`                        | [`gather`] (futures), [`gather_tasks`] (tasks): a [`Gather`] |
+//! | `gather(*aws, return_exceptions=True)`        | [`Gather::return_exceptions`]                |
+//! | `asyncio.wait(aws, timeout=, return_when=)`   | [`wait`] with [`ReturnWhen`]                 |
+//! | `async for t in asyncio.as_completed(aws, timeout=)` | [`as_completed`]: a `Stream` ([`AsCompleted`]) |
+//! | `asyncio.wait_for(aw, timeout)`               | [`wait_for`]                                 |
+//! | `async with asyncio.timeout(d) as cm:`, `timeout_at(when)` | [`timeout`], [`timeout_at`]: `cm.run(body).await` ([`Timeout`]) |
+//! | `asyncio.shield(aw)`                          | [`shield`] ([`Shield`])                      |
+//! | `async with asyncio.TaskGroup() as tg:`       | [`TaskGroup`]: `tg.run(body).await`, `tg.wait().await` |
+//! | `ExceptionGroup`                              | [`ErrorKind::Group`], [`Error::errors`]      |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -71,18 +80,29 @@
 mod core;
 mod event_loop;
 mod exception;
+mod gather;
 mod handle;
 mod remote;
 mod runner;
+mod shield;
 mod sleep;
 mod task;
+mod task_group;
 mod time;
+mod timeouts;
+mod wait;
+mod watch;
 
 pub use corun_core::{Error, ErrorKind};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;
+pub use gather::{Gather, GatherResults, gather, gather_tasks};
 pub use handle::{Handle, TimerHandle};
 pub use remote::LoopHandle;
 pub use runner::{Runner, run};
+pub use shield::{Shield, shield};
 pub use sleep::{Sleep, sleep};
 pub use task::{AnyTask, Task, all_tasks, create_task, create_task_named, current_task};
+pub use task_group::TaskGroup;
+pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
+pub use wait::{AsCompleted, ReturnWhen, Waitable, as_completed, wait};
