@@ -42,7 +42,8 @@ use crate::task::{AnyTask, Task, create_task, create_task_named, current_task};
 ///         sleep(Duration::from_secs(3600)).await;
 ///         Ok(1)
 ///     })?;
-///     tg.create_task(async { Err::<(), _>(Error::new(ErrorKind::InvalidArgument, "bad input")) })?;
+///     let _failing =
+///         tg.create_task(async { Err::<(), _>(Error::new(ErrorKind::InvalidArgument, "bad input")) })?;
 ///     let err = tg.wait().await.unwrap_err();
 ///     assert!(slow.cancelled()); // the first failure cancelled its sibling
 ///     Ok::<_, Error>(err)
@@ -235,7 +236,10 @@ impl TaskGroup {
 
     fn check_open(&self) -> Result<(), Error> {
         if self.inner.finished.get() {
-            return Err(Error::new(ErrorKind::InvalidState, "this TaskGroup is finished"));
+            return Err(Error::new(
+                ErrorKind::InvalidState,
+                "this TaskGroup is finished",
+            ));
         }
         if self.inner.aborting.get() {
             return Err(Error::new(

@@ -120,7 +120,10 @@ pub fn timeout(delay: Option<Duration>) -> Timeout {
 /// If `when` is NaN.
 pub fn timeout_at(when: Option<f64>) -> Timeout {
     if let Some(when) = when {
-        assert!(!when.is_nan(), "corun::asyncio::timeout_at: a time of NaN seconds");
+        assert!(
+            !when.is_nan(),
+            "corun::asyncio::timeout_at: a time of NaN seconds"
+        );
     }
     Timeout::new(when.map(|w| w.max(0.0)))
 }
@@ -185,7 +188,10 @@ impl Timeout {
     /// If `when` is NaN.
     pub fn reschedule(&self, when: Option<f64>) -> Result<(), Error> {
         if let Some(when) = when {
-            assert!(!when.is_nan(), "corun::asyncio::Timeout::reschedule: a time of NaN seconds");
+            assert!(
+                !when.is_nan(),
+                "corun::asyncio::Timeout::reschedule: a time of NaN seconds"
+            );
         }
         match self.inner.state.get() {
             State::Expired => Err(Error::new(
