@@ -1,16 +1,5 @@
 //! [`gather`]: run futures side by side as tasks and collect their results
 //! in the order given (Python: `asyncio.gather`).
-//!
-//! | event                                   | `gather(..)`                 | `.return_exceptions()`       |
-//! |-----------------------------------------|------------------------------|------------------------------|
-//! | every child finished                    | `Ok(values)`, in input order | `Ok` of each, in input order |
-//! | a child failed or was cancelled         | that error now; the others go on | its `Err` in its place   |
-//! | the gather is dropped (its task cancelled) before done | every child not done is cancelled | the same |
-//!
-//! As in Python, a failure does not cancel the siblings: they keep
-//! running, and their later failures are marked retrieved (the loop does
-//! not report them at close). Only cancelling the gather itself (cancelling
-//! the task that awaits it, or dropping it) cancels its children.
 
 use std::fmt;
 use std::future::Future;
@@ -23,8 +12,18 @@ use crate::task::{Task, create_task};
 use crate::watch::Watch;
 
 /// Runs each future as a task on the running loop and waits for them all
-/// (Python: `await asyncio.gather(*aws)`); see the [module docs](self) for
-/// what failures and cancels do.
+/// (Python: `await asyncio.gather(*aws)`).
+///
+/// | event                                   | `gather(..)`                 | `.return_exceptions()`       |
+/// |-----------------------------------------|------------------------------|------------------------------|
+/// | every child finished                    | `Ok(values)`, in input order | `Ok` of each, in input order |
+/// | a child failed or was cancelled         | that error now; the others go on | its `Err` in its place   |
+/// | the gather is dropped (its task cancelled) before done | every child not done is cancelled | the same |
+///
+/// As in Python, a failure does not cancel the siblings: they keep
+/// running, and their later failures are marked retrieved (the loop does
+/// not report them at close). Only cancelling the gather itself (cancelling
+/// the task that awaits it, or dropping it) cancels its children.
 ///
 /// Each future is wrapped in a task at once, as Python's `ensure_future`
 /// wraps a coroutine, so the children start in the next iteration whether

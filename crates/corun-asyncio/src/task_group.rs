@@ -1,16 +1,5 @@
 //! [`TaskGroup`]: tasks that live and fail together (Python 3.11:
 //! `asyncio.TaskGroup`).
-//!
-//! | event                                        | what the group does                          |
-//! |----------------------------------------------|----------------------------------------------|
-//! | a child returns `Err` or panics, or the body returns `Err` | the first such failure cancels the other children and the body; every failure is kept |
-//! | a child is cancelled from elsewhere          | nothing: a cancel is no failure               |
-//! | all children done, body done                 | [`run`](TaskGroup::run) / [`wait`](TaskGroup::wait) return: the body's value, or one [`Group`](ErrorKind::Group) error with every failure |
-//! | the task awaiting `run` / `wait` is cancelled, or the group is dropped | the children not done are cancelled |
-//!
-//! Python's `async with TaskGroup() as tg:` reads
-//! `tg.run(async { …; Ok(v) }).await` or, for a group filled first and
-//! then waited for, `tg.wait().await`.
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -23,8 +12,18 @@ use corun_core::{Error, ErrorKind};
 
 use crate::task::{AnyTask, Task, create_task, create_task_named, current_task};
 
-/// Tasks that live and fail together (Python 3.11: `asyncio.TaskGroup`);
-/// see the [module docs](self) for the rules.
+/// Tasks that live and fail together (Python 3.11: `asyncio.TaskGroup`).
+///
+/// | event                                        | what the group does                          |
+/// |----------------------------------------------|----------------------------------------------|
+/// | a child returns `Err` or panics, or the body returns `Err` | the first such failure cancels the other children and the body; every failure is kept |
+/// | a child is cancelled from elsewhere          | nothing: a cancel is no failure               |
+/// | all children done, body done                 | [`run`](TaskGroup::run) / [`wait`](TaskGroup::wait) return: the body's value, or one [`Group`](ErrorKind::Group) error with every failure |
+/// | the task awaiting `run` / `wait` is cancelled, or the group is dropped | the children not done are cancelled |
+///
+/// Python's `async with TaskGroup() as tg:` reads
+/// `tg.run(async { …; Ok(v) }).await` or, for a group filled first and
+/// then waited for, `tg.wait().await`.
 ///
 /// A child is a future returning `Result<T, Error>`: an `Err` is its
 /// failure, as an exception is in Python, and so is a panic.

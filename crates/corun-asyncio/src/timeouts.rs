@@ -1,29 +1,6 @@
 //! Time limits: [`timeout`] / [`timeout_at`] around a body, and
 //! [`wait_for`] around a task (Python: `asyncio.timeout`,
 //! `asyncio.timeout_at`, `asyncio.wait_for`).
-//!
-//! # How a body is stopped
-//!
-//! Python's `async with timeout(d):` cancels its task when the deadline
-//! passes, lets the `CancelledError` unwind the body, and turns it back
-//! into `TimeoutError` on the way out, counting with `cancelling()` /
-//! `uncancel()` so that a cancel from outside is not mistaken for its own.
-//! In corun a cancel drops a future at its await point, so the
-//! [`Timeout`] owns its body and does the same directly: when the deadline
-//! has passed, the next time the task resumes the body is dropped where
-//! it waits (its `Drop` cleanup runs, as Python's `finally` blocks do) and
-//! the timeout gives a [`Timeout`](corun_core::ErrorKind::Timeout) error.
-//! It never cancels the task, so `cancelling()` is untouched, and a cancel
-//! from outside drops the whole task, timeout and all: it is never turned
-//! into a time-out. Nested timeouts nest the same way: an outer one that
-//! expires drops the inner one with the body.
-//!
-//! | state      | entered by                                          | `expired()` |
-//! |------------|-----------------------------------------------------|-------------|
-//! | created    | [`timeout`], [`timeout_at`]                         | no          |
-//! | entered    | the first poll of [`Timeout::run`]                  | no          |
-//! | expired    | the deadline passing while entered                  | yes         |
-//! | exited     | the body finishing in time, or the run dropped      | no          |
 
 use std::cell::{Cell, RefCell};
 use std::fmt;
@@ -42,6 +19,29 @@ use crate::watch::Watch;
 
 /// A deadline around a body (Python 3.11: the `Timeout` of
 /// `async with asyncio.timeout(delay) as cm`).
+///
+/// # How a body is stopped
+///
+/// Python's `async with timeout(d):` cancels its task when the deadline
+/// passes, lets the `CancelledError` unwind the body, and turns it back
+/// into `TimeoutError` on the way out, counting with `cancelling()` /
+/// `uncancel()` so that a cancel from outside is not mistaken for its own.
+/// In corun a cancel drops a future at its await point, so the
+/// [`Timeout`] owns its body and does the same directly: when the deadline
+/// has passed, the next time the task resumes the body is dropped where
+/// it waits (its `Drop` cleanup runs, as Python's `finally` blocks do) and
+/// the timeout gives a [`Timeout`](corun_core::ErrorKind::Timeout) error.
+/// It never cancels the task, so `cancelling()` is untouched, and a cancel
+/// from outside drops the whole task, timeout and all: it is never turned
+/// into a time-out. Nested timeouts nest the same way: an outer one that
+/// expires drops the inner one with the body.
+///
+/// | state      | entered by                                          | `expired()` |
+/// |------------|-----------------------------------------------------|-------------|
+/// | created    | [`timeout`], [`timeout_at`]                         | no          |
+/// | entered    | the first poll of [`Timeout::run`]                  | no          |
+/// | expired    | the deadline passing while entered                  | yes         |
+/// | exited     | the body finishing in time, or the run dropped      | no          |
 ///
 /// Clones are the same timeout, so a body can reschedule the timeout it
 /// runs under.
@@ -218,9 +218,10 @@ impl Timeout {
     /// Runs `body` under this timeout (Python: the body of
     /// `async with timeout(..)`): its output, or a
     /// [`Timeout`](ErrorKind::Timeout) error once the deadline passed, the
-    /// body then being dropped at its await point. A body done by the time
-    /// its task resumes after the deadline still gives its output only if
-    /// it finished before the deadline was heard; see the module docs.
+    /// body then being dropped at its await point. Once the deadline's
+    /// timer has run, the body is not resumed again, even if what it waits
+    /// for became ready in the same iteration (Python throws
+    /// `CancelledError` into it there too).
     ///
     /// # Errors
     ///

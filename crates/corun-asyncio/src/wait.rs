@@ -104,11 +104,15 @@ pub async fn wait<W: Waitable>(
     std::future::poll_fn(|cx| {
         while let Some(index) = watch.pop() {
             remaining -= 1;
-            let task = tasks[index].as_any_task();
-            let failed = !task.cancelled() && matches!(task.exception(), Ok(Some(_)));
+            // As Python, only FIRST_EXCEPTION asks for (and so retrieves)
+            // a failure.
+            let failed = || {
+                let task = tasks[index].as_any_task();
+                !task.cancelled() && matches!(task.exception(), Ok(Some(_)))
+            };
             if remaining == 0
                 || return_when == ReturnWhen::FirstCompleted
-                || (return_when == ReturnWhen::FirstException && failed)
+                || (return_when == ReturnWhen::FirstException && failed())
             {
                 return Poll::Ready(());
             }

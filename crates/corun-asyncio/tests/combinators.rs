@@ -464,3 +464,17 @@ async fn poll_until(done: impl Fn() -> bool) {
     }
     panic!("condition not met in time");
 }
+
+// Every public type of the combinators is Debug.
+#[test]
+fn combinator_types_are_debug() {
+    fn assert_debug<T: std::fmt::Debug>() {}
+    assert_debug::<corun::asyncio::Gather<i32>>();
+    assert_debug::<corun::asyncio::GatherResults<i32>>();
+    assert_debug::<corun::asyncio::AsCompleted<Task<i32>>>();
+    assert_debug::<corun::asyncio::AsCompleted<AnyTask>>();
+    assert_debug::<ReturnWhen>();
+    assert_debug::<corun::asyncio::Timeout>();
+    assert_debug::<corun::asyncio::Shield<i32>>();
+    assert_debug::<corun::asyncio::TaskGroup>();
+}
