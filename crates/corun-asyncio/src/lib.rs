@@ -22,6 +22,15 @@
 //! | `asyncio.wrap_future(future)`                 | [`wrap_future`] → [`WrappedTask`]            |
 //! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`], [`LoopHandle::spawn_threadsafe`] → `corun::concurrent::Task` |
 //! | (the future `run_coroutine_threadsafe` chains) | [`Task::into_concurrent`]                   |
+//! | `asyncio.gather(*aws)`                        | [`gather`] (futures), [`gather_tasks`] (tasks): a [`Gather`] |
+//! | `gather(*aws, return_exceptions=True)`        | [`Gather::return_exceptions`]                |
+//! | `asyncio.wait(aws, timeout=, return_when=)`   | [`wait`] with [`ReturnWhen`]                 |
+//! | `async for t in asyncio.as_completed(aws, timeout=)` | [`as_completed`]: a `Stream` ([`AsCompleted`]) |
+//! | `asyncio.wait_for(aw, timeout)`               | [`wait_for`]                                 |
+//! | `async with asyncio.timeout(d) as cm:`, `timeout_at(when)` | [`timeout`], [`timeout_at`]: `cm.run(body).await` ([`Timeout`]) |
+//! | `asyncio.shield(aw)`                          | [`shield`] ([`Shield`])                      |
+//! | `async with asyncio.TaskGroup() as tg:`       | [`TaskGroup`]: `tg.run(body).await`, `tg.wait().await` |
+//! | `ExceptionGroup`                              | [`ErrorKind::Group`], [`Error::errors`]      |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -85,19 +94,30 @@ mod bridges;
 mod core;
 mod event_loop;
 mod exception;
+mod gather;
 mod handle;
 mod remote;
 mod runner;
+mod shield;
 mod sleep;
 mod task;
+mod task_group;
 mod time;
+mod timeouts;
+mod wait;
+mod watch;
 
 pub use bridges::{WrappedTask, run_coroutine_threadsafe, run_in_executor, to_thread, wrap_future};
 pub use corun_core::{Error, ErrorKind};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;
+pub use gather::{Gather, GatherResults, gather, gather_tasks};
 pub use handle::{Handle, TimerHandle};
 pub use remote::LoopHandle;
 pub use runner::{Runner, run};
+pub use shield::{Shield, shield};
 pub use sleep::{Sleep, sleep};
 pub use task::{AnyTask, Task, all_tasks, create_task, create_task_named, current_task};
+pub use task_group::TaskGroup;
+pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
+pub use wait::{AsCompleted, ReturnWhen, Waitable, as_completed, wait};

@@ -49,6 +49,8 @@ struct Inner {
     cause: Option<ErrorKind>,
     /// A panic's own text, for [`Error::panic_message`].
     panic: Option<Box<str>>,
+    /// The errors of a [`Group`](ErrorKind::Group), for [`Error::errors`].
+    group: Option<Arc<[Error]>>,
 }
 
 /// The kinds of [`Error`], each standing for the exception Python raises in
@@ -124,6 +126,10 @@ pub enum ErrorKind {
     /// The operating system refused; [`source`](StdError::source) or the
     /// message has its error (Python: `OSError`).
     Io,
+    /// Several errors at once, each kept whole: the tasks of an asyncio
+    /// `TaskGroup` that failed (Python: `ExceptionGroup`);
+    /// [`Error::errors`] lists them.
+    Group,
 }
 
 impl ErrorKind {
@@ -153,6 +159,7 @@ impl ErrorKind {
             Self::IndexOutOfRange => "index out of range",
             Self::Closed => "the other end is closed",
             Self::Io => "operating system error",
+            Self::Group => "several errors",
         }
     }
 }
@@ -220,6 +227,7 @@ impl Error {
                 source: None,
                 cause: None,
                 panic: None,
+                group: None,
             }),
         }
     }
@@ -227,6 +235,44 @@ impl Error {
     /// This error's kind.
     pub fn kind(&self) -> ErrorKind {
         self.inner.kind
+    }
+
+    /// Several errors at once (Python: `ExceptionGroup(message, errors)`):
+    /// the message says what gathered them, and [`errors`](Self::errors)
+    /// gives them back in the order they happened.
+    ///
+    /// ```
+    /// use corun::{Error, ErrorKind};
+    ///
+    /// let e = Error::group(
+    ///     "unhandled errors in a TaskGroup",
+    ///     vec![Error::panic("boom"), Error::timeout()],
+    /// );
+    /// assert_eq!(e.kind(), ErrorKind::Group);
+    /// assert_eq!(e.errors().len(), 2);
+    /// assert_eq!(e.errors()[0].panic_message(), Some("boom"));
+    /// assert_eq!(e.to_string(), "unhandled errors in a TaskGroup (2 sub-errors)");
+    /// ```
+    pub fn group(message: impl fmt::Display, errors: Vec<Error>) -> Self {
+        let n = errors.len();
+        let plural = if n == 1 { "" } else { "s" };
+        let mut error = Self::new(
+            ErrorKind::Group,
+            format!("{message} ({n} sub-error{plural})"),
+        );
+        error.inner.group = Some(errors.into());
+        error
+    }
+
+    /// The errors of a [`Group`](ErrorKind::Group), in the order they
+    /// happened; none for any other error.
+    pub fn errors(&self) -> &[Error] {
+        self.inner.group.as_deref().unwrap_or(&[])
+    }
+
+    /// Several errors at once: see [`group`](Self::group).
+    pub fn is_group(&self) -> bool {
+        self.kind() == ErrorKind::Group
     }
 
     /// A time-out of a wait: what was waited for goes on.
@@ -520,6 +566,9 @@ impl fmt::Debug for Error {
         }
         if let Some(source) = &self.inner.source {
             d.field("source", source);
+        }
+        if let Some(group) = &self.inner.group {
+            d.field("errors", group);
         }
         d.finish()
     }

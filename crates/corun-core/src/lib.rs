@@ -27,6 +27,7 @@
 //! | `OSError`, `FileNotFoundError`, `FileExistsError` | [`Io`](ErrorKind::Io), [`NotFound`](ErrorKind::NotFound), [`AlreadyExists`](ErrorKind::AlreadyExists) |
 //! | `IndexError`                            | [`IndexOutOfRange`](ErrorKind::IndexOutOfRange) |
 //! | `EOFError` (a closed connection)        | [`Closed`](ErrorKind::Closed)    |
+//! | `ExceptionGroup`                        | [`Group`](ErrorKind::Group), with [`Error::errors`] |
 
 #![forbid(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
