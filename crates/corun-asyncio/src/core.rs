@@ -23,7 +23,7 @@
 
 use std::cell::{Cell, RefCell};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -60,6 +60,114 @@ pub(crate) enum Ready {
 pub(crate) struct Pending {
     pub(crate) task: AnyTask,
     pub(crate) handle: Option<async_task::Task<()>>,
+    /// Wakes the task's runnable (to deliver a cancel).
+    pub(crate) waker: std::task::Waker,
+}
+
+/// The tasks a loop holds: a slab, so that adding and removing a task
+/// costs the same however many are held (each task keeps its slot
+/// in its header); creation order is recovered from the tasks' ids on the
+/// rare calls that want it.
+pub(crate) struct Tasks {
+    slots: Vec<Slot>,
+    /// The first vacant slot, `usize::MAX` if none.
+    free: usize,
+    len: usize,
+}
+
+enum Slot {
+    Occupied(Pending),
+    /// A vacant slot, and the next vacant one after it.
+    Vacant(usize),
+}
+
+/// A slab index as a task header stores it.
+fn to_slot(index: usize) -> u32 {
+    u32::try_from(index).expect("fewer than 2^32 tasks pending on one loop")
+}
+
+impl Default for Tasks {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: usize::MAX,
+            len: 0,
+        }
+    }
+}
+
+impl Tasks {
+    /// Holds `entry`; returns its slot.
+    pub(crate) fn insert(&mut self, entry: Pending) -> u32 {
+        self.len += 1;
+        match self.slots.get_mut(self.free) {
+            Some(slot) => {
+                let index = self.free;
+                let Slot::Vacant(next) = *slot else {
+                    unreachable!("the free list holds vacant slots only")
+                };
+                self.free = next;
+                *slot = Slot::Occupied(entry);
+                to_slot(index)
+            }
+            None => {
+                self.slots.push(Slot::Occupied(entry));
+                to_slot(self.slots.len() - 1)
+            }
+        }
+    }
+
+    /// Lets go of the task `id` held in `slot`; `None` if it is not there.
+    pub(crate) fn remove(&mut self, slot: u32, id: u64) -> Option<Pending> {
+        let slot = slot as usize;
+        let entry = self.slots.get_mut(slot)?;
+        if !matches!(entry, Slot::Occupied(p) if p.task.header().id() == id) {
+            return None;
+        }
+        let Slot::Occupied(pending) = std::mem::replace(entry, Slot::Vacant(self.free)) else {
+            unreachable!("checked above")
+        };
+        self.free = slot;
+        self.len -= 1;
+        Some(pending)
+    }
+
+    /// The waker of the task `id` held in `slot`.
+    pub(crate) fn waker(&self, slot: u32, id: u64) -> Option<std::task::Waker> {
+        match self.slots.get(slot as usize)? {
+            Slot::Occupied(p) if p.task.header().id() == id => Some(p.waker.clone()),
+            _ => None,
+        }
+    }
+
+    /// How many tasks are held.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The tasks held, oldest first.
+    pub(crate) fn all(&self) -> Vec<AnyTask> {
+        let mut all: Vec<AnyTask> = (self.slots.iter())
+            .filter_map(|slot| match slot {
+                Slot::Occupied(p) => Some(p.task.clone()),
+                Slot::Vacant(_) => None,
+            })
+            .collect();
+        all.sort_by_key(|t| t.header().id());
+        all
+    }
+
+    /// Lets go of every task, and returns them oldest first.
+    fn take_all(&mut self) -> Vec<Pending> {
+        let mut all: Vec<Pending> = (std::mem::take(self).slots.into_iter())
+            .filter_map(|slot| match slot {
+                Slot::Occupied(p) => Some(p),
+                Slot::Vacant(_) => None,
+            })
+            .collect();
+        all.sort_by_key(|p| p.task.header().id());
+        all
+    }
 }
 
 /// A timer in the heap: ordered by deadline, then by scheduling order.
@@ -82,8 +190,8 @@ pub(crate) struct Core {
     pub(crate) debug: Cell<bool>,
     pub(crate) slow_callback: Cell<Duration>,
     pub(crate) handler: RefCell<Option<Handler>>,
-    /// Every task not yet done, by id (creation order).
-    pub(crate) tasks: RefCell<BTreeMap<u64, Pending>>,
+    /// Every task not yet done.
+    pub(crate) tasks: RefCell<Tasks>,
     /// Tasks that panicked, to report at close if nobody retrieved it.
     pub(crate) failed: RefCell<Vec<AnyTask>>,
     /// The task whose step runs now.
@@ -105,7 +213,7 @@ impl Core {
             debug: Cell::new(false),
             slow_callback: Cell::new(SLOW_CALLBACK),
             handler: RefCell::new(None),
-            tasks: RefCell::new(BTreeMap::new()),
+            tasks: RefCell::new(Tasks::default()),
             failed: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             runtime: RefCell::new(Some(runtime)),
@@ -297,8 +405,8 @@ impl Core {
         self.remote.close();
         let runtime = self.runtime.borrow_mut().take();
         let _enter = runtime.as_ref().map(|rt| rt.enter());
-        let pending = std::mem::take(&mut *self.tasks.borrow_mut());
-        for (_, entry) in pending {
+        let pending = self.tasks.borrow_mut().take_all();
+        for entry in pending {
             if self.debug.get() {
                 self.report(
                     ExceptionContext::new("Task was destroyed but it is pending!")

@@ -375,12 +375,7 @@ impl EventLoop {
     /// The tasks of this loop not yet done, oldest first (Python:
     /// `asyncio.all_tasks(loop)`).
     pub fn all_tasks(&self) -> Vec<AnyTask> {
-        self.core
-            .tasks
-            .borrow()
-            .values()
-            .map(|p| p.task.clone())
-            .collect()
+        self.core.tasks.borrow().all()
     }
 
     /// Sets the exception handler: what is told of failures that have

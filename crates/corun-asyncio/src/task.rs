@@ -32,7 +32,7 @@
 //! blocking `result()` from other threads can come later without a second
 //! state machine in the loop.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::hash::{Hash, Hasher};
@@ -98,16 +98,24 @@ pub struct AnyTask {
 /// A task's state without its output: what [`AnyTask`] reaches.
 pub(crate) struct Header {
     id: u64,
-    name: RefCell<String>,
+    /// The name given, if any; `Task-<id>` otherwise (made when asked
+    /// for, so that creating a task formats nothing).
+    ///
+    /// `name`, `error`, `callbacks` (and the task's value) are `Cell`s,
+    /// taken and put back to be read: smaller than `RefCell`s, which
+    /// matters at one task per request. For the same reason the waker of
+    /// the task's runnable (to deliver a cancel) is kept in the loop's
+    /// task table, whose memory stays with the loop.
+    name: Cell<Option<Box<str>>>,
+    /// Where the loop's task table holds the task (see `core::Tasks`).
+    slot: Cell<u32>,
     state: Cell<State>,
-    error: RefCell<Option<Error>>,
+    error: Cell<Option<Error>>,
     must_cancel: Cell<bool>,
     cancels: Cell<u32>,
     /// Whether someone took the outcome: `result`, `exception`, an await.
     retrieved: Cell<bool>,
-    /// Wakes the task's runnable (to deliver a cancel).
-    waker: RefCell<Option<Waker>>,
-    callbacks: RefCell<Vec<DoneCallback>>,
+    callbacks: Cell<Vec<DoneCallback>>,
     event_loop: Weak<Core>,
 }
 
@@ -131,7 +139,7 @@ enum DoneCallback {
 struct TaskCore<T> {
     header: Header,
     /// The value of a finished task, until it is moved out.
-    value: RefCell<Option<T>>,
+    value: Cell<Option<T>>,
 }
 
 /// Erases `T` from a `TaskCore<T>`.
@@ -147,17 +155,18 @@ impl<T> Erased for TaskCore<T> {
 
 impl Header {
     fn new(name: Option<String>, event_loop: Weak<Core>) -> Self {
+        let name = name.map(String::into_boxed_str);
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
         Self {
             id,
-            name: RefCell::new(name.unwrap_or_else(|| format!("Task-{id}"))),
+            name: Cell::new(name),
+            slot: Cell::new(u32::MAX),
             state: Cell::new(State::Pending),
-            error: RefCell::new(None),
+            error: Cell::new(None),
             must_cancel: Cell::new(false),
             cancels: Cell::new(0),
             retrieved: Cell::new(false),
-            waker: RefCell::new(None),
-            callbacks: RefCell::new(Vec::new()),
+            callbacks: Cell::new(Vec::new()),
             event_loop,
         }
     }
@@ -166,13 +175,35 @@ impl Header {
         self.state.get() != State::Pending
     }
 
+    /// The task's number, in creation order.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn name(&self) -> String {
+        let name = self.name.take();
+        let copy = match &name {
+            Some(name) => name.to_string(),
+            None => format!("Task-{}", self.id),
+        };
+        self.name.set(name);
+        copy
+    }
+
+    fn set_name(&self, name: String) {
+        self.name.set(Some(name.into_boxed_str()));
+    }
+
     pub(crate) fn retrieved(&self) -> bool {
         self.retrieved.get()
     }
 
     /// The error of a failed task.
     pub(crate) fn error(&self) -> Option<Error> {
-        self.error.borrow().clone()
+        let error = self.error.take();
+        let copy = error.clone();
+        self.error.set(error);
+        copy
     }
 
     fn cancel(&self) -> bool {
@@ -181,7 +212,8 @@ impl Header {
         }
         self.cancels.set(self.cancels.get() + 1);
         self.must_cancel.set(true);
-        let waker = self.waker.borrow().clone();
+        let core = self.event_loop.upgrade();
+        let waker = core.and_then(|core| core.tasks.borrow().waker(self.slot.get(), self.id));
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -220,33 +252,32 @@ impl Header {
                 let _ = EventLoop::from_core(core).call_soon(callback);
             }
         } else {
-            self.callbacks
-                .borrow_mut()
-                .push(DoneCallback::Call(callback));
+            let mut callbacks = self.callbacks.take();
+            callbacks.push(DoneCallback::Call(callback));
+            self.callbacks.set(callbacks);
         }
     }
 
     /// Wakes `waker` when the task is done, unless it is queued already.
     fn add_waker(&self, waker: &Waker) {
-        let mut callbacks = self.callbacks.borrow_mut();
+        let mut callbacks = self.callbacks.take();
         let known = callbacks
             .iter()
             .any(|c| matches!(c, DoneCallback::Wake(w) if w.will_wake(waker)));
         if !known {
             callbacks.push(DoneCallback::Wake(waker.clone()));
         }
+        self.callbacks.set(callbacks);
     }
 
     /// Records how the task ended, lets the loop go of it, and schedules
     /// its callbacks in registration order.
     fn settle(&self, state: State, error: Option<Error>, this: impl FnOnce() -> AnyTask) {
         self.state.set(state);
-        *self.error.borrow_mut() = error;
-        let waker = self.waker.borrow_mut().take();
-        drop(waker);
+        self.error.set(error);
         let event_loop = self.event_loop.upgrade().map(EventLoop::from_core);
         if let Some(event_loop) = &event_loop {
-            let entry = event_loop.core.tasks.borrow_mut().remove(&self.id);
+            let entry = (event_loop.core.tasks.borrow_mut()).remove(self.slot.get(), self.id);
             if let Some(handle) = entry.and_then(|e| e.handle) {
                 // This runs inside the task's own step: detach, never cancel.
                 handle.detach();
@@ -255,7 +286,7 @@ impl Header {
                 event_loop.core.failed.borrow_mut().push(this());
             }
         }
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        let callbacks = self.callbacks.take();
         for callback in callbacks {
             match callback {
                 DoneCallback::Wake(waker) => waker.wake(),
@@ -272,9 +303,7 @@ impl Header {
     /// callbacks are dropped (there is no loop left to run them).
     pub(crate) fn close_pending(&self) {
         self.state.set(State::Cancelled);
-        let waker = self.waker.borrow_mut().take();
-        drop(waker);
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        let callbacks = self.callbacks.take();
         drop(callbacks);
     }
 }
@@ -287,7 +316,7 @@ impl<T: 'static> Task<T> {
     {
         let core = Rc::new(TaskCore {
             header: Header::new(name, event_loop.downgrade()),
-            value: RefCell::new(None),
+            value: Cell::new(None),
         });
         let task = Task { core };
         if event_loop.is_closed() {
@@ -307,14 +336,12 @@ impl<T: 'static> Task<T> {
         let (runnable, handle) = async_task::spawn_local(wrapped, move |runnable| {
             let _ = remote.push(RemoteItem::Step(runnable));
         });
-        *task.core.header.waker.borrow_mut() = Some(runnable.waker());
-        event_loop.core.tasks.borrow_mut().insert(
-            task.core.header.id,
-            Pending {
-                task: task.as_any(),
-                handle: Some(handle),
-            },
-        );
+        let slot = event_loop.core.tasks.borrow_mut().insert(Pending {
+            task: task.as_any(),
+            handle: Some(handle),
+            waker: runnable.waker(),
+        });
+        task.core.header.slot.set(slot);
         event_loop.core.push(crate::core::Ready::Step(runnable));
         task
     }
@@ -347,7 +374,7 @@ impl<T: 'static> Task<T> {
         match polled {
             Ok(Poll::Ready(value)) => {
                 slot.set(None);
-                *self.core.value.borrow_mut() = Some(value);
+                self.core.value.set(Some(value));
                 header.settle(State::Finished, None, || self.as_any());
                 Poll::Ready(())
             }
@@ -460,11 +487,10 @@ impl<T: 'static> Task<T> {
         T: Clone,
     {
         self.core.header.exception()?.map_or(Ok(()), Err)?;
-        self.core
-            .value
-            .borrow()
-            .clone()
-            .ok_or_else(|| ErrorKind::AlreadyTaken.into())
+        let value = self.core.value.take();
+        let copy = value.clone();
+        self.core.value.set(value);
+        copy.ok_or_else(|| ErrorKind::AlreadyTaken.into())
     }
 
     /// The task's failure, if it failed (Python: `Task.exception()`).
@@ -505,12 +531,12 @@ impl<T: 'static> Task<T> {
 
     /// The task's name (Python: `Task.get_name()`), `Task-N` by default.
     pub fn get_name(&self) -> String {
-        self.core.header.name.borrow().clone()
+        self.core.header.name()
     }
 
     /// Renames the task (Python: `Task.set_name()`).
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.core.header.name.borrow_mut() = name.into();
+        self.core.header.set_name(name.into());
     }
 
     /// Moves the outcome out: what awaiting the task and
@@ -522,12 +548,9 @@ impl<T: 'static> Task<T> {
             State::Pending => Err(not_done()),
             State::Cancelled => Err(Error::cancelled()),
             State::Failed => Err(header.error().expect("a failed task has its error")),
-            State::Finished => self
-                .core
-                .value
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| ErrorKind::AlreadyTaken.into()),
+            State::Finished => {
+                (self.core.value.take()).ok_or_else(|| ErrorKind::AlreadyTaken.into())
+            }
         }
     }
 }
@@ -580,12 +603,12 @@ impl AnyTask {
 
     /// The task's name.
     pub fn get_name(&self) -> String {
-        self.header().name.borrow().clone()
+        self.header().name()
     }
 
     /// Renames the task.
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.header().name.borrow_mut() = name.into();
+        self.header().set_name(name.into());
     }
 
     /// Completes when the task is done, whatever its outcome (retrieves
@@ -752,7 +775,7 @@ impl fmt::Debug for AnyTask {
 impl Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>, what: &str) -> fmt::Result {
         f.debug_struct(what)
-            .field("name", &*self.name.borrow())
+            .field("name", &self.name())
             .field("state", &self.state.get())
             .field("cancelling", &self.cancels.get())
             .finish()
