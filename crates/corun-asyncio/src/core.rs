@@ -31,6 +31,7 @@ use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 
+use corun_concurrent::Observer;
 use corun_core::Error;
 
 use crate::exception::ExceptionContext;
@@ -197,6 +198,8 @@ pub(crate) struct Core {
     /// The task whose step runs now.
     pub(crate) current: RefCell<Option<AnyTask>>,
     pub(crate) runtime: RefCell<Option<tokio::runtime::Runtime>>,
+    /// Where task steps are recorded, if anywhere (`set_recorder`).
+    pub(crate) observer: RefCell<Option<Arc<dyn Observer>>>,
 }
 
 impl Core {
@@ -217,7 +220,13 @@ impl Core {
             failed: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             runtime: RefCell::new(Some(runtime)),
+            observer: RefCell::new(None),
         }
+    }
+
+    /// The recorder new tasks report their steps to.
+    pub(crate) fn observer(&self) -> Option<Arc<dyn Observer>> {
+        self.observer.borrow().clone()
     }
 
     /// Moves the inbox onto the ready queue.

@@ -16,6 +16,7 @@
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
+//! | (a timeline of task steps, e.g. `viztracer`)  | [`EventLoop::set_recorder`] with `corun::trace::Recorder` |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -77,6 +78,7 @@ mod runner;
 mod sleep;
 mod task;
 mod time;
+mod trace;
 
 pub use corun_core::{Error, ErrorKind};
 pub use event_loop::{EventLoop, get_running_loop};

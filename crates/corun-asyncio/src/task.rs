@@ -39,14 +39,17 @@ use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use corun_concurrent::{Observer, Outcome};
 use corun_core::{Error, ErrorKind};
 
 use crate::core::{Core, Pending};
 use crate::event_loop::{EventLoop, running_loop};
 use crate::remote::{RemoteItem, closed};
+use crate::trace::StepTrace;
 
 /// Numbers tasks in creation order, for `Task-N` names.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -117,6 +120,8 @@ pub(crate) struct Header {
     retrieved: Cell<bool>,
     callbacks: Cell<Vec<DoneCallback>>,
     event_loop: Weak<Core>,
+    /// The loop's recorder, if it had one when the task was made.
+    trace: Option<Box<StepTrace>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -154,9 +159,17 @@ impl<T> Erased for TaskCore<T> {
 }
 
 impl Header {
-    fn new(name: Option<String>, event_loop: Weak<Core>) -> Self {
-        let name = name.map(String::into_boxed_str);
+    fn new(
+        name: Option<String>,
+        event_loop: Weak<Core>,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let trace = observer.map(|o| {
+            let label = name.clone().unwrap_or_else(|| format!("Task-{id}"));
+            StepTrace::new(o, label)
+        });
+        let name = name.map(String::into_boxed_str);
         Self {
             id,
             name: Cell::new(name),
@@ -168,11 +181,22 @@ impl Header {
             retrieved: Cell::new(false),
             callbacks: Cell::new(Vec::new()),
             event_loop,
+            trace,
         }
     }
 
     fn done(&self) -> bool {
         self.state.get() != State::Pending
+    }
+
+    /// How the task ended, as a timeline says it; `None` while pending.
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        match self.state.get() {
+            State::Pending => None,
+            State::Finished => Some(Outcome::Ok),
+            State::Failed => Some(Outcome::Panicked),
+            State::Cancelled => Some(Outcome::Cancelled),
+        }
     }
 
     /// The task's number, in creation order.
@@ -303,6 +327,9 @@ impl Header {
     /// callbacks are dropped (there is no loop left to run them).
     pub(crate) fn close_pending(&self) {
         self.state.set(State::Cancelled);
+        if let Some(trace) = &self.trace {
+            trace.closed();
+        }
         let callbacks = self.callbacks.take();
         drop(callbacks);
     }
@@ -315,7 +342,7 @@ impl<T: 'static> Task<T> {
         F: Future<Output = T> + 'static,
     {
         let core = Rc::new(TaskCore {
-            header: Header::new(name, event_loop.downgrade()),
+            header: Header::new(name, event_loop.downgrade(), event_loop.core.observer()),
             value: Cell::new(None),
         });
         let task = Task { core };
@@ -357,6 +384,7 @@ impl<T: 'static> Task<T> {
             return Poll::Ready(());
         }
         let _current = CurrentGuard::enter(self.as_any());
+        let _step = header.trace.as_ref().map(|t| t.step(header));
         if header.must_cancel.get() {
             header.must_cancel.set(false);
             return match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
