@@ -163,6 +163,8 @@ pub(crate) enum Demo {
     SharedMemory,
     /// Two processes add and subtract 5 on a shared Value: 500 with the lock, lost updates without.
     ValueLock,
+    /// Cooperative tasks take turns on an event loop, giving up control with sleep(0), while one sleeps on a timer.
+    EventLoop,
 }
 
 #[cfg(test)]
