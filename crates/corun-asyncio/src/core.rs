@@ -4,7 +4,8 @@
 //! # One iteration
 //!
 //! 1. If nothing is ready and no stop was asked for, wait for the next
-//!    timer or a wake-up (a task's waker, another thread); else let tokio
+//!    timer (precisely: see the `deadline` module) or a wake-up (a task's
+//!    waker, another thread); else let tokio
 //!    poll its drivers once without waiting (Python's `select(0)`).
 //! 2. Move the inbox (steps woken meanwhile, thread-safe callbacks) onto
 //!    the ready queue, then every expired timer, by deadline and, for equal
@@ -21,7 +22,7 @@
 //! the drops of user values all run with the loop's state released, so
 //! they may call back into the loop.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::cmp::Reverse;
 use std::collections::{BinaryHeap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
@@ -34,6 +35,7 @@ use async_task::Runnable;
 use corun_concurrent::Observer;
 use corun_core::Error;
 
+use crate::deadline::Deadline;
 use crate::exception::ExceptionContext;
 use crate::handle::HandleInner;
 use crate::remote::{Remote, RemoteItem};
@@ -198,6 +200,9 @@ pub(crate) struct Core {
     /// The task whose step runs now.
     pub(crate) current: RefCell<Option<AnyTask>>,
     pub(crate) runtime: RefCell<Option<tokio::runtime::Runtime>>,
+    /// The precise timer the loop waits on, made on the first wait (it
+    /// needs the running runtime); `None` inside where there is none.
+    deadline: OnceCell<Option<Deadline>>,
     /// Where task steps are recorded, if anywhere (`set_recorder`).
     pub(crate) observer: RefCell<Option<Arc<dyn Observer>>>,
 }
@@ -220,6 +225,7 @@ impl Core {
             failed: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             runtime: RefCell::new(Some(runtime)),
+            deadline: OnceCell::new(),
             observer: RefCell::new(None),
         }
     }
@@ -273,10 +279,7 @@ impl Core {
         if self.ready.borrow().is_empty() && !self.stopping.get() {
             let next = self.timers.borrow().peek().map(|t| t.key.0.0);
             match next {
-                Some(when) => {
-                    let deadline = tokio::time::Instant::from_std(when);
-                    let _ = tokio::time::timeout_at(deadline, self.remote.notified()).await;
-                }
+                Some(when) => self.wait_until(when).await,
                 None => self.remote.notified().await,
             }
         } else {
@@ -290,6 +293,19 @@ impl Core {
             match item {
                 Some(item) => self.run_item(item),
                 None => break,
+            }
+        }
+    }
+
+    /// Waits for the deadline `when` or a wake-up, whichever comes first:
+    /// on the precise timer where there is one (see the `deadline`
+    /// module), else on tokio's.
+    async fn wait_until(&self, when: Instant) {
+        match self.deadline.get_or_init(Deadline::new) {
+            Some(deadline) => deadline.wait(when, self.remote.notified()).await,
+            None => {
+                let deadline = tokio::time::Instant::from_std(when);
+                let _ = tokio::time::timeout_at(deadline, self.remote.notified()).await;
             }
         }
     }

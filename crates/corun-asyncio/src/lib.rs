@@ -70,6 +70,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod core;
+mod deadline;
 mod event_loop;
 mod exception;
 mod handle;
