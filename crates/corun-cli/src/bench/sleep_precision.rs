@@ -44,6 +44,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             let samples = event_loop
                 .run_until_complete(async move {
                     let mut samples = Vec::with_capacity(count);
+                    sleep(DELAY).await; // warm-up, as the Python peer
                     for _ in 0..count {
                         let start = Instant::now();
                         sleep(DELAY).await;
@@ -57,6 +58,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         let tokio_round = |into: &mut Overshoots| {
             into.extend(tokio.block_on(async {
                 let mut samples = Vec::with_capacity(count);
+                tokio::time::sleep(DELAY).await; // warm-up
                 for _ in 0..count {
                     let start = Instant::now();
                     tokio::time::sleep(DELAY).await;
