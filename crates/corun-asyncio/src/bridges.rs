@@ -374,11 +374,11 @@ impl<T: Send + 'static> Task<T> {
             return; // the pledge fails the view: no loop
         };
         let handle = event_loop.handle();
-        let id = any.id();
+        let key = any.key();
         let stop = move || {
             // Runs on the thread that cancelled the view; the task is
             // cancelled on its own thread, if it is still there.
-            let _ = handle.call_soon_threadsafe(move || cancel_task(id));
+            let _ = handle.call_soon_threadsafe(move || cancel_task(key));
         };
         if !pledge.start_cancellable(stop) {
             // The view was cancelled before the task could start.
@@ -389,9 +389,9 @@ impl<T: Send + 'static> Task<T> {
     }
 }
 
-/// Cancels the task numbered `id` of the loop running here, if it is not
+/// Cancels the task `(slot, id)` of the loop running here, if it is not
 /// done.
-fn cancel_task(id: u64) {
+fn cancel_task((slot, id): (u32, u64)) {
     let Some(event_loop) = running_loop() else {
         return;
     };
@@ -399,7 +399,7 @@ fn cancel_task(id: u64) {
         .core
         .tasks
         .borrow()
-        .get(&id)
+        .get(slot, id)
         .map(|pending| pending.task.clone());
     if let Some(task) = task {
         task.cancel();

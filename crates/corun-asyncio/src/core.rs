@@ -4,7 +4,8 @@
 //! # One iteration
 //!
 //! 1. If nothing is ready and no stop was asked for, wait for the next
-//!    timer or a wake-up (a task's waker, another thread); else let tokio
+//!    timer (precisely: see the `deadline` module) or a wake-up (a task's
+//!    waker, another thread); else let tokio
 //!    poll its drivers once without waiting (Python's `select(0)`).
 //! 2. Move the inbox (steps woken meanwhile, thread-safe callbacks) onto
 //!    the ready queue, then every expired timer, by deadline and, for equal
@@ -21,9 +22,9 @@
 //! the drops of user values all run with the loop's state released, so
 //! they may call back into the loop.
 
-use std::cell::{Cell, RefCell};
+use std::cell::{Cell, OnceCell, RefCell};
 use std::cmp::Reverse;
-use std::collections::{BTreeMap, BinaryHeap, VecDeque};
+use std::collections::{BinaryHeap, VecDeque};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 use std::sync::Arc;
@@ -31,9 +32,10 @@ use std::time::{Duration, Instant};
 
 use async_task::Runnable;
 
-use corun_concurrent::{Executor, ThreadPoolExecutor};
+use corun_concurrent::{Executor, Observer, ThreadPoolExecutor};
 use corun_core::Error;
 
+use crate::deadline::Deadline;
 use crate::exception::ExceptionContext;
 use crate::handle::HandleInner;
 use crate::remote::{Remote, RemoteItem};
@@ -61,6 +63,119 @@ pub(crate) enum Ready {
 pub(crate) struct Pending {
     pub(crate) task: AnyTask,
     pub(crate) handle: Option<async_task::Task<()>>,
+    /// Wakes the task's runnable (to deliver a cancel).
+    pub(crate) waker: std::task::Waker,
+}
+
+/// The tasks a loop holds: a slab, so that adding and removing a task
+/// costs the same however many are held (each task keeps its slot
+/// in its header); creation order is recovered from the tasks' ids on the
+/// rare calls that want it.
+pub(crate) struct Tasks {
+    slots: Vec<Slot>,
+    /// The first vacant slot, `usize::MAX` if none.
+    free: usize,
+    len: usize,
+}
+
+enum Slot {
+    Occupied(Pending),
+    /// A vacant slot, and the next vacant one after it.
+    Vacant(usize),
+}
+
+/// A slab index as a task header stores it.
+fn to_slot(index: usize) -> u32 {
+    u32::try_from(index).expect("fewer than 2^32 tasks pending on one loop")
+}
+
+impl Default for Tasks {
+    fn default() -> Self {
+        Self {
+            slots: Vec::new(),
+            free: usize::MAX,
+            len: 0,
+        }
+    }
+}
+
+impl Tasks {
+    /// Holds `entry`; returns its slot.
+    pub(crate) fn insert(&mut self, entry: Pending) -> u32 {
+        self.len += 1;
+        match self.slots.get_mut(self.free) {
+            Some(slot) => {
+                let index = self.free;
+                let Slot::Vacant(next) = *slot else {
+                    unreachable!("the free list holds vacant slots only")
+                };
+                self.free = next;
+                *slot = Slot::Occupied(entry);
+                to_slot(index)
+            }
+            None => {
+                self.slots.push(Slot::Occupied(entry));
+                to_slot(self.slots.len() - 1)
+            }
+        }
+    }
+
+    /// Lets go of the task `id` held in `slot`; `None` if it is not there.
+    pub(crate) fn remove(&mut self, slot: u32, id: u64) -> Option<Pending> {
+        let slot = slot as usize;
+        let entry = self.slots.get_mut(slot)?;
+        if !matches!(entry, Slot::Occupied(p) if p.task.header().id() == id) {
+            return None;
+        }
+        let Slot::Occupied(pending) = std::mem::replace(entry, Slot::Vacant(self.free)) else {
+            unreachable!("checked above")
+        };
+        self.free = slot;
+        self.len -= 1;
+        Some(pending)
+    }
+
+    /// The task `id` held in `slot`, if it is still held there.
+    pub(crate) fn get(&self, slot: u32, id: u64) -> Option<&Pending> {
+        match self.slots.get(slot as usize)? {
+            Slot::Occupied(p) if p.task.header().id() == id => Some(p),
+            _ => None,
+        }
+    }
+
+    /// The waker of the task `id` held in `slot`.
+    pub(crate) fn waker(&self, slot: u32, id: u64) -> Option<std::task::Waker> {
+        self.get(slot, id).map(|p| p.waker.clone())
+    }
+
+    /// How many tasks are held.
+    pub(crate) fn len(&self) -> usize {
+        self.len
+    }
+
+    /// The tasks held, oldest first.
+    pub(crate) fn all(&self) -> Vec<AnyTask> {
+        let mut all: Vec<AnyTask> = (self.slots.iter())
+            .filter_map(|slot| match slot {
+                Slot::Occupied(p) => Some(p.task.clone()),
+                Slot::Vacant(_) => None,
+            })
+            .collect();
+        all.sort_by_key(|t| t.header().id());
+        all
+    }
+
+    /// Lets go of every task, and returns them oldest first.
+    fn take_all(&mut self) -> Vec<Pending> {
+        let mut all: Vec<Pending> = (std::mem::take(self).slots.into_iter())
+            .filter_map(|slot| match slot {
+                Slot::Occupied(p) => Some(p),
+                Slot::Vacant(_) => None,
+            })
+            .collect();
+        all.sort_by_key(|p| p.task.header().id());
+        all
+    }
 }
 
 /// A timer in the heap: ordered by deadline, then by scheduling order.
@@ -83,8 +198,8 @@ pub(crate) struct Core {
     pub(crate) debug: Cell<bool>,
     pub(crate) slow_callback: Cell<Duration>,
     pub(crate) handler: RefCell<Option<Handler>>,
-    /// Every task not yet done, by id (creation order).
-    pub(crate) tasks: RefCell<BTreeMap<u64, Pending>>,
+    /// Every task not yet done.
+    pub(crate) tasks: RefCell<Tasks>,
     /// Tasks that panicked, to report at close if nobody retrieved it.
     pub(crate) failed: RefCell<Vec<AnyTask>>,
     /// The task whose step runs now.
@@ -93,6 +208,11 @@ pub(crate) struct Core {
     /// The thread pool behind `to_thread`, made on first use and shut
     /// down at close (Python's default executor).
     pub(crate) default_executor: RefCell<Option<ThreadPoolExecutor>>,
+    /// The precise timer the loop waits on, made on the first wait (it
+    /// needs the running runtime); `None` inside where there is none.
+    deadline: OnceCell<Option<Deadline>>,
+    /// Where task steps are recorded, if anywhere (`set_recorder`).
+    pub(crate) observer: RefCell<Option<Arc<dyn Observer>>>,
 }
 
 impl Core {
@@ -109,12 +229,19 @@ impl Core {
             debug: Cell::new(false),
             slow_callback: Cell::new(SLOW_CALLBACK),
             handler: RefCell::new(None),
-            tasks: RefCell::new(BTreeMap::new()),
+            tasks: RefCell::new(Tasks::default()),
             failed: RefCell::new(Vec::new()),
             current: RefCell::new(None),
             runtime: RefCell::new(Some(runtime)),
             default_executor: RefCell::new(None),
+            deadline: OnceCell::new(),
+            observer: RefCell::new(None),
         }
+    }
+
+    /// The recorder new tasks report their steps to.
+    pub(crate) fn observer(&self) -> Option<Arc<dyn Observer>> {
+        self.observer.borrow().clone()
     }
 
     /// Moves the inbox onto the ready queue.
@@ -161,10 +288,7 @@ impl Core {
         if self.ready.borrow().is_empty() && !self.stopping.get() {
             let next = self.timers.borrow().peek().map(|t| t.key.0.0);
             match next {
-                Some(when) => {
-                    let deadline = tokio::time::Instant::from_std(when);
-                    let _ = tokio::time::timeout_at(deadline, self.remote.notified()).await;
-                }
+                Some(when) => self.wait_until(when).await,
                 None => self.remote.notified().await,
             }
         } else {
@@ -178,6 +302,19 @@ impl Core {
             match item {
                 Some(item) => self.run_item(item),
                 None => break,
+            }
+        }
+    }
+
+    /// Waits for the deadline `when` or a wake-up, whichever comes first:
+    /// on the precise timer where there is one (see the `deadline`
+    /// module), else on tokio's.
+    async fn wait_until(&self, when: Instant) {
+        match self.deadline.get_or_init(Deadline::new) {
+            Some(deadline) => deadline.wait(when, self.remote.notified()).await,
+            None => {
+                let deadline = tokio::time::Instant::from_std(when);
+                let _ = tokio::time::timeout_at(deadline, self.remote.notified()).await;
             }
         }
     }
@@ -303,8 +440,8 @@ impl Core {
         self.remote.close();
         let runtime = self.runtime.borrow_mut().take();
         let _enter = runtime.as_ref().map(|rt| rt.enter());
-        let pending = std::mem::take(&mut *self.tasks.borrow_mut());
-        for (_, entry) in pending {
+        let pending = self.tasks.borrow_mut().take_all();
+        for entry in pending {
             if self.debug.get() {
                 self.report(
                     ExceptionContext::new("Task was destroyed but it is pending!")

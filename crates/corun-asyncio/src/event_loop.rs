@@ -6,8 +6,10 @@ use std::cell::RefCell;
 use std::fmt;
 use std::future::Future;
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::time::{Duration, Instant};
 
+use corun_concurrent::Observer;
 use corun_core::{Error, ErrorKind};
 
 use crate::core::{Core, Ready, default_exception_handler};
@@ -375,12 +377,7 @@ impl EventLoop {
     /// The tasks of this loop not yet done, oldest first (Python:
     /// `asyncio.all_tasks(loop)`).
     pub fn all_tasks(&self) -> Vec<AnyTask> {
-        self.core
-            .tasks
-            .borrow()
-            .values()
-            .map(|p| p.task.clone())
-            .collect()
+        self.core.tasks.borrow().all()
     }
 
     /// Sets the exception handler: what is told of failures that have
@@ -443,6 +440,43 @@ impl EventLoop {
     /// Sets [`slow_callback_duration`](Self::slow_callback_duration).
     pub fn set_slow_callback_duration(&self, duration: Duration) {
         self.core.slow_callback.set(duration);
+    }
+
+    /// Records every step of the tasks created from now on into
+    /// `recorder` (a `corun::trace::Recorder`, or any [`Observer`]), for a
+    /// timeline of the run: one lane for the loop's thread, a bar per step
+    /// labelled with the task's name, each step's wait since the task was
+    /// suspended as its queue time, and the loop's idle time as the gaps
+    /// between bars. A loop without one records nothing and pays one branch
+    /// per task and per step.
+    ///
+    /// ```
+    /// use corun::asyncio::{EventLoop, sleep};
+    /// use corun::trace::Recorder;
+    /// use std::time::Duration;
+    ///
+    /// let rec = Recorder::new();
+    /// let event_loop = EventLoop::new().unwrap();
+    /// event_loop.set_recorder(rec.clone());
+    /// let task = event_loop.create_task_named("nap", async {
+    ///     sleep(Duration::from_millis(1)).await; // one wait: two steps
+    /// });
+    /// event_loop.run_until_complete(task).unwrap().unwrap();
+    /// let timeline = rec.timeline();
+    /// let naps: Vec<_> = timeline.tasks().iter().filter(|t| t.label == "nap").collect();
+    /// assert_eq!(naps.len(), 2, "one wait: two steps");
+    /// // The second step waited from the suspend to the resume.
+    /// assert!(naps[1].queue_wait().unwrap() >= Duration::from_millis(1));
+    /// assert_eq!(timeline.workers().len(), 1, "one lane: the loop's thread");
+    /// ```
+    pub fn set_recorder(&self, recorder: impl Observer) {
+        *self.core.observer.borrow_mut() = Some(Arc::new(recorder));
+    }
+
+    /// Stops recording the steps of tasks created from now on.
+    pub fn clear_recorder(&self) {
+        let old = self.core.observer.borrow_mut().take();
+        drop(old);
     }
 
     /// Refuses to run where running would be wrong (or would make tokio

@@ -31,6 +31,7 @@
 //! | `asyncio.shield(aw)`                          | [`shield`] ([`Shield`])                      |
 //! | `async with asyncio.TaskGroup() as tg:`       | [`TaskGroup`]: `tg.run(body).await`, `tg.wait().await` |
 //! | `ExceptionGroup`                              | [`ErrorKind::Group`], [`Error::errors`]      |
+//! | (a timeline of task steps, e.g. `viztracer`)  | [`EventLoop::set_recorder`] with `corun::trace::Recorder` |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -92,6 +93,7 @@
 
 mod bridges;
 mod core;
+mod deadline;
 mod event_loop;
 mod exception;
 mod gather;
@@ -104,6 +106,7 @@ mod task;
 mod task_group;
 mod time;
 mod timeouts;
+mod trace;
 mod wait;
 mod watch;
 

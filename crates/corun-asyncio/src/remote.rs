@@ -10,6 +10,7 @@
 use std::collections::VecDeque;
 use std::fmt;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 
 use async_task::Runnable;
 use parking_lot::Mutex;
@@ -31,6 +32,10 @@ pub(crate) enum RemoteItem {
 /// waiting for work.
 pub(crate) struct Remote {
     queue: Mutex<Inbox>,
+    /// Whether the inbox may hold items: set under the lock by a push,
+    /// cleared under it by a drain, so the loop checks for items without
+    /// taking the lock (it does before every local push).
+    filled: AtomicBool,
     notify: Notify,
 }
 
@@ -70,6 +75,7 @@ impl Remote {
                 items: VecDeque::new(),
                 closed: false,
             }),
+            filled: AtomicBool::new(false),
             notify: Notify::new(),
         }
     }
@@ -83,6 +89,7 @@ impl Remote {
                 return Err(closed());
             }
             inbox.items.push_back(item);
+            self.filled.store(true, Ordering::Release);
         }
         self.notify.notify_one();
         Ok(())
@@ -90,13 +97,18 @@ impl Remote {
 
     /// Takes everything queued so far, oldest first.
     pub(crate) fn drain(&self, into: &mut impl FnMut(RemoteItem)) {
-        let items = std::mem::take(&mut self.queue.lock().items);
+        let items = {
+            let mut inbox = self.queue.lock();
+            self.filled.store(false, Ordering::Relaxed);
+            std::mem::take(&mut inbox.items)
+        };
         items.into_iter().for_each(into);
     }
 
-    /// Whether nothing is queued.
+    /// Whether nothing is queued. An item another thread is pushing
+    /// right now may not be seen; one pushed earlier by this thread is.
     pub(crate) fn is_empty(&self) -> bool {
-        self.queue.lock().items.is_empty()
+        !self.filled.load(Ordering::Acquire)
     }
 
     /// Refuses further callbacks.

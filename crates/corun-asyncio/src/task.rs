@@ -40,21 +40,24 @@
 //! refuses `cancel()`, which is right for a thread and wrong for an
 //! asyncio task, which can stop at any await.
 
-use std::cell::{Cell, RefCell};
+use std::cell::Cell;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::hash::{Hash, Hasher};
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::pin::{Pin, pin};
 use std::rc::{Rc, Weak};
+use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use corun_concurrent::{Observer, Outcome};
 use corun_core::{Error, ErrorKind};
 
 use crate::core::{Core, Pending};
 use crate::event_loop::{EventLoop, running_loop};
 use crate::remote::{RemoteItem, closed};
+use crate::trace::StepTrace;
 
 /// Numbers tasks in creation order, for `Task-N` names.
 static NEXT_ID: AtomicU64 = AtomicU64::new(1);
@@ -106,17 +109,27 @@ pub struct AnyTask {
 /// A task's state without its output: what [`AnyTask`] reaches.
 pub(crate) struct Header {
     id: u64,
-    name: RefCell<String>,
+    /// The name given, if any; `Task-<id>` otherwise (made when asked
+    /// for, so that creating a task formats nothing).
+    ///
+    /// `name`, `error`, `callbacks` (and the task's value) are `Cell`s,
+    /// taken and put back to be read: smaller than `RefCell`s, which
+    /// matters at one task per request. For the same reason the waker of
+    /// the task's runnable (to deliver a cancel) is kept in the loop's
+    /// task table, whose memory stays with the loop.
+    name: Cell<Option<Box<str>>>,
+    /// Where the loop's task table holds the task (see `core::Tasks`).
+    slot: Cell<u32>,
     state: Cell<State>,
-    error: RefCell<Option<Error>>,
+    error: Cell<Option<Error>>,
     must_cancel: Cell<bool>,
     cancels: Cell<u32>,
     /// Whether someone took the outcome: `result`, `exception`, an await.
     retrieved: Cell<bool>,
-    /// Wakes the task's runnable (to deliver a cancel).
-    waker: RefCell<Option<Waker>>,
-    callbacks: RefCell<Vec<DoneCallback>>,
+    callbacks: Cell<Vec<DoneCallback>>,
     event_loop: Weak<Core>,
+    /// The loop's recorder, if it had one when the task was made.
+    trace: Option<Box<StepTrace>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -139,7 +152,7 @@ enum DoneCallback {
 struct TaskCore<T> {
     header: Header,
     /// The value of a finished task, until it is moved out.
-    value: RefCell<Option<T>>,
+    value: Cell<Option<T>>,
 }
 
 /// Erases `T` from a `TaskCore<T>`.
@@ -154,24 +167,63 @@ impl<T> Erased for TaskCore<T> {
 }
 
 impl Header {
-    fn new(name: Option<String>, event_loop: Weak<Core>) -> Self {
+    fn new(
+        name: Option<String>,
+        event_loop: Weak<Core>,
+        observer: Option<Arc<dyn Observer>>,
+    ) -> Self {
         let id = NEXT_ID.fetch_add(1, Ordering::Relaxed);
+        let trace = observer.map(|o| {
+            let label = name.clone().unwrap_or_else(|| format!("Task-{id}"));
+            StepTrace::new(o, label)
+        });
+        let name = name.map(String::into_boxed_str);
         Self {
             id,
-            name: RefCell::new(name.unwrap_or_else(|| format!("Task-{id}"))),
+            name: Cell::new(name),
+            slot: Cell::new(u32::MAX),
             state: Cell::new(State::Pending),
-            error: RefCell::new(None),
+            error: Cell::new(None),
             must_cancel: Cell::new(false),
             cancels: Cell::new(0),
             retrieved: Cell::new(false),
-            waker: RefCell::new(None),
-            callbacks: RefCell::new(Vec::new()),
+            callbacks: Cell::new(Vec::new()),
             event_loop,
+            trace,
         }
     }
 
     fn done(&self) -> bool {
         self.state.get() != State::Pending
+    }
+
+    /// How the task ended, as a timeline says it; `None` while pending.
+    pub(crate) fn outcome(&self) -> Option<Outcome> {
+        match self.state.get() {
+            State::Pending => None,
+            State::Finished => Some(Outcome::Ok),
+            State::Failed => Some(Outcome::Panicked),
+            State::Cancelled => Some(Outcome::Cancelled),
+        }
+    }
+
+    /// The task's number, in creation order.
+    pub(crate) fn id(&self) -> u64 {
+        self.id
+    }
+
+    fn name(&self) -> String {
+        let name = self.name.take();
+        let copy = match &name {
+            Some(name) => name.to_string(),
+            None => format!("Task-{}", self.id),
+        };
+        self.name.set(name);
+        copy
+    }
+
+    fn set_name(&self, name: String) {
+        self.name.set(Some(name.into_boxed_str()));
     }
 
     pub(crate) fn retrieved(&self) -> bool {
@@ -180,7 +232,10 @@ impl Header {
 
     /// The error of a failed task.
     pub(crate) fn error(&self) -> Option<Error> {
-        self.error.borrow().clone()
+        let error = self.error.take();
+        let copy = error.clone();
+        self.error.set(error);
+        copy
     }
 
     fn cancel(&self) -> bool {
@@ -189,7 +244,8 @@ impl Header {
         }
         self.cancels.set(self.cancels.get() + 1);
         self.must_cancel.set(true);
-        let waker = self.waker.borrow().clone();
+        let core = self.event_loop.upgrade();
+        let waker = core.and_then(|core| core.tasks.borrow().waker(self.slot.get(), self.id));
         if let Some(waker) = waker {
             waker.wake();
         }
@@ -228,33 +284,32 @@ impl Header {
                 let _ = EventLoop::from_core(core).call_soon(callback);
             }
         } else {
-            self.callbacks
-                .borrow_mut()
-                .push(DoneCallback::Call(callback));
+            let mut callbacks = self.callbacks.take();
+            callbacks.push(DoneCallback::Call(callback));
+            self.callbacks.set(callbacks);
         }
     }
 
     /// Wakes `waker` when the task is done, unless it is queued already.
     fn add_waker(&self, waker: &Waker) {
-        let mut callbacks = self.callbacks.borrow_mut();
+        let mut callbacks = self.callbacks.take();
         let known = callbacks
             .iter()
             .any(|c| matches!(c, DoneCallback::Wake(w) if w.will_wake(waker)));
         if !known {
             callbacks.push(DoneCallback::Wake(waker.clone()));
         }
+        self.callbacks.set(callbacks);
     }
 
     /// Records how the task ended, lets the loop go of it, and schedules
     /// its callbacks in registration order.
     fn settle(&self, state: State, error: Option<Error>, this: impl FnOnce() -> AnyTask) {
         self.state.set(state);
-        *self.error.borrow_mut() = error;
-        let waker = self.waker.borrow_mut().take();
-        drop(waker);
+        self.error.set(error);
         let event_loop = self.event_loop.upgrade().map(EventLoop::from_core);
         if let Some(event_loop) = &event_loop {
-            let entry = event_loop.core.tasks.borrow_mut().remove(&self.id);
+            let entry = (event_loop.core.tasks.borrow_mut()).remove(self.slot.get(), self.id);
             if let Some(handle) = entry.and_then(|e| e.handle) {
                 // This runs inside the task's own step: detach, never cancel.
                 handle.detach();
@@ -263,7 +318,7 @@ impl Header {
                 event_loop.core.failed.borrow_mut().push(this());
             }
         }
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        let callbacks = self.callbacks.take();
         for callback in callbacks {
             match callback {
                 DoneCallback::Wake(waker) => waker.wake(),
@@ -280,9 +335,10 @@ impl Header {
     /// callbacks are dropped (there is no loop left to run them).
     pub(crate) fn close_pending(&self) {
         self.state.set(State::Cancelled);
-        let waker = self.waker.borrow_mut().take();
-        drop(waker);
-        let callbacks = std::mem::take(&mut *self.callbacks.borrow_mut());
+        if let Some(trace) = &self.trace {
+            trace.closed();
+        }
+        let callbacks = self.callbacks.take();
         drop(callbacks);
     }
 }
@@ -294,8 +350,8 @@ impl<T: 'static> Task<T> {
         F: Future<Output = T> + 'static,
     {
         let core = Rc::new(TaskCore {
-            header: Header::new(name, event_loop.downgrade()),
-            value: RefCell::new(None),
+            header: Header::new(name, event_loop.downgrade(), event_loop.core.observer()),
+            value: Cell::new(None),
         });
         let task = Task { core };
         if event_loop.is_closed() {
@@ -315,14 +371,12 @@ impl<T: 'static> Task<T> {
         let (runnable, handle) = async_task::spawn_local(wrapped, move |runnable| {
             let _ = remote.push(RemoteItem::Step(runnable));
         });
-        *task.core.header.waker.borrow_mut() = Some(runnable.waker());
-        event_loop.core.tasks.borrow_mut().insert(
-            task.core.header.id,
-            Pending {
-                task: task.as_any(),
-                handle: Some(handle),
-            },
-        );
+        let slot = event_loop.core.tasks.borrow_mut().insert(Pending {
+            task: task.as_any(),
+            handle: Some(handle),
+            waker: runnable.waker(),
+        });
+        task.core.header.slot.set(slot);
         event_loop.core.push(crate::core::Ready::Step(runnable));
         task
     }
@@ -338,6 +392,7 @@ impl<T: 'static> Task<T> {
             return Poll::Ready(());
         }
         let _current = CurrentGuard::enter(self.as_any());
+        let _step = header.trace.as_ref().map(|t| t.step(header));
         if header.must_cancel.get() {
             header.must_cancel.set(false);
             return match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
@@ -355,7 +410,7 @@ impl<T: 'static> Task<T> {
         match polled {
             Ok(Poll::Ready(value)) => {
                 slot.set(None);
-                *self.core.value.borrow_mut() = Some(value);
+                self.core.value.set(Some(value));
                 header.settle(State::Finished, None, || self.as_any());
                 Poll::Ready(())
             }
@@ -468,11 +523,10 @@ impl<T: 'static> Task<T> {
         T: Clone,
     {
         self.core.header.exception()?.map_or(Ok(()), Err)?;
-        self.core
-            .value
-            .borrow()
-            .clone()
-            .ok_or_else(|| ErrorKind::AlreadyTaken.into())
+        let value = self.core.value.take();
+        let copy = value.clone();
+        self.core.value.set(value);
+        copy.ok_or_else(|| ErrorKind::AlreadyTaken.into())
     }
 
     /// The task's failure, if it failed (Python: `Task.exception()`).
@@ -513,12 +567,12 @@ impl<T: 'static> Task<T> {
 
     /// The task's name (Python: `Task.get_name()`), `Task-N` by default.
     pub fn get_name(&self) -> String {
-        self.core.header.name.borrow().clone()
+        self.core.header.name()
     }
 
     /// Renames the task (Python: `Task.set_name()`).
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.core.header.name.borrow_mut() = name.into();
+        self.core.header.set_name(name.into());
     }
 
     /// Moves the outcome out: what awaiting the task and
@@ -530,12 +584,9 @@ impl<T: 'static> Task<T> {
             State::Pending => Err(not_done()),
             State::Cancelled => Err(Error::cancelled()),
             State::Failed => Err(header.error().expect("a failed task has its error")),
-            State::Finished => self
-                .core
-                .value
-                .borrow_mut()
-                .take()
-                .ok_or_else(|| ErrorKind::AlreadyTaken.into()),
+            State::Finished => {
+                (self.core.value.take()).ok_or_else(|| ErrorKind::AlreadyTaken.into())
+            }
         }
     }
 }
@@ -588,18 +639,18 @@ impl AnyTask {
 
     /// The task's name.
     pub fn get_name(&self) -> String {
-        self.header().name.borrow().clone()
+        self.header().name()
     }
 
     /// Renames the task.
     pub fn set_name(&self, name: impl Into<String>) {
-        *self.header().name.borrow_mut() = name.into();
+        self.header().set_name(name.into());
     }
 
-    /// The task's number, unique in the process: how a `Send` closure
-    /// names a task it cannot hold.
-    pub(crate) fn id(&self) -> u64 {
-        self.header().id
+    /// The task's number, unique in the process, and its slot in its
+    /// loop's table: how a `Send` closure names a task it cannot hold.
+    pub(crate) fn key(&self) -> (u32, u64) {
+        (self.header().slot.get(), self.header().id)
     }
 
     /// The loop the task belongs to, unless it was dropped.
@@ -771,7 +822,7 @@ impl fmt::Debug for AnyTask {
 impl Header {
     fn fmt(&self, f: &mut fmt::Formatter<'_>, what: &str) -> fmt::Result {
         f.debug_struct(what)
-            .field("name", &*self.name.borrow())
+            .field("name", &self.name())
             .field("state", &self.state.get())
             .field("cancelling", &self.cancels.get())
             .finish()

@@ -270,6 +270,36 @@ fn current_task_and_all_tasks() {
     assert_eq!(main.get_name(), "renamed");
 }
 
+// all_tasks stays in creation order when a finished task's place in the
+// loop's table is reused by a newer task, and a cancel of the finished task
+// does not reach the one now in its place.
+#[test]
+fn all_tasks_in_creation_order_after_reuse() {
+    let (names, d_cancelled) = run(async {
+        let hour = Duration::from_secs(3600);
+        let a = create_task_named("a", sleep(hour));
+        let b = create_task_named("b", async {});
+        let c = create_task_named("c", sleep(hour));
+        b.clone().await.unwrap();
+        let d = create_task_named("d", sleep(hour));
+        let names: Vec<_> = all_tasks().iter().map(|t| t.get_name()).collect();
+        assert!(!b.cancel(), "b is done");
+        sleep(Duration::ZERO).await;
+        let d_cancelled = d.cancelling() > 0 || d.done();
+        for t in [&a, &c, &d] {
+            t.cancel();
+        }
+        (names, d_cancelled)
+    })
+    .unwrap();
+    assert_eq!(names[1..], ["a", "c", "d"]);
+    assert!(
+        names[0].starts_with("Task-"),
+        "the main task first: {names:?}"
+    );
+    assert!(!d_cancelled);
+}
+
 // result() before the task is done is InvalidState (Python's
 // InvalidStateError); after an await moved the value out, AlreadyTaken.
 #[test]

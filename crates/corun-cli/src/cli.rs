@@ -81,11 +81,15 @@ pub(crate) enum Experiment {
     /// million tiny tasks, tasks waiting on tasks in their own pool (which can
     /// deadlock), short tasks behind long ones. Not in the default set (--all).
     Schedule,
+    /// 100 000 no-op asyncio tasks created and awaited, against tokio spawn_local and Python asyncio.
+    AsyncSpawn,
+    /// Overshoot of sleep(1 ms) on the event loop, against tokio::time::sleep and Python asyncio.sleep.
+    SleepPrecision,
 }
 
 impl Experiment {
     /// What `corun bench` runs when no experiment is named.
-    pub(crate) const DEFAULT: [Experiment; 12] = [
+    pub(crate) const DEFAULT: [Experiment; 14] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -98,6 +102,8 @@ impl Experiment {
         Experiment::Bulk,
         Experiment::QueueProcesses,
         Experiment::LockProcesses,
+        Experiment::AsyncSpawn,
+        Experiment::SleepPrecision,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -124,6 +130,8 @@ impl Experiment {
             Experiment::QueueProcesses => "queue-processes",
             Experiment::LockProcesses => "lock-processes",
             Experiment::Schedule => "schedule",
+            Experiment::AsyncSpawn => "async-spawn",
+            Experiment::SleepPrecision => "sleep-precision",
         }
     }
 }
@@ -155,6 +163,8 @@ pub(crate) enum Demo {
     SharedMemory,
     /// Two processes add and subtract 5 on a shared Value: 500 with the lock, lost updates without.
     ValueLock,
+    /// Cooperative tasks take turns on an event loop, giving up control with sleep(0), while one sleeps on a timer.
+    EventLoop,
 }
 
 #[cfg(test)]

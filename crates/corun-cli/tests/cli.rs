@@ -315,3 +315,34 @@ fn demo_process_queue_prints_all_ten_values() {
     }
     assert!(text.contains("all ten values arrived"), "{text}");
 }
+
+/// The event-loop demo prints Python's order: the sleeper starts, A, B and
+/// C take turns step by step, the sleeper wakes last; and the loop's own
+/// record of its steps says the same.
+#[test]
+fn demo_event_loop_takes_turns_in_order() {
+    let out = corun(&["demo", "event-loop"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let printed: Vec<&str> = text
+        .lines()
+        .filter(|l| l.starts_with("sleeper:") || l.contains(": step "))
+        .map(|l| l.split(" —").next().unwrap_or(l))
+        .collect();
+    let mut expected = vec!["sleeper: going to sleep for 20ms".to_owned()];
+    for step in 1..=3 {
+        for name in ["A", "B", "C"] {
+            expected.push(format!("{name}: step {step} of 3"));
+        }
+    }
+    assert_eq!(printed[..expected.len()], expected, "{text}");
+    assert_eq!(printed.len(), expected.len() + 1, "{text}");
+    assert!(
+        printed[expected.len()].starts_with("sleeper: woke after "),
+        "{text}"
+    );
+    assert!(
+        text.contains("main → sleeper → A → B → C → A → B → C → A → B → C → sleeper → main\n"),
+        "{text}"
+    );
+}

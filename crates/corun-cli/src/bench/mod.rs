@@ -1,6 +1,7 @@
 //! `corun bench`: the experiments of BENCHMARKS.md, each against its peers
 //! in the same run, reported as medians and ratios.
 
+mod async_spawn;
 mod cpu;
 mod ipc;
 mod latency;
@@ -12,6 +13,7 @@ mod python;
 mod queue;
 mod report;
 mod schedule;
+mod sleep_precision;
 mod sync;
 mod timeline;
 
@@ -72,6 +74,8 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::QueueProcesses => ipc::queue(&plan)?,
             Experiment::LockProcesses => ipc::lock(&plan)?,
             Experiment::Schedule => schedule::run(&plan)?,
+            Experiment::AsyncSpawn => async_spawn::run(&plan)?,
+            Experiment::SleepPrecision => sleep_precision::run(&plan)?,
         };
         report.rows.extend(rows);
     }

@@ -5,6 +5,7 @@ mod barrier;
 mod condition;
 mod crash;
 mod event;
+mod event_loop;
 mod lock;
 mod pipe;
 mod pool;
@@ -30,5 +31,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::ProcessQueue => process_queue::run(),
         Demo::SharedMemory => shared_memory::run(),
         Demo::ValueLock => value_lock::run(),
+        Demo::EventLoop => event_loop::run(),
     }
 }
