@@ -1,6 +1,6 @@
 //! Compile-time checks: which types cross threads (only `LoopHandle` and
-//! the error; the primitives and queues, as in Python, are the loop's), and that every public type is `Debug`. The loop, its tasks
-//! and handles belong to the loop's thread, as in Python.
+//! the error), and that every public type is `Debug`. The loop, its tasks,
+//! handles, primitives and queues belong to the loop's thread, as in Python.
 
 use std::fmt::Debug;
 

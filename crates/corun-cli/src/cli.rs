@@ -81,11 +81,14 @@ pub(crate) enum Experiment {
     /// million tiny tasks, tasks waiting on tasks in their own pool (which can
     /// deadlock), short tasks behind long ones. Not in the default set (--all).
     Schedule,
+    /// 1 000 000 items through asyncio::Queue(1024) between two tasks, against
+    /// tokio's mpsc channel and Python's asyncio.Queue.
+    AsyncQueue,
 }
 
 impl Experiment {
     /// What `corun bench` runs when no experiment is named.
-    pub(crate) const DEFAULT: [Experiment; 12] = [
+    pub(crate) const DEFAULT: [Experiment; 13] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -98,6 +101,7 @@ impl Experiment {
         Experiment::Bulk,
         Experiment::QueueProcesses,
         Experiment::LockProcesses,
+        Experiment::AsyncQueue,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -124,6 +128,7 @@ impl Experiment {
             Experiment::QueueProcesses => "queue-processes",
             Experiment::LockProcesses => "lock-processes",
             Experiment::Schedule => "schedule",
+            Experiment::AsyncQueue => "async-queue",
         }
     }
 }

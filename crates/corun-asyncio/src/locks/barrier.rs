@@ -123,8 +123,11 @@ impl Barrier {
     /// ```
     /// use corun::asyncio::{Barrier, run};
     ///
-    /// let barrier = Barrier::new(1).unwrap();
-    /// assert_eq!(run(async { barrier.wait().await }).unwrap().unwrap(), 0);
+    /// let index = run(async {
+    ///     let barrier = Barrier::new(1).unwrap();
+    ///     barrier.wait().await
+    /// });
+    /// assert_eq!(index.unwrap().unwrap(), 0);
     /// ```
     pub fn wait(&self) -> BarrierWait<'_> {
         BarrierWait {
@@ -156,10 +159,12 @@ impl Barrier {
     /// ```
     /// use corun::asyncio::{Barrier, run};
     ///
-    /// let barrier = Barrier::new(2).unwrap();
-    /// barrier.abort();
-    /// let err = run(async { barrier.wait().await }).unwrap().unwrap_err();
-    /// assert!(err.is_broken_barrier());
+    /// let err = run(async {
+    ///     let barrier = Barrier::new(2).unwrap();
+    ///     barrier.abort();
+    ///     barrier.wait().await
+    /// });
+    /// assert!(err.unwrap().unwrap_err().is_broken_barrier());
     /// ```
     pub fn abort(&self) {
         let mut state = self.state.borrow_mut();

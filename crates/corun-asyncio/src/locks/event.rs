@@ -107,9 +107,12 @@ impl Event {
     /// ```
     /// use corun::asyncio::{Event, run};
     ///
-    /// let event = Event::new();
-    /// event.set();
-    /// run(async { event.wait().await }).unwrap();
+    /// run(async {
+    ///     let event = Event::new();
+    ///     event.set();
+    ///     event.wait().await;
+    /// })
+    /// .unwrap();
     /// ```
     pub fn wait(&self) -> EventWait<'_> {
         EventWait {

@@ -1,6 +1,7 @@
 //! `corun bench`: the experiments of BENCHMARKS.md, each against its peers
 //! in the same run, reported as medians and ratios.
 
+mod async_queue;
 mod cpu;
 mod ipc;
 mod latency;
@@ -72,6 +73,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::QueueProcesses => ipc::queue(&plan)?,
             Experiment::LockProcesses => ipc::lock(&plan)?,
             Experiment::Schedule => schedule::run(&plan)?,
+            Experiment::AsyncQueue => async_queue::run(&plan)?,
         };
         report.rows.extend(rows);
     }
