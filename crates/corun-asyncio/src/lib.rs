@@ -32,6 +32,17 @@
 //! | `async with asyncio.TaskGroup() as tg:`       | [`TaskGroup`]: `tg.run(body).await`, `tg.wait().await` |
 //! | `ExceptionGroup`                              | [`ErrorKind::Group`], [`Error::errors`]      |
 //! | (a timeline of task steps, e.g. `viztracer`)  | [`EventLoop::set_recorder`] with `corun::trace::Recorder` |
+//! | `Lock()`, `async with lock`                   | [`Lock<T>`], `let g = lock.acquire().await;` ([`LockGuard`]) |
+//! | `Event()`, `set`, `clear`, `is_set`, `wait`   | [`Event`]                                    |
+//! | `Condition()`, `wait`, `wait_for`, `notify(n)`, `notify_all` | [`Condition<T>`], [`ConditionGuard`] (`guard = guard.wait().await`) |
+//! | `Semaphore(n)`, `BoundedSemaphore(n)`         | [`Semaphore`], [`BoundedSemaphore`], [`SemaphorePermit`] (RAII) |
+//! | `Barrier(parties)`, `wait`, `reset`, `abort`  | [`Barrier`] (`reset`, `abort` need no await) |
+//! | `BrokenBarrierError`, `ValueError` (over-release) | [`Error::is_broken_barrier`], [`Error::is_over_release`] |
+//! | `Queue(maxsize)`, `LifoQueue`, `PriorityQueue` | [`Queue`], [`LifoQueue`], [`PriorityQueue`] ([`GenericQueue`]) |
+//! | `await q.put(x)`, `q.put_nowait(x)`           | `q.put(x).await`, [`try_put`](GenericQueue::try_put) |
+//! | `await q.get()`, `q.get_nowait()`             | `q.get().await`, [`try_get`](GenericQueue::try_get) |
+//! | `task_done()`, `await join()`, `shutdown(immediate)` | the same names                        |
+//! | `QueueFull`, `QueueEmpty`, `QueueShutDown`    | [`PutError::Full`], [`GetError::Empty`], `ShutDown` variants (as `corun::queue`) |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -98,6 +109,8 @@ mod event_loop;
 mod exception;
 mod gather;
 mod handle;
+mod locks;
+mod queues;
 mod remote;
 mod runner;
 mod shield;
@@ -108,14 +121,23 @@ mod time;
 mod timeouts;
 mod trace;
 mod wait;
+mod waiters;
 mod watch;
 
 pub use bridges::{WrappedTask, run_coroutine_threadsafe, run_in_executor, to_thread, wrap_future};
 pub use corun_core::{Error, ErrorKind};
+pub use corun_threading::queue::{GetError, Prioritized, PutError};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;
 pub use gather::{Gather, GatherResults, gather, gather_tasks};
 pub use handle::{Handle, TimerHandle};
+pub use locks::{
+    Barrier, BarrierWait, BoundedSemaphore, Condition, ConditionAcquire, ConditionGuard,
+    ConditionWait, Event, EventWait, Lock, LockAcquire, LockGuard, Semaphore, SemaphoreAcquire,
+    SemaphorePermit,
+};
+pub use queues::storage;
+pub use queues::{GenericQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
 pub use remote::LoopHandle;
 pub use runner::{Runner, run};
 pub use shield::{Shield, shield};

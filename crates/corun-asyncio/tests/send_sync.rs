@@ -1,12 +1,14 @@
 //! Compile-time checks: which types cross threads (only `LoopHandle` and
-//! the error), and that every public type is `Debug`. The loop, its tasks
-//! and handles belong to the loop's thread, as in Python.
+//! the error), and that every public type is `Debug`. The loop, its tasks,
+//! handles, primitives and queues belong to the loop's thread, as in Python.
 
 use std::fmt::Debug;
 
 use corun::asyncio::{
-    AnyTask, Error, EventLoop, ExceptionContext, Handle, LoopHandle, Runner, Sleep, Task,
-    TimerHandle,
+    AnyTask, Barrier, BarrierWait, BoundedSemaphore, Condition, ConditionAcquire, ConditionGuard,
+    ConditionWait, Error, Event, EventLoop, EventWait, ExceptionContext, Handle, LifoQueue, Lock,
+    LockAcquire, LockGuard, LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut,
+    Runner, Semaphore, SemaphoreAcquire, SemaphorePermit, Sleep, Task, TimerHandle, storage,
 };
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -31,4 +33,25 @@ fn public_types_are_debug() {
     assert_debug::<ExceptionContext>();
     assert_debug::<Runner>();
     assert_debug::<Sleep>();
+    assert_debug::<Lock<i32>>();
+    assert_debug::<LockGuard<'static, i32>>();
+    assert_debug::<LockAcquire<'static, i32>>();
+    assert_debug::<Event>();
+    assert_debug::<EventWait<'static>>();
+    assert_debug::<Condition<i32>>();
+    assert_debug::<ConditionGuard<'static, i32>>();
+    assert_debug::<ConditionAcquire<'static, i32>>();
+    assert_debug::<ConditionWait<'static, i32>>();
+    assert_debug::<Semaphore>();
+    assert_debug::<BoundedSemaphore>();
+    assert_debug::<SemaphorePermit<'static>>();
+    assert_debug::<SemaphoreAcquire<'static>>();
+    assert_debug::<Barrier>();
+    assert_debug::<BarrierWait<'static>>();
+    assert_debug::<Queue<i32>>();
+    assert_debug::<LifoQueue<i32>>();
+    assert_debug::<PriorityQueue<i32>>();
+    assert_debug::<QueuePut<'static, i32, storage::Fifo<i32>>>();
+    assert_debug::<QueueGet<'static, i32, storage::Fifo<i32>>>();
+    assert_debug::<QueueJoin<'static, i32, storage::Fifo<i32>>>();
 }

@@ -85,11 +85,14 @@ pub(crate) enum Experiment {
     AsyncSpawn,
     /// Overshoot of sleep(1 ms) on the event loop, against tokio::time::sleep and Python asyncio.sleep.
     SleepPrecision,
+    /// 1 000 000 items through asyncio::Queue(1024) between two tasks, against
+    /// tokio's mpsc channel and Python's asyncio.Queue.
+    AsyncQueue,
 }
 
 impl Experiment {
     /// What `corun bench` runs when no experiment is named.
-    pub(crate) const DEFAULT: [Experiment; 14] = [
+    pub(crate) const DEFAULT: &[Experiment] = &[
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -104,6 +107,7 @@ impl Experiment {
         Experiment::LockProcesses,
         Experiment::AsyncSpawn,
         Experiment::SleepPrecision,
+        Experiment::AsyncQueue,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -111,7 +115,7 @@ impl Experiment {
 
     /// What `corun bench --all` runs: the default set, then the extras.
     pub(crate) fn all() -> impl Iterator<Item = Experiment> {
-        Self::DEFAULT.into_iter().chain(Self::EXTRA)
+        Self::DEFAULT.iter().chain(&Self::EXTRA).copied()
     }
 
     /// The name on the command line and in BENCHMARKS.md.
@@ -132,6 +136,7 @@ impl Experiment {
             Experiment::Schedule => "schedule",
             Experiment::AsyncSpawn => "async-spawn",
             Experiment::SleepPrecision => "sleep-precision",
+            Experiment::AsyncQueue => "async-queue",
         }
     }
 }
@@ -217,7 +222,7 @@ mod tests {
     fn all_is_the_default_set_and_schedule() {
         assert!(!Experiment::DEFAULT.contains(&Experiment::Schedule));
         let all: Vec<Experiment> = Experiment::all().collect();
-        assert_eq!(all[..Experiment::DEFAULT.len()], Experiment::DEFAULT);
+        assert_eq!(all[..Experiment::DEFAULT.len()], *Experiment::DEFAULT);
         assert_eq!(all[Experiment::DEFAULT.len()..], [Experiment::Schedule]);
         let all = |args: &[&str]| {
             let cli = Cli::try_parse_from(args).unwrap();

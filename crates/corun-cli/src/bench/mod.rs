@@ -1,6 +1,7 @@
 //! `corun bench`: the experiments of BENCHMARKS.md, each against its peers
 //! in the same run, reported as medians and ratios.
 
+mod async_queue;
 mod async_spawn;
 mod cpu;
 mod ipc;
@@ -76,6 +77,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Schedule => schedule::run(&plan)?,
             Experiment::AsyncSpawn => async_spawn::run(&plan)?,
             Experiment::SleepPrecision => sleep_precision::run(&plan)?,
+            Experiment::AsyncQueue => async_queue::run(&plan)?,
         };
         report.rows.extend(rows);
     }
