@@ -16,6 +16,12 @@
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
+//! | `asyncio.open_connection(host, port)`         | [`open_connection`]                          |
+//! | `asyncio.start_server(cb, host, port)`, `Server` | [`start_server`], [`Server`] (`start_serving=False`: [`Server::bind`]) |
+//! | `StreamReader.read`, `readline`, `readexactly`, `readuntil`, `at_eof` | the same names on [`StreamReader`]; `read(-1)` is [`StreamReader::read_to_end`] |
+//! | `StreamWriter.write`, `drain`, `close`, `wait_closed`, `is_closing` | the same names on [`StreamWriter`] |
+//! | `writer.get_extra_info("peername")`           | [`StreamWriter::peername`]                   |
+//! | `IncompleteReadError`, `LimitOverrunError`    | [`ReadError::Incomplete`], [`ReadError::LimitOverrun`] |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -74,7 +80,9 @@ mod exception;
 mod handle;
 mod remote;
 mod runner;
+mod server;
 mod sleep;
+mod streams;
 mod task;
 mod time;
 
@@ -84,5 +92,7 @@ pub use exception::ExceptionContext;
 pub use handle::{Handle, TimerHandle};
 pub use remote::LoopHandle;
 pub use runner::{Runner, run};
+pub use server::{Server, start_server};
 pub use sleep::{Sleep, sleep};
+pub use streams::{DEFAULT_LIMIT, ReadError, StreamReader, StreamWriter, open_connection};
 pub use task::{AnyTask, Task, all_tasks, create_task, create_task_named, current_task};

@@ -5,8 +5,8 @@
 use std::fmt::Debug;
 
 use corun::asyncio::{
-    AnyTask, Error, EventLoop, ExceptionContext, Handle, LoopHandle, Runner, Sleep, Task,
-    TimerHandle,
+    AnyTask, Error, EventLoop, ExceptionContext, Handle, LoopHandle, ReadError, Runner, Server,
+    Sleep, StreamReader, StreamWriter, Task, TimerHandle,
 };
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -17,6 +17,15 @@ fn assert_debug<T: Debug>() {}
 fn loop_handle_is_send_and_sync() {
     assert_send_sync::<LoopHandle>();
     assert_send_sync::<Error>();
+}
+
+// A reader holds no loop state: it may move to another thread (a writer
+// may hold the task finishing its close, which belongs to the loop).
+#[test]
+fn stream_reader_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<StreamReader>();
+    assert_send::<ReadError>();
 }
 
 #[test]
@@ -31,4 +40,8 @@ fn public_types_are_debug() {
     assert_debug::<ExceptionContext>();
     assert_debug::<Runner>();
     assert_debug::<Sleep>();
+    assert_debug::<StreamReader>();
+    assert_debug::<StreamWriter>();
+    assert_debug::<ReadError>();
+    assert_debug::<Server>();
 }
