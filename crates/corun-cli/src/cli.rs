@@ -81,11 +81,14 @@ pub(crate) enum Experiment {
     /// million tiny tasks, tasks waiting on tasks in their own pool (which can
     /// deadlock), short tasks behind long ones. Not in the default set (--all).
     Schedule,
+    /// 200 pages from a local HTTP server that answers each after 50 ms:
+    /// sequential, threads, processes, asyncio, raw tokio + hyper, Python.
+    Io,
 }
 
 impl Experiment {
     /// What `corun bench` runs when no experiment is named.
-    pub(crate) const DEFAULT: [Experiment; 12] = [
+    pub(crate) const DEFAULT: [Experiment; 13] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -98,6 +101,7 @@ impl Experiment {
         Experiment::Bulk,
         Experiment::QueueProcesses,
         Experiment::LockProcesses,
+        Experiment::Io,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -124,6 +128,7 @@ impl Experiment {
             Experiment::QueueProcesses => "queue-processes",
             Experiment::LockProcesses => "lock-processes",
             Experiment::Schedule => "schedule",
+            Experiment::Io => "io",
         }
     }
 }
@@ -155,6 +160,8 @@ pub(crate) enum Demo {
     SharedMemory,
     /// Two processes add and subtract 5 on a shared Value: 500 with the lock, lost updates without.
     ValueLock,
+    /// Twenty pages from a slow local web server: one by one, on threads, and as asyncio tasks, with the times.
+    Download,
 }
 
 #[cfg(test)]

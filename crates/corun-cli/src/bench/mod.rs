@@ -2,6 +2,7 @@
 //! in the same run, reported as medians and ratios.
 
 mod cpu;
+mod io;
 mod ipc;
 mod latency;
 mod measure;
@@ -72,6 +73,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::QueueProcesses => ipc::queue(&plan)?,
             Experiment::LockProcesses => ipc::lock(&plan)?,
             Experiment::Schedule => schedule::run(&plan)?,
+            Experiment::Io => io::run(&plan)?,
         };
         report.rows.extend(rows);
     }

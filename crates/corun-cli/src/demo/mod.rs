@@ -4,6 +4,7 @@
 mod barrier;
 mod condition;
 mod crash;
+mod download;
 mod event;
 mod lock;
 mod pipe;
@@ -30,5 +31,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::ProcessQueue => process_queue::run(),
         Demo::SharedMemory => shared_memory::run(),
         Demo::ValueLock => value_lock::run(),
+        Demo::Download => download::run(),
     }
 }
