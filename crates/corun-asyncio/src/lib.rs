@@ -43,6 +43,12 @@
 //! | `await q.get()`, `q.get_nowait()`             | `q.get().await`, [`try_get`](GenericQueue::try_get) |
 //! | `task_done()`, `await join()`, `shutdown(immediate)` | the same names                        |
 //! | `QueueFull`, `QueueEmpty`, `QueueShutDown`    | [`PutError::Full`], [`GetError::Empty`], `ShutDown` variants (as `corun::queue`) |
+//! | `asyncio.open_connection(host, port)`         | [`open_connection`]                          |
+//! | `asyncio.start_server(cb, host, port)`, `Server` | [`start_server`], [`Server`] (`start_serving=False`: [`Server::bind`]) |
+//! | `StreamReader.read`, `readline`, `readexactly`, `readuntil`, `at_eof` | the same names on [`StreamReader`]; `read(-1)` is [`StreamReader::read_to_end`] |
+//! | `StreamWriter.write`, `drain`, `close`, `wait_closed`, `is_closing` | the same names on [`StreamWriter`] |
+//! | `writer.get_extra_info("peername")`           | [`StreamWriter::peername`]                   |
+//! | `IncompleteReadError`, `LimitOverrunError`    | [`ReadError::Incomplete`], [`ReadError::LimitOverrun`] |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
 //! queue of callbacks and task steps, each iteration running exactly what
@@ -113,8 +119,10 @@ mod locks;
 mod queues;
 mod remote;
 mod runner;
+mod server;
 mod shield;
 mod sleep;
+mod streams;
 mod task;
 mod task_group;
 mod time;
@@ -140,8 +148,10 @@ pub use queues::storage;
 pub use queues::{GenericQueue, LifoQueue, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut};
 pub use remote::LoopHandle;
 pub use runner::{Runner, run};
+pub use server::{Server, start_server};
 pub use shield::{Shield, shield};
 pub use sleep::{Sleep, sleep};
+pub use streams::{DEFAULT_LIMIT, ReadError, StreamReader, StreamWriter, open_connection};
 pub use task::{AnyTask, Task, all_tasks, create_task, create_task_named, current_task};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};

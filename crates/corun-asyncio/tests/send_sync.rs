@@ -8,7 +8,8 @@ use corun::asyncio::{
     AnyTask, Barrier, BarrierWait, BoundedSemaphore, Condition, ConditionAcquire, ConditionGuard,
     ConditionWait, Error, Event, EventLoop, EventWait, ExceptionContext, Handle, LifoQueue, Lock,
     LockAcquire, LockGuard, LoopHandle, PriorityQueue, Queue, QueueGet, QueueJoin, QueuePut,
-    Runner, Semaphore, SemaphoreAcquire, SemaphorePermit, Sleep, Task, TimerHandle, storage,
+    ReadError, Runner, Semaphore, SemaphoreAcquire, SemaphorePermit, Server, Sleep, StreamReader,
+    StreamWriter, Task, TimerHandle, storage,
 };
 
 fn assert_send_sync<T: Send + Sync>() {}
@@ -19,6 +20,15 @@ fn assert_debug<T: Debug>() {}
 fn loop_handle_is_send_and_sync() {
     assert_send_sync::<LoopHandle>();
     assert_send_sync::<Error>();
+}
+
+// A reader holds no loop state: it may move to another thread (a writer
+// may hold the task finishing its close, which belongs to the loop).
+#[test]
+fn stream_reader_is_send() {
+    fn assert_send<T: Send>() {}
+    assert_send::<StreamReader>();
+    assert_send::<ReadError>();
 }
 
 #[test]
@@ -54,4 +64,8 @@ fn public_types_are_debug() {
     assert_debug::<QueuePut<'static, i32, storage::Fifo<i32>>>();
     assert_debug::<QueueGet<'static, i32, storage::Fifo<i32>>>();
     assert_debug::<QueueJoin<'static, i32, storage::Fifo<i32>>>();
+    assert_debug::<StreamReader>();
+    assert_debug::<StreamWriter>();
+    assert_debug::<ReadError>();
+    assert_debug::<Server>();
 }

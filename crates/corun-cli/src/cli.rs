@@ -88,6 +88,9 @@ pub(crate) enum Experiment {
     /// 1 000 000 items through asyncio::Queue(1024) between two tasks, against
     /// tokio's mpsc channel and Python's asyncio.Queue.
     AsyncQueue,
+    /// 200 pages from a local HTTP server that answers each after 50 ms:
+    /// sequential, threads, processes, asyncio, raw tokio + hyper, Python.
+    Io,
 }
 
 impl Experiment {
@@ -108,6 +111,7 @@ impl Experiment {
         Experiment::AsyncSpawn,
         Experiment::SleepPrecision,
         Experiment::AsyncQueue,
+        Experiment::Io,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -137,6 +141,7 @@ impl Experiment {
             Experiment::AsyncSpawn => "async-spawn",
             Experiment::SleepPrecision => "sleep-precision",
             Experiment::AsyncQueue => "async-queue",
+            Experiment::Io => "io",
         }
     }
 }
@@ -170,6 +175,8 @@ pub(crate) enum Demo {
     ValueLock,
     /// Cooperative tasks take turns on an event loop, giving up control with sleep(0), while one sleeps on a timer.
     EventLoop,
+    /// Twenty pages from a slow local web server: one by one, on threads, and as asyncio tasks, with the times.
+    Download,
 }
 
 #[cfg(test)]

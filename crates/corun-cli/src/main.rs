@@ -9,6 +9,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod pages;
 mod workload;
 
 use std::process::ExitCode;

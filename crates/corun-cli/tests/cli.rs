@@ -346,3 +346,51 @@ fn demo_event_loop_takes_turns_in_order() {
         "{text}"
     );
 }
+
+/// The download demo fetches its pages one by one, on threads and as
+/// asyncio tasks, and prints each time and the speedups.
+#[test]
+fn demo_download_prints_the_three_ways_and_their_times() {
+    let out = corun(&["demo", "download"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for expect in [
+        "sequential:",
+        "ThreadPoolExecutor(5):",
+        "asyncio (one thread):",
+        "pages arrived: page ",
+        "speedups over sequential: threads ",
+    ] {
+        assert!(text.contains(expect), "{expect:?} missing in {text}");
+    }
+}
+
+/// The io experiment runs in a smoke run: every Rust mode fetched every
+/// page (the bench checks the bytes) and has a positive time and ratio.
+#[test]
+fn bench_quick_io() {
+    let out = corun(&["bench", "--quick", "--no-python", "-e", "io", "--json", "-"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let json: serde_json::Value = serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    for corun in [
+        "corun::asyncio",
+        "ThreadPoolExecutor(32)",
+        "ProcessPoolExecutor(2)",
+        "sequential (ureq)",
+    ] {
+        assert!(
+            rows.iter().any(|r| r["corun"] == corun),
+            "no {corun} row: {json}"
+        );
+    }
+    assert!(
+        rows.iter()
+            .any(|r| r["peer"] == "tokio + hyper (current thread)")
+    );
+    for row in rows {
+        assert_eq!(row["experiment"], "io");
+        assert!(row["ratio"].as_f64().unwrap() > 0.0, "{row}");
+    }
+}

@@ -4,6 +4,7 @@
 mod async_queue;
 mod async_spawn;
 mod cpu;
+mod io;
 mod ipc;
 mod latency;
 mod measure;
@@ -78,6 +79,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::AsyncSpawn => async_spawn::run(&plan)?,
             Experiment::SleepPrecision => sleep_precision::run(&plan)?,
             Experiment::AsyncQueue => async_queue::run(&plan)?,
+            Experiment::Io => io::run(&plan)?,
         };
         report.rows.extend(rows);
     }
