@@ -56,7 +56,9 @@
 //!
 //! Cancelling a task that is suspended drops its future at the await point
 //! where it waits, so its `Drop` guards run, as Python's `CancelledError`
-//! runs `finally` blocks; unlike Python, the task cannot refuse.
+//! runs `finally` blocks; unlike Python, the task cannot refuse. As in
+//! Python, the cancel reaches a [`Task`] it awaits there (not one behind
+//! [`shield`]), and the task ends once that one is done.
 //!
 //! ```
 //! use corun::asyncio::{create_task, run, sleep};

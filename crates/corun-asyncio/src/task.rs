@@ -16,6 +16,34 @@
 //! before its first step never runs. `uncancel()` takes a request back,
 //! and with none left the task goes on as if nothing was asked.
 //!
+//! # A cancel reaches the task being awaited
+//!
+//! Python's `Task.cancel()` also cancels the future the task is suspended
+//! on (`_fut_waiter`): a task cancelled in `await other_task` cancels
+//! `other_task`, and ends only once `other_task` is done. corun does the
+//! same without a `_fut_waiter`, through the handle's drop:
+//!
+//! - A [`Task`] handle that returns `Pending` from `poll` remembers the
+//!   task polling it (it is *awaited*; [`shield`](crate::shield) polls
+//!   without this mark, so its task is never reached).
+//! - Where a task's future is dropped *because the task is cancelled*,
+//!   the drop runs inside a cancel scope of that task (`drop_cancelling`,
+//!   a stack on the loop, `Core::cancel_scopes`): the step that drops a
+//!   cancelled task's future, a [`Timeout`](crate::Timeout) dropping its
+//!   body at the deadline, a [`TaskGroup`](crate::TaskGroup) dropping its
+//!   body on a failure (in Python these three cancel the current task).
+//! - An awaited handle dropped inside its awaiting task's scope, while its
+//!   own task is pending, cancels that task. The scope counts the tasks
+//!   reached (a `Cascade`): the cancelled task ends, and the timeout or
+//!   group returns, only once they are done.
+//!
+//! Everywhere else dropping a handle does nothing: a plain `drop(task)`,
+//! a select-like future that polled a handle and lets it go, a handle
+//! never polled (as those `gather` holds: a cancelled gather cancels its
+//! children itself). The loop holds every task, and only a cancel stops
+//! one. A task whose future is dropped already is not reached again, so
+//! two tasks awaiting each other both end.
+//!
 //! Done-callbacks, and the wake-ups of tasks awaiting this one, are queued
 //! in registration order and scheduled with `call_soon` when the task is
 //! done, never called inline (as Python).
@@ -65,7 +93,25 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// [`result`](Self::result), …), cancels it, and is itself a `Future`:
 /// awaiting it from another task gives the task's result, moving the value
 /// out. Dropping the handle does not stop the task; the loop holds every
-/// task until it is done.
+/// task until it is done. The one exception is Python's: a task cancelled
+/// while it awaits this handle cancels this task too (see the module
+/// docs).
+///
+/// ```
+/// use corun::asyncio::{create_task, run, sleep};
+/// use std::time::Duration;
+///
+/// run(async {
+///     let inner = create_task(sleep(Duration::from_secs(3600)));
+///     let awaited = inner.clone();
+///     let outer = create_task(async move { awaited.await });
+///     sleep(Duration::ZERO).await; // outer now awaits inner
+///     outer.cancel();
+///     assert!(outer.await.unwrap_err().is_cancelled());
+///     assert!(inner.cancelled()); // the cancel reached it
+/// })
+/// .unwrap();
+/// ```
 ///
 /// # Examples
 ///
@@ -86,6 +132,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[must_use = "a task runs without its handle; drop it deliberately if no result is wanted"]
 pub struct Task<T> {
     core: Rc<TaskCore<T>>,
+    /// The id of the task that awaits this handle (it polled it and got
+    /// `Pending`), 0 for none: whose cancel this handle passes on.
+    awaited_by: u64,
 }
 
 /// A task whose output type is erased: what [`current_task`] and
@@ -117,6 +166,9 @@ pub(crate) struct Header {
     waker: RefCell<Option<Waker>>,
     callbacks: RefCell<Vec<DoneCallback>>,
     event_loop: Weak<Core>,
+    /// Set when a cancel dropped the future: the tasks that cancel reached
+    /// through awaited handles, which the task waits for before it ends.
+    cascade: RefCell<Option<Rc<Cascade>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -167,6 +219,7 @@ impl Header {
             waker: RefCell::new(None),
             callbacks: RefCell::new(Vec::new()),
             event_loop,
+            cascade: RefCell::new(None),
         }
     }
 
@@ -247,7 +300,18 @@ impl Header {
 
     /// Records how the task ended, lets the loop go of it, and schedules
     /// its callbacks in registration order.
+    ///
+    /// A task whose cancel reached tasks it awaited ends once they are
+    /// done, as a Python task ends after the future it was suspended on.
     fn settle(&self, state: State, error: Option<Error>, this: impl FnOnce() -> AnyTask) {
+        if state == State::Cancelled {
+            let cascade = self.cascade.borrow().clone();
+            if let Some(cascade) = cascade.filter(|c| c.pending.get() > 0) {
+                let me = this();
+                cascade.then(Box::new(move || settle_cancelled(&me)));
+                return;
+            }
+        }
         self.state.set(state);
         *self.error.borrow_mut() = error;
         let waker = self.waker.borrow_mut().take();
@@ -276,6 +340,36 @@ impl Header {
         }
     }
 
+    /// Drops the task's future on a cancel (`drop` does it), passing the
+    /// cancel on to the tasks it awaits; see [`drop_cancelling`].
+    fn drop_future(&self, drop: impl FnOnce()) {
+        let ((), cascade) = drop_cancelling(drop);
+        *self.cascade.borrow_mut() = Some(cascade);
+    }
+
+    /// A handle awaited by task `awaiting` is dropped while this task is
+    /// pending: if that is `awaiting` being cancelled, this task is
+    /// cancelled too, and the cancel waits for it.
+    fn cancel_awaited(&self, awaiting: u64) {
+        let Some(core) = self.event_loop.upgrade() else {
+            return;
+        };
+        let cascade = core
+            .cancel_scopes
+            .borrow()
+            .last()
+            .filter(|(task, _)| *task == awaiting)
+            .map(|(_, cascade)| Rc::clone(cascade));
+        // A task whose future is gone is ending already, and may itself be
+        // waiting for the task cancelled now (two tasks awaiting each other).
+        let Some(cascade) = cascade.filter(|_| self.cascade.borrow().is_none()) else {
+            return;
+        };
+        self.cancel();
+        cascade.pending.set(cascade.pending.get() + 1);
+        self.add_callback(Box::new(move || cascade.one_done()));
+    }
+
     /// The loop closed with this task pending: it is cancelled, and its
     /// callbacks are dropped (there is no loop left to run them).
     pub(crate) fn close_pending(&self) {
@@ -297,7 +391,10 @@ impl<T: 'static> Task<T> {
             header: Header::new(name, event_loop.downgrade()),
             value: RefCell::new(None),
         });
-        let task = Task { core };
+        let task = Task {
+            core,
+            awaited_by: 0,
+        };
         if event_loop.is_closed() {
             // Never scheduled; there is no loop left to report it at close.
             task.core.header.retrieved.set(true);
@@ -340,7 +437,7 @@ impl<T: 'static> Task<T> {
         let _current = CurrentGuard::enter(self.as_any());
         if header.must_cancel.get() {
             header.must_cancel.set(false);
-            return match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+            return match catch_unwind(AssertUnwindSafe(|| header.drop_future(|| slot.set(None)))) {
                 Ok(()) => {
                     header.settle(State::Cancelled, None, || self.as_any());
                     Poll::Ready(())
@@ -697,6 +794,94 @@ fn not_done() -> Error {
     Error::new(ErrorKind::InvalidState, "the task is not done yet")
 }
 
+/// The tasks a cancel reached through awaited handles while a future was
+/// dropped, and what waits for them to be done.
+#[derive(Default)]
+pub(crate) struct Cascade {
+    /// Tasks reached and not done yet.
+    pending: Cell<usize>,
+    /// A future waiting in [`Cascade::wait`].
+    waker: RefCell<Option<Waker>>,
+    /// What runs once none is pending (the deferred end of a task).
+    then: RefCell<Option<Box<dyn FnOnce()>>>,
+}
+
+impl Cascade {
+    /// Runs `then` once no task reached is pending.
+    fn then(&self, then: Box<dyn FnOnce()>) {
+        *self.then.borrow_mut() = Some(then);
+    }
+
+    fn one_done(&self) {
+        let left = self.pending.get() - 1;
+        self.pending.set(left);
+        if left > 0 {
+            return;
+        }
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        let then = self.then.borrow_mut().take();
+        if let Some(then) = then {
+            then();
+        }
+    }
+
+    /// Completes when every task reached is done.
+    pub(crate) async fn wait(&self) {
+        poll_fn(|cx| {
+            if self.pending.get() == 0 {
+                return Poll::Ready(());
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+}
+
+/// Runs `drop`, the drop of (part of) the current task's future because
+/// that task is cancelled: the step that drops a cancelled task's future,
+/// a [`Timeout`](crate::Timeout) dropping its body, a
+/// [`TaskGroup`](crate::TaskGroup) dropping its body on a failure. Each
+/// [`Task`] handle the current task awaits that is dropped meanwhile
+/// cancels its task; the returned [`Cascade`] counts them until they are
+/// done. Outside a task, `drop` just runs.
+pub(crate) fn drop_cancelling<R>(drop: impl FnOnce() -> R) -> (R, Rc<Cascade>) {
+    let cascade = Rc::new(Cascade::default());
+    let Some((event_loop, task)) = running_loop().and_then(|l| {
+        let task = l.core.current.borrow().as_ref().map(AnyTask::id);
+        task.map(|t| (l, t))
+    }) else {
+        return (drop(), cascade);
+    };
+    let core = &event_loop.core;
+    core.cancel_scopes
+        .borrow_mut()
+        .push((task, Rc::clone(&cascade)));
+    let _scope = ScopeGuard(core);
+    (drop(), cascade)
+}
+
+/// Leaves the innermost cancel scope, even when a drop panics.
+struct ScopeGuard<'a>(&'a Core);
+
+impl Drop for ScopeGuard<'_> {
+    fn drop(&mut self) {
+        let scope = self.0.cancel_scopes.borrow_mut().pop();
+        drop(scope);
+    }
+}
+
+/// Ends `task` cancelled, once the tasks its cancel reached are done.
+fn settle_cancelled(task: &AnyTask) {
+    if !task.done() {
+        task.header()
+            .settle(State::Cancelled, None, || task.clone());
+    }
+}
+
 /// Sets the loop's current task for the length of a step.
 struct CurrentGuard {
     previous: Option<AnyTask>,
@@ -726,9 +911,11 @@ impl Drop for CurrentGuard {
 }
 
 impl<T> Clone for Task<T> {
+    /// Another handle to the same task; it is not awaited yet.
     fn clone(&self) -> Self {
         Self {
             core: Rc::clone(&self.core),
+            awaited_by: 0,
         }
     }
 }
@@ -740,19 +927,49 @@ impl<T: 'static> Future for Task<T> {
     /// second await of a finished task (through a clone) gives
     /// [`AlreadyTaken`](ErrorKind::AlreadyTaken). A task awaiting itself
     /// gets [`Deadlock`](ErrorKind::Deadlock) at once.
+    ///
+    /// A pending poll marks the handle as awaited by the task polling it:
+    /// if that task is cancelled while the handle waits, dropping the
+    /// handle cancels this task too (see the module docs).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let (outcome, awaiting) = this.poll_outcome(cx);
+        this.awaited_by = awaiting;
+        outcome
+    }
+}
+
+impl<T: 'static> Task<T> {
+    /// Polls for the outcome without marking the handle awaited, so that
+    /// dropping it never cancels the task (what `shield` needs).
+    pub(crate) fn poll_unlinked(&self, cx: &Context<'_>) -> Poll<Result<T, Error>> {
+        self.poll_outcome(cx).0
+    }
+
+    /// The outcome once done; else registers `cx` and gives the id of the
+    /// task polling (0 outside a task).
+    fn poll_outcome(&self, cx: &Context<'_>) -> (Poll<Result<T, Error>>, u64) {
         let header = &self.core.header;
-        if !header.done() {
-            if current_task().is_some_and(|t| t.header().id == header.id) {
-                return Poll::Ready(Err(Error::new(
-                    ErrorKind::Deadlock,
-                    "a task cannot await itself",
-                )));
-            }
-            header.add_waker(cx.waker());
-            return Poll::Pending;
+        if header.done() {
+            return (Poll::Ready(self.take()), 0);
         }
-        Poll::Ready(self.take())
+        let awaiting = current_task().map_or(0, |t| t.header().id);
+        if awaiting == header.id {
+            let error = Error::new(ErrorKind::Deadlock, "a task cannot await itself");
+            return (Poll::Ready(Err(error)), 0);
+        }
+        header.add_waker(cx.waker());
+        (Poll::Pending, awaiting)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    /// Passes a cancel on to the task, when the handle is dropped while
+    /// the task awaiting it is being cancelled; otherwise does nothing.
+    fn drop(&mut self) {
+        if self.awaited_by != 0 && !self.core.header.done() {
+            self.core.header.cancel_awaited(self.awaited_by);
+        }
     }
 }
 

@@ -10,7 +10,9 @@ use std::task::{Poll, Waker};
 
 use corun_core::{Error, ErrorKind};
 
-use crate::task::{AnyTask, Task, create_task, create_task_named, current_task};
+use crate::task::{
+    AnyTask, Cascade, Task, create_task, create_task_named, current_task, drop_cancelling,
+};
 
 /// Tasks that live and fail together (Python 3.11: `asyncio.TaskGroup`).
 ///
@@ -142,7 +144,8 @@ impl TaskGroup {
     /// meanwhile (Python: the body of `async with tg:` and its exit).
     ///
     /// The first failure of a child or of the body cancels the other
-    /// children and drops the body at its await point. Dropping this
+    /// children and drops the body at its await point; a [`Task`] the body
+    /// was awaiting then is cancelled too, and waited for. Dropping this
     /// future before it is done (its task cancelled) cancels the children
     /// not done.
     ///
@@ -181,6 +184,7 @@ impl TaskGroup {
         let exit = ExitGuard { inner };
         let mut slot = pin!(Some(body));
         let mut output = None;
+        let mut cascade: Option<Rc<Cascade>> = None;
         poll_fn(|cx| {
             {
                 let mut waker = inner.waker.borrow_mut();
@@ -189,7 +193,10 @@ impl TaskGroup {
                 }
             }
             if inner.aborting.get() {
-                slot.set(None);
+                if slot.is_some() {
+                    // The body is cancelled: so are the tasks it awaits.
+                    cascade = Some(drop_cancelling(|| slot.set(None)).1);
+                }
             } else if let Some(body) = slot.as_mut().as_pin_mut() {
                 match body.poll(cx) {
                     Poll::Ready(Ok(value)) => {
@@ -210,6 +217,9 @@ impl TaskGroup {
             }
         })
         .await;
+        if let Some(cascade) = cascade {
+            cascade.wait().await;
+        }
         drop(exit);
         let errors = std::mem::take(&mut *inner.errors.borrow_mut());
         match output {
