@@ -13,6 +13,7 @@
 //! | `asyncio.create_task(coro, name=)`            | [`create_task`], [`create_task_named`]       |
 //! | `asyncio.Task`                                | [`Task<T>`] (a `Future`: `.await` it), [`AnyTask`] |
 //! | `task.cancel()`, `cancelling()`, `uncancel()` | the same names on [`Task`]                   |
+//! | `task.add_done_callback(fn)`, `remove_done_callback(fn)` | the same names on [`Task`], with a [`CallbackId`] |
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
@@ -119,7 +120,9 @@ pub use remote::LoopHandle;
 pub use runner::{Runner, run};
 pub use shield::{Shield, shield};
 pub use sleep::{Sleep, sleep};
-pub use task::{AnyTask, Task, all_tasks, create_task, create_task_named, current_task};
+pub use task::{
+    AnyTask, CallbackId, Task, all_tasks, create_task, create_task_named, current_task,
+};
 pub use task_group::TaskGroup;
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
 pub use wait::{AsCompleted, ReturnWhen, Waitable, as_completed, wait};

@@ -165,6 +165,8 @@ pub(crate) struct Header {
     /// Wakes the task's runnable (to deliver a cancel).
     waker: RefCell<Option<Waker>>,
     callbacks: RefCell<Vec<DoneCallback>>,
+    /// The key of the next `add_done_callback` callback.
+    next_callback: Cell<u64>,
     event_loop: Weak<Core>,
     /// Set when a cancel dropped the future: the tasks that cancel reached
     /// through awaited handles, which the task waits for before it ends.
@@ -183,8 +185,17 @@ enum State {
 enum DoneCallback {
     /// A task awaiting this one.
     Wake(Waker),
-    /// An `add_done_callback` callback, bound to its task.
-    Call(Box<dyn FnOnce()>),
+    /// An `add_done_callback` callback, bound to its task, and its key.
+    Call(u64, Box<dyn FnOnce()>),
+}
+
+/// Names a callback given to [`Task::add_done_callback`], so that
+/// [`Task::remove_done_callback`] can take it back (Python removes a
+/// callback by the function itself; a Rust closure has no such identity).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct CallbackId {
+    task: u64,
+    key: u64,
 }
 
 /// The header and the typed value, in one allocation.
@@ -218,6 +229,7 @@ impl Header {
             retrieved: Cell::new(false),
             waker: RefCell::new(None),
             callbacks: RefCell::new(Vec::new()),
+            next_callback: Cell::new(0),
             event_loop,
             cascade: RefCell::new(None),
         }
@@ -275,7 +287,9 @@ impl Header {
     }
 
     /// Queues `callback`, or schedules it now if the task is done.
-    fn add_callback(&self, callback: Box<dyn FnOnce()>) {
+    fn add_callback(&self, callback: Box<dyn FnOnce()>) -> CallbackId {
+        let key = self.next_callback.get();
+        self.next_callback.set(key + 1);
         if self.done() {
             if let Some(core) = self.event_loop.upgrade() {
                 let _ = EventLoop::from_core(core).call_soon(callback);
@@ -283,8 +297,33 @@ impl Header {
         } else {
             self.callbacks
                 .borrow_mut()
-                .push(DoneCallback::Call(callback));
+                .push(DoneCallback::Call(key, callback));
         }
+        CallbackId { task: self.id, key }
+    }
+
+    /// Takes back the callback `id` if it is still queued; how many were
+    /// removed (0 or 1).
+    fn remove_callback(&self, id: CallbackId) -> usize {
+        if id.task != self.id {
+            return 0;
+        }
+        let removed = {
+            let mut callbacks = self.callbacks.borrow_mut();
+            callbacks
+                .iter()
+                .position(|c| matches!(c, DoneCallback::Call(key, _) if *key == id.key))
+                .map(|at| callbacks.remove(at))
+        };
+        // Dropped with the queue released: the closure's captures are user
+        // values.
+        usize::from(removed.is_some())
+    }
+
+    /// How many callbacks and wake-ups are queued.
+    #[cfg(test)]
+    pub(crate) fn callback_count(&self) -> usize {
+        self.callbacks.borrow().len()
     }
 
     /// Wakes `waker` when the task is done, unless it is queued already.
@@ -331,7 +370,7 @@ impl Header {
         for callback in callbacks {
             match callback {
                 DoneCallback::Wake(waker) => waker.wake(),
-                DoneCallback::Call(callback) => {
+                DoneCallback::Call(_, callback) => {
                     if let Some(event_loop) = &event_loop {
                         let _ = event_loop.call_soon(callback);
                     }
@@ -601,11 +640,40 @@ impl<T: 'static> Task<T> {
     /// event_loop.run_forever().unwrap();
     /// assert_eq!(seen.get(), 3);
     /// ```
-    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) {
+    ///
+    /// The returned [`CallbackId`] takes the callback back with
+    /// [`remove_done_callback`](Self::remove_done_callback); it can be
+    /// ignored.
+    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) -> CallbackId {
         let task = self.clone();
         self.core
             .header
-            .add_callback(Box::new(move || callback(&task)));
+            .add_callback(Box::new(move || callback(&task)))
+    }
+
+    /// Takes back a callback of [`add_done_callback`](Self::add_done_callback)
+    /// that has not been scheduled yet, and returns how many were removed:
+    /// 1, or 0 for one scheduled already (the task is done), removed
+    /// before, or added to another task (Python:
+    /// `Task.remove_done_callback`).
+    ///
+    /// ```
+    /// use corun::asyncio::EventLoop;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let calls = Rc::new(Cell::new(0));
+    /// let task = event_loop.create_task(async {});
+    /// let c = calls.clone();
+    /// let id = task.add_done_callback(move |_| c.set(c.get() + 1));
+    /// assert_eq!(task.remove_done_callback(id), 1);
+    /// assert_eq!(task.remove_done_callback(id), 0);
+    /// event_loop.run_until_complete(task).unwrap().unwrap();
+    /// assert_eq!(calls.get(), 0);
+    /// ```
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        self.core.header.remove_callback(id)
     }
 
     /// The task's name (Python: `Task.get_name()`), `Task-N` by default.
@@ -677,10 +745,21 @@ impl AnyTask {
     }
 
     /// See [`Task::add_done_callback`].
-    pub fn add_done_callback(&self, callback: impl FnOnce(&AnyTask) + 'static) {
+    pub fn add_done_callback(&self, callback: impl FnOnce(&AnyTask) + 'static) -> CallbackId {
         let task = self.clone();
         self.header()
-            .add_callback(Box::new(move || callback(&task)));
+            .add_callback(Box::new(move || callback(&task)))
+    }
+
+    /// See [`Task::remove_done_callback`].
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        self.header().remove_callback(id)
+    }
+
+    /// See `Header::callback_count`.
+    #[cfg(test)]
+    pub(crate) fn callback_count(&self) -> usize {
+        self.header().callback_count()
     }
 
     /// The task's name.
