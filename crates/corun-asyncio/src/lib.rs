@@ -31,6 +31,7 @@
 //! | `async with asyncio.timeout(d) as cm:`, `timeout_at(when)` | [`timeout`], [`timeout_at`]: `cm.run(body).await` ([`Timeout`]) |
 //! | `asyncio.shield(aw)`                          | [`shield`] ([`Shield`])                      |
 //! | `async with asyncio.TaskGroup() as tg:`       | [`TaskGroup`]: `tg.run(body).await`, `tg.wait().await` |
+//! | a child calling `tg.create_task(coro)`        | [`TaskGroup::handle`] → [`TaskGroupHandle`]  |
 //! | `ExceptionGroup`                              | [`ErrorKind::Group`], [`Error::errors`]      |
 //!
 //! The loop runs tasks and callbacks in Python's order: one FIFO ready
@@ -123,6 +124,6 @@ pub use sleep::{Sleep, sleep};
 pub use task::{
     AnyTask, CallbackId, Task, all_tasks, create_task, create_task_named, current_task,
 };
-pub use task_group::TaskGroup;
+pub use task_group::{TaskGroup, TaskGroupHandle};
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
 pub use wait::{AsCompleted, ReturnWhen, Waitable, as_completed, wait};
