@@ -23,8 +23,9 @@
 //! | `asyncio.wrap_future(future)`                 | [`wrap_future`] → [`WrappedTask`]            |
 //! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`], [`LoopHandle::spawn_threadsafe`] → `corun::concurrent::Task` |
 //! | (the future `run_coroutine_threadsafe` chains) | [`Task::into_concurrent`]                   |
-//! | `asyncio.gather(*aws)`                        | [`gather`] (futures), [`gather_tasks`] (tasks): a [`Gather`] |
+//! | `asyncio.gather(*aws)`                        | [`gather()`] (futures), [`gather_tasks`] (tasks): a [`Gather`] |
 //! | `gather(*aws, return_exceptions=True)`        | [`Gather::return_exceptions`]                |
+//! | `gather(a, b, c)` of different result types   | [`gather!`]`(a, b, c)` → `Result<(A, B, C), Error>` |
 //! | `asyncio.wait(aws, timeout=, return_when=)`   | [`wait`] with [`ReturnWhen`]                 |
 //! | `async for t in asyncio.as_completed(aws, timeout=)` | [`as_completed`]: a `Stream` ([`AsCompleted`]) |
 //! | `asyncio.wait_for(aw, timeout)`               | [`wait_for`]                                 |
@@ -116,6 +117,12 @@ pub use corun_core::{Error, ErrorKind};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;
 pub use gather::{Gather, GatherResults, gather, gather_tasks};
+
+/// What the macros of this crate expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::gather::{GatherAll, gather_all};
+}
 pub use handle::{Handle, TimerHandle};
 pub use remote::LoopHandle;
 pub use runner::{Runner, run};
