@@ -204,6 +204,9 @@ pub(crate) struct Core {
     pub(crate) failed: RefCell<Vec<AnyTask>>,
     /// The task whose step runs now.
     pub(crate) current: RefCell<Option<AnyTask>>,
+    /// The cancel scopes open now, innermost last: a task id and what its
+    /// cancel reached (see `task::drop_cancelling`).
+    pub(crate) cancel_scopes: RefCell<Vec<(u64, Rc<crate::task::Cascade>)>>,
     pub(crate) runtime: RefCell<Option<tokio::runtime::Runtime>>,
     /// The thread pool behind `to_thread`, made on first use and shut
     /// down at close (Python's default executor).
@@ -232,6 +235,7 @@ impl Core {
             tasks: RefCell::new(Tasks::default()),
             failed: RefCell::new(Vec::new()),
             current: RefCell::new(None),
+            cancel_scopes: RefCell::new(Vec::new()),
             runtime: RefCell::new(Some(runtime)),
             default_executor: RefCell::new(None),
             deadline: OnceCell::new(),

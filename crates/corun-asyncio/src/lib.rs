@@ -13,6 +13,7 @@
 //! | `asyncio.create_task(coro, name=)`            | [`create_task`], [`create_task_named`]       |
 //! | `asyncio.Task`                                | [`Task<T>`] (a `Future`: `.await` it), [`AnyTask`] |
 //! | `task.cancel()`, `cancelling()`, `uncancel()` | the same names on [`Task`]                   |
+//! | `task.add_done_callback(fn)`, `remove_done_callback(fn)` | the same names on [`Task`], with a [`CallbackId`] |
 //! | `asyncio.current_task()`, `all_tasks()`       | [`current_task`], [`all_tasks`]              |
 //! | `asyncio.sleep(delay)`, `sleep(0)`            | [`sleep`], `sleep(Duration::ZERO)`           |
 //! | `CancelledError`, `InvalidStateError`         | [`Error::is_cancelled`], [`ErrorKind::InvalidState`] |
@@ -22,14 +23,16 @@
 //! | `asyncio.wrap_future(future)`                 | [`wrap_future`] → [`WrappedTask`]            |
 //! | `asyncio.run_coroutine_threadsafe(coro, loop)` | [`run_coroutine_threadsafe`], [`LoopHandle::spawn_threadsafe`] → `corun::concurrent::Task` |
 //! | (the future `run_coroutine_threadsafe` chains) | [`Task::into_concurrent`]                   |
-//! | `asyncio.gather(*aws)`                        | [`gather`] (futures), [`gather_tasks`] (tasks): a [`Gather`] |
+//! | `asyncio.gather(*aws)`                        | [`gather()`] (futures), [`gather_tasks`] (tasks): a [`Gather`] |
 //! | `gather(*aws, return_exceptions=True)`        | [`Gather::return_exceptions`]                |
+//! | `gather(a, b, c)` of different result types   | [`gather!`]`(a, b, c)` → `Result<(A, B, C), Error>` |
 //! | `asyncio.wait(aws, timeout=, return_when=)`   | [`wait`] with [`ReturnWhen`]                 |
 //! | `async for t in asyncio.as_completed(aws, timeout=)` | [`as_completed`]: a `Stream` ([`AsCompleted`]) |
 //! | `asyncio.wait_for(aw, timeout)`               | [`wait_for`]                                 |
 //! | `async with asyncio.timeout(d) as cm:`, `timeout_at(when)` | [`timeout`], [`timeout_at`]: `cm.run(body).await` ([`Timeout`]) |
 //! | `asyncio.shield(aw)`                          | [`shield`] ([`Shield`])                      |
 //! | `async with asyncio.TaskGroup() as tg:`       | [`TaskGroup`]: `tg.run(body).await`, `tg.wait().await` |
+//! | a child calling `tg.create_task(coro)`        | [`TaskGroup::handle`] → [`TaskGroupHandle`]  |
 //! | `ExceptionGroup`                              | [`ErrorKind::Group`], [`Error::errors`]      |
 //! | (a timeline of task steps, e.g. `viztracer`)  | [`EventLoop::set_recorder`] with `corun::trace::Recorder` |
 //! | `Lock()`, `async with lock`                   | [`Lock<T>`], `let g = lock.acquire().await;` ([`LockGuard`]) |
@@ -74,7 +77,9 @@
 //!
 //! Cancelling a task that is suspended drops its future at the await point
 //! where it waits, so its `Drop` guards run, as Python's `CancelledError`
-//! runs `finally` blocks; unlike Python, the task cannot refuse.
+//! runs `finally` blocks; unlike Python, the task cannot refuse. As in
+//! Python, the cancel reaches a [`Task`] it awaits there (not one behind
+//! [`shield`]), and the task ends once that one is done.
 //!
 //! ```
 //! use corun::asyncio::{create_task, run, sleep};
@@ -138,6 +143,12 @@ pub use corun_threading::queue::{GetError, Prioritized, PutError};
 pub use event_loop::{EventLoop, get_running_loop};
 pub use exception::ExceptionContext;
 pub use gather::{Gather, GatherResults, gather, gather_tasks};
+
+/// What the macros of this crate expand to; not part of the API.
+#[doc(hidden)]
+pub mod __private {
+    pub use crate::gather::{GatherAll, gather_all};
+}
 pub use handle::{Handle, TimerHandle};
 pub use locks::{
     Barrier, BarrierWait, BoundedSemaphore, Condition, ConditionAcquire, ConditionGuard,
@@ -152,7 +163,9 @@ pub use server::{Server, start_server};
 pub use shield::{Shield, shield};
 pub use sleep::{Sleep, sleep};
 pub use streams::{DEFAULT_LIMIT, ReadError, StreamReader, StreamWriter, open_connection};
-pub use task::{AnyTask, Task, all_tasks, create_task, create_task_named, current_task};
-pub use task_group::TaskGroup;
+pub use task::{
+    AnyTask, CallbackId, Task, all_tasks, create_task, create_task_named, current_task,
+};
+pub use task_group::{TaskGroup, TaskGroupHandle};
 pub use timeouts::{Timeout, timeout, timeout_at, wait_for};
 pub use wait::{AsCompleted, ReturnWhen, Waitable, as_completed, wait};

@@ -71,7 +71,9 @@ impl<T: 'static> Future for Shield<T> {
     type Output = Result<T, Error>;
 
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
-        Pin::new(&mut self.get_mut().task).poll(cx)
+        // Not awaited as a `Task` is: dropping the shield on a cancel must
+        // not pass the cancel on.
+        self.task.poll_unlinked(cx)
     }
 }
 

@@ -16,6 +16,34 @@
 //! before its first step never runs. `uncancel()` takes a request back,
 //! and with none left the task goes on as if nothing was asked.
 //!
+//! # A cancel reaches the task being awaited
+//!
+//! Python's `Task.cancel()` also cancels the future the task is suspended
+//! on (`_fut_waiter`): a task cancelled in `await other_task` cancels
+//! `other_task`, and ends only once `other_task` is done. corun does the
+//! same without a `_fut_waiter`, through the handle's drop:
+//!
+//! - A [`Task`] handle that returns `Pending` from `poll` remembers the
+//!   task polling it (it is *awaited*; [`shield`](crate::shield) polls
+//!   without this mark, so its task is never reached).
+//! - Where a task's future is dropped *because the task is cancelled*,
+//!   the drop runs inside a cancel scope of that task (`drop_cancelling`,
+//!   a stack on the loop, `Core::cancel_scopes`): the step that drops a
+//!   cancelled task's future, a [`Timeout`](crate::Timeout) dropping its
+//!   body at the deadline, a [`TaskGroup`](crate::TaskGroup) dropping its
+//!   body on a failure (in Python these three cancel the current task).
+//! - An awaited handle dropped inside its awaiting task's scope, while its
+//!   own task is pending, cancels that task. The scope counts the tasks
+//!   reached (a `Cascade`): the cancelled task ends, and the timeout or
+//!   group returns, only once they are done.
+//!
+//! Everywhere else dropping a handle does nothing: a plain `drop(task)`,
+//! a select-like future that polled a handle and lets it go, a handle
+//! never polled (as those `gather` holds: a cancelled gather cancels its
+//! children itself). The loop holds every task, and only a cancel stops
+//! one. A task whose future is dropped already is not reached again, so
+//! two tasks awaiting each other both end.
+//!
 //! Done-callbacks, and the wake-ups of tasks awaiting this one, are queued
 //! in registration order and scheduled with `call_soon` when the task is
 //! done, never called inline (as Python).
@@ -40,7 +68,7 @@
 //! refuses `cancel()`, which is right for a thread and wrong for an
 //! asyncio task, which can stop at any await.
 
-use std::cell::Cell;
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::hash::{Hash, Hasher};
@@ -68,7 +96,25 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 /// [`result`](Self::result), …), cancels it, and is itself a `Future`:
 /// awaiting it from another task gives the task's result, moving the value
 /// out. Dropping the handle does not stop the task; the loop holds every
-/// task until it is done.
+/// task until it is done. The one exception is Python's: a task cancelled
+/// while it awaits this handle cancels this task too (see the module
+/// docs).
+///
+/// ```
+/// use corun::asyncio::{create_task, run, sleep};
+/// use std::time::Duration;
+///
+/// run(async {
+///     let inner = create_task(sleep(Duration::from_secs(3600)));
+///     let awaited = inner.clone();
+///     let outer = create_task(async move { awaited.await });
+///     sleep(Duration::ZERO).await; // outer now awaits inner
+///     outer.cancel();
+///     assert!(outer.await.unwrap_err().is_cancelled());
+///     assert!(inner.cancelled()); // the cancel reached it
+/// })
+/// .unwrap();
+/// ```
 ///
 /// # Examples
 ///
@@ -89,6 +135,9 @@ static NEXT_ID: AtomicU64 = AtomicU64::new(1);
 #[must_use = "a task runs without its handle; drop it deliberately if no result is wanted"]
 pub struct Task<T> {
     core: Rc<TaskCore<T>>,
+    /// The id of the task that awaits this handle (it polled it and got
+    /// `Pending`), 0 for none: whose cancel this handle passes on.
+    awaited_by: u64,
 }
 
 /// A task whose output type is erased: what [`current_task`] and
@@ -127,9 +176,14 @@ pub(crate) struct Header {
     /// Whether someone took the outcome: `result`, `exception`, an await.
     retrieved: Cell<bool>,
     callbacks: Cell<Vec<DoneCallback>>,
+    /// The key of the next `add_done_callback` callback.
+    next_callback: Cell<u64>,
     event_loop: Weak<Core>,
     /// The loop's recorder, if it had one when the task was made.
     trace: Option<Box<StepTrace>>,
+    /// Set when a cancel dropped the future: the tasks that cancel reached
+    /// through awaited handles, which the task waits for before it ends.
+    cascade: RefCell<Option<Rc<Cascade>>>,
 }
 
 #[derive(Clone, Copy, PartialEq, Eq, Debug)]
@@ -144,8 +198,17 @@ enum State {
 enum DoneCallback {
     /// A task awaiting this one.
     Wake(Waker),
-    /// An `add_done_callback` callback, bound to its task.
-    Call(Box<dyn FnOnce()>),
+    /// An `add_done_callback` callback, bound to its task, and its key.
+    Call(u64, Box<dyn FnOnce()>),
+}
+
+/// Names a callback given to [`Task::add_done_callback`], so that
+/// [`Task::remove_done_callback`] can take it back (Python removes a
+/// callback by the function itself; a Rust closure has no such identity).
+#[derive(Clone, Copy, PartialEq, Eq, Hash, Debug)]
+pub struct CallbackId {
+    task: u64,
+    key: u64,
 }
 
 /// The header and the typed value, in one allocation.
@@ -188,8 +251,10 @@ impl Header {
             cancels: Cell::new(0),
             retrieved: Cell::new(false),
             callbacks: Cell::new(Vec::new()),
+            next_callback: Cell::new(0),
             event_loop,
             trace,
+            cascade: RefCell::new(None),
         }
     }
 
@@ -278,16 +343,48 @@ impl Header {
     }
 
     /// Queues `callback`, or schedules it now if the task is done.
-    fn add_callback(&self, callback: Box<dyn FnOnce()>) {
+    fn add_callback(&self, callback: Box<dyn FnOnce()>) -> CallbackId {
+        let key = self.next_callback.get();
+        self.next_callback.set(key + 1);
         if self.done() {
             if let Some(core) = self.event_loop.upgrade() {
                 let _ = EventLoop::from_core(core).call_soon(callback);
             }
         } else {
             let mut callbacks = self.callbacks.take();
-            callbacks.push(DoneCallback::Call(callback));
+            callbacks.push(DoneCallback::Call(key, callback));
             self.callbacks.set(callbacks);
         }
+        CallbackId { task: self.id, key }
+    }
+
+    /// Takes back the callback `id` if it is still queued; how many were
+    /// removed (0 or 1).
+    fn remove_callback(&self, id: CallbackId) -> usize {
+        if id.task != self.id {
+            return 0;
+        }
+        let removed = {
+            let mut callbacks = self.callbacks.take();
+            let removed = callbacks
+                .iter()
+                .position(|c| matches!(c, DoneCallback::Call(key, _) if *key == id.key))
+                .map(|at| callbacks.remove(at));
+            self.callbacks.set(callbacks);
+            removed
+        };
+        // Dropped with the queue released: the closure's captures are user
+        // values.
+        usize::from(removed.is_some())
+    }
+
+    /// How many callbacks and wake-ups are queued.
+    #[cfg(test)]
+    pub(crate) fn callback_count(&self) -> usize {
+        let callbacks = self.callbacks.take();
+        let count = callbacks.len();
+        self.callbacks.set(callbacks);
+        count
     }
 
     /// Wakes `waker` when the task is done, unless it is queued already.
@@ -304,7 +401,18 @@ impl Header {
 
     /// Records how the task ended, lets the loop go of it, and schedules
     /// its callbacks in registration order.
+    ///
+    /// A task whose cancel reached tasks it awaited ends once they are
+    /// done, as a Python task ends after the future it was suspended on.
     fn settle(&self, state: State, error: Option<Error>, this: impl FnOnce() -> AnyTask) {
+        if state == State::Cancelled {
+            let cascade = self.cascade.borrow().clone();
+            if let Some(cascade) = cascade.filter(|c| c.pending.get() > 0) {
+                let me = this();
+                cascade.then(Box::new(move || settle_cancelled(&me)));
+                return;
+            }
+        }
         self.state.set(state);
         self.error.set(error);
         let event_loop = self.event_loop.upgrade().map(EventLoop::from_core);
@@ -322,13 +430,43 @@ impl Header {
         for callback in callbacks {
             match callback {
                 DoneCallback::Wake(waker) => waker.wake(),
-                DoneCallback::Call(callback) => {
+                DoneCallback::Call(_, callback) => {
                     if let Some(event_loop) = &event_loop {
                         let _ = event_loop.call_soon(callback);
                     }
                 }
             }
         }
+    }
+
+    /// Drops the task's future on a cancel (`drop` does it), passing the
+    /// cancel on to the tasks it awaits; see [`drop_cancelling`].
+    fn drop_future(&self, drop: impl FnOnce()) {
+        let ((), cascade) = drop_cancelling(drop);
+        *self.cascade.borrow_mut() = Some(cascade);
+    }
+
+    /// A handle awaited by task `awaiting` is dropped while this task is
+    /// pending: if that is `awaiting` being cancelled, this task is
+    /// cancelled too, and the cancel waits for it.
+    fn cancel_awaited(&self, awaiting: u64) {
+        let Some(core) = self.event_loop.upgrade() else {
+            return;
+        };
+        let cascade = core
+            .cancel_scopes
+            .borrow()
+            .last()
+            .filter(|(task, _)| *task == awaiting)
+            .map(|(_, cascade)| Rc::clone(cascade));
+        // A task whose future is gone is ending already, and may itself be
+        // waiting for the task cancelled now (two tasks awaiting each other).
+        let Some(cascade) = cascade.filter(|_| self.cascade.borrow().is_none()) else {
+            return;
+        };
+        self.cancel();
+        cascade.pending.set(cascade.pending.get() + 1);
+        self.add_callback(Box::new(move || cascade.one_done()));
     }
 
     /// The loop closed with this task pending: it is cancelled, and its
@@ -353,7 +491,10 @@ impl<T: 'static> Task<T> {
             header: Header::new(name, event_loop.downgrade(), event_loop.core.observer()),
             value: Cell::new(None),
         });
-        let task = Task { core };
+        let task = Task {
+            core,
+            awaited_by: 0,
+        };
         if event_loop.is_closed() {
             // Never scheduled; there is no loop left to report it at close.
             task.core.header.retrieved.set(true);
@@ -395,7 +536,7 @@ impl<T: 'static> Task<T> {
         let _step = header.trace.as_ref().map(|t| t.step(header));
         if header.must_cancel.get() {
             header.must_cancel.set(false);
-            return match catch_unwind(AssertUnwindSafe(|| slot.set(None))) {
+            return match catch_unwind(AssertUnwindSafe(|| header.drop_future(|| slot.set(None)))) {
                 Ok(()) => {
                     header.settle(State::Cancelled, None, || self.as_any());
                     Poll::Ready(())
@@ -558,11 +699,40 @@ impl<T: 'static> Task<T> {
     /// event_loop.run_forever().unwrap();
     /// assert_eq!(seen.get(), 3);
     /// ```
-    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) {
+    ///
+    /// The returned [`CallbackId`] takes the callback back with
+    /// [`remove_done_callback`](Self::remove_done_callback); it can be
+    /// ignored.
+    pub fn add_done_callback(&self, callback: impl FnOnce(&Task<T>) + 'static) -> CallbackId {
         let task = self.clone();
         self.core
             .header
-            .add_callback(Box::new(move || callback(&task)));
+            .add_callback(Box::new(move || callback(&task)))
+    }
+
+    /// Takes back a callback of [`add_done_callback`](Self::add_done_callback)
+    /// that has not been scheduled yet, and returns how many were removed:
+    /// 1, or 0 for one scheduled already (the task is done), removed
+    /// before, or added to another task (Python:
+    /// `Task.remove_done_callback`).
+    ///
+    /// ```
+    /// use corun::asyncio::EventLoop;
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let calls = Rc::new(Cell::new(0));
+    /// let task = event_loop.create_task(async {});
+    /// let c = calls.clone();
+    /// let id = task.add_done_callback(move |_| c.set(c.get() + 1));
+    /// assert_eq!(task.remove_done_callback(id), 1);
+    /// assert_eq!(task.remove_done_callback(id), 0);
+    /// event_loop.run_until_complete(task).unwrap().unwrap();
+    /// assert_eq!(calls.get(), 0);
+    /// ```
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        self.core.header.remove_callback(id)
     }
 
     /// The task's name (Python: `Task.get_name()`), `Task-N` by default.
@@ -631,10 +801,21 @@ impl AnyTask {
     }
 
     /// See [`Task::add_done_callback`].
-    pub fn add_done_callback(&self, callback: impl FnOnce(&AnyTask) + 'static) {
+    pub fn add_done_callback(&self, callback: impl FnOnce(&AnyTask) + 'static) -> CallbackId {
         let task = self.clone();
         self.header()
-            .add_callback(Box::new(move || callback(&task)));
+            .add_callback(Box::new(move || callback(&task)))
+    }
+
+    /// See [`Task::remove_done_callback`].
+    pub fn remove_done_callback(&self, id: CallbackId) -> usize {
+        self.header().remove_callback(id)
+    }
+
+    /// See `Header::callback_count`.
+    #[cfg(test)]
+    pub(crate) fn callback_count(&self) -> usize {
+        self.header().callback_count()
     }
 
     /// The task's name.
@@ -651,6 +832,11 @@ impl AnyTask {
     /// loop's table: how a `Send` closure names a task it cannot hold.
     pub(crate) fn key(&self) -> (u32, u64) {
         (self.header().slot.get(), self.header().id)
+    }
+
+    /// The task's number, unique in the process.
+    pub(crate) fn id(&self) -> u64 {
+        self.header().id
     }
 
     /// The loop the task belongs to, unless it was dropped.
@@ -748,6 +934,94 @@ fn not_done() -> Error {
     Error::new(ErrorKind::InvalidState, "the task is not done yet")
 }
 
+/// The tasks a cancel reached through awaited handles while a future was
+/// dropped, and what waits for them to be done.
+#[derive(Default)]
+pub(crate) struct Cascade {
+    /// Tasks reached and not done yet.
+    pending: Cell<usize>,
+    /// A future waiting in [`Cascade::wait`].
+    waker: RefCell<Option<Waker>>,
+    /// What runs once none is pending (the deferred end of a task).
+    then: RefCell<Option<Box<dyn FnOnce()>>>,
+}
+
+impl Cascade {
+    /// Runs `then` once no task reached is pending.
+    fn then(&self, then: Box<dyn FnOnce()>) {
+        *self.then.borrow_mut() = Some(then);
+    }
+
+    fn one_done(&self) {
+        let left = self.pending.get() - 1;
+        self.pending.set(left);
+        if left > 0 {
+            return;
+        }
+        let waker = self.waker.borrow_mut().take();
+        if let Some(waker) = waker {
+            waker.wake();
+        }
+        let then = self.then.borrow_mut().take();
+        if let Some(then) = then {
+            then();
+        }
+    }
+
+    /// Completes when every task reached is done.
+    pub(crate) async fn wait(&self) {
+        poll_fn(|cx| {
+            if self.pending.get() == 0 {
+                return Poll::Ready(());
+            }
+            *self.waker.borrow_mut() = Some(cx.waker().clone());
+            Poll::Pending
+        })
+        .await;
+    }
+}
+
+/// Runs `drop`, the drop of (part of) the current task's future because
+/// that task is cancelled: the step that drops a cancelled task's future,
+/// a [`Timeout`](crate::Timeout) dropping its body, a
+/// [`TaskGroup`](crate::TaskGroup) dropping its body on a failure. Each
+/// [`Task`] handle the current task awaits that is dropped meanwhile
+/// cancels its task; the returned [`Cascade`] counts them until they are
+/// done. Outside a task, `drop` just runs.
+pub(crate) fn drop_cancelling<R>(drop: impl FnOnce() -> R) -> (R, Rc<Cascade>) {
+    let cascade = Rc::new(Cascade::default());
+    let Some((event_loop, task)) = running_loop().and_then(|l| {
+        let task = l.core.current.borrow().as_ref().map(AnyTask::id);
+        task.map(|t| (l, t))
+    }) else {
+        return (drop(), cascade);
+    };
+    let core = &event_loop.core;
+    core.cancel_scopes
+        .borrow_mut()
+        .push((task, Rc::clone(&cascade)));
+    let _scope = ScopeGuard(core);
+    (drop(), cascade)
+}
+
+/// Leaves the innermost cancel scope, even when a drop panics.
+struct ScopeGuard<'a>(&'a Core);
+
+impl Drop for ScopeGuard<'_> {
+    fn drop(&mut self) {
+        let scope = self.0.cancel_scopes.borrow_mut().pop();
+        drop(scope);
+    }
+}
+
+/// Ends `task` cancelled, once the tasks its cancel reached are done.
+fn settle_cancelled(task: &AnyTask) {
+    if !task.done() {
+        task.header()
+            .settle(State::Cancelled, None, || task.clone());
+    }
+}
+
 /// Sets the loop's current task for the length of a step.
 struct CurrentGuard {
     previous: Option<AnyTask>,
@@ -777,9 +1051,11 @@ impl Drop for CurrentGuard {
 }
 
 impl<T> Clone for Task<T> {
+    /// Another handle to the same task; it is not awaited yet.
     fn clone(&self) -> Self {
         Self {
             core: Rc::clone(&self.core),
+            awaited_by: 0,
         }
     }
 }
@@ -791,19 +1067,49 @@ impl<T: 'static> Future for Task<T> {
     /// second await of a finished task (through a clone) gives
     /// [`AlreadyTaken`](ErrorKind::AlreadyTaken). A task awaiting itself
     /// gets [`Deadlock`](ErrorKind::Deadlock) at once.
+    ///
+    /// A pending poll marks the handle as awaited by the task polling it:
+    /// if that task is cancelled while the handle waits, dropping the
+    /// handle cancels this task too (see the module docs).
     fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        let this = self.get_mut();
+        let (outcome, awaiting) = this.poll_outcome(cx);
+        this.awaited_by = awaiting;
+        outcome
+    }
+}
+
+impl<T: 'static> Task<T> {
+    /// Polls for the outcome without marking the handle awaited, so that
+    /// dropping it never cancels the task (what `shield` needs).
+    pub(crate) fn poll_unlinked(&self, cx: &Context<'_>) -> Poll<Result<T, Error>> {
+        self.poll_outcome(cx).0
+    }
+
+    /// The outcome once done; else registers `cx` and gives the id of the
+    /// task polling (0 outside a task).
+    fn poll_outcome(&self, cx: &Context<'_>) -> (Poll<Result<T, Error>>, u64) {
         let header = &self.core.header;
-        if !header.done() {
-            if current_task().is_some_and(|t| t.header().id == header.id) {
-                return Poll::Ready(Err(Error::new(
-                    ErrorKind::Deadlock,
-                    "a task cannot await itself",
-                )));
-            }
-            header.add_waker(cx.waker());
-            return Poll::Pending;
+        if header.done() {
+            return (Poll::Ready(self.take()), 0);
         }
-        Poll::Ready(self.take())
+        let awaiting = current_task().map_or(0, |t| t.header().id);
+        if awaiting == header.id {
+            let error = Error::new(ErrorKind::Deadlock, "a task cannot await itself");
+            return (Poll::Ready(Err(error)), 0);
+        }
+        header.add_waker(cx.waker());
+        (Poll::Pending, awaiting)
+    }
+}
+
+impl<T> Drop for Task<T> {
+    /// Passes a cancel on to the task, when the handle is dropped while
+    /// the task awaiting it is being cancelled; otherwise does nothing.
+    fn drop(&mut self) {
+        if self.awaited_by != 0 && !self.core.header.done() {
+            self.core.header.cancel_awaited(self.awaited_by);
+        }
     }
 }
 

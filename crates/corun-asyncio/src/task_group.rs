@@ -2,15 +2,18 @@
 //! `asyncio.TaskGroup`).
 
 use std::cell::{Cell, RefCell};
+use std::collections::BTreeMap;
 use std::fmt;
 use std::future::{Future, poll_fn};
 use std::pin::pin;
-use std::rc::Rc;
+use std::rc::{Rc, Weak};
 use std::task::{Poll, Waker};
 
 use corun_core::{Error, ErrorKind};
 
-use crate::task::{AnyTask, Task, create_task, create_task_named, current_task};
+use crate::task::{
+    AnyTask, Cascade, Task, create_task, create_task_named, current_task, drop_cancelling,
+};
 
 /// Tasks that live and fail together (Python 3.11: `asyncio.TaskGroup`).
 ///
@@ -27,6 +30,11 @@ use crate::task::{AnyTask, Task, create_task, create_task_named, current_task};
 ///
 /// A child is a future returning `Result<T, Error>`: an `Err` is its
 /// failure, as an exception is in Python, and so is a panic.
+///
+/// A child adds siblings through a [`TaskGroupHandle`]
+/// ([`handle`](TaskGroup::handle)), as a Python child calls
+/// `tg.create_task` on the group it was given. The group forgets each
+/// child once it is done, so a long-lived group does not grow.
 ///
 /// # Examples
 ///
@@ -57,8 +65,8 @@ pub struct TaskGroup {
 }
 
 struct Inner {
-    /// Every child, in creation order.
-    tasks: RefCell<Vec<AnyTask>>,
+    /// The children not yet heard done, by id (creation order).
+    tasks: RefCell<BTreeMap<u64, AnyTask>>,
     /// Children not yet done.
     pending: Cell<usize>,
     /// The failures, in the order they happened.
@@ -78,7 +86,7 @@ impl TaskGroup {
     pub fn new() -> Self {
         Self {
             inner: Rc::new(Inner {
-                tasks: RefCell::new(Vec::new()),
+                tasks: RefCell::new(BTreeMap::new()),
                 pending: Cell::new(0),
                 errors: RefCell::new(Vec::new()),
                 aborting: Cell::new(false),
@@ -107,10 +115,7 @@ impl TaskGroup {
         F: Future<Output = Result<T, Error>> + 'static,
         T: 'static,
     {
-        self.check_open()?;
-        let task = create_task(self.child(future));
-        self.adopt(&task);
-        Ok(task)
+        spawn(&self.inner, None, future)
     }
 
     /// [`create_task`](Self::create_task) with a name (Python:
@@ -132,17 +137,50 @@ impl TaskGroup {
         F: Future<Output = Result<T, Error>> + 'static,
         T: 'static,
     {
-        self.check_open()?;
-        let task = create_task_named(name, self.child(future));
-        self.adopt(&task);
-        Ok(task)
+        spawn(&self.inner, Some(name.into()), future)
+    }
+
+    /// A handle that adds children to this group from anywhere, such as
+    /// from a child (Python: a child given `tg` calling `tg.create_task`).
+    /// It holds the group weakly: dropping the group still cancels what is
+    /// left, and the handle then refuses new children.
+    ///
+    /// ```
+    /// use corun::asyncio::{TaskGroup, run};
+    /// use std::cell::Cell;
+    /// use std::rc::Rc;
+    ///
+    /// let total = run(async {
+    ///     let total = Rc::new(Cell::new(0));
+    ///     let tg = TaskGroup::new();
+    ///     let group = tg.handle();
+    ///     let t = total.clone();
+    ///     let _parent = tg.create_task(async move {
+    ///         let t2 = t.clone();
+    ///         let _sibling = group.create_task(async move {
+    ///             t2.set(t2.get() + 2);
+    ///             Ok(())
+    ///         })?;
+    ///         t.set(t.get() + 1);
+    ///         Ok(())
+    ///     })?;
+    ///     tg.wait().await?; // waits for the sibling too
+    ///     Ok::<_, corun::Error>(total.get())
+    /// });
+    /// assert_eq!(total.unwrap().unwrap(), 3);
+    /// ```
+    pub fn handle(&self) -> TaskGroupHandle {
+        TaskGroupHandle {
+            inner: Rc::downgrade(&self.inner),
+        }
     }
 
     /// Runs `body` and waits for every child, including those created
     /// meanwhile (Python: the body of `async with tg:` and its exit).
     ///
     /// The first failure of a child or of the body cancels the other
-    /// children and drops the body at its await point. Dropping this
+    /// children and drops the body at its await point; a [`Task`] the body
+    /// was awaiting then is cancelled too, and waited for. Dropping this
     /// future before it is done (its task cancelled) cancels the children
     /// not done.
     ///
@@ -181,6 +219,7 @@ impl TaskGroup {
         let exit = ExitGuard { inner };
         let mut slot = pin!(Some(body));
         let mut output = None;
+        let mut cascade: Option<Rc<Cascade>> = None;
         poll_fn(|cx| {
             {
                 let mut waker = inner.waker.borrow_mut();
@@ -189,7 +228,10 @@ impl TaskGroup {
                 }
             }
             if inner.aborting.get() {
-                slot.set(None);
+                if slot.is_some() {
+                    // The body is cancelled: so are the tasks it awaits.
+                    cascade = Some(drop_cancelling(|| slot.set(None)).1);
+                }
             } else if let Some(body) = slot.as_mut().as_pin_mut() {
                 match body.poll(cx) {
                     Poll::Ready(Ok(value)) => {
@@ -210,6 +252,9 @@ impl TaskGroup {
             }
         })
         .await;
+        if let Some(cascade) = cascade {
+            cascade.wait().await;
+        }
         drop(exit);
         let errors = std::mem::take(&mut *inner.errors.borrow_mut());
         match output {
@@ -228,19 +273,133 @@ impl TaskGroup {
         self.run(async { Ok(()) }).await
     }
 
-    /// The children, in creation order.
+    /// The children not done yet, in creation order (Python's
+    /// `tg._tasks`); the group lets go of a child once it hears it is done.
     pub fn tasks(&self) -> Vec<AnyTask> {
-        self.inner.tasks.borrow().clone()
+        self.inner.tasks.borrow().values().cloned().collect()
+    }
+}
+
+/// A cheap, cloneable handle that adds children to a [`TaskGroup`]
+/// ([`TaskGroup::handle`]); it does not keep the group alive.
+#[derive(Clone)]
+pub struct TaskGroupHandle {
+    inner: Weak<Inner>,
+}
+
+impl TaskGroupHandle {
+    /// [`TaskGroup::create_task`] on the group.
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidState`](ErrorKind::InvalidState) when the group is
+    /// finished, shutting down after a failure, or dropped; the future is
+    /// dropped unpolled.
+    ///
+    /// # Panics
+    ///
+    /// Outside a running loop.
+    pub fn create_task<F, T>(&self, future: F) -> Result<Task<Result<T, Error>>, Error>
+    where
+        F: Future<Output = Result<T, Error>> + 'static,
+        T: 'static,
+    {
+        spawn(&self.group()?, None, future)
     }
 
+    /// [`TaskGroup::create_task_named`] on the group.
+    ///
+    /// # Errors
+    ///
+    /// As [`create_task`](Self::create_task).
+    ///
+    /// # Panics
+    ///
+    /// Outside a running loop.
+    pub fn create_task_named<F, T>(
+        &self,
+        name: impl Into<String>,
+        future: F,
+    ) -> Result<Task<Result<T, Error>>, Error>
+    where
+        F: Future<Output = Result<T, Error>> + 'static,
+        T: 'static,
+    {
+        spawn(&self.group()?, Some(name.into()), future)
+    }
+
+    fn group(&self) -> Result<Rc<Inner>, Error> {
+        self.inner
+            .upgrade()
+            .ok_or_else(|| Error::new(ErrorKind::InvalidState, "this TaskGroup was dropped"))
+    }
+}
+
+/// Makes `future` a child of the group `inner`.
+fn spawn<F, T>(
+    inner: &Rc<Inner>,
+    name: Option<String>,
+    future: F,
+) -> Result<Task<Result<T, Error>>, Error>
+where
+    F: Future<Output = Result<T, Error>> + 'static,
+    T: 'static,
+{
+    inner.check_open()?;
+    let child = child(Rc::downgrade(inner), future);
+    let task = match name {
+        Some(name) => create_task_named(name, child),
+        None => create_task(child),
+    };
+    adopt(inner, &task);
+    Ok(task)
+}
+
+/// `future`, telling the group when it returns `Err` (inside its own
+/// step, so the siblings are cancelled at once).
+async fn child<F, T>(weak: Weak<Inner>, future: F) -> Result<T, Error>
+where
+    F: Future<Output = Result<T, Error>>,
+{
+    let output = future.await;
+    if let (Err(error), Some(inner)) = (&output, weak.upgrade()) {
+        inner.fail(error.clone());
+    }
+    output
+}
+
+/// Counts `task` in, and hears when it is done (a panic is a failure);
+/// then forgets it.
+fn adopt<T: 'static>(inner: &Rc<Inner>, task: &Task<T>) {
+    let any = task.as_any();
+    inner.tasks.borrow_mut().insert(any.id(), any.clone());
+    inner.pending.set(inner.pending.get() + 1);
+    let weak = Rc::downgrade(inner);
+    any.add_done_callback(move |task| {
+        let Some(inner) = weak.upgrade() else {
+            return;
+        };
+        let forgotten = inner.tasks.borrow_mut().remove(&task.id());
+        drop(forgotten);
+        inner.pending.set(inner.pending.get() - 1);
+        if !task.cancelled() {
+            if let Ok(Some(error)) = task.exception() {
+                inner.fail(error);
+            }
+        }
+        inner.wake();
+    });
+}
+
+impl Inner {
     fn check_open(&self) -> Result<(), Error> {
-        if self.inner.finished.get() {
+        if self.finished.get() {
             return Err(Error::new(
                 ErrorKind::InvalidState,
                 "this TaskGroup is finished",
             ));
         }
-        if self.inner.aborting.get() {
+        if self.aborting.get() {
             return Err(Error::new(
                 ErrorKind::InvalidState,
                 "this TaskGroup is shutting down",
@@ -249,45 +408,6 @@ impl TaskGroup {
         Ok(())
     }
 
-    /// `future`, telling the group when it returns `Err` (inside its own
-    /// step, so the siblings are cancelled at once).
-    fn child<F, T>(&self, future: F) -> impl Future<Output = Result<T, Error>> + 'static
-    where
-        F: Future<Output = Result<T, Error>> + 'static,
-        T: 'static,
-    {
-        let weak = Rc::downgrade(&self.inner);
-        async move {
-            let output = future.await;
-            if let (Err(error), Some(inner)) = (&output, weak.upgrade()) {
-                inner.fail(error.clone());
-            }
-            output
-        }
-    }
-
-    /// Counts `task` in, and hears when it is done (a panic is a failure).
-    fn adopt<T: 'static>(&self, task: &Task<T>) {
-        let any = task.as_any();
-        self.inner.tasks.borrow_mut().push(any.clone());
-        self.inner.pending.set(self.inner.pending.get() + 1);
-        let weak = Rc::downgrade(&self.inner);
-        any.add_done_callback(move |task| {
-            let Some(inner) = weak.upgrade() else {
-                return;
-            };
-            inner.pending.set(inner.pending.get() - 1);
-            if !task.cancelled() {
-                if let Ok(Some(error)) = task.exception() {
-                    inner.fail(error);
-                }
-            }
-            inner.wake();
-        });
-    }
-}
-
-impl Inner {
     /// Keeps `error`; the first one cancels every child not done.
     fn fail(&self, error: Error) {
         self.errors.borrow_mut().push(error);
@@ -299,7 +419,7 @@ impl Inner {
 
     fn cancel_pending(&self) {
         let me = current_task();
-        let tasks = self.tasks.borrow().clone();
+        let tasks: Vec<AnyTask> = self.tasks.borrow().values().cloned().collect();
         for task in tasks {
             if !task.done() && me.as_ref() != Some(&task) {
                 task.cancel();
@@ -344,6 +464,20 @@ impl Drop for TaskGroup {
         if !self.inner.finished.get() {
             self.inner.cancel_pending();
         }
+    }
+}
+
+impl fmt::Debug for TaskGroupHandle {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let inner = self.inner.upgrade();
+        f.debug_struct("TaskGroupHandle")
+            .field("dropped", &inner.is_none())
+            .field("pending", &inner.as_ref().map_or(0, |i| i.pending.get()))
+            .field(
+                "finished",
+                &inner.as_ref().is_some_and(|i| i.finished.get()),
+            )
+            .finish()
     }
 }
 

@@ -13,7 +13,7 @@ use std::time::Duration;
 use corun_core::{Error, ErrorKind};
 
 use crate::handle::TimerHandle;
-use crate::task::{Task, create_task, expect_loop};
+use crate::task::{Task, create_task, drop_cancelling, expect_loop};
 use crate::wait::alarm_after;
 use crate::watch::Watch;
 
@@ -31,6 +31,9 @@ use crate::watch::Watch;
 /// has passed, the next time the task resumes the body is dropped where
 /// it waits (its `Drop` cleanup runs, as Python's `finally` blocks do) and
 /// the timeout gives a [`Timeout`](corun_core::ErrorKind::Timeout) error.
+/// A [`Task`] the body was awaiting when it was dropped is cancelled, and
+/// the error comes once that task is done, as Python's cancel reaches the
+/// task the body awaits.
 /// It never cancels the task, so `cancelling()` is untouched, and a cancel
 /// from outside drops the whole task, timeout and all: it is never turned
 /// into a time-out. Nested timeouts nest the same way: an outer one that
@@ -242,10 +245,11 @@ impl Timeout {
         self.enter();
         let exit = ExitGuard { inner: &self.inner };
         let mut slot = pin!(Some(body));
+        let mut cascade = None;
         let output = poll_fn(|cx| {
             if self.inner.state.get() == State::Expired {
                 // Dropped here, inside the task's step, as a cancel would.
-                slot.set(None);
+                cascade = Some(drop_cancelling(|| slot.set(None)).1);
                 return Poll::Ready(Err(Error::timeout()));
             }
             let Some(body) = slot.as_mut().as_pin_mut() else {
@@ -263,6 +267,11 @@ impl Timeout {
             }
         })
         .await;
+        if let Some(cascade) = cascade {
+            // Tasks the body awaited were cancelled with it: as in Python,
+            // the time-out comes once they are done.
+            cascade.wait().await;
+        }
         drop(exit);
         output
     }
@@ -342,9 +351,10 @@ impl fmt::Debug for Timeout {
 /// Python 3.12. Dropping `wait_for` (cancelling the task that awaits it)
 /// cancels the inner task.
 ///
-/// A [`Task`] handle given as `future` is awaited as a future: on a
-/// time-out its wrapper is cancelled, and the task itself goes on (corun
-/// cancels a task only through [`Task::cancel`]).
+/// A [`Task`] handle given as `future` is awaited by a wrapper task: on a
+/// time-out the wrapper is cancelled, which cancels the task it awaits,
+/// and `wait_for` returns once that task is done too (as Python's
+/// `wait_for(task, timeout)` cancels the task).
 ///
 /// # Examples
 ///

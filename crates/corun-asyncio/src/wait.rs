@@ -230,6 +230,7 @@ impl<W: Waitable> Stream for AsCompleted<W> {
         }
         if this.alarm.fired() {
             this.ended = true;
+            this.watch.clear();
             return Poll::Ready(Some(Err(Error::timeout())));
         }
         this.watch.register(cx);
@@ -272,5 +273,59 @@ pub(crate) fn alarm_after(event_loop: &EventLoop, timeout: Option<Duration>) -> 
     match timeout {
         Some(timeout) => Alarm::at(event_loop, event_loop.time() + timeout.as_secs_f64()),
         None => Alarm::unset(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::future::Future;
+    use std::task::Poll;
+    use std::time::Duration;
+
+    use futures_core::Stream;
+
+    use super::{ReturnWhen, as_completed, wait};
+    use crate::{create_task, run, sleep, wait_for};
+
+    // Repeated waits with time-outs on a long-lived task (a common polling
+    // loop) leave no callbacks behind on it: each wait removes its own.
+    #[test]
+    fn waits_remove_their_callbacks() {
+        run(async {
+            let long = create_task(sleep(Duration::from_secs(3600)));
+            let any = long.as_any();
+            for _ in 0..50 {
+                let (done, _) = wait(
+                    [any.clone()],
+                    ReturnWhen::FirstCompleted,
+                    Some(Duration::ZERO),
+                )
+                .await
+                .unwrap();
+                assert!(done.is_empty());
+                let mut stream = as_completed([any.clone()], Some(Duration::ZERO));
+                let next =
+                    std::future::poll_fn(|cx| std::pin::Pin::new(&mut stream).poll_next(cx)).await;
+                assert!(next.unwrap().unwrap_err().is_timeout());
+                let quick = create_task(async { 1 });
+                assert_eq!(
+                    wait_for(quick, Some(Duration::from_secs(1)))
+                        .await
+                        .unwrap()
+                        .unwrap(),
+                    1
+                );
+            }
+            assert_eq!(any.callback_count(), 0);
+            // A wait dropped before it is done removes them too.
+            let pending = wait([any.clone()], ReturnWhen::AllCompleted, None);
+            let mut pending = Box::pin(pending);
+            let _ = std::future::poll_fn(|cx| Poll::Ready(pending.as_mut().poll(cx))).await;
+            assert_eq!(any.callback_count(), 1);
+            drop(pending);
+            assert_eq!(any.callback_count(), 0);
+            long.cancel();
+        })
+        .unwrap();
     }
 }

@@ -3,8 +3,11 @@
 //! future.
 //!
 //! Both hold what a callback changes in an `Rc` the callback reaches
-//! weakly, so a combinator that returns (or is dropped) before the tasks
-//! it watched are done leaves only an empty callback behind.
+//! weakly. A watch that only listens takes its callbacks back when it is
+//! dropped (or [cleared](Watch::clear)), so waits with time-outs on a
+//! long-lived task leave nothing behind on it; one that retrieves
+//! failures (`gather`'s) leaves its callbacks, which must still mark the
+//! failures of children that outlive it.
 
 use std::cell::{Cell, RefCell};
 use std::collections::VecDeque;
@@ -13,7 +16,7 @@ use std::task::{Context, Waker};
 
 use crate::event_loop::EventLoop;
 use crate::handle::TimerHandle;
-use crate::task::AnyTask;
+use crate::task::{AnyTask, CallbackId};
 
 /// Hears tasks finish: each gets a number when added, and [`pop`] gives
 /// the numbers of those done, in the order their done-callbacks ran.
@@ -21,6 +24,8 @@ use crate::task::AnyTask;
 /// [`pop`]: Watch::pop
 pub(crate) struct Watch {
     shared: Rc<WatchShared>,
+    /// The listening callbacks still queued on tasks not done.
+    registered: RefCell<Vec<(AnyTask, CallbackId)>>,
 }
 
 struct WatchShared {
@@ -35,6 +40,7 @@ impl Watch {
                 done: RefCell::new(VecDeque::new()),
                 waker: RefCell::new(None),
             }),
+            registered: RefCell::new(Vec::new()),
         }
     }
 
@@ -51,7 +57,7 @@ impl Watch {
             return;
         }
         let weak: Weak<WatchShared> = Rc::downgrade(&self.shared);
-        task.add_done_callback(move |task| {
+        let id = task.add_done_callback(move |task| {
             if retrieve {
                 let _ = task.exception();
             }
@@ -63,6 +69,20 @@ impl Watch {
                 }
             }
         });
+        if !retrieve {
+            self.registered.borrow_mut().push((task.clone(), id));
+        }
+    }
+
+    /// Takes back the listening callbacks from the tasks not done: nothing
+    /// more will be heard.
+    pub(crate) fn clear(&self) {
+        let registered = std::mem::take(&mut *self.registered.borrow_mut());
+        for (task, id) in registered {
+            if !task.done() {
+                task.remove_done_callback(id);
+            }
+        }
     }
 
     /// The number of a task done since the last call, oldest first.
@@ -73,6 +93,12 @@ impl Watch {
     /// Wakes `cx`'s task when a watched task is done.
     pub(crate) fn register(&self, cx: &Context<'_>) {
         register(&self.shared.waker, cx);
+    }
+}
+
+impl Drop for Watch {
+    fn drop(&mut self) {
+        self.clear();
     }
 }
 

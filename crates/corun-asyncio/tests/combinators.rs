@@ -10,8 +10,8 @@ use std::time::Duration;
 
 use corun::ErrorKind;
 use corun::asyncio::{
-    AnyTask, EventLoop, ExceptionContext, ReturnWhen, Task, as_completed, create_task, gather,
-    gather_tasks, run, shield, sleep, wait,
+    AnyTask, Event, EventLoop, ExceptionContext, ReturnWhen, Task, as_completed, create_task,
+    gather, gather_tasks, run, shield, sleep, wait,
 };
 use futures_core::Stream;
 
@@ -104,9 +104,18 @@ fn gather_of_nothing_is_empty() {
 #[test]
 fn gather_failure_does_not_cancel_siblings() {
     let ((err, sibling, late), reports) = run_recording(async {
-        let sibling = after(ms(5), 7);
-        let late = create_task(async {
-            sleep(ms(10)).await;
+        // The siblings wait on a gate opened only after the gather
+        // returned, so no timing decides which child ends first.
+        let gate = Rc::new(Event::new());
+        let g = gate.clone();
+        let sibling = create_task(async move {
+            g.wait().await;
+            7
+        });
+        let g = gate.clone();
+        let late = create_task(async move {
+            g.wait().await;
+            sleep(Duration::ZERO).await;
             panic!("late");
         });
         let failing: Task<u64> = create_task(async {
@@ -117,6 +126,7 @@ fn gather_failure_does_not_cancel_siblings() {
             .await
             .unwrap_err();
         assert!(!sibling.done(), "the gather returned at the first failure");
+        gate.set();
         poll_until(|| late.done()).await;
         (err, sibling.await, late)
     });

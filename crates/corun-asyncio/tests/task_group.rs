@@ -6,7 +6,7 @@ use std::cell::Cell;
 use std::rc::Rc;
 use std::time::Duration;
 
-use corun::asyncio::{TaskGroup, create_task, run, sleep};
+use corun::asyncio::{TaskGroup, TaskGroupHandle, create_task, run, sleep};
 use corun::{Error, ErrorKind};
 
 const FOREVER: Duration = Duration::from_secs(3600);
@@ -280,6 +280,113 @@ fn no_children_after_the_group_finished() {
         assert!(err.to_string().contains("finished"));
         let err = tg.wait().await.unwrap_err();
         assert!(err.to_string().contains("already been entered"));
+    })
+    .unwrap();
+}
+
+// test_taskgroups.py: test_taskgroup_24 — a child adds siblings to its own
+// group while the group runs (through a handle), and the group waits for
+// them too.
+#[test]
+fn a_child_adds_siblings_through_a_handle() {
+    run(async {
+        let tg = TaskGroup::new();
+        let g = tg.handle();
+        let done = counter();
+        let d = done.clone();
+        let _root = tg.create_task(async move {
+            sleep(Duration::ZERO).await;
+            for n in 1..=2 {
+                let d = d.clone();
+                let _sibling = g.create_task_named(format!("coro{n}"), async move {
+                    sleep(ms(n)).await;
+                    d.set(d.get() + 1);
+                    Ok(())
+                })?;
+            }
+            Ok(())
+        })?;
+        tg.wait().await?;
+        assert_eq!(done.get(), 2, "the group waited for the siblings");
+        Ok::<_, Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+// test_taskgroups.py: test_taskgroup_25 — hydras spawn two siblings each
+// until hercules fails: the failure cancels every hydra, and the group's
+// error holds hercules' error alone.
+#[test]
+fn hydras_spawning_siblings_stop_at_the_first_failure() {
+    async fn hydra(g: TaskGroupHandle, heads: Rc<Cell<u32>>) -> Result<(), Error> {
+        heads.set(heads.get() + 1);
+        sleep(Duration::ZERO).await;
+        let _a = g.create_task(hydra(g.clone(), heads.clone()))?;
+        let _b = g.create_task(hydra(g.clone(), heads))?;
+        Ok(())
+    }
+    run(async {
+        let heads = counter();
+        let tg = TaskGroup::new();
+        let _first = tg.create_task(hydra(tg.handle(), heads.clone()))?;
+        let h = heads.clone();
+        let _hercules = tg.create_task(async move {
+            while h.get() < 10 {
+                sleep(Duration::ZERO).await;
+            }
+            Err::<(), _>(bad("hercules"))
+        })?;
+        let err = tg.wait().await.unwrap_err();
+        assert_eq!(err.errors().len(), 1, "{err}");
+        assert_eq!(err.errors()[0].to_string(), "hercules");
+        assert!(tg.tasks().is_empty());
+        Ok::<_, Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+// test_taskgroups.py: test_taskgroup_23 — a long-lived group forgets the
+// children that are done: its list does not grow forever.
+#[test]
+fn a_group_forgets_finished_children() {
+    run(async {
+        let tg = TaskGroup::new();
+        let blocker = tg.create_task(forever(counter()))?;
+        for _ in 0..10 {
+            let child = tg.create_task(async { Ok(()) })?;
+            child.await??;
+            assert_eq!(tg.tasks().len(), 1, "only the blocker is left");
+        }
+        assert_eq!(tg.tasks(), [blocker.as_any()]);
+        blocker.cancel();
+        tg.wait().await?;
+        assert!(tg.tasks().is_empty());
+        Ok::<_, Error>(())
+    })
+    .unwrap()
+    .unwrap();
+}
+
+// A handle outlives nothing: after the group finished, or once it is
+// dropped, it refuses new children with a clear InvalidState error.
+#[test]
+fn a_handle_refuses_children_once_the_group_is_done_or_gone() {
+    run(async {
+        let tg = TaskGroup::new();
+        let g = tg.handle();
+        tg.wait().await.unwrap();
+        let err = g.create_task(async { Ok(()) }).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState);
+        assert!(err.to_string().contains("finished"), "{err}");
+
+        let tg = TaskGroup::new();
+        let g = tg.handle();
+        drop(tg);
+        let err = g.create_task(async { Ok(()) }).unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::InvalidState);
+        assert!(err.to_string().contains("dropped"), "{err}");
     })
     .unwrap();
 }

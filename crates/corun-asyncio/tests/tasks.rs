@@ -393,3 +393,42 @@ fn close_drops_pending_tasks_and_reports_them_in_debug_mode() {
         ["Task was destroyed but it is pending!|stuck"]
     );
 }
+
+// Ports CPython test_futures.py `test_callbacks_remove_first_callback`,
+// `test_callbacks_remove_third_callback` and `test_remove_done_callback`:
+// a removed callback never runs, the others run in order; removing counts
+// what it removed (Python removes every instance of a function; a corun
+// callback has one id, so 1, then 0); nothing is removed once the task is
+// done and its callbacks are scheduled.
+#[test]
+fn remove_done_callback_removes_and_counts() {
+    let event_loop = EventLoop::new().unwrap();
+    let bag: Rc<RefCell<Vec<u32>>> = Rc::new(RefCell::new(Vec::new()));
+    let task = event_loop.create_task(async { "foo" });
+    let ids: Vec<_> = [42, 17, 100, 7]
+        .into_iter()
+        .map(|n| {
+            let b = bag.clone();
+            task.add_done_callback(move |_| b.borrow_mut().push(n))
+        })
+        .collect();
+    assert_eq!(task.remove_done_callback(ids[0]), 1);
+    assert_eq!(task.remove_done_callback(ids[0]), 0);
+    assert_eq!(task.as_any().remove_done_callback(ids[2]), 1);
+    let other = event_loop.create_task(async {});
+    assert_eq!(other.remove_done_callback(ids[1]), 0, "another task's id");
+    assert!(bag.borrow().is_empty());
+    assert_eq!(
+        event_loop
+            .run_until_complete(task.clone())
+            .unwrap()
+            .unwrap(),
+        "foo"
+    );
+    event_loop.run_until_complete(other).unwrap().unwrap();
+    assert_eq!(*bag.borrow(), [17, 7]);
+    assert_eq!(task.remove_done_callback(ids[3]), 0, "ran already");
+    let b = bag.clone();
+    let late = task.add_done_callback(move |_| b.borrow_mut().push(1));
+    assert_eq!(task.remove_done_callback(late), 0, "scheduled at once");
+}
