@@ -12,8 +12,10 @@ mod futures;
 mod generic_queue;
 mod lifo_queue;
 mod priority_queue;
-pub mod storage;
 
+/// The orders the queues keep their items in: the same module as
+/// `corun::queue::storage`, shared by the thread queues and these.
+pub use corun_threading::queue::storage;
 pub use fifo_queue::Queue;
 pub use futures::{QueueGet, QueueJoin, QueuePut};
 pub use generic_queue::GenericQueue;

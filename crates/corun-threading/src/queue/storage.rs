@@ -44,7 +44,10 @@ use std::collections::{BinaryHeap, VecDeque};
 /// struct Unordered;
 /// impl corun::queue::storage::Storage<u8> for Unordered {}
 /// ```
-pub trait Storage<T>: sealed::Store<T> {}
+///
+/// The same orders serve the event loop's queues
+/// (`corun::asyncio::storage` is this module).
+pub trait Storage<T>: Store<T> + sealed::Sealed {}
 
 /// First in, first out: the order of [`Queue`](super::Queue).
 ///
@@ -94,22 +97,34 @@ struct Entry<T> {
     seq: u64,
 }
 
-/// The operations behind [`Storage`], out of reach of other crates.
+/// Keeps [`Storage`] for this crate's orders.
 mod sealed {
-    /// A queue's item store; the queue calls it under its lock.
-    pub trait Store<T> {
-        /// An empty store.
-        fn new() -> Self;
-        /// Adds an item.
-        fn push(&mut self, item: T);
-        /// Removes the item that comes out next, if any.
-        fn pop(&mut self) -> Option<T>;
-        /// The number of items.
-        fn len(&self) -> usize;
-        /// Removes every item (for an immediate shutdown).
-        fn take_all(&mut self) -> Vec<T>;
-    }
+    pub trait Sealed {}
 }
+
+/// The operations behind [`Storage`]: what a queue calls on its store
+/// (under its lock, for a thread queue). Public only so that corun's
+/// other queues (the event loop's) keep their items in the same orders;
+/// [`Storage`] stays sealed.
+#[doc(hidden)]
+pub trait Store<T> {
+    /// An empty store.
+    fn new() -> Self;
+    /// Adds an item.
+    fn push(&mut self, item: T);
+    /// Removes the item that comes out next, if any.
+    fn pop(&mut self) -> Option<T>;
+    /// The number of items.
+    fn len(&self) -> usize;
+    /// Removes every item (for an immediate shutdown).
+    fn take_all(&mut self) -> Vec<T>;
+}
+
+impl<T> sealed::Sealed for Fifo<T> {}
+
+impl<T> sealed::Sealed for Lifo<T> {}
+
+impl<T> sealed::Sealed for Priority<T> {}
 
 impl<T> Storage<T> for Fifo<T> {}
 
@@ -117,7 +132,7 @@ impl<T> Storage<T> for Lifo<T> {}
 
 impl<T: Ord> Storage<T> for Priority<T> {}
 
-impl<T> sealed::Store<T> for Fifo<T> {
+impl<T> Store<T> for Fifo<T> {
     fn new() -> Self {
         Self(VecDeque::new())
     }
@@ -138,7 +153,7 @@ impl<T> sealed::Store<T> for Fifo<T> {
     }
 }
 
-impl<T> sealed::Store<T> for Lifo<T> {
+impl<T> Store<T> for Lifo<T> {
     fn new() -> Self {
         Self(Vec::new())
     }
@@ -159,7 +174,7 @@ impl<T> sealed::Store<T> for Lifo<T> {
     }
 }
 
-impl<T: Ord> sealed::Store<T> for Priority<T> {
+impl<T: Ord> Store<T> for Priority<T> {
     fn new() -> Self {
         Self {
             heap: BinaryHeap::new(),
@@ -204,7 +219,6 @@ impl<T: Ord> Ord for Entry<T> {
 
 #[cfg(test)]
 mod tests {
-    use super::sealed::Store;
     use super::*;
 
     #[test]
