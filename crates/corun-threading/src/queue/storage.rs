@@ -107,6 +107,7 @@ mod sealed {
 /// other queues (the event loop's) keep their items in the same orders;
 /// [`Storage`] stays sealed.
 #[doc(hidden)]
+#[allow(clippy::len_without_is_empty)] // queues ask `len() == 0` themselves
 pub trait Store<T> {
     /// An empty store.
     fn new() -> Self;
