@@ -76,14 +76,10 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         Contender::timed("corun::asyncio", |_| {
             looped = runner
                 .run(async move {
-                    let tasks: Vec<_> = (0..pages)
-                        .map(|n| corun::asyncio::create_task(fetch_asyncio(port, n)))
-                        .collect();
-                    let mut total = 0;
-                    for task in tasks {
-                        total += task.await.expect("no task panics")?;
-                    }
-                    anyhow::Ok(total)
+                    // Python's `await asyncio.gather(*(fetch(n) for n in pages))`.
+                    let pages = corun::asyncio::gather((0..pages).map(|n| fetch_asyncio(port, n)));
+                    let fetched = pages.await.expect("no task panics");
+                    fetched.into_iter().sum::<anyhow::Result<usize>>()
                 })
                 .expect("the loop runs")
                 .expect("every page fetched");
