@@ -45,7 +45,8 @@ pub(crate) struct BenchArgs {
     #[arg(long)]
     pub(crate) no_python: bool,
     /// Write a timing diagram (SVG) and a Chrome trace (JSON) of each Rust
-    /// mode of the cpu experiment into this directory.
+    /// mode of the cpu experiment, and of the io experiment's threads and
+    /// asyncio modes, into this directory.
     #[arg(long, value_name = "DIR")]
     pub(crate) timeline: Option<PathBuf>,
 }

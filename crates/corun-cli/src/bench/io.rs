@@ -14,6 +14,7 @@
 //! 1.1 × raw tokio; 32 threads within 1.3 × the ⌈pages / 32⌉ latencies
 //! they need (7 for 200 pages).
 
+use std::path::Path;
 use std::time::Instant;
 
 use anyhow::Context;
@@ -40,7 +41,7 @@ const BAR_ASYNCIO_VS_TOKIO: f64 = 1.1;
 const BAR_THREADS_VS_LATENCIES: f64 = 1.3;
 const PYTHON_SCRIPT: &str = include_str!("../../python/io_bench.py");
 
-pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
+pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Row>> {
     let pages = plan.size(200, 20);
     let server = PageServer::start()?;
     let port = server.port();
@@ -110,6 +111,10 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             got == expected,
             "io: {mode} fetched {got} bytes, not {expected}"
         );
+    }
+
+    if let Some(dir) = timeline {
+        super::timeline::write_io(dir, port, pages, THREADS)?;
     }
 
     // The slow modes, once each, on every page.

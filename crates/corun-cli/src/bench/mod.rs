@@ -79,7 +79,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::AsyncSpawn => async_spawn::run(&plan)?,
             Experiment::SleepPrecision => sleep_precision::run(&plan)?,
             Experiment::AsyncQueue => async_queue::run(&plan)?,
-            Experiment::Io => io::run(&plan)?,
+            Experiment::Io => io::run(&plan, args.timeline.as_deref())?,
         };
         report.rows.extend(rows);
     }
