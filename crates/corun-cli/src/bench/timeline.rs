@@ -125,7 +125,7 @@ fn write_as(dir: &Path, name: &str, timeline: &Timeline, title: &str) -> anyhow:
     let svg = dir.join(format!("{name}.svg"));
     let json = dir.join(format!("{name}.json"));
     timeline
-        .write_svg(&svg, &title)
+        .write_svg(&svg, title)
         .with_context(|| format!("writing {}", svg.display()))?;
     timeline
         .write_chrome_json(&json)
