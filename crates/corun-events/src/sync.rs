@@ -17,9 +17,14 @@ use crate::table::{
     no_loop, one_error, unhandled_error_event,
 };
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>> + Send>>;
+/// An async listener's future: made on the loop's thread, so it need not
+/// be `Send` (corun's `sleep` is not).
+type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
+/// What an emit hands the loop: the payload's clone and the listener,
+/// which make the future there.
+type Job = Box<dyn FnOnce() -> BoxFuture + Send>;
 type PayloadFn<P> = Arc<dyn Fn(&P) + Send + Sync>;
-type AsyncFn<P> = Arc<dyn Fn(&P) -> BoxFuture + Send + Sync>;
+type AsyncFn<P> = Arc<dyn Fn(&P) -> Job + Send + Sync>;
 type ErrorFn = Arc<dyn Fn(&Error) + Send + Sync>;
 type MetaFn = Arc<dyn Fn(&str, ListenerId) + Send + Sync>;
 type WarningFn = Arc<dyn Fn(&MaxListenersWarning) + Send + Sync>;
@@ -596,19 +601,30 @@ impl<P: 'static> EventEmitter<P> {
         handle: Option<&LoopHandle>,
         payload: &P,
     ) -> Result<(), Error> {
-        let future = catch_unwind(AssertUnwindSafe(|| f(payload)))
+        let job = catch_unwind(AssertUnwindSafe(|| f(payload)))
             .map_err(|panic| Error::from_panic(&*panic))?;
-        let guard = self.inner.tracker.start();
-        let task = self.task(name.to_owned(), future, guard);
         if let Ok(event_loop) = get_running_loop() {
+            let future = catch_unwind(AssertUnwindSafe(job))
+                .map_err(|panic| Error::from_panic(&*panic))?;
+            let guard = self.inner.tracker.start();
             // The loop holds the task; its failure goes to `error` from inside.
-            drop(event_loop.create_task(task));
+            drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
             return Ok(());
         }
         let handle = handle.ok_or_else(|| no_loop(name))?;
+        let guard = self.inner.tracker.start();
+        let emitter = self.clone();
+        let name = name.to_owned();
         handle.call_soon_threadsafe(move || {
-            if let Ok(event_loop) = get_running_loop() {
-                drop(event_loop.create_task(task));
+            let Ok(event_loop) = get_running_loop() else {
+                return;
+            };
+            match catch_unwind(AssertUnwindSafe(job)) {
+                Ok(future) => drop(event_loop.create_task(emitter.task(name, future, guard))),
+                Err(panic) => {
+                    emitter.fail(&name, Error::from_panic(&*panic));
+                    drop(guard);
+                }
             }
         })
     }
@@ -620,15 +636,20 @@ impl<P: 'static> EventEmitter<P> {
         name: String,
         future: BoxFuture,
         guard: TrackGuard,
-    ) -> impl Future<Output = ()> + Send + 'static {
+    ) -> impl Future<Output = ()> + 'static {
         let emitter = self.clone();
         async move {
             if let Err(error) = CatchUnwind(future).await {
-                if let Err(error) = emitter.emit_error(error) {
-                    report_to_loop(&name, error);
-                }
+                emitter.fail(&name, error);
             }
             drop(guard);
+        }
+    }
+
+    /// Sends an async listener's failure to `error`, else to the loop.
+    fn fail(&self, name: &str, error: Error) {
+        if let Err(error) = self.emit_error(error) {
+            report_to_loop(name, error);
         }
     }
 
@@ -639,8 +660,9 @@ impl<P: 'static> EventEmitter<P> {
     /// there, the loop's exception handler.
     ///
     /// The task runs on the loop running on the emitting thread; an emit
-    /// from another thread sends it to the loop that was running where
-    /// `on_async` was called. With neither, the emit's failure is
+    /// from another thread sends the payload's clone to the loop that was
+    /// running where `on_async` was called, and `listener` is called
+    /// there (so its future need not be `Send`). With neither, the emit's failure is
     /// [`InvalidState`](corun_core::ErrorKind::InvalidState), reported as
     /// a panicking listener's would be.
     ///
@@ -664,9 +686,9 @@ impl<P: 'static> EventEmitter<P> {
     /// ```
     pub fn on_async<F, Fut>(&self, name: impl Into<EventName>, listener: F) -> ListenerId
     where
-        P: Clone,
+        P: Clone + Send,
         F: Fn(P) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
+        Fut: Future + 'static,
         Fut::Output: ListenerOutput,
     {
         let kind = Self::async_kind(listener);
@@ -676,9 +698,9 @@ impl<P: 'static> EventEmitter<P> {
     /// [`on_async`](Self::on_async) for the next emit only.
     pub fn once_async<F, Fut>(&self, name: impl Into<EventName>, listener: F) -> ListenerId
     where
-        P: Clone,
+        P: Clone + Send,
         F: Fn(P) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
+        Fut: Future + 'static,
         Fut::Output: ListenerOutput,
     {
         let kind = Self::async_kind(listener);
@@ -687,14 +709,18 @@ impl<P: 'static> EventEmitter<P> {
 
     fn async_kind<F, Fut>(listener: F) -> Kind<P>
     where
-        P: Clone,
+        P: Clone + Send,
         F: Fn(P) -> Fut + Send + Sync + 'static,
-        Fut: Future + Send + 'static,
+        Fut: Future + 'static,
         Fut::Output: ListenerOutput,
     {
+        let listener = Arc::new(listener);
         let f: AsyncFn<P> = Arc::new(move |payload: &P| {
-            let future = listener(payload.clone());
-            Box::pin(async move { future.await.into_result() }) as BoxFuture
+            let (payload, listener) = (payload.clone(), Arc::clone(&listener));
+            Box::new(move || {
+                let future = listener(payload);
+                Box::pin(async move { future.await.into_result() }) as BoxFuture
+            }) as Job
         });
         let handle = get_running_loop().ok().map(|l| l.handle());
         Kind::Async(f, handle)
