@@ -85,11 +85,13 @@ pub(crate) enum Experiment {
     AsyncSpawn,
     /// Overshoot of sleep(1 ms) on the event loop, against tokio::time::sleep and Python asyncio.sleep.
     SleepPrecision,
+    /// One emit to 1 and to 10 listeners: EventEmitter and LocalEmitter against a Vec<Box<dyn Fn>> loop and Python.
+    Emit,
 }
 
 impl Experiment {
     /// What `corun bench` runs when no experiment is named.
-    pub(crate) const DEFAULT: [Experiment; 14] = [
+    pub(crate) const DEFAULT: [Experiment; 15] = [
         Experiment::Queue,
         Experiment::Sync,
         Experiment::Cpu,
@@ -104,6 +106,7 @@ impl Experiment {
         Experiment::LockProcesses,
         Experiment::AsyncSpawn,
         Experiment::SleepPrecision,
+        Experiment::Emit,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -132,6 +135,7 @@ impl Experiment {
             Experiment::Schedule => "schedule",
             Experiment::AsyncSpawn => "async-spawn",
             Experiment::SleepPrecision => "sleep-precision",
+            Experiment::Emit => "emit",
         }
     }
 }
@@ -165,6 +169,8 @@ pub(crate) enum Demo {
     ValueLock,
     /// Cooperative tasks take turns on an event loop, giving up control with sleep(0), while one sleeps on a timer.
     EventLoop,
+    /// Applicants and a hiring committee: emitters, the event loop and handlers; "we'll email you when we decide".
+    Emitter,
 }
 
 #[cfg(test)]

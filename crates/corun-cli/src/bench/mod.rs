@@ -3,6 +3,7 @@
 
 mod async_spawn;
 mod cpu;
+mod emit;
 mod ipc;
 mod latency;
 mod measure;
@@ -76,6 +77,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Schedule => schedule::run(&plan)?,
             Experiment::AsyncSpawn => async_spawn::run(&plan)?,
             Experiment::SleepPrecision => sleep_precision::run(&plan)?,
+            Experiment::Emit => emit::run(&plan)?,
         };
         report.rows.extend(rows);
     }

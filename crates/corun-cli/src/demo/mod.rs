@@ -4,6 +4,7 @@
 mod barrier;
 mod condition;
 mod crash;
+mod emitter;
 mod event;
 mod event_loop;
 mod lock;
@@ -32,5 +33,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::SharedMemory => shared_memory::run(),
         Demo::ValueLock => value_lock::run(),
         Demo::EventLoop => event_loop::run(),
+        Demo::Emitter => emitter::run(),
     }
 }
