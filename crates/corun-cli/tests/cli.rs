@@ -360,9 +360,17 @@ fn demo_emitter_calls_back_in_order() {
         .lines()
         .map(str::trim)
         .filter(|l| {
-            ["Alice", "Bob", "Carol", "[after", "committee:", "HR", "main:"]
-                .iter()
-                .any(|p| l.starts_with(p))
+            [
+                "Alice",
+                "Bob",
+                "Carol",
+                "[after",
+                "committee:",
+                "HR",
+                "main:",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
         })
         .collect();
     let expected = [

@@ -66,9 +66,7 @@ mod table;
 
 pub use corun_core::{Error, ErrorKind};
 pub use local::LocalEmitter;
-pub use stream::{
-    DEFAULT_STREAM_CAPACITY, EventStream, Once, Source, on, on_with_capacity, once,
-};
+pub use stream::{DEFAULT_STREAM_CAPACITY, EventStream, Once, Source, on, on_with_capacity, once};
 pub use sync::EventEmitter;
 pub use table::{
     DEFAULT_MAX_LISTENERS, ERROR, EventName, ListenerId, ListenerOutput, MaxListenersWarning,

@@ -1,28 +1,28 @@
 //! [`LocalEmitter`]: the emitter of one thread (one event loop), without
 //! atomics or locks.
 
+use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
 use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
-use std::cell::{Cell, RefCell};
 use std::rc::Rc;
 
 use corun_asyncio::{Handle, get_running_loop};
 use corun_core::Error;
 
 use crate::table::{
-    CatchUnwind, ERROR, EventName, ListenerId, ListenerOutput, Listed, MaxListenersWarning,
+    CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
     NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, WaitForComplete, default_warning,
     no_loop, one_error, unhandled_error_event,
 };
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>> >>;
-type PayloadFn<P> = Rc<dyn Fn(&P) >;
-type AsyncFn<P> = Rc<dyn Fn(&P) -> BoxFuture >;
-type ErrorFn = Rc<dyn Fn(&Error) >;
-type MetaFn = Rc<dyn Fn(&str, ListenerId) >;
-type WarningFn = Rc<dyn Fn(&MaxListenersWarning) >;
+type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
+type PayloadFn<P> = Rc<dyn Fn(&P)>;
+type AsyncFn<P> = Rc<dyn Fn(&P) -> BoxFuture>;
+type ErrorFn = Rc<dyn Fn(&Error)>;
+type MetaFn = Rc<dyn Fn(&str, ListenerId)>;
+type WarningFn = Rc<dyn Fn(&MaxListenersWarning)>;
 
 /// What a listener takes: the payload, the payload for a task, an error,
 /// or a meta-event.
@@ -174,11 +174,7 @@ impl<P> LocalEmitter<P> {
     /// let id = emitter.on("greet", |name| println!("hello, {name}"));
     /// assert_eq!(emitter.listeners("greet"), [id]);
     /// ```
-    pub fn on(
-        &self,
-        name: impl Into<EventName>,
-        listener: impl Fn(&P) + 'static,
-    ) -> ListenerId {
+    pub fn on(&self, name: impl Into<EventName>, listener: impl Fn(&P) + 'static) -> ListenerId {
         self.add(name.into(), Kind::Payload(Rc::new(listener)), false, false)
     }
 
@@ -213,11 +209,7 @@ impl<P> LocalEmitter<P> {
     /// assert!(emitter.emit("ready", ()).unwrap());
     /// assert!(!emitter.emit("ready", ()).unwrap()); // it ran once
     /// ```
-    pub fn once(
-        &self,
-        name: impl Into<EventName>,
-        listener: impl Fn(&P) + 'static,
-    ) -> ListenerId {
+    pub fn once(&self, name: impl Into<EventName>, listener: impl Fn(&P) + 'static) -> ListenerId {
         self.add(name.into(), Kind::Payload(Rc::new(listener)), true, false)
     }
 
@@ -246,10 +238,7 @@ impl<P> LocalEmitter<P> {
     /// Adds a listener to [`NEW_LISTENER`](crate::NEW_LISTENER): it is
     /// told the event's name and the id of each listener about to be added
     /// (Node: `on('newListener', …)`).
-    pub fn on_new_listener(
-        &self,
-        listener: impl Fn(&str, ListenerId) + 'static,
-    ) -> ListenerId {
+    pub fn on_new_listener(&self, listener: impl Fn(&str, ListenerId) + 'static) -> ListenerId {
         self.add(
             NEW_LISTENER.into(),
             Kind::Meta(Rc::new(listener)),
@@ -261,10 +250,7 @@ impl<P> LocalEmitter<P> {
     /// Adds a listener to [`REMOVE_LISTENER`](crate::REMOVE_LISTENER): it
     /// is told the event's name and the id of each listener just removed
     /// (Node: `on('removeListener', …)`).
-    pub fn on_remove_listener(
-        &self,
-        listener: impl Fn(&str, ListenerId) + 'static,
-    ) -> ListenerId {
+    pub fn on_remove_listener(&self, listener: impl Fn(&str, ListenerId) + 'static) -> ListenerId {
         self.add(
             REMOVE_LISTENER.into(),
             Kind::Meta(Rc::new(listener)),
@@ -275,10 +261,7 @@ impl<P> LocalEmitter<P> {
 
     /// [`on_new_listener`](Self::on_new_listener) for the next added
     /// listener only.
-    pub fn once_new_listener(
-        &self,
-        listener: impl Fn(&str, ListenerId) + 'static,
-    ) -> ListenerId {
+    pub fn once_new_listener(&self, listener: impl Fn(&str, ListenerId) + 'static) -> ListenerId {
         self.add(
             NEW_LISTENER.into(),
             Kind::Meta(Rc::new(listener)),
@@ -384,10 +367,7 @@ impl<P> LocalEmitter<P> {
 
     /// Replaces what is done with a [`MaxListenersWarning`]: by default it
     /// is printed on stderr (Node: `process.on('warning', …)`).
-    pub fn set_warning_handler(
-        &self,
-        handler: impl Fn(&MaxListenersWarning) + 'static,
-    ) {
+    pub fn set_warning_handler(&self, handler: impl Fn(&MaxListenersWarning) + 'static) {
         *self.inner.warning.borrow_mut() = Some(Rc::new(handler));
     }
 
@@ -527,13 +507,10 @@ impl<P: 'static> LocalEmitter<P> {
     /// `ERR_UNHANDLED_ERROR`). An error listener's own panic is returned.
     pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
         let list = {
-            let table = self.inner.table.borrow_mut();
-            match table.get(name) {
-                Some(list) => Rc::clone(list),
-                None => {
-                    drop(table);
-                    return self.nobody(name);
-                }
+            let snapshot = self.inner.table.borrow_mut().snapshot(name);
+            match snapshot {
+                Some(list) => list,
+                None => return self.nobody(name),
             }
         };
         let mut any = false;

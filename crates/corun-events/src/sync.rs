@@ -12,7 +12,7 @@ use corun_core::Error;
 use parking_lot::Mutex;
 
 use crate::table::{
-    CatchUnwind, ERROR, EventName, ListenerId, ListenerOutput, Listed, MaxListenersWarning,
+    CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
     NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, WaitForComplete, default_warning,
     no_loop, one_error, unhandled_error_event,
 };
@@ -540,13 +540,10 @@ impl<P: 'static> EventEmitter<P> {
     /// `ERR_UNHANDLED_ERROR`). An error listener's own panic is returned.
     pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
         let list = {
-            let table = self.inner.table.lock();
-            match table.get(name) {
-                Some(list) => Arc::clone(list),
-                None => {
-                    drop(table);
-                    return self.nobody(name);
-                }
+            let snapshot = self.inner.table.lock().snapshot(name);
+            match snapshot {
+                Some(list) => list,
+                None => return self.nobody(name),
             }
         };
         let mut any = false;
@@ -604,8 +601,8 @@ impl<P: 'static> EventEmitter<P> {
         let job = catch_unwind(AssertUnwindSafe(|| f(payload)))
             .map_err(|panic| Error::from_panic(&*panic))?;
         if let Ok(event_loop) = get_running_loop() {
-            let future = catch_unwind(AssertUnwindSafe(job))
-                .map_err(|panic| Error::from_panic(&*panic))?;
+            let future =
+                catch_unwind(AssertUnwindSafe(job)).map_err(|panic| Error::from_panic(&*panic))?;
             let guard = self.inner.tracker.start();
             // The loop holds the task; its failure goes to `error` from inside.
             drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
@@ -776,8 +773,8 @@ impl<P: 'static> EventEmitter<P> {
 /// Hands a failure nobody took to the running loop's exception handler
 /// (stderr when no loop runs).
 pub(crate) fn report_to_loop(name: &str, error: Error) {
-    let context = ExceptionContext::new(format!("unhandled error of an emit of '{name}'"))
-        .with_error(error);
+    let context =
+        ExceptionContext::new(format!("unhandled error of an emit of '{name}'")).with_error(error);
     match get_running_loop() {
         Ok(event_loop) => event_loop.call_exception_handler(&context),
         Err(_) => corun_asyncio::EventLoop::default_exception_handler(&context),

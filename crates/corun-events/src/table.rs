@@ -107,6 +107,7 @@ impl FxHasher {
 }
 
 impl Hasher for FxHasher {
+    #[inline]
     fn write(&mut self, bytes: &[u8]) {
         let mut chunks = bytes.chunks_exact(8);
         for chunk in &mut chunks {
@@ -120,6 +121,7 @@ impl Hasher for FxHasher {
         }
     }
 
+    #[inline]
     fn write_u8(&mut self, byte: u8) {
         self.add(u64::from(byte));
     }
@@ -142,6 +144,10 @@ pub(crate) struct Slot<L> {
 /// it was (Node's rule, nodejs/node#1182).
 pub(crate) struct Table<L> {
     slots: HashMap<EventName, Slot<L>, BuildHasherDefault<FxHasher>>,
+    /// The last event emitted and its list: an emitter mostly emits the
+    /// same few events, and comparing a short name costs less than
+    /// hashing it. Cleared by every change to the table.
+    last: Option<(EventName, L)>,
     seq: u64,
     pub(crate) max: usize,
 }
@@ -154,6 +160,7 @@ where
     pub(crate) fn new() -> Self {
         Self {
             slots: HashMap::default(),
+            last: None,
             seq: 0,
             max: DEFAULT_MAX_LISTENERS,
         }
@@ -165,6 +172,20 @@ where
         self.slots.get(name).map(|slot| &slot.list)
     }
 
+    /// The listeners of `name`, for an emit: a pointer clone, through the
+    /// one-entry cache of the last event emitted.
+    #[inline]
+    pub(crate) fn snapshot(&mut self, name: &str) -> Option<L> {
+        if let Some((last, list)) = &self.last {
+            if last.as_ref() == name {
+                return Some(list.clone());
+            }
+        }
+        let (key, slot) = self.slots.get_key_value(name)?;
+        self.last = Some((key.clone(), slot.list.clone()));
+        Some(slot.list.clone())
+    }
+
     /// Adds `entry` last (or first), and says whether this passes the
     /// limit for the first time.
     pub(crate) fn insert(
@@ -173,6 +194,7 @@ where
         entry: E,
         prepend: bool,
     ) -> Option<MaxListenersWarning> {
+        self.last = None;
         let max = self.max;
         let seq = self.seq;
         let slot = self.slots.entry(name.clone()).or_insert_with(|| Slot {
@@ -205,6 +227,7 @@ where
     /// Removes listener `id` from `name`; drops the name with its last
     /// listener.
     pub(crate) fn remove(&mut self, name: &str, id: ListenerId) -> bool {
+        self.last = None;
         let Some(slot) = self.slots.get_mut(name) else {
             return false;
         };
@@ -231,11 +254,13 @@ where
 
     /// Drops every listener of `name`.
     pub(crate) fn clear(&mut self, name: &str) {
+        self.last = None;
         self.slots.remove(name);
     }
 
     /// Drops everything.
     pub(crate) fn clear_all(&mut self) {
+        self.last = None;
         self.slots.clear();
     }
 

@@ -27,7 +27,9 @@ fn panicking_listener_rest_run_error_event_gets_it() {
     let e = errors.clone();
     ee.on_error(move |err| {
         assert_eq!(err.kind(), ErrorKind::Panicked);
-        e.lock().unwrap().push(err.panic_message().unwrap().to_owned());
+        e.lock()
+            .unwrap()
+            .push(err.panic_message().unwrap().to_owned());
     });
     assert!(ee.emit("x", 7).unwrap());
     assert_eq!(*ran.lock().unwrap(), ["first 7", "third 7"]);
@@ -74,7 +76,8 @@ fn once_runs_exactly_once_under_concurrent_emits() {
     for _round in 0..20 {
         let ee = EventEmitter::<()>::new();
         ee.set_max_listeners(0);
-        let runs: Arc<Vec<AtomicUsize>> = Arc::new((0..ONCE).map(|_| AtomicUsize::new(0)).collect());
+        let runs: Arc<Vec<AtomicUsize>> =
+            Arc::new((0..ONCE).map(|_| AtomicUsize::new(0)).collect());
         for i in 0..ONCE {
             let runs = runs.clone();
             ee.once("go", move |_| {
@@ -216,7 +219,10 @@ fn async_listener_emitted_from_another_thread() {
                     assert_eq!(std::thread::current().id(), loop_thread);
                     s.lock().unwrap().push(n);
                     if n == 2 {
-                        return Err(corun::Error::new(ErrorKind::InvalidArgument, "job 2 failed"));
+                        return Err(corun::Error::new(
+                            ErrorKind::InvalidArgument,
+                            "job 2 failed",
+                        ));
                     }
                     Ok(())
                 }
@@ -270,7 +276,12 @@ fn unhandled_async_failure_reaches_the_exception_handler() {
         })
         .unwrap();
     assert_eq!(reported.borrow().len(), 1);
-    assert!(reported.borrow()[0].as_deref().unwrap().contains("nobody catches me"));
+    assert!(
+        reported.borrow()[0]
+            .as_deref()
+            .unwrap()
+            .contains("nobody catches me")
+    );
 }
 
 /// `run` returns once the listener tasks are done; emit_soon runs after

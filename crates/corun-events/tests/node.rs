@@ -102,7 +102,12 @@ fn new_listener_fires_before_the_listener_is_added() {
         c.fetch_add(1, Ordering::SeqCst);
     });
     let foo = e.once("foo", |_| panic!("never emitted"));
-    let names: Vec<_> = seen.lock().unwrap().iter().map(|(n, _)| n.clone()).collect();
+    let names: Vec<_> = seen
+        .lock()
+        .unwrap()
+        .iter()
+        .map(|(n, _)| n.clone())
+        .collect();
     assert_eq!(names, ["hello", "foo"]);
     let ids: Vec<_> = seen.lock().unwrap().iter().map(|(_, id)| *id).collect();
     assert_eq!(ids, [hello, foo]);
@@ -304,7 +309,11 @@ fn max_listeners_warning_once() {
     assert_eq!(warnings.len(), 1);
     assert_eq!(warnings[0].count, 2);
     assert_eq!(warnings[0].event, "event-type");
-    assert!(warnings[0].to_string().contains("2 event-type listeners added."));
+    assert!(
+        warnings[0]
+            .to_string()
+            .contains("2 event-type listeners added.")
+    );
 }
 
 /// test-event-emitter-max-listeners.js and
@@ -346,7 +355,10 @@ fn error_with_no_listener() {
         .unwrap_err();
     assert_eq!(err.to_string(), "bad", "the error itself comes back");
     e.on_error(|_| {});
-    assert!(e.emit_error(corun::Error::new(corun::ErrorKind::InvalidArgument, "bad")).unwrap());
+    assert!(
+        e.emit_error(corun::Error::new(corun::ErrorKind::InvalidArgument, "bad"))
+            .unwrap()
+    );
 }
 
 /// test-event-emitter-listeners.js and test-event-emitter-get-max-listeners.js:

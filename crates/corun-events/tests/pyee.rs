@@ -17,7 +17,10 @@ use corun::events::{EventEmitter, LocalEmitter};
 fn emit_sync_and_return() {
     let ee = EventEmitter::<String>::new();
     assert!(ee.event_names().is_empty());
-    assert!(!ee.emit("data", String::new()).unwrap(), "no listener: false");
+    assert!(
+        !ee.emit("data", String::new()).unwrap(),
+        "no listener: false"
+    );
     let calls = Arc::new(AtomicUsize::new(0));
     let c = calls.clone();
     ee.on("event", move |data| {
@@ -181,7 +184,10 @@ fn async_and_sync_errors_reach_error() {
         let e = errors.clone();
         ee.on_error(move |err| e.borrow_mut().push(err.to_string()));
         ee.on_async("returns", |_| async {
-            Err(corun::Error::new(ErrorKind::InvalidArgument, "PyeeTestError"))
+            Err(corun::Error::new(
+                ErrorKind::InvalidArgument,
+                "PyeeTestError",
+            ))
         });
         ee.on_async("panics", |_| async { boom("async boom") });
         ee.on("sync", |_| panic!("sync boom"));
@@ -191,7 +197,10 @@ fn async_and_sync_errors_reach_error() {
         ee.wait_for_complete().await;
         let errors = errors.borrow();
         assert!(errors.contains(&"PyeeTestError".to_owned()), "{errors:?}");
-        assert!(errors.iter().any(|e| e.contains("async boom")), "{errors:?}");
+        assert!(
+            errors.iter().any(|e| e.contains("async boom")),
+            "{errors:?}"
+        );
         assert!(errors.iter().any(|e| e.contains("sync boom")), "{errors:?}");
         assert_eq!(errors.len(), 3);
     })
@@ -234,7 +243,9 @@ fn closing_the_loop_completes_the_emitter() {
     let e2 = ee.clone();
     event_loop
         .run_until_complete(async move {
-            e2.on_async("event", |_| async { sleep(Duration::from_secs(3600)).await });
+            e2.on_async("event", |_| async {
+                sleep(Duration::from_secs(3600)).await
+            });
             e2.emit("event", ()).unwrap();
             sleep(Duration::ZERO).await;
             assert!(!e2.complete());

@@ -30,6 +30,9 @@ const BAR_VS_FLOOR: f64 = 3.0;
 const BAR_VS_PYTHON: f64 = 1.0 / 50.0;
 const PYTHON_SCRIPT: &str = include_str!("../../python/emit_bench.py");
 
+/// A listener of the floor: a boxed closure, as the emitters store theirs.
+type Listener = Box<dyn Fn(&u64)>;
+
 pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let n = plan.size(2_000_000, 100_000);
     let mut times = Vec::new();
@@ -39,11 +42,14 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         let local_total = Rc::new(Cell::new(0_u64));
         let local = LocalEmitter::<u64>::new();
         let floor_total = Rc::new(Cell::new(0_u64));
-        let mut floor: Vec<Box<dyn Fn(&u64)>> = Vec::new();
+        let mut floor: Vec<Listener> = Vec::new();
         for _ in 0..listeners {
             let t = Arc::clone(&sync_total);
             sync.on("data", move |x: &u64| {
-                t.store(t.load(Ordering::Relaxed).wrapping_add(*x), Ordering::Relaxed)
+                t.store(
+                    t.load(Ordering::Relaxed).wrapping_add(*x),
+                    Ordering::Relaxed,
+                )
             });
             let t = Rc::clone(&local_total);
             local.on("data", move |x: &u64| t.set(t.get().wrapping_add(*x)));
@@ -51,7 +57,9 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             floor.push(Box::new(move |x: &u64| t.set(t.get().wrapping_add(*x))));
         }
         let mut contenders = [
-            Contender::new("EventEmitter", |n| time(n, |i| sync.emit("data", i).map(drop))),
+            Contender::new("EventEmitter", |n| {
+                time(n, |i| sync.emit("data", i).map(drop))
+            }),
             Contender::new("LocalEmitter", |n| {
                 time(n, |i| local.emit("data", i).map(drop))
             }),
@@ -67,7 +75,9 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         let t = per_op(n, plan.runs, &mut contenders);
         drop(contenders);
         anyhow::ensure!(
-            sync_total.load(Ordering::Relaxed) > 0 && local_total.get() > 0 && floor_total.get() > 0,
+            sync_total.load(Ordering::Relaxed) > 0
+                && local_total.get() > 0
+                && floor_total.get() > 0,
             "the listeners never ran"
         );
         times.push((listeners, t));

@@ -19,7 +19,8 @@ struct Decision {
 }
 
 /// Who applies, whether they get the job, and when the committee decides.
-const APPLICANTS: [(&str, bool, u64); 3] = [("Alice", true, 10), ("Bob", false, 20), ("Carol", true, 30)];
+const APPLICANTS: [(&str, bool, u64); 3] =
+    [("Alice", true, 10), ("Bob", false, 20), ("Carol", true, 30)];
 
 pub(crate) fn run() -> anyhow::Result<()> {
     println!("Emitters fire events; the event loop runs the handlers when they do:\n");
@@ -38,7 +39,10 @@ pub(crate) fn run() -> anyhow::Result<()> {
         });
         committee.on_async("decided", |d: Decision| async move {
             if d.hired {
-                println!("  HR (a task on the loop): offer letter sent to {}", d.applicant);
+                println!(
+                    "  HR (a task on the loop): offer letter sent to {}",
+                    d.applicant
+                );
             }
         });
         for (name, _, _) in APPLICANTS {
