@@ -92,6 +92,8 @@ pub(crate) enum Experiment {
     /// 200 pages from a local HTTP server that answers each after 50 ms:
     /// sequential, threads, processes, asyncio, raw tokio + hyper, Python.
     Io,
+    /// One emit to 1 and to 10 listeners: EventEmitter and LocalEmitter against a Vec<Box<dyn Fn>> loop and Python.
+    Emit,
 }
 
 impl Experiment {
@@ -113,6 +115,7 @@ impl Experiment {
         Experiment::SleepPrecision,
         Experiment::AsyncQueue,
         Experiment::Io,
+        Experiment::Emit,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -143,6 +146,7 @@ impl Experiment {
             Experiment::SleepPrecision => "sleep-precision",
             Experiment::AsyncQueue => "async-queue",
             Experiment::Io => "io",
+            Experiment::Emit => "emit",
         }
     }
 }
@@ -178,6 +182,8 @@ pub(crate) enum Demo {
     EventLoop,
     /// Twenty pages from a slow local web server: one by one, on threads, and as asyncio tasks, with the times.
     Download,
+    /// Applicants and a hiring committee: emitters, the event loop and handlers; "we'll email you when we decide".
+    Emitter,
 }
 
 #[cfg(test)]

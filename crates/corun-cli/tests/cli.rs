@@ -394,3 +394,51 @@ fn bench_quick_io() {
         assert!(row["ratio"].as_f64().unwrap() > 0.0, "{row}");
     }
 }
+
+/// The emitter demo: the applicants apply first; the committee's decisions
+/// come later, on the loop, in the order of its timers, each followed by
+/// the applicant's inbox and, for a hire, HR's task; main's `once` and
+/// `wait_for_complete` end it, with the `once` handlers gone.
+#[test]
+fn demo_emitter_calls_back_in_order() {
+    let out = corun(&["demo", "emitter"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let printed: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            [
+                "Alice",
+                "Bob",
+                "Carol",
+                "[after",
+                "committee:",
+                "HR",
+                "main:",
+            ]
+            .iter()
+            .any(|p| l.starts_with(p))
+        })
+        .collect();
+    let expected = [
+        "Alice applies, leaves an email address, and goes back to work",
+        "Bob applies, leaves an email address, and goes back to work",
+        "Carol applies, leaves an email address, and goes back to work",
+        "main: 3 applications in, 5 handlers waiting; the loop waits for the committee",
+        "[after 10 ms] the committee meets about Alice",
+        "committee: decided on Alice — hired",
+        "Alice's inbox: \"Congratulations, you're hired!\"",
+        "HR (a task on the loop): offer letter sent to Alice",
+        "[after 20 ms] the committee meets about Bob",
+        "committee: decided on Bob — not this time",
+        "Bob's inbox: \"Thank you for applying; we went another way.\"",
+        "[after 30 ms] the committee meets about Carol",
+        "committee: decided on Carol — hired",
+        "Carol's inbox: \"Congratulations, you're hired!\"",
+        "HR (a task on the loop): offer letter sent to Carol",
+        "main: awaited the last decision (Carol) with once(), and HR's tasks with wait_for_complete()",
+        "main: handlers left: [\"decided\"] (the applicants' were `once`)",
+    ];
+    assert_eq!(printed, expected, "{text}");
+}

@@ -12,6 +12,7 @@
 //! | `concurrent.futures` | [`concurrent`]         |
 //! | `multiprocessing`    | [`multiprocessing`]    |
 //! | `asyncio`            | [`asyncio`]            |
+//! | Node `events`, pyee  | [`events`]             |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -45,7 +46,7 @@
 //! # Features
 //!
 //! Each module is a feature of its own, all on by default: `threading`,
-//! `queue`, `concurrent`, `multiprocessing`, `asyncio` and `trace`; and
+//! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `events` and `trace`; and
 //! `macros`, [`#[corun::main]`](main). A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
@@ -217,6 +218,18 @@ pub mod multiprocessing {
 pub mod asyncio {
     #[doc(inline)]
     pub use corun_asyncio::*;
+}
+
+/// Node's and pyee's event emitters: [`EventEmitter`](events::EventEmitter)
+/// (any thread) and [`LocalEmitter`](events::LocalEmitter) (one thread),
+/// typed payloads, snapshot emits, the `error` event that catches
+/// panicking listeners, async listeners as tasks on the [`asyncio`] loop,
+/// [`once`](events::once()) as a future and [`on`](events::on()) as a
+/// `Stream`.
+#[cfg(feature = "events")]
+pub mod events {
+    #[doc(inline)]
+    pub use corun_events::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given

@@ -4,6 +4,7 @@
 mod async_queue;
 mod async_spawn;
 mod cpu;
+mod emit;
 mod io;
 mod ipc;
 mod latency;
@@ -80,6 +81,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::SleepPrecision => sleep_precision::run(&plan)?,
             Experiment::AsyncQueue => async_queue::run(&plan)?,
             Experiment::Io => io::run(&plan, args.timeline.as_deref())?,
+            Experiment::Emit => emit::run(&plan)?,
         };
         report.rows.extend(rows);
     }

@@ -5,6 +5,7 @@ mod barrier;
 mod condition;
 mod crash;
 mod download;
+mod emitter;
 mod event;
 mod event_loop;
 mod lock;
@@ -34,5 +35,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::ValueLock => value_lock::run(),
         Demo::EventLoop => event_loop::run(),
         Demo::Download => download::run(),
+        Demo::Emitter => emitter::run(),
     }
 }

@@ -1,0 +1,822 @@
+//! [`EventEmitter`]: the emitter any thread may use.
+
+use std::fmt;
+use std::future::Future;
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use corun_asyncio::{ExceptionContext, Handle, LoopHandle, get_running_loop};
+use corun_core::Error;
+use parking_lot::Mutex;
+
+use crate::table::{
+    CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
+    NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, WaitForComplete, default_warning,
+    no_loop, one_error, unhandled_error_event,
+};
+
+/// An async listener's future: made on the loop's thread, so it need not
+/// be `Send` (corun's `sleep` is not).
+type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
+/// What an emit hands the loop: the payload's clone and the listener,
+/// which make the future there.
+type Job = Box<dyn FnOnce() -> BoxFuture + Send>;
+type PayloadFn<P> = Arc<dyn Fn(&P) + Send + Sync>;
+type AsyncFn<P> = Arc<dyn Fn(&P) -> Job + Send + Sync>;
+type ErrorFn = Arc<dyn Fn(&Error) + Send + Sync>;
+type MetaFn = Arc<dyn Fn(&str, ListenerId) + Send + Sync>;
+type WarningFn = Arc<dyn Fn(&MaxListenersWarning) + Send + Sync>;
+
+/// What a listener takes: the payload, the payload for a task, an error,
+/// or a meta-event.
+enum Kind<P> {
+    Payload(PayloadFn<P>),
+    /// The loop seen when it was added, for emits from other threads.
+    Async(AsyncFn<P>, Option<LoopHandle>),
+    Error(ErrorFn),
+    Meta(MetaFn),
+}
+
+impl<P> Clone for Kind<P> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Payload(f) => Self::Payload(Arc::clone(f)),
+            Self::Async(f, h) => Self::Async(Arc::clone(f), h.clone()),
+            Self::Error(f) => Self::Error(Arc::clone(f)),
+            Self::Meta(f) => Self::Meta(Arc::clone(f)),
+        }
+    }
+}
+
+struct Entry<P> {
+    id: ListenerId,
+    /// For `once` listeners: set by the one emit that runs it.
+    once: Option<Arc<AtomicBool>>,
+    kind: Kind<P>,
+}
+
+impl<P> Clone for Entry<P> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            once: self.once.clone(),
+            kind: self.kind.clone(),
+        }
+    }
+}
+
+impl<P> Listed for Entry<P> {
+    fn id(&self) -> ListenerId {
+        self.id
+    }
+}
+
+type List<P> = Arc<[Entry<P>]>;
+
+struct Inner<P> {
+    table: Mutex<Table<List<P>>>,
+    warning: Mutex<Option<WarningFn>>,
+    tracker: Tracker,
+}
+
+/// Node's `EventEmitter` (pyee's `EventEmitter`), usable from any thread:
+/// named events, each emit running its listeners synchronously, in the
+/// order they were added, on the emitting thread.
+///
+/// Payloads are ordinary Rust values of one type per emitter, `P`
+/// (use an enum or a tuple for several kinds); listeners take `&P`. Clones
+/// of an emitter are handles to the same one, as Python passes objects
+/// around. `EventEmitter` is `Send + Sync`; on one event loop's thread a
+/// [`LocalEmitter`](crate::LocalEmitter) does the same without atomics.
+///
+/// # The rules of an emit
+///
+/// - [`emit`](Self::emit) runs the listeners of a **snapshot** taken as it
+///   starts: one added meanwhile waits for the next emit, and one removed
+///   meanwhile still runs this time (Node's rule). No lock is held while a
+///   listener runs: a listener may add or remove listeners, or emit, on
+///   this emitter.
+/// - A [`once`](Self::once) listener runs exactly once, even when several
+///   threads emit at the same time: the emit that claims it first (an
+///   atomic swap) removes and runs it; the others skip it.
+/// - A listener that panics is caught; the listeners after it still run,
+///   and the panic, as an [`Error`] of kind
+///   [`Panicked`](corun_core::ErrorKind::Panicked), reaches the
+///   [`ERROR`](crate::ERROR) event. With nobody listening to `error`,
+///   `emit` returns it.
+///
+/// # The `error` event and the meta-events
+///
+/// `error` carries a [`corun::Error`](corun_core::Error), whatever `P` is:
+/// its listeners are added with [`on_error`](Self::on_error) and it is
+/// emitted with [`emit_error`](Self::emit_error) (and by failing
+/// listeners). They are listed under the name `"error"` like any others
+/// (`listener_count("error")`, `listeners`, `event_names`, `off`,
+/// `remove_all_listeners`). Listeners added with `on("error", …)` take
+/// `&P`, and `emit("error", payload)` reaches only them; either kind of
+/// `error` emit with no listener of its kind returns an error, as Node
+/// throws.
+///
+/// The meta-events [`NEW_LISTENER`](crate::NEW_LISTENER) and
+/// [`REMOVE_LISTENER`](crate::REMOVE_LISTENER) carry the event's name and
+/// the listener's [`ListenerId`]: listeners for them are added with
+/// [`on_new_listener`](Self::on_new_listener) and
+/// [`on_remove_listener`](Self::on_remove_listener), and are listed under
+/// those names. `new_listener` is emitted before the listener is added,
+/// `remove_listener` after it is removed, as Node does.
+///
+/// # Examples
+///
+/// ```
+/// use corun::events::EventEmitter;
+/// use std::sync::Arc;
+/// use std::sync::atomic::{AtomicU32, Ordering};
+///
+/// let emitter = EventEmitter::new();
+/// let total = Arc::new(AtomicU32::new(0));
+/// let t = total.clone();
+/// emitter.on("data", move |x: &u32| {
+///     t.fetch_add(*x, Ordering::Relaxed);
+/// });
+/// assert!(emitter.emit("data", 5).unwrap());
+/// assert!(!emitter.emit("other", 1).unwrap()); // nobody listens
+/// let e2 = emitter.clone();
+/// std::thread::spawn(move || e2.emit("data", 2).unwrap()).join().unwrap();
+/// assert_eq!(total.load(Ordering::Relaxed), 7);
+/// ```
+pub struct EventEmitter<P> {
+    inner: Arc<Inner<P>>,
+}
+
+impl<P> Clone for EventEmitter<P> {
+    fn clone(&self) -> Self {
+        Self {
+            inner: Arc::clone(&self.inner),
+        }
+    }
+}
+
+impl<P> Default for EventEmitter<P> {
+    fn default() -> Self {
+        Self::new()
+    }
+}
+
+impl<P> EventEmitter<P> {
+    /// An emitter with no listeners and a limit of
+    /// [`DEFAULT_MAX_LISTENERS`](crate::DEFAULT_MAX_LISTENERS) per event.
+    pub fn new() -> Self {
+        Self {
+            inner: Arc::new(Inner {
+                table: Mutex::new(Table::new()),
+                warning: Mutex::new(None),
+                tracker: Tracker::default(),
+            }),
+        }
+    }
+
+    /// Adds `listener` for `name`, after the others (Node:
+    /// `emitter.on(name, listener)`; pyee: `ee.on(name, f)`).
+    ///
+    /// ```
+    /// use corun::events::EventEmitter;
+    ///
+    /// let emitter = EventEmitter::<String>::new();
+    /// let id = emitter.on("greet", |name| println!("hello, {name}"));
+    /// assert_eq!(emitter.listeners("greet"), [id]);
+    /// ```
+    pub fn on(
+        &self,
+        name: impl Into<EventName>,
+        listener: impl Fn(&P) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(name.into(), Kind::Payload(Arc::new(listener)), false, false)
+    }
+
+    /// The same as [`on`](Self::on) (Node: `addListener`).
+    pub fn add_listener(
+        &self,
+        name: impl Into<EventName>,
+        listener: impl Fn(&P) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.on(name, listener)
+    }
+
+    /// Adds `listener` for `name` before the others (Node:
+    /// `prependListener`).
+    pub fn prepend_listener(
+        &self,
+        name: impl Into<EventName>,
+        listener: impl Fn(&P) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(name.into(), Kind::Payload(Arc::new(listener)), false, true)
+    }
+
+    /// Adds `listener` for the next emit of `name` only: it is removed
+    /// (emitting `remove_listener`) just before it runs (Node and pyee:
+    /// `once`).
+    ///
+    /// ```
+    /// use corun::events::EventEmitter;
+    ///
+    /// let emitter = EventEmitter::<()>::new();
+    /// emitter.once("ready", |_| println!("ready!"));
+    /// assert!(emitter.emit("ready", ()).unwrap());
+    /// assert!(!emitter.emit("ready", ()).unwrap()); // it ran once
+    /// ```
+    pub fn once(
+        &self,
+        name: impl Into<EventName>,
+        listener: impl Fn(&P) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(name.into(), Kind::Payload(Arc::new(listener)), true, false)
+    }
+
+    /// [`once`](Self::once), before the others (Node:
+    /// `prependOnceListener`).
+    pub fn prepend_once_listener(
+        &self,
+        name: impl Into<EventName>,
+        listener: impl Fn(&P) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(name.into(), Kind::Payload(Arc::new(listener)), true, true)
+    }
+
+    /// Adds a listener to the [`ERROR`](crate::ERROR) event: it takes the
+    /// failures of listeners and whatever [`emit_error`](Self::emit_error)
+    /// emits (Node: `emitter.on('error', …)`).
+    pub fn on_error(&self, listener: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
+        self.add(ERROR.into(), Kind::Error(Arc::new(listener)), false, false)
+    }
+
+    /// [`on_error`](Self::on_error) for the next error only.
+    pub fn once_error(&self, listener: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
+        self.add(ERROR.into(), Kind::Error(Arc::new(listener)), true, false)
+    }
+
+    /// Adds a listener to [`NEW_LISTENER`](crate::NEW_LISTENER): it is
+    /// told the event's name and the id of each listener about to be added
+    /// (Node: `on('newListener', …)`).
+    pub fn on_new_listener(
+        &self,
+        listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(
+            NEW_LISTENER.into(),
+            Kind::Meta(Arc::new(listener)),
+            false,
+            false,
+        )
+    }
+
+    /// Adds a listener to [`REMOVE_LISTENER`](crate::REMOVE_LISTENER): it
+    /// is told the event's name and the id of each listener just removed
+    /// (Node: `on('removeListener', …)`).
+    pub fn on_remove_listener(
+        &self,
+        listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(
+            REMOVE_LISTENER.into(),
+            Kind::Meta(Arc::new(listener)),
+            false,
+            false,
+        )
+    }
+
+    /// [`on_new_listener`](Self::on_new_listener) for the next added
+    /// listener only.
+    pub fn once_new_listener(
+        &self,
+        listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(
+            NEW_LISTENER.into(),
+            Kind::Meta(Arc::new(listener)),
+            true,
+            false,
+        )
+    }
+
+    /// [`on_remove_listener`](Self::on_remove_listener) for the next
+    /// removed listener only.
+    pub fn once_remove_listener(
+        &self,
+        listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
+    ) -> ListenerId {
+        self.add(
+            REMOVE_LISTENER.into(),
+            Kind::Meta(Arc::new(listener)),
+            true,
+            false,
+        )
+    }
+
+    /// Removes listener `id`, whatever its event (Node: `off`). Returns
+    /// whether it was there. An emit already under way still runs it.
+    pub fn off(&self, id: ListenerId) -> bool {
+        let name = self.inner.table.lock().find(id);
+        name.is_some_and(|name| self.remove_listener(&name, id))
+    }
+
+    /// Removes listener `id` from `name` (Node:
+    /// `removeListener(name, listener)`), then emits `remove_listener`.
+    /// Returns whether it was there.
+    pub fn remove_listener(&self, name: &str, id: ListenerId) -> bool {
+        let (removed, meta) = {
+            let mut table = self.inner.table.lock();
+            let removed = table.remove(name, id);
+            (removed, table.get(REMOVE_LISTENER).cloned())
+        };
+        if removed {
+            if let Some(meta) = meta {
+                self.emit_meta(REMOVE_LISTENER, &meta, name, id);
+            }
+        }
+        removed
+    }
+
+    /// Removes every listener of `name`, or of every event with `None`
+    /// (Node: `removeAllListeners([name])`). With `remove_listener`
+    /// listeners, each removal is told to them, the most recent listener
+    /// first, and with `None` the `remove_listener` listeners go last.
+    pub fn remove_all_listeners(&self, name: Option<&str>) {
+        let has_meta = self.inner.table.lock().get(REMOVE_LISTENER).is_some();
+        match name {
+            Some(name) if has_meta => {
+                for id in self.listeners(name).into_iter().rev() {
+                    self.remove_listener(name, id);
+                }
+            }
+            Some(name) => self.inner.table.lock().clear(name),
+            None if has_meta => {
+                for name in self.event_names() {
+                    if name != REMOVE_LISTENER {
+                        self.remove_all_listeners(Some(&name));
+                    }
+                }
+                self.remove_all_listeners(Some(REMOVE_LISTENER));
+            }
+            None => self.inner.table.lock().clear_all(),
+        }
+    }
+
+    /// How many listeners `name` has, of every kind (Node:
+    /// `listenerCount`).
+    pub fn listener_count(&self, name: &str) -> usize {
+        self.inner.table.lock().count(name)
+    }
+
+    /// The ids of `name`'s listeners, in the order an emit runs them
+    /// (Node: `listeners(name)`, a copy).
+    pub fn listeners(&self, name: &str) -> Vec<ListenerId> {
+        self.inner.table.lock().ids(name)
+    }
+
+    /// The events that have listeners, in the order they were first added
+    /// (Node: `eventNames()`).
+    pub fn event_names(&self) -> Vec<EventName> {
+        self.inner.table.lock().names()
+    }
+
+    /// Sets how many listeners one event may have before a warning (Node:
+    /// `setMaxListeners`): [`DEFAULT_MAX_LISTENERS`](crate::DEFAULT_MAX_LISTENERS)
+    /// by default, 0 for no limit. Passing it is never an error: the
+    /// warning handler is called once per event name.
+    pub fn set_max_listeners(&self, max: usize) {
+        self.inner.table.lock().max = max;
+    }
+
+    /// The limit of [`set_max_listeners`](Self::set_max_listeners) (Node:
+    /// `getMaxListeners`).
+    pub fn get_max_listeners(&self) -> usize {
+        self.inner.table.lock().max
+    }
+
+    /// Replaces what is done with a [`MaxListenersWarning`]: by default it
+    /// is printed on stderr (Node: `process.on('warning', …)`).
+    pub fn set_warning_handler(
+        &self,
+        handler: impl Fn(&MaxListenersWarning) + Send + Sync + 'static,
+    ) {
+        *self.inner.warning.lock() = Some(Arc::new(handler));
+    }
+
+    /// Emits `error` with `error` (Node: `emit('error', err)`): its
+    /// listeners (added with [`on_error`](Self::on_error)) run in order.
+    /// Returns `Ok(true)` when some did.
+    ///
+    /// # Errors
+    ///
+    /// `error` itself when nothing listens (Node throws it), or the panic
+    /// of an error listener.
+    pub fn emit_error(&self, error: Error) -> Result<bool, Error> {
+        let list = self.inner.table.lock().get(ERROR).cloned();
+        let mut any = false;
+        for entry in list.iter().flat_map(|l| l.iter()) {
+            let Kind::Error(f) = &entry.kind else {
+                continue;
+            };
+            any = true;
+            if !self.claim(ERROR, entry) {
+                continue;
+            }
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&error))) {
+                return Err(Error::from_panic(&*panic));
+            }
+        }
+        if any { Ok(true) } else { Err(error) }
+    }
+
+    /// Whether every async listener task has finished (pyee: `complete`).
+    pub fn complete(&self) -> bool {
+        self.inner.tracker.complete()
+    }
+
+    /// A future ready once every async listener task started so far is
+    /// done, and its failure has reached `error` (pyee:
+    /// `await ee.wait_for_complete()`).
+    pub fn wait_for_complete(&self) -> WaitForComplete {
+        self.inner.tracker.wait()
+    }
+
+    fn add(&self, name: EventName, kind: Kind<P>, once: bool, prepend: bool) -> ListenerId {
+        let id = ListenerId::next();
+        let meta = self.inner.table.lock().get(NEW_LISTENER).cloned();
+        if let Some(meta) = meta {
+            self.emit_meta(NEW_LISTENER, &meta, &name, id);
+        }
+        let entry = Entry {
+            id,
+            once: once.then(|| Arc::new(AtomicBool::new(false))),
+            kind,
+        };
+        let warning = self.inner.table.lock().insert(name, entry, prepend);
+        if let Some(warning) = warning {
+            let handler = self.inner.warning.lock().clone();
+            match handler {
+                Some(handler) => handler(&warning),
+                None => default_warning(&warning),
+            }
+        }
+        id
+    }
+
+    /// Whether this emit runs `entry`: always for plain listeners; for a
+    /// `once` listener, only the emit that claims it, which removes it.
+    #[inline]
+    fn claim(&self, name: &str, entry: &Entry<P>) -> bool {
+        match &entry.once {
+            None => true,
+            Some(fired) => {
+                if fired.swap(true, Ordering::AcqRel) {
+                    return false;
+                }
+                self.remove_listener(name, entry.id);
+                true
+            }
+        }
+    }
+
+    /// Tells the meta listeners of `list`; their panics reach `error`, and
+    /// are the caller's panics when nobody listens there.
+    fn emit_meta(&self, meta: &str, list: &List<P>, name: &str, id: ListenerId) {
+        for entry in list.iter() {
+            let Kind::Meta(f) = &entry.kind else {
+                continue;
+            };
+            if !self.claim(meta, entry) {
+                continue;
+            }
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(name, id))) {
+                if self.emit_error(Error::from_panic(&*panic)).is_err() {
+                    resume_unwind(panic);
+                }
+            }
+        }
+    }
+
+    /// Sends the failures of an emit of `name` to `error`; with nobody
+    /// there, they are the emit's error.
+    #[cold]
+    fn report(&self, name: &str, failures: Vec<Error>) -> Result<(), Error> {
+        let mut unhandled = Vec::new();
+        for failure in failures {
+            if let Err(e) = self.emit_error(failure) {
+                unhandled.push(e);
+            }
+        }
+        if unhandled.is_empty() {
+            Ok(())
+        } else {
+            Err(one_error(name, unhandled))
+        }
+    }
+}
+
+impl<P: 'static> EventEmitter<P> {
+    /// Emits `name` with `payload` (Node: `emit(name, ...args)`): runs the
+    /// listeners of a snapshot of `name`'s list, in order, on this thread.
+    /// Returns `Ok(true)` if `name` had listeners, `Ok(false)` if not.
+    ///
+    /// ```
+    /// use corun::events::EventEmitter;
+    ///
+    /// let emitter = EventEmitter::<u32>::new();
+    /// emitter.on("n", |_| panic!("this listener fails"));
+    /// emitter.on("n", |n| println!("{n}: the next one still runs"));
+    /// let err = emitter.emit("n", 1).unwrap_err(); // nobody listens to `error`
+    /// assert_eq!(err.panic_message(), Some("this listener fails"));
+    /// ```
+    ///
+    /// # Errors
+    ///
+    /// With nobody listening to `error`: the panic of a listener (a
+    /// [`Group`](corun_core::ErrorKind::Group) if several panicked), or,
+    /// for `emit("error", …)` with no listener for it,
+    /// [`InvalidState`](corun_core::ErrorKind::InvalidState) (Node's
+    /// `ERR_UNHANDLED_ERROR`). An error listener's own panic is returned.
+    pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
+        let list = {
+            let snapshot = self.inner.table.lock().snapshot(name);
+            match snapshot {
+                Some(list) => list,
+                None => return self.nobody(name),
+            }
+        };
+        let mut any = false;
+        let mut failures = Vec::new();
+        for entry in list.iter() {
+            match &entry.kind {
+                Kind::Payload(f) => {
+                    any = true;
+                    if !self.claim(name, entry) {
+                        continue;
+                    }
+                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&payload))) {
+                        failures.push(Error::from_panic(&*panic));
+                    }
+                }
+                Kind::Async(f, handle) => {
+                    any = true;
+                    if !self.claim(name, entry) {
+                        continue;
+                    }
+                    if let Err(e) = self.spawn(name, f, handle.as_ref(), &payload) {
+                        failures.push(e);
+                    }
+                }
+                Kind::Error(_) | Kind::Meta(_) => {}
+            }
+        }
+        if !any {
+            return self.nobody(name);
+        }
+        if !failures.is_empty() {
+            self.report(name, failures)?;
+        }
+        Ok(true)
+    }
+
+    /// What emitting an event with no listener gives.
+    fn nobody(&self, name: &str) -> Result<bool, Error> {
+        if name == ERROR {
+            Err(unhandled_error_event())
+        } else {
+            Ok(false)
+        }
+    }
+
+    /// Starts an async listener's task: on this thread's running loop, else
+    /// on the loop seen when the listener was added.
+    fn spawn(
+        &self,
+        name: &str,
+        f: &AsyncFn<P>,
+        handle: Option<&LoopHandle>,
+        payload: &P,
+    ) -> Result<(), Error> {
+        let job = catch_unwind(AssertUnwindSafe(|| f(payload)))
+            .map_err(|panic| Error::from_panic(&*panic))?;
+        if let Ok(event_loop) = get_running_loop() {
+            let future =
+                catch_unwind(AssertUnwindSafe(job)).map_err(|panic| Error::from_panic(&*panic))?;
+            let guard = self.inner.tracker.start();
+            // The loop holds the task; its failure goes to `error` from inside.
+            drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
+            return Ok(());
+        }
+        let handle = handle.ok_or_else(|| no_loop(name))?;
+        let guard = self.inner.tracker.start();
+        let emitter = self.clone();
+        let name = name.to_owned();
+        handle.call_soon_threadsafe(move || {
+            let Ok(event_loop) = get_running_loop() else {
+                return;
+            };
+            match catch_unwind(AssertUnwindSafe(job)) {
+                Ok(future) => drop(event_loop.create_task(emitter.task(name, future, guard))),
+                Err(panic) => {
+                    emitter.fail(&name, Error::from_panic(&*panic));
+                    drop(guard);
+                }
+            }
+        })
+    }
+
+    /// An async listener's task: its failure goes to `error`, or to the
+    /// loop's exception handler when nobody listens there.
+    fn task(
+        &self,
+        name: String,
+        future: BoxFuture,
+        guard: TrackGuard,
+    ) -> impl Future<Output = ()> + 'static {
+        let emitter = self.clone();
+        async move {
+            if let Err(error) = CatchUnwind(future).await {
+                emitter.fail(&name, error);
+            }
+            drop(guard);
+        }
+    }
+
+    /// Sends an async listener's failure to `error`, else to the loop.
+    fn fail(&self, name: &str, error: Error) {
+        if let Err(error) = self.emit_error(error) {
+            report_to_loop(name, error);
+        }
+    }
+
+    /// Adds an async listener for `name`: each emit starts
+    /// `listener(payload.clone())` as a task on the corun event loop
+    /// (pyee's `AsyncIOEventEmitter`). A panic or an `Err` it returns
+    /// reaches `error` (Node's `captureRejections`); with nobody listening
+    /// there, the loop's exception handler.
+    ///
+    /// The task runs on the loop running on the emitting thread; an emit
+    /// from another thread sends the payload's clone to the loop that was
+    /// running where `on_async` was called, and `listener` is called
+    /// there (so its future need not be `Send`). With neither, the emit's failure is
+    /// [`InvalidState`](corun_core::ErrorKind::InvalidState), reported as
+    /// a panicking listener's would be.
+    ///
+    /// ```
+    /// use corun::asyncio::{run, sleep};
+    /// use corun::events::EventEmitter;
+    /// use std::time::Duration;
+    ///
+    /// run(async {
+    ///     let emitter = EventEmitter::<u64>::new();
+    ///     emitter.on_async("job", |ms| async move {
+    ///         sleep(Duration::from_millis(ms)).await;
+    ///         println!("job of {ms} ms done");
+    ///     });
+    ///     emitter.emit("job", 2).unwrap(); // returns at once
+    ///     assert!(!emitter.complete());
+    ///     emitter.wait_for_complete().await;
+    ///     assert!(emitter.complete());
+    /// })
+    /// .unwrap();
+    /// ```
+    pub fn on_async<F, Fut>(&self, name: impl Into<EventName>, listener: F) -> ListenerId
+    where
+        P: Clone + Send,
+        F: Fn(P) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        let kind = Self::async_kind(listener);
+        self.add(name.into(), kind, false, false)
+    }
+
+    /// [`on_async`](Self::on_async) for the next emit only.
+    pub fn once_async<F, Fut>(&self, name: impl Into<EventName>, listener: F) -> ListenerId
+    where
+        P: Clone + Send,
+        F: Fn(P) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        let kind = Self::async_kind(listener);
+        self.add(name.into(), kind, true, false)
+    }
+
+    fn async_kind<F, Fut>(listener: F) -> Kind<P>
+    where
+        P: Clone + Send,
+        F: Fn(P) -> Fut + Send + Sync + 'static,
+        Fut: Future + 'static,
+        Fut::Output: ListenerOutput,
+    {
+        let listener = Arc::new(listener);
+        let f: AsyncFn<P> = Arc::new(move |payload: &P| {
+            let (payload, listener) = (payload.clone(), Arc::clone(&listener));
+            Box::new(move || {
+                let future = listener(payload);
+                Box::pin(async move { future.await.into_result() }) as BoxFuture
+            }) as Job
+        });
+        let handle = get_running_loop().ok().map(|l| l.handle());
+        Kind::Async(f, handle)
+    }
+
+    /// Schedules `emit(name, payload)` on the running loop, with
+    /// `call_soon`: it runs in the loop's next iteration, after what is
+    /// already scheduled. Its error, if any, goes to the loop's exception
+    /// handler. Cancel it through the returned [`Handle`].
+    ///
+    /// # Errors
+    ///
+    /// [`InvalidState`](corun_core::ErrorKind::InvalidState) when no loop
+    /// runs on this thread (from another thread use
+    /// [`emit_soon_threadsafe`](Self::emit_soon_threadsafe)).
+    pub fn emit_soon(&self, name: impl Into<EventName>, payload: P) -> Result<Handle, Error> {
+        let event_loop = get_running_loop()?;
+        let emitter = self.clone();
+        let name = name.into();
+        Ok(event_loop.call_soon(move || {
+            if let Err(error) = emitter.emit(&name, payload) {
+                report_to_loop(&name, error);
+            }
+        }))
+    }
+
+    /// Schedules `emit(name, payload)` on the loop of `handle`, from any
+    /// thread, with `call_soon_threadsafe`.
+    ///
+    /// # Errors
+    ///
+    /// [`ShutDown`](corun_core::ErrorKind::ShutDown) when that loop is
+    /// closed.
+    pub fn emit_soon_threadsafe(
+        &self,
+        handle: &LoopHandle,
+        name: impl Into<EventName>,
+        payload: P,
+    ) -> Result<(), Error>
+    where
+        P: Send,
+    {
+        let emitter = self.clone();
+        let name = name.into();
+        handle.call_soon_threadsafe(move || {
+            if let Err(error) = emitter.emit(&name, payload) {
+                report_to_loop(&name, error);
+            }
+        })
+    }
+}
+
+/// Hands a failure nobody took to the running loop's exception handler
+/// (stderr when no loop runs).
+pub(crate) fn report_to_loop(name: &str, error: Error) {
+    let context =
+        ExceptionContext::new(format!("unhandled error of an emit of '{name}'")).with_error(error);
+    match get_running_loop() {
+        Ok(event_loop) => event_loop.call_exception_handler(&context),
+        Err(_) => corun_asyncio::EventLoop::default_exception_handler(&context),
+    }
+}
+
+impl<P> fmt::Debug for EventEmitter<P> {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("EventEmitter")
+            .field("event_names", &self.event_names())
+            .field("max_listeners", &self.get_max_listeners())
+            .finish()
+    }
+}
+
+/// The hooks `once` and `on` (the functions) use.
+impl<P: Clone + Send + 'static> crate::stream::private::Attach<P> for EventEmitter<P> {
+    fn attach(
+        &self,
+        name: EventName,
+        sink: Arc<crate::stream::private::Sink<P>>,
+        once: bool,
+    ) -> [ListenerId; 2] {
+        let s = Arc::clone(&sink);
+        let payload = self.add(
+            name,
+            Kind::Payload(Arc::new(move |p: &P| s.push(p.clone()))),
+            once,
+            false,
+        );
+        let error = self.add(
+            ERROR.into(),
+            Kind::Error(Arc::new(move |e: &Error| sink.fail(e.clone()))),
+            once,
+            false,
+        );
+        [payload, error]
+    }
+
+    fn detach(&self, id: ListenerId) {
+        self.off(id);
+    }
+}
+
+impl<P: Clone + Send + 'static> crate::stream::Source<P> for EventEmitter<P> {}

@@ -1,0 +1,430 @@
+//! What both emitters share: listener ids, the table of event names to
+//! listener lists (copy-on-write, so an emit's snapshot is one pointer
+//! clone), the max-listeners warning, and the tracker of async listener
+//! tasks behind `wait_for_complete`.
+
+use std::borrow::Cow;
+use std::collections::{BTreeSet, HashMap};
+use std::fmt;
+use std::future::Future;
+use std::hash::{BuildHasherDefault, Hasher};
+use std::ops::Deref;
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::pin::Pin;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::task::{Context, Poll, Waker};
+
+use corun_core::Error;
+use parking_lot::Mutex;
+
+/// An event's name: `&'static str` literals cost nothing, `String`s are
+/// kept as they are.
+pub type EventName = Cow<'static, str>;
+
+/// The event that failures reach: panicking listeners, failed async
+/// listeners, [`emit_error`](crate::EventEmitter::emit_error).
+pub const ERROR: &str = "error";
+/// The meta-event emitted *before* a listener is added, with the event's
+/// name and the new listener's id (Node: `'newListener'`).
+pub const NEW_LISTENER: &str = "new_listener";
+/// The meta-event emitted *after* a listener is removed (also a `once`
+/// listener, just before it runs), with the event's name and the id
+/// (Node: `'removeListener'`).
+pub const REMOVE_LISTENER: &str = "remove_listener";
+
+/// The default [`set_max_listeners`](crate::EventEmitter::set_max_listeners)
+/// limit, Node's `EventEmitter.defaultMaxListeners`.
+pub const DEFAULT_MAX_LISTENERS: usize = 10;
+
+/// Names one added listener, to remove it later with `off` (Node and pyee
+/// name the function itself; a Rust closure has no identity to compare).
+///
+/// Ids are unique in the process, so an id from one emitter never removes
+/// a listener of another.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct ListenerId(u64);
+
+impl ListenerId {
+    pub(crate) fn next() -> Self {
+        static NEXT: AtomicU64 = AtomicU64::new(1);
+        Self(NEXT.fetch_add(1, Ordering::Relaxed))
+    }
+}
+
+impl fmt::Display for ListenerId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "listener#{}", self.0)
+    }
+}
+
+/// The warning given once per event name when more listeners than the
+/// limit are added (Node's `MaxListenersExceededWarning`): a likely leak,
+/// never an error. Its `Display` is Node's message.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct MaxListenersWarning {
+    /// The event that has too many listeners.
+    pub event: EventName,
+    /// How many it has now.
+    pub count: usize,
+    /// The limit it passed.
+    pub max: usize,
+}
+
+impl fmt::Display for MaxListenersWarning {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "MaxListenersExceededWarning: Possible EventEmitter memory leak detected. \
+             {} {} listeners added. MaxListeners is {}. \
+             Use set_max_listeners() to increase limit",
+            self.count, self.event, self.max
+        )
+    }
+}
+
+/// Prints the warning on stderr, as Node's `process.emitWarning` does.
+pub(crate) fn default_warning(warning: &MaxListenersWarning) {
+    eprintln!("(corun::events) {warning}");
+}
+
+/// An entry of a listener list: all the table needs to know of it.
+pub(crate) trait Listed: Clone {
+    fn id(&self) -> ListenerId;
+}
+
+/// FxHash (rustc's hasher): event names come from the program, not from an
+/// attacker, and a short name hashes in a few instructions.
+#[derive(Default)]
+pub(crate) struct FxHasher(u64);
+
+const FX_SEED: u64 = 0x51_7c_c1_b7_27_22_0a_95;
+
+impl FxHasher {
+    fn add(&mut self, word: u64) {
+        self.0 = (self.0.rotate_left(5) ^ word).wrapping_mul(FX_SEED);
+    }
+}
+
+impl Hasher for FxHasher {
+    #[inline]
+    fn write(&mut self, bytes: &[u8]) {
+        let mut chunks = bytes.chunks_exact(8);
+        for chunk in &mut chunks {
+            self.add(u64::from_le_bytes(chunk.try_into().expect("8 bytes")));
+        }
+        let rest = chunks.remainder();
+        if !rest.is_empty() {
+            let mut word = [0_u8; 8];
+            word[..rest.len()].copy_from_slice(rest);
+            self.add(u64::from_le_bytes(word));
+        }
+    }
+
+    #[inline]
+    fn write_u8(&mut self, byte: u8) {
+        self.add(u64::from(byte));
+    }
+
+    fn finish(&self) -> u64 {
+        self.0
+    }
+}
+
+/// One event's listeners, and whether its warning was given.
+pub(crate) struct Slot<L> {
+    pub(crate) list: L,
+    /// When the name was first added: `event_names` keeps that order.
+    seq: u64,
+    warned: bool,
+}
+
+/// Event names to listener lists. A list is never changed in place: adding
+/// or removing builds a new one, so a snapshot taken by an emit stays as
+/// it was (Node's rule, nodejs/node#1182).
+pub(crate) struct Table<L> {
+    slots: HashMap<EventName, Slot<L>, BuildHasherDefault<FxHasher>>,
+    /// The last event emitted and its list: an emitter mostly emits the
+    /// same few events, and comparing a short name costs less than
+    /// hashing it. Cleared by every change to the table.
+    last: Option<(EventName, L)>,
+    seq: u64,
+    pub(crate) max: usize,
+}
+
+impl<E, L> Table<L>
+where
+    E: Listed,
+    L: Deref<Target = [E]> + From<Vec<E>> + Clone,
+{
+    pub(crate) fn new() -> Self {
+        Self {
+            slots: HashMap::default(),
+            last: None,
+            seq: 0,
+            max: DEFAULT_MAX_LISTENERS,
+        }
+    }
+
+    /// The listeners of `name` (a pointer clone).
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<&L> {
+        self.slots.get(name).map(|slot| &slot.list)
+    }
+
+    /// The listeners of `name`, for an emit: a pointer clone, through the
+    /// one-entry cache of the last event emitted.
+    #[inline]
+    pub(crate) fn snapshot(&mut self, name: &str) -> Option<L> {
+        if let Some((last, list)) = &self.last {
+            if last.as_ref() == name {
+                return Some(list.clone());
+            }
+        }
+        let (key, slot) = self.slots.get_key_value(name)?;
+        self.last = Some((key.clone(), slot.list.clone()));
+        Some(slot.list.clone())
+    }
+
+    /// Adds `entry` last (or first), and says whether this passes the
+    /// limit for the first time.
+    pub(crate) fn insert(
+        &mut self,
+        name: EventName,
+        entry: E,
+        prepend: bool,
+    ) -> Option<MaxListenersWarning> {
+        self.last = None;
+        let max = self.max;
+        let seq = self.seq;
+        let slot = self.slots.entry(name.clone()).or_insert_with(|| Slot {
+            list: L::from(Vec::new()),
+            seq,
+            warned: false,
+        });
+        self.seq += 1;
+        let mut list: Vec<E> = Vec::with_capacity(slot.list.len() + 1);
+        if prepend {
+            list.push(entry);
+            list.extend(slot.list.iter().cloned());
+        } else {
+            list.extend(slot.list.iter().cloned());
+            list.push(entry);
+        }
+        let count = list.len();
+        slot.list = L::from(list);
+        if max > 0 && count > max && !slot.warned {
+            slot.warned = true;
+            return Some(MaxListenersWarning {
+                event: name,
+                count,
+                max,
+            });
+        }
+        None
+    }
+
+    /// Removes listener `id` from `name`; drops the name with its last
+    /// listener.
+    pub(crate) fn remove(&mut self, name: &str, id: ListenerId) -> bool {
+        self.last = None;
+        let Some(slot) = self.slots.get_mut(name) else {
+            return false;
+        };
+        let Some(at) = slot.list.iter().position(|e| e.id() == id) else {
+            return false;
+        };
+        if slot.list.len() == 1 {
+            self.slots.remove(name);
+        } else {
+            let mut list: Vec<E> = slot.list.to_vec();
+            list.remove(at);
+            slot.list = L::from(list);
+        }
+        true
+    }
+
+    /// The name listener `id` listens to.
+    pub(crate) fn find(&self, id: ListenerId) -> Option<EventName> {
+        self.slots
+            .iter()
+            .find(|(_, slot)| slot.list.iter().any(|e| e.id() == id))
+            .map(|(name, _)| name.clone())
+    }
+
+    /// Drops every listener of `name`.
+    pub(crate) fn clear(&mut self, name: &str) {
+        self.last = None;
+        self.slots.remove(name);
+    }
+
+    /// Drops everything.
+    pub(crate) fn clear_all(&mut self) {
+        self.last = None;
+        self.slots.clear();
+    }
+
+    pub(crate) fn count(&self, name: &str) -> usize {
+        self.get(name).map_or(0, |l| l.len())
+    }
+
+    pub(crate) fn ids(&self, name: &str) -> Vec<ListenerId> {
+        self.get(name)
+            .map_or_else(Vec::new, |l| l.iter().map(Listed::id).collect())
+    }
+
+    /// The names with listeners, in the order they were first added.
+    pub(crate) fn names(&self) -> Vec<EventName> {
+        let mut names: Vec<(u64, &EventName)> =
+            self.slots.iter().map(|(n, s)| (s.seq, n)).collect();
+        names.sort_unstable_by_key(|(seq, _)| *seq);
+        names.into_iter().map(|(_, n)| n.clone()).collect()
+    }
+}
+
+/// What an async listener's future may return: `()`, or a `Result` whose
+/// error reaches the `error` event.
+pub trait ListenerOutput {
+    /// The outcome as a `Result`.
+    fn into_result(self) -> Result<(), Error>;
+}
+
+impl ListenerOutput for () {
+    fn into_result(self) -> Result<(), Error> {
+        Ok(())
+    }
+}
+
+impl ListenerOutput for Result<(), Error> {
+    fn into_result(self) -> Result<(), Error> {
+        self
+    }
+}
+
+/// Polls a boxed future, turning its panic into an error.
+pub(crate) struct CatchUnwind<F: ?Sized>(pub(crate) Pin<Box<F>>);
+
+impl<F: Future<Output = Result<(), Error>> + ?Sized> Future for CatchUnwind<F> {
+    type Output = Result<(), Error>;
+
+    fn poll(mut self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<Self::Output> {
+        match catch_unwind(AssertUnwindSafe(|| self.0.as_mut().poll(cx))) {
+            Ok(poll) => poll,
+            Err(panic) => Poll::Ready(Err(Error::from_panic(&*panic))),
+        }
+    }
+}
+
+/// The async listener tasks started and not yet done.
+#[derive(Clone, Default)]
+pub(crate) struct Tracker(Arc<Mutex<TrackState>>);
+
+#[derive(Default)]
+struct TrackState {
+    next: u64,
+    running: BTreeSet<u64>,
+    waiters: Vec<Waker>,
+}
+
+/// One running task; done when dropped (finished, failed or dropped by a
+/// closing loop).
+pub(crate) struct TrackGuard {
+    tracker: Tracker,
+    id: u64,
+}
+
+impl Tracker {
+    pub(crate) fn start(&self) -> TrackGuard {
+        let mut state = self.0.lock();
+        let id = state.next;
+        state.next += 1;
+        state.running.insert(id);
+        TrackGuard {
+            tracker: self.clone(),
+            id,
+        }
+    }
+
+    pub(crate) fn complete(&self) -> bool {
+        self.0.lock().running.is_empty()
+    }
+
+    pub(crate) fn wait(&self) -> WaitForComplete {
+        let upto = self.0.lock().next;
+        WaitForComplete {
+            tracker: self.clone(),
+            upto,
+        }
+    }
+}
+
+impl Drop for TrackGuard {
+    fn drop(&mut self) {
+        let waiters = {
+            let mut state = self.tracker.0.lock();
+            state.running.remove(&self.id);
+            std::mem::take(&mut state.waiters)
+        };
+        waiters.into_iter().for_each(Waker::wake);
+    }
+}
+
+/// The future of `wait_for_complete`: ready once every async listener task
+/// started before it was made is done (pyee's `wait_for_complete`).
+#[must_use = "futures do nothing unless awaited"]
+pub struct WaitForComplete {
+    tracker: Tracker,
+    upto: u64,
+}
+
+impl Future for WaitForComplete {
+    type Output = ();
+
+    fn poll(self: Pin<&mut Self>, cx: &mut Context<'_>) -> Poll<()> {
+        let mut state = self.tracker.0.lock();
+        if state.running.range(..self.upto).next().is_none() {
+            return Poll::Ready(());
+        }
+        if !state.waiters.iter().any(|w| w.will_wake(cx.waker())) {
+            state.waiters.push(cx.waker().clone());
+        }
+        Poll::Pending
+    }
+}
+
+impl fmt::Debug for WaitForComplete {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("WaitForComplete")
+            .field("upto", &self.upto)
+            .finish()
+    }
+}
+
+/// The error of emitting `error` by name with no listener for it (Node's
+/// `ERR_UNHANDLED_ERROR`).
+pub(crate) fn unhandled_error_event() -> Error {
+    Error::new(
+        corun_core::ErrorKind::InvalidState,
+        "unhandled 'error' event: nothing listens to it",
+    )
+}
+
+/// The error of an async listener with no loop to run on.
+pub(crate) fn no_loop(name: &str) -> Error {
+    Error::new(
+        corun_core::ErrorKind::InvalidState,
+        format!("no running event loop for an async listener of '{name}'"),
+    )
+}
+
+/// Several failures of one emit as one error (or the one failure).
+pub(crate) fn one_error(name: &str, mut errors: Vec<Error>) -> Error {
+    if errors.len() == 1 {
+        errors.pop().expect("one error")
+    } else {
+        Error::group(
+            format!("{} listeners of '{name}' failed", errors.len()),
+            errors,
+        )
+    }
+}
