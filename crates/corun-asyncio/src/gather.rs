@@ -23,7 +23,9 @@ use crate::watch::Watch;
 /// As in Python, a failure does not cancel the siblings: they keep
 /// running, and their later failures are marked retrieved (the loop does
 /// not report them at close). Only cancelling the gather itself (cancelling
-/// the task that awaits it, or dropping it) cancels its children.
+/// the task that awaits it, or dropping it) cancels its children; a
+/// cancelled task that awaited a gather ends once its children have, as in
+/// Python.
 ///
 /// Each future is wrapped in a task at once, as Python's `ensure_future`
 /// wraps a coroutine, so the children start in the next iteration whether
@@ -107,7 +109,7 @@ impl<T: 'static> Child for Task<T> {
         self.exception().ok().flatten()
     }
     fn cancel_child(&self) {
-        self.cancel();
+        self.as_any().cancel_owned();
     }
 }
 
@@ -122,7 +124,7 @@ impl Child for AnyTask {
         self.exception().ok().flatten()
     }
     fn cancel_child(&self) {
-        self.cancel();
+        self.cancel_owned();
     }
 }
 

@@ -449,9 +449,9 @@ impl Header {
     /// A handle awaited by task `awaiting` is dropped while this task is
     /// pending: if that is `awaiting` being cancelled, this task is
     /// cancelled too, and the cancel waits for it.
-    fn cancel_awaited(&self, awaiting: u64) {
+    fn cancel_awaited(&self, awaiting: u64) -> bool {
         let Some(core) = self.event_loop.upgrade() else {
-            return;
+            return false;
         };
         let cascade = core
             .cancel_scopes
@@ -462,11 +462,27 @@ impl Header {
         // A task whose future is gone is ending already, and may itself be
         // waiting for the task cancelled now (two tasks awaiting each other).
         let Some(cascade) = cascade.filter(|_| self.cascade.borrow().is_none()) else {
-            return;
+            return false;
         };
         self.cancel();
         cascade.pending.set(cascade.pending.get() + 1);
         self.add_callback(Box::new(move || cascade.one_done()));
+        true
+    }
+
+    /// Cancels a task that the current task owns (a `gather`'s child, a
+    /// `wait_for`'s inner task) as that owner goes away. When the owner is
+    /// being cancelled, its cancel also waits for this task to end, as a
+    /// cancelled Python `gather` or `wait_for` ends after its children.
+    pub(crate) fn cancel_owned(&self) {
+        if self.done() {
+            return;
+        }
+        let owner = (self.event_loop.upgrade())
+            .and_then(|core| core.current.borrow().as_ref().map(AnyTask::id));
+        if !owner.is_some_and(|owner| self.cancel_awaited(owner)) {
+            self.cancel();
+        }
     }
 
     /// The loop closed with this task pending: it is cancelled, and its
@@ -837,6 +853,11 @@ impl AnyTask {
     /// The task's number, unique in the process.
     pub(crate) fn id(&self) -> u64 {
         self.header().id
+    }
+
+    /// See `Header::cancel_owned`.
+    pub(crate) fn cancel_owned(&self) {
+        self.header().cancel_owned();
     }
 
     /// The loop the task belongs to, unless it was dropped.

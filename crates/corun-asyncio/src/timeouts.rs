@@ -415,13 +415,12 @@ where
     inner.take()
 }
 
-/// Cancels the task if it is not done when dropped.
+/// Cancels the task if it is not done when dropped; a `wait_for` dropped
+/// by a cancel of its task ends that task only after the inner one.
 struct CancelOnDrop<'a, T: 'static>(&'a Task<T>);
 
 impl<T: 'static> Drop for CancelOnDrop<'_, T> {
     fn drop(&mut self) {
-        if !self.0.done() {
-            self.0.cancel();
-        }
+        self.0.as_any().cancel_owned();
     }
 }

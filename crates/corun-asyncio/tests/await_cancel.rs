@@ -298,3 +298,76 @@ fn tasks_awaiting_each_other_both_end_on_cancel() {
     })
     .unwrap();
 }
+
+/// A child that awaits a sleeping grandchild: cancelling the child takes
+/// one more step (its cancel reaches the grandchild, and the child ends
+/// after it), which is what the owner of the child must wait for.
+fn parent_of_sleeper(cleaned: &Rc<Cell<bool>>) -> (Task<()>, Task<()>) {
+    let grandchild = sleeper(cleaned);
+    let g = grandchild.clone();
+    let child = create_task(async move {
+        g.await.unwrap();
+    });
+    (child, grandchild)
+}
+
+// test_tasks.py: test_cancel_gather_2 — cancelling the task that awaits a
+// gather cancels the gather's children, and that task ends only after
+// they (and what they awaited) have ended.
+#[test]
+fn a_cancelled_gather_ends_after_its_children() {
+    run(async {
+        let cleaned = flag();
+        let (child, grandchild) = parent_of_sleeper(&cleaned);
+        let outer = create_task(gather_tasks([child.clone()]));
+        run_briefly().await;
+        assert!(outer.cancel());
+        let (c, g, seen) = (child.clone(), grandchild.clone(), cleaned.clone());
+        outer.add_done_callback(move |_| {
+            assert!(
+                c.cancelled() && g.cancelled() && seen.get(),
+                "children first"
+            );
+        });
+        assert!(outer.await.unwrap_err().is_cancelled());
+        assert!(child.cancelled() && grandchild.cancelled() && cleaned.get());
+    })
+    .unwrap();
+}
+
+// test_waitfor.py: test_cancel_wait_for — cancelling the task that awaits
+// `wait_for` cancels the inner task and ends after it.
+#[test]
+fn a_cancelled_wait_for_ends_after_its_inner_task() {
+    run(async {
+        let cleaned = flag();
+        let (child, grandchild) = parent_of_sleeper(&cleaned);
+        let c = child.clone();
+        let outer = create_task(async move { wait_for(c, Some(FOREVER)).await });
+        run_briefly().await;
+        assert!(outer.cancel());
+        let (g, seen) = (grandchild.clone(), cleaned.clone());
+        outer.add_done_callback(move |_| {
+            assert!(g.cancelled() && seen.get(), "the inner task first");
+        });
+        assert!(outer.await.unwrap_err().is_cancelled());
+        assert!(child.cancelled() && grandchild.cancelled());
+    })
+    .unwrap();
+}
+
+// A gather dropped in ordinary code (not by a cancel) still cancels its
+// children, without waiting for them.
+#[test]
+fn a_gather_dropped_in_ordinary_code_cancels_its_children() {
+    run(async {
+        let cleaned = flag();
+        let child = sleeper(&cleaned);
+        let gather = gather_tasks([child.clone()]);
+        run_briefly().await; // the child is suspended in its sleep
+        drop(gather);
+        run_briefly().await;
+        assert!(child.cancelled() && cleaned.get());
+    })
+    .unwrap();
+}
