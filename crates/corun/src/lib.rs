@@ -12,6 +12,7 @@
 //! | `concurrent.futures` | [`concurrent`]         |
 //! | `multiprocessing`    | [`multiprocessing`]    |
 //! | `asyncio`            | [`asyncio`]            |
+//! | `reactivex` (RxPY)   | [`reactive`]           |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -45,7 +46,7 @@
 //! # Features
 //!
 //! Each module is a feature of its own, all on by default: `threading`,
-//! `queue`, `concurrent`, `multiprocessing`, `asyncio` and `trace`; and
+//! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `reactive` and `trace`; and
 //! `macros`, [`#[corun::main]`](main). A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
@@ -217,6 +218,18 @@ pub mod multiprocessing {
 pub mod asyncio {
     #[doc(inline)]
     pub use corun_asyncio::*;
+}
+
+/// RxPY's reactive streams: [`Observable`](reactive::Observable) with the
+/// Rx contract enforced by construction, operators as chained methods and
+/// in [`pipe`](reactive::Observable::pipe) form ([`op`](reactive::op)),
+/// [`Subject`](reactive::Subject) and its kin, schedulers on the thread
+/// pool and the event loop, and the virtual-time
+/// [`TestScheduler`](reactive::TestScheduler) for marble tests.
+#[cfg(feature = "reactive")]
+pub mod reactive {
+    #[doc(inline)]
+    pub use corun_reactive::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given
