@@ -6,7 +6,9 @@ use std::collections::VecDeque;
 use std::fmt;
 use std::future::Future;
 use std::pin::Pin;
-use std::sync::{Arc, Once};
+use std::sync::atomic::AtomicBool;
+use std::sync::atomic::Ordering::SeqCst;
+use std::sync::{Arc, Once, OnceLock};
 use std::task::{Context, Poll, Wake, Waker};
 
 use corun_concurrent::Task;
@@ -16,30 +18,29 @@ use parking_lot::{Condvar, Mutex};
 
 use crate::{AsyncSubject, Observable, Observer, Subscriber, Subscription};
 
-/// A future that drives itself: polled first by whoever starts it, then by
-/// whichever thread wakes it. Polls never overlap: a wake during a poll
-/// makes the poller poll again.
+/// A future that drives itself: polled first by the thread that starts
+/// it, then, each time it is woken, by the process's driver thread. Never
+/// inside `wake` itself: a waker is often called under its waker's lock
+/// (a task's, say), which a poll may need. Polls never overlap: a wake
+/// during a poll makes the poller poll again.
 struct Driver {
     future: Mutex<Option<Pin<Box<dyn Future<Output = ()> + Send>>>>,
-    woken: std::sync::atomic::AtomicBool,
+    woken: AtomicBool,
 }
 
 impl Driver {
     fn start(future: impl Future<Output = ()> + Send + 'static) -> Arc<Self> {
         let driver = Arc::new(Self {
             future: Mutex::new(Some(Box::pin(future))),
-            woken: std::sync::atomic::AtomicBool::new(false),
+            woken: AtomicBool::new(true),
         });
-        Arc::clone(&driver).wake();
+        driver.poll_now();
         driver
     }
-}
 
-impl Wake for Driver {
-    fn wake(self: Arc<Self>) {
-        use std::sync::atomic::Ordering::SeqCst;
-        self.woken.store(true, SeqCst);
-        let waker = Waker::from(Arc::clone(&self));
+    /// Polls until not woken meanwhile, unless another thread polls.
+    fn poll_now(self: &Arc<Self>) {
+        let waker = Waker::from(Arc::clone(self));
         loop {
             let Some(mut slot) = self.future.try_lock() else {
                 return; // the poller sees `woken` and polls again
@@ -60,6 +61,58 @@ impl Wake for Driver {
             }
         }
     }
+}
+
+impl Wake for Driver {
+    fn wake(self: Arc<Self>) {
+        if !self.woken.swap(true, SeqCst) {
+            driver_queue().push(self);
+        }
+    }
+}
+
+/// The driver thread's queue of woken drivers.
+struct DriverQueue {
+    woken: Mutex<VecDeque<Arc<Driver>>>,
+    ready: Condvar,
+}
+
+impl DriverQueue {
+    fn push(&self, driver: Arc<Driver>) {
+        self.woken.lock().push_back(driver);
+        self.ready.notify_one();
+    }
+}
+
+fn driver_queue() -> &'static DriverQueue {
+    static QUEUE: OnceLock<&'static DriverQueue> = OnceLock::new();
+    QUEUE.get_or_init(|| {
+        let queue: &'static DriverQueue = Box::leak(Box::new(DriverQueue {
+            woken: Mutex::new(VecDeque::new()),
+            ready: Condvar::new(),
+        }));
+        std::thread::Builder::new()
+            .name("corun-reactive-driver".into())
+            .spawn(move || {
+                loop {
+                    let driver = {
+                        let mut woken = queue.woken.lock();
+                        loop {
+                            if let Some(driver) = woken.pop_front() {
+                                break driver;
+                            }
+                            queue.ready.wait(&mut woken);
+                        }
+                    };
+                    // A panicking future fails its own observable only.
+                    let _ = std::panic::catch_unwind(std::panic::AssertUnwindSafe(|| {
+                        driver.poll_now()
+                    }));
+                }
+            })
+            .expect("cannot start the reactive driver thread");
+        queue
+    })
 }
 
 /// The outcome of `future`, as an observable (RxPY:
@@ -159,7 +212,7 @@ where
         let subscription = subscriber.subscription().clone();
         let driver = Driver::start(Pump { stream, subscriber });
         // Disposal wakes the pump, which then sees it and drops the stream.
-        subscription.add(move || driver.wake());
+        subscription.add(move || Wake::wake(driver));
     })
 }
 
