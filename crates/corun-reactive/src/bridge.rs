@@ -470,6 +470,9 @@ impl<T> fmt::Debug for LastValue<T> {
     }
 }
 
+/// The end of a blocking wait, and its signal.
+type Ended = (Mutex<Option<Result<(), Error>>>, Condvar);
+
 /// The error of a sequence that had to hold an element and held none.
 pub(crate) fn no_elements() -> Error {
     Error::new(ErrorKind::Empty, "sequence contains no elements")
@@ -580,8 +583,7 @@ impl<T: Send + 'static> Observable<T> {
 
     /// Subscribes `on_next` and blocks until the end.
     fn wait(&self, on_next: impl FnMut(T) + Send + 'static) -> Result<(), Error> {
-        let done: Arc<(Mutex<Option<Result<(), Error>>>, Condvar)> =
-            Arc::new((Mutex::new(None), Condvar::new()));
+        let done: Arc<Ended> = Arc::new((Mutex::new(None), Condvar::new()));
         let (d1, d2) = (Arc::clone(&done), Arc::clone(&done));
         self.subscribe_all(
             on_next,

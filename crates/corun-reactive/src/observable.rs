@@ -34,7 +34,7 @@ type Producer<T> = dyn Fn(Subscriber<T>) + Send + Sync;
 /// emits from its scheduler.
 ///
 /// ```
-/// use corun::reactive::{Observable, from_iter};
+/// use corun::reactive::from_iter;
 /// use std::sync::{Arc, Mutex};
 ///
 /// let seen = Arc::new(Mutex::new(Vec::new()));

@@ -299,6 +299,9 @@ impl<T: Send + 'static> Serialized<T> {
 
     fn deliver_queued(&self, target: &mut Subscriber<T>) {
         loop {
+            if self.pending.load(Ordering::SeqCst) == 0 {
+                return;
+            }
             let next = {
                 let mut queue = self.queue.lock();
                 let next = queue.pop_front();

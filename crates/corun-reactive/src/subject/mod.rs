@@ -28,9 +28,12 @@ use parking_lot::{Mutex, MutexGuard};
 
 use crate::{Notification, SharedSubscriber, Subscriber};
 
+/// A subject's observers, as a snapshot.
+pub(crate) type Observers<T> = Arc<[(u64, SharedSubscriber<T>)]>;
+
 /// The state every subject keeps: its observers and its end.
 pub(crate) struct Hub<T, X> {
-    observers: Arc<[(u64, SharedSubscriber<T>)]>,
+    observers: Observers<T>,
     next_id: u64,
     /// `Error` or `Completed`, once ended.
     end: Option<Notification<T>>,
@@ -57,16 +60,13 @@ impl<T: Send + 'static, X> Hub<T, X> {
     }
 
     /// The observers now: who gets the next element.
-    pub(crate) fn snapshot(&self) -> Arc<[(u64, SharedSubscriber<T>)]> {
+    pub(crate) fn snapshot(&self) -> Observers<T> {
         Arc::clone(&self.observers)
     }
 
     /// Records the end and hands back the observers to tell, leaving none;
     /// `None` if it had ended already.
-    pub(crate) fn finish(
-        &mut self,
-        end: Notification<T>,
-    ) -> Option<Arc<[(u64, SharedSubscriber<T>)]>> {
+    pub(crate) fn finish(&mut self, end: Notification<T>) -> Option<Observers<T>> {
         if self.end.is_some() {
             return None;
         }
