@@ -9,7 +9,7 @@
 //! | (`AutoDetachObserver`, `synchronize`)               | [`Subscriber`], [`SharedSubscriber`]       |
 //! | `OnNext`, `OnError`, `OnCompleted`                  | [`Notification`]                           |
 //! | `reactivex.create`, `of`, `from_iterable`, `range`  | [`create`], [`of`], [`from_iter`], [`range`] |
-//! | `empty`, `never`, `throw`, `defer`                  | [`empty`], [`never`], [`throw`], [`defer`] |
+//! | `empty`, `never`, `throw`, `defer`                  | [`empty`], [`never()`], [`throw`], [`defer`] |
 //! | `interval(period)`, `timer(duetime, period)`        | [`interval`], [`timer`], [`timer_periodic`] (with a scheduler) |
 //! | `from_future(future)`                               | [`from_future`] (any `Future`), [`from_task`] (a running task) |
 //! | (async iteration)                                   | [`from_stream`], [`Observable::to_stream`] with [`Overflow`] |

@@ -1,6 +1,6 @@
-//! Operators, as functions for [`Observable::pipe`] and [`pipe!`](crate::pipe)
+//! Operators, as functions for [`Observable::pipe`](crate::Observable::pipe) and [`pipe!`](crate::pipe)
 //! (RxPY: `reactivex.operators`, imported `as ops`). Each is also a
-//! method of [`Observable`]: `obs.pipe(op::map(f))` is `obs.map(f)`.
+//! method of [`Observable`](crate::Observable): `obs.pipe(op::map(f))` is `obs.map(f)`.
 //!
 //! An operator is a function from an observable to what it makes (usually
 //! another observable), so any `FnOnce(Observable<T>) -> R` is one, and
@@ -14,7 +14,7 @@
 //!    its own (Rust allows one per file). A simple operator is an
 //!    [`Observer`](crate::Observer) of the source that holds the
 //!    downstream [`Subscriber`](crate::Subscriber), given to
-//!    [`Observable::lift`], which subscribes it on the same subscription;
+//!    [`Observable::lift`](crate::Observable::lift), which subscribes it on the same subscription;
 //!    per-subscription state (a count, an accumulator) lives in that
 //!    observer, shared configuration (the user's closure) in an `Arc`;
 //! 2. the `pipe` function of the same name, `move |source| source.name(..)`;
@@ -22,7 +22,7 @@
 //!
 //! Operators that subscribe to other sources (`merge`, `flat_map`) or to
 //! the source several times (`retry`) subscribe with
-//! [`Observable::subscribe_observer`] / [`Subscriber::new`](crate::Subscriber::new)
+//! [`Observable::subscribe_observer`](crate::Observable::subscribe_observer) / [`Subscriber::new`](crate::Subscriber::new)
 //! (a subscription of their own per source, added to the downstream's with
 //! [`Subscription::add_subscription`](crate::Subscription::add_subscription)
 //! and removed when it ends), and share the downstream across them as a
