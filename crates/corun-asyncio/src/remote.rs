@@ -196,6 +196,25 @@ impl LoopHandle {
     pub fn is_closed(&self) -> bool {
         self.remote.is_closed()
     }
+
+    /// Whether this loop is the one running on the calling thread: then
+    /// its `EventLoop` is [`get_running_loop`](crate::get_running_loop)'s,
+    /// and code here may call `call_soon` on it rather than
+    /// [`call_soon_threadsafe`](Self::call_soon_threadsafe).
+    ///
+    /// ```
+    /// use corun::asyncio::EventLoop;
+    ///
+    /// let event_loop = EventLoop::new().unwrap();
+    /// let handle = event_loop.handle();
+    /// assert!(!handle.is_running_here());
+    /// let h = handle.clone();
+    /// assert!(event_loop.run_until_complete(async move { h.is_running_here() }).unwrap());
+    /// ```
+    pub fn is_running_here(&self) -> bool {
+        crate::event_loop::running_loop()
+            .is_some_and(|event_loop| Arc::ptr_eq(&event_loop.core.remote, &self.remote))
+    }
 }
 
 impl fmt::Debug for LoopHandle {

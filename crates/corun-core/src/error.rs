@@ -130,6 +130,13 @@ pub enum ErrorKind {
     /// `TaskGroup` that failed (Python: `ExceptionGroup`);
     /// [`Error::errors`] lists them.
     Group,
+    /// A sequence that had to hold an element held none: the `first` or
+    /// `last` of an empty observable (RxPY:
+    /// `SequenceContainsNoElementsError`).
+    Empty,
+    /// A bounded buffer was full and its policy is to fail: a reactive
+    /// stream whose reader fell behind (Python: `queue.Full`).
+    Full,
 }
 
 impl ErrorKind {
@@ -160,6 +167,8 @@ impl ErrorKind {
             Self::Closed => "the other end is closed",
             Self::Io => "operating system error",
             Self::Group => "several errors",
+            Self::Empty => "sequence contains no elements",
+            Self::Full => "buffer is full",
         }
     }
 }

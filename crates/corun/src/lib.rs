@@ -13,6 +13,7 @@
 //! | `multiprocessing`    | [`multiprocessing`]    |
 //! | `asyncio`            | [`asyncio`]            |
 //! | Node `events`, pyee  | [`events`]             |
+//! | `reactivex` (RxPY)   | [`reactive`]           |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -46,7 +47,8 @@
 //! # Features
 //!
 //! Each module is a feature of its own, all on by default: `threading`,
-//! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `events` and `trace`; and
+//! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `events`, `reactive` and
+//! `trace`; and
 //! `macros`, [`#[corun::main]`](main). A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
@@ -230,6 +232,18 @@ pub mod asyncio {
 pub mod events {
     #[doc(inline)]
     pub use corun_events::*;
+}
+
+/// RxPY's reactive streams: [`Observable`](reactive::Observable) with the
+/// Rx contract enforced by construction, operators as chained methods and
+/// in [`pipe`](reactive::Observable::pipe) form ([`op`](reactive::op)),
+/// [`Subject`](reactive::Subject) and its kin, schedulers on the thread
+/// pool and the event loop, and the virtual-time
+/// [`TestScheduler`](reactive::TestScheduler) for marble tests.
+#[cfg(feature = "reactive")]
+pub mod reactive {
+    #[doc(inline)]
+    pub use corun_reactive::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given

@@ -1,0 +1,102 @@
+//! RxPY's reactive streams in Rust: observables, operators, subjects and
+//! schedulers, on corun's thread pool and event loop.
+//!
+//! | RxPY (`reactivex`)                                  | corun                                      |
+//! |-----------------------------------------------------|--------------------------------------------|
+//! | `Observable`, `subscribe(on_next, on_error, on_completed)` | [`Observable`], [`subscribe`](Observable::subscribe), [`subscribe_all`](Observable::subscribe_all), [`subscribe_observer`](Observable::subscribe_observer) |
+//! | `Observer`                                          | [`Observer`] (trait), [`FnObserver`]       |
+//! | `Disposable`, `CompositeDisposable`, `SerialDisposable` | [`Subscription`] (explicit `dispose`; [`guard`](Subscription::guard) for on-drop), [`SerialSubscription`] |
+//! | (`AutoDetachObserver`, `synchronize`)               | [`Subscriber`], [`SharedSubscriber`]       |
+//! | `OnNext`, `OnError`, `OnCompleted`                  | [`Notification`]                           |
+//! | `reactivex.create`, `of`, `from_iterable`, `range`  | [`create`], [`of`], [`from_iter`], [`range`] |
+//! | `empty`, `never`, `throw`, `defer`                  | [`empty`], [`never()`], [`throw`], [`defer`] |
+//! | `interval(period)`, `timer(duetime, period)`        | [`interval`], [`timer`], [`timer_periodic`] (with a scheduler) |
+//! | `from_future(future)`                               | [`from_future`] (any `Future`), [`from_task`] (a running task) |
+//! | (async iteration)                                   | [`from_stream`], [`Observable::to_stream`] with [`Overflow`] |
+//! | `await observable`, `run()`, `to_list()`            | [`Observable::to_future`], [`Observable::run`], [`Observable::to_vec`] |
+//! | `source.pipe(ops.map(f), ops.filter(p))`            | [`Observable::pipe`], [`pipe!`], [`op`]; or `source.map(f).filter(p)` |
+//! | `ops.map`, `filter`, `do_action`, `scan`, `reduce`, `take`, `skip`, `first`, `last` | the methods of those names (`tap` for `do_action`) |
+//! | `Subject`, `BehaviorSubject`, `ReplaySubject`, `AsyncSubject` | [`Subject`], [`BehaviorSubject`], [`ReplaySubject`], [`AsyncSubject`] |
+//! | `ImmediateScheduler`, `CurrentThreadScheduler`, `NewThreadScheduler` | [`ImmediateScheduler`], [`CurrentThreadScheduler`], [`NewThreadScheduler`] |
+//! | `ThreadPoolScheduler`                               | [`ThreadPoolScheduler`] (a `corun::concurrent::ThreadPoolExecutor`) |
+//! | `AsyncIOScheduler`, `AsyncIOThreadSafeScheduler`    | [`EventLoopScheduler`] (a `corun::asyncio` loop) |
+//! | `reactivex.testing.TestScheduler`, `ReactiveTest`   | [`TestScheduler`], [`on_next()`], [`on_error()`], [`on_completed()`], [`SubscriptionLog`] |
+//! | `SequenceContainsNoElementsError`                   | [`ErrorKind::Empty`]                       |
+//!
+//! # The contract, by construction
+//!
+//! A producer emits into a [`Subscriber`], which delivers `on_next*` then
+//! at most one of `on_error` / `on_completed`, drops anything after the
+//! end or after the subscription is disposed, and disposes the
+//! subscription at the end (running its teardown). Its methods take
+//! `&mut self` and it is not `Clone`, so calls cannot overlap; producers
+//! on several threads share it as a [`SharedSubscriber`], which
+//! serialises (a queue drained by whichever caller holds it: no call
+//! blocks on another's observer, re-entrant calls are queued, not
+//! nested). The same-thread path takes no lock and allocates nothing per
+//! element.
+//!
+//! A panic in an operator's callback (a `map` function, a `filter`
+//! predicate) fails that subscription only, with a
+//! [`Panicked`](ErrorKind::Panicked) error delivered as `on_error`; the
+//! source stops, and other subscriptions go on.
+//!
+//! # Threads
+//!
+//! [`Observable<T>`] is `Send + Sync` and elements are `T: Send +
+//! 'static`: any subscription may be moved to the thread pool or the
+//! event loop by a scheduler. Subjects are `Send + Sync`.
+//!
+//! ```
+//! use corun::reactive::{Subject, range};
+//! use std::sync::{Arc, Mutex};
+//!
+//! // A cold pipeline: each subscription runs it anew.
+//! let averages = range(1, 7)
+//!     .map(|x| x as f64)
+//!     .scan((0.0, 0), |(sum, n), x| (sum + x, n + 1))
+//!     .map(|(sum, n)| sum / n as f64);
+//! assert_eq!(averages.last().run().unwrap(), 3.5);
+//!
+//! // A hot one: a subject multicasts what it is given.
+//! let readings = Subject::new();
+//! let seen = Arc::new(Mutex::new(Vec::new()));
+//! let s = seen.clone();
+//! readings.observable().filter(|t: &i32| *t > 20).subscribe(move |t| s.lock().unwrap().push(t));
+//! for t in [18, 21, 25, 19] {
+//!     readings.on_next(t);
+//! }
+//! assert_eq!(*seen.lock().unwrap(), [21, 25]);
+//! ```
+
+#![forbid(unsafe_code)]
+#![doc(test(attr(deny(warnings))))]
+
+mod bridge;
+mod create;
+mod notification;
+mod observable;
+mod observer;
+#[path = "ops/mod.rs"]
+pub mod op;
+mod scheduler;
+mod subject;
+mod subscriber;
+mod subscription;
+mod time;
+
+pub use bridge::{LastValue, ObservableStream, Overflow, from_future, from_stream, from_task};
+pub use corun_core::{Error, ErrorKind};
+pub use create::{create, defer, empty, from_iter, never, of, range, throw};
+pub use notification::Notification;
+pub use observable::Observable;
+pub use observer::{FnObserver, Observer};
+pub use scheduler::{
+    Action, CurrentThreadScheduler, EventLoopScheduler, ImmediateScheduler, NewThreadScheduler,
+    Recorded, Scheduler, SchedulerRef, SubscriptionLog, TestObservable, TestObserver,
+    TestScheduler, ThreadPoolScheduler, on_completed, on_error, on_next,
+};
+pub use subject::{AsyncSubject, BehaviorSubject, ReplaySubject, Subject};
+pub use subscriber::{SharedSubscriber, Subscriber};
+pub use subscription::{DisposeGuard, SerialSubscription, Subscription, TeardownKey};
+pub use time::{interval, timer, timer_periodic};
