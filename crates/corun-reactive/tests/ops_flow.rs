@@ -11,8 +11,8 @@ use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 
 use common::{ex, merge_windows};
 use corun::reactive::{
-    Notification, Recorded, SubscriptionLog, TestScheduler, empty, from_iter, never, of, on_completed,
-    on_error, on_next, op, pipe,
+    Notification, Recorded, SubscriptionLog, TestScheduler, empty, from_iter, never, of,
+    on_completed, on_error, on_next, op, pipe,
 };
 
 fn sub(start: u64, end: u64) -> SubscriptionLog {
@@ -56,7 +56,10 @@ fn take_until_preempt_somedata_next() {
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_next(225, 99), on_completed(230)]);
     let (lo, ro) = (l.observable(), r.observable());
     let results = ts.start(move || lo.take_until(ro));
-    assert_eq!(results, [on_next(210, 2), on_next(220, 3), on_completed(225)]);
+    assert_eq!(
+        results,
+        [on_next(210, 2), on_next(220, 3), on_completed(225)]
+    );
     assert_eq!(l.subscriptions(), [sub(200, 225)]);
     assert_eq!(r.subscriptions(), [sub(200, 225)]);
 }
@@ -69,7 +72,10 @@ fn take_until_preempt_somedata_error() {
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_error(225, ex())]);
     let (lo, ro) = (l.observable(), r.observable());
     let results = ts.start(move || lo.take_until(ro));
-    assert_eq!(results, [on_next(210, 2), on_next(220, 3), on_error(225, ex())]);
+    assert_eq!(
+        results,
+        [on_next(210, 2), on_next(220, 3), on_error(225, ex())]
+    );
 }
 
 #[test]
@@ -82,7 +88,13 @@ fn take_until_nopreempt_somedata_empty() {
     let results = ts.start(move || lo.take_until(ro));
     assert_eq!(
         results,
-        [on_next(210, 2), on_next(220, 3), on_next(230, 4), on_next(240, 5), on_completed(250)]
+        [
+            on_next(210, 2),
+            on_next(220, 3),
+            on_next(230, 4),
+            on_next(240, 5),
+            on_completed(250)
+        ]
     );
 }
 
@@ -104,12 +116,18 @@ fn take_until_preempt_never_next() {
     let ts = TestScheduler::new();
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_next(225, 2), on_completed(250)]);
     let ro = r.observable();
-    assert_eq!(ts.start(move || never::<i32>().take_until(ro)), [on_completed(225)]);
+    assert_eq!(
+        ts.start(move || never::<i32>().take_until(ro)),
+        [on_completed(225)]
+    );
 
     let ts = TestScheduler::new();
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_error::<i32>(225, ex())]);
     let ro = r.observable();
-    assert_eq!(ts.start(move || never::<i32>().take_until(ro)), [on_error(225, ex())]);
+    assert_eq!(
+        ts.start(move || never::<i32>().take_until(ro)),
+        [on_error(225, ex())]
+    );
 
     let ts = TestScheduler::new();
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_completed(225)]);
@@ -117,7 +135,10 @@ fn take_until_preempt_never_next() {
     assert!(ts.start(move || never::<i32>().take_until(ro)).is_empty());
 
     let ts = TestScheduler::new();
-    assert!(ts.start(|| never::<i32>().take_until(never::<()>())).is_empty());
+    assert!(
+        ts.start(|| never::<i32>().take_until(never::<()>()))
+            .is_empty()
+    );
 }
 
 #[test]
@@ -126,7 +147,11 @@ fn take_until_preempt_beforefirstproduced_remain_silent_and_proper_disposed() {
     // _remain_silent_and_proper_disposed: the source is disposed at the
     // signal, so its later error is never seen.
     let ts = TestScheduler::new();
-    let l = ts.create_hot_observable(vec![on_next(150, 1), on_error(215, ex()), on_completed(240)]);
+    let l = ts.create_hot_observable(vec![
+        on_next(150, 1),
+        on_error(215, ex()),
+        on_completed(240),
+    ]);
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_next(210, 2), on_completed(220)]);
     let seen = Arc::new(AtomicBool::new(false));
     let s = seen.clone();
@@ -146,7 +171,10 @@ fn take_until_nopreempt_afterlastproduced_proper_disposed_signal() {
     let r = ts.create_hot_observable(vec![on_next(150, 1), on_next(250, 2), on_completed(260)]);
     let signalled = Arc::new(AtomicBool::new(false));
     let s = signalled.clone();
-    let (lo, ro) = (l.observable(), r.observable().tap(move |_| s.store(true, Ordering::SeqCst)));
+    let (lo, ro) = (
+        l.observable(),
+        r.observable().tap(move |_| s.store(true, Ordering::SeqCst)),
+    );
     let results = ts.start(move || lo.take_until(ro));
     assert_eq!(results, [on_next(230, 2), on_completed(240)]);
     assert!(!signalled.load(Ordering::SeqCst));
@@ -157,7 +185,13 @@ fn take_until_nopreempt_afterlastproduced_proper_disposed_signal() {
 fn take_until_a_signal_at_once_stops_an_endless_synchronous_source() {
     // Beyond RxPY, which subscribes to the source first and so never
     // returns here.
-    assert!(from_iter(0..).take_until(of([()])).to_vec().unwrap().is_empty());
+    assert!(
+        from_iter(0..)
+            .take_until(of([()]))
+            .to_vec()
+            .unwrap()
+            .is_empty()
+    );
 }
 
 // ---- take_while (test_takewhile.py) ----
@@ -214,7 +248,10 @@ fn take_while_complete_after_inclusive_true() {
     let xs = ts.create_hot_observable(primes_marbles());
     let source = xs.observable();
     let results = ts.start(move || source.pipe(op::take_while_inclusive(|x: &i32| is_prime(*x))));
-    assert_eq!(results[results.len() - 2..], [on_next(390, 4), on_completed(390)]);
+    assert_eq!(
+        results[results.len() - 2..],
+        [on_next(390, 4), on_completed(390)]
+    );
     assert_eq!(xs.subscriptions(), [sub(200, 390)]);
 }
 
@@ -243,7 +280,10 @@ fn take_while_error_before() {
     ]);
     let source = xs.observable();
     let results = ts.start(move || source.take_while(|x| is_prime(*x)));
-    assert_eq!(results, [on_next(210, 2), on_next(260, 5), on_error(270, ex())]);
+    assert_eq!(
+        results,
+        [on_next(210, 2), on_next(260, 5), on_error(270, ex())]
+    );
 }
 
 #[test]
@@ -351,7 +391,10 @@ fn distinct_until_changed_key_mapper_div2() {
     ]);
     let source = xs.observable();
     let results = ts.start(move || source.distinct_until_changed_by_key(|x| x % 2));
-    assert_eq!(results, [on_next(210, 2), on_next(230, 3), on_completed(250)]);
+    assert_eq!(
+        results,
+        [on_next(210, 2), on_next(230, 3), on_completed(250)]
+    );
 }
 
 #[test]
@@ -360,7 +403,8 @@ fn distinct_until_changed_key_mapper_and_comparer_panic() {
     let ts = TestScheduler::new();
     let xs = ts.create_hot_observable(vec![on_next(150, 1), on_next(210, 2), on_completed(250)]);
     let source = xs.observable();
-    let results = ts.start(move || source.distinct_until_changed_by_key(|_| -> i32 { panic!("ex") }));
+    let results =
+        ts.start(move || source.distinct_until_changed_by_key(|_| -> i32 { panic!("ex") }));
     assert_eq!(results.len(), 1);
     assert_panicked(&results[0], 210, "ex");
     assert_eq!(xs.subscriptions(), [sub(200, 210)]);
@@ -384,11 +428,17 @@ fn distinct_until_changed_key_mapper_and_comparer_panic() {
 fn distinct_until_changed_empty_and_error() {
     // RxPY: test_distinct_until_changed_empty, _on_error.
     let ts = TestScheduler::new();
-    assert_eq!(ts.start(|| empty::<i32>().distinct_until_changed()), [on_completed(200)]);
+    assert_eq!(
+        ts.start(|| empty::<i32>().distinct_until_changed()),
+        [on_completed(200)]
+    );
     let ts = TestScheduler::new();
     let xs = ts.create_hot_observable(vec![on_next(150, 1), on_error::<i32>(250, ex())]);
     let source = xs.observable();
-    assert_eq!(ts.start(move || source.distinct_until_changed()), [on_error(250, ex())]);
+    assert_eq!(
+        ts.start(move || source.distinct_until_changed()),
+        [on_error(250, ex())]
+    );
 }
 
 // ---- buffer_with_count (test_bufferwithcount.py) ----
@@ -434,8 +484,16 @@ fn buffer_with_count_disposed() {
     let ts = TestScheduler::new();
     let xs = ts.create_hot_observable(count_marbles());
     let source = xs.observable();
-    let results = ts.start_at(move || source.pipe(op::buffer_with_count_skip(3, 2)), 100, 200, 370);
-    assert_eq!(results, [on_next(280, vec![2, 3, 4]), on_next(350, vec![4, 5, 6])]);
+    let results = ts.start_at(
+        move || source.pipe(op::buffer_with_count_skip(3, 2)),
+        100,
+        200,
+        370,
+    );
+    assert_eq!(
+        results,
+        [on_next(280, vec![2, 3, 4]), on_next(350, vec![4, 5, 6])]
+    );
     assert_eq!(xs.subscriptions(), [sub(200, 370)]);
 }
 
@@ -457,14 +515,31 @@ fn buffer_count_partial_full_and_both() {
         ts.start(move || source.buffer_with_count(count))
     };
     assert_eq!(run(5), [on_next(250, vec![2, 3, 4, 5]), on_completed(250)]);
-    assert_eq!(run(2), [on_next(220, vec![2, 3]), on_next(240, vec![4, 5]), on_completed(250)]);
-    assert_eq!(run(3), [on_next(230, vec![2, 3, 4]), on_next(250, vec![5]), on_completed(250)]);
+    assert_eq!(
+        run(2),
+        [
+            on_next(220, vec![2, 3]),
+            on_next(240, vec![4, 5]),
+            on_completed(250)
+        ]
+    );
+    assert_eq!(
+        run(3),
+        [
+            on_next(230, vec![2, 3, 4]),
+            on_next(250, vec![5]),
+            on_completed(250)
+        ]
+    );
 }
 
 #[test]
 fn buffer_with_count_skip_larger_than_count_leaves_elements_out() {
     assert_eq!(
-        from_iter(1..=8).buffer_with_count_skip(2, 3).to_vec().unwrap(),
+        from_iter(1..=8)
+            .buffer_with_count_skip(2, 3)
+            .to_vec()
+            .unwrap(),
         [vec![1, 2], vec![4, 5], vec![7, 8]]
     );
 }
@@ -478,7 +553,15 @@ fn start_with() {
     let xs = ts.create_hot_observable(vec![on_next(150, 1), on_next(220, 2), on_completed(250)]);
     let source = xs.observable();
     let results = ts.start(move || pipe!(source, op::start_with([42, 43])));
-    assert_eq!(results, [on_next(200, 42), on_next(200, 43), on_next(220, 2), on_completed(250)]);
+    assert_eq!(
+        results,
+        [
+            on_next(200, 42),
+            on_next(200, 43),
+            on_next(220, 2),
+            on_completed(250)
+        ]
+    );
 }
 
 #[test]
@@ -516,9 +599,8 @@ fn finally_return_and_on_error() {
         let xs = ts.create_hot_observable(vec![on_next(150, 1), on_next(210, 2), end.clone()]);
         let ran_at = Arc::new(parking_lot::Mutex::new(None));
         let (source, r, t) = (xs.observable(), ran_at.clone(), ts.clone());
-        let results = ts.start(move || {
-            source.pipe(op::finally_action(move || *r.lock() = Some(t.clock())))
-        });
+        let results =
+            ts.start(move || source.pipe(op::finally_action(move || *r.lock() = Some(t.clock()))));
         assert_eq!(results, [on_next(210, 2), end]);
         assert_eq!(*ran_at.lock(), Some(250));
     }
@@ -529,7 +611,12 @@ fn finally_runs_at_disposal_and_survives_its_own_panic() {
     let ts = TestScheduler::new();
     let xs = ts.create_hot_observable(vec![on_next(210, 2), on_next(500, 3)]);
     let source = xs.observable();
-    let results = ts.start_at(move || source.finally_action(|| panic!("in finally")), 100, 200, 300);
+    let results = ts.start_at(
+        move || source.finally_action(|| panic!("in finally")),
+        100,
+        200,
+        300,
+    );
     assert_eq!(results, [on_next(210, 2)]);
     assert_eq!(xs.subscriptions(), [sub(200, 300)]);
 }
@@ -617,10 +704,17 @@ fn window_throw_source_and_boundaries() {
         on_next(380, 7),
         on_error(400, ex()),
     ]);
-    let ys = ts.create_hot_observable(vec![on_next(255, true), on_next(330, true), on_completed(500)]);
+    let ys = ts.create_hot_observable(vec![
+        on_next(255, true),
+        on_next(330, true),
+        on_completed(500),
+    ]);
     let (source, boundaries) = (xs.observable(), ys.observable());
     let results = ts.start(move || merge_windows(source.window(boundaries), false));
-    assert_eq!(results[results.len() - 2..], [on_next(380, "2 7".to_string()), on_error(400, ex())]);
+    assert_eq!(
+        results[results.len() - 2..],
+        [on_next(380, "2 7".to_string()), on_error(400, ex())]
+    );
     assert_eq!(ys.subscriptions(), [sub(200, 400)]);
 
     let ts = TestScheduler::new();

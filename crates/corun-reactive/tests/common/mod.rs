@@ -73,7 +73,11 @@ impl Tracked {
     /// Actions scheduled through this handle that neither ran nor were
     /// disposed.
     pub(crate) fn pending(&self) -> usize {
-        self.actions.lock().iter().filter(|a| !a.is_disposed()).count()
+        self.actions
+            .lock()
+            .iter()
+            .filter(|a| !a.is_disposed())
+            .count()
     }
 
     /// Actions scheduled so far.
