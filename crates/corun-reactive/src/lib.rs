@@ -16,6 +16,11 @@
 //! | `await observable`, `run()`, `to_list()`            | [`Observable::to_future`], [`Observable::run`], [`Observable::to_vec`] |
 //! | `source.pipe(ops.map(f), ops.filter(p))`            | [`Observable::pipe`], [`pipe!`], [`op`]; or `source.map(f).filter(p)` |
 //! | `ops.map`, `filter`, `do_action`, `scan`, `reduce`, `take`, `skip`, `first`, `last` | the methods of those names (`tap` for `do_action`) |
+//! | `ops.take_until`, `take_while(p, inclusive)`, `distinct_until_changed(key, comparer)`, `start_with`, `finally_action` | the methods of those names; `take_while_inclusive`, `distinct_until_changed_by_key`, `distinct_until_changed_by` |
+//! | `ops.buffer_with_count(count, skip)`, `window_with_count`, `window(boundaries)` | [`buffer_with_count`](Observable::buffer_with_count) / `_skip`, [`window_with_count`](Observable::window_with_count) / `_skip`, [`window`](Observable::window) |
+//! | `ops.debounce`, `throttle_first`, `sample`, `delay`, `timeout(duetime, other)` (scheduler defaults to `TimeoutScheduler`) | the methods of those names, with a scheduler always given; [`sample_with`](Observable::sample_with), [`timeout_with`](Observable::timeout_with) |
+//! | `ops.buffer_with_time(timespan, timeshift)`, `window_with_time` | [`buffer_with_time`](Observable::buffer_with_time) / `_shift`, [`window_with_time`](Observable::window_with_time) / `_shift` |
+//! | `ops.observe_on(scheduler)`, `subscribe_on(scheduler)` | [`observe_on`](Observable::observe_on), [`subscribe_on`](Observable::subscribe_on) |
 //! | `Subject`, `BehaviorSubject`, `ReplaySubject`, `AsyncSubject` | [`Subject`], [`BehaviorSubject`], [`ReplaySubject`], [`AsyncSubject`] |
 //! | `ImmediateScheduler`, `CurrentThreadScheduler`, `NewThreadScheduler` | [`ImmediateScheduler`], [`CurrentThreadScheduler`], [`NewThreadScheduler`] |
 //! | `ThreadPoolScheduler`                               | [`ThreadPoolScheduler`] (a `corun::concurrent::ThreadPoolExecutor`) |

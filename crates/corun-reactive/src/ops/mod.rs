@@ -33,22 +33,59 @@
 //! `Subscriber` drops anything after the end or after disposal, and a
 //! panic in its callback becomes that subscription's error.
 
+mod buffer_with_count;
+mod buffer_with_time;
+mod debounce;
+mod delay;
+mod distinct_until_changed;
 mod filter;
+mod finally_action;
 mod first;
+mod gate;
 mod last;
 mod map;
+mod observe_on;
 mod reduce;
+mod sample;
 mod scan;
 mod skip;
+mod start_with;
+mod subscribe_on;
 mod take;
+mod take_until;
+mod take_while;
 mod tap;
+mod throttle_first;
+mod timeout;
+mod window;
+mod window_with_count;
+mod window_with_time;
 
+pub use buffer_with_count::{buffer_with_count, buffer_with_count_skip};
+pub use buffer_with_time::{buffer_with_time, buffer_with_time_shift};
+pub use debounce::debounce;
+pub use delay::delay;
+pub use distinct_until_changed::{
+    distinct_until_changed, distinct_until_changed_by, distinct_until_changed_by_key,
+};
 pub use filter::filter;
+pub use finally_action::finally_action;
 pub use first::first;
 pub use last::last;
 pub use map::map;
+pub use observe_on::observe_on;
 pub use reduce::reduce;
+pub use sample::{sample, sample_with};
 pub use scan::scan;
 pub use skip::skip;
+pub use start_with::start_with;
+pub use subscribe_on::subscribe_on;
 pub use take::take;
+pub use take_until::take_until;
+pub use take_while::{take_while, take_while_inclusive};
 pub use tap::tap;
+pub use throttle_first::throttle_first;
+pub use timeout::{timeout, timeout_with};
+pub use window::window;
+pub use window_with_count::{window_with_count, window_with_count_skip};
+pub use window_with_time::{window_with_time, window_with_time_shift};

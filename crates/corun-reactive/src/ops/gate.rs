@@ -1,0 +1,20 @@
+//! The lock that operators in time share between their source's callbacks
+//! and their scheduled actions (RxPY: `source.lock`, an `RLock`).
+
+use std::cell::RefCell;
+use std::sync::Arc;
+
+use parking_lot::ReentrantMutex;
+
+/// An operator's per-subscription state behind a re-entrant lock: the
+/// source's callbacks and the operator's timers take it in turn, and keep
+/// it while they emit (so a timer's element and the source's end cannot
+/// overtake each other), while the `RefCell` borrow is let go before
+/// emitting (so an observer that feeds the operator's own source again on
+/// the same thread re-enters instead of deadlocking).
+pub(crate) type Gate<S> = Arc<ReentrantMutex<RefCell<S>>>;
+
+/// `state` behind a new [`Gate`].
+pub(crate) fn gate<S>(state: S) -> Gate<S> {
+    Arc::new(ReentrantMutex::new(RefCell::new(state)))
+}
