@@ -855,12 +855,16 @@ fn timeout_disposal_cancels_the_timer() {
     assert_eq!(seen, [on_next(250, 1), on_next(300, 2)]);
 }
 
+/// A marble case: the source's messages, the expected messages, and the
+/// tick of the source's one subscription end.
+type Case = (Vec<Recorded<i32>>, Vec<Recorded<i32>>, u64);
+
 // ---- observe_on (test_observeon.py), subscribe_on (test_subscribeon.py) ----
 
 #[test]
 fn observe_on_normal_error_empty_never() {
     // RxPY: test_observe_on_normal, _error, _empty, _never.
-    let cases: Vec<(Vec<Recorded<i32>>, Vec<Recorded<i32>>, u64)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![on_next(150, 1), on_next(210, 2), on_completed(250)],
             vec![on_next(210, 2), on_completed(250)],
@@ -890,7 +894,7 @@ fn observe_on_normal_error_empty_never() {
 #[test]
 fn subscribe_on_normal_error_empty_never() {
     // RxPY: test_subscribe_on_normal, _error, _empty, _never.
-    let cases: Vec<(Vec<Recorded<i32>>, Vec<Recorded<i32>>, u64)> = vec![
+    let cases: Vec<Case> = vec![
         (
             vec![on_next(150, 1), on_next(210, 2), on_completed(250)],
             vec![on_next(210, 2), on_completed(250)],
