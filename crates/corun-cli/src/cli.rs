@@ -184,6 +184,8 @@ pub(crate) enum Demo {
     Download,
     /// Applicants and a hiring committee: emitters, the event loop and handlers; "we'll email you when we decide".
     Emitter,
+    /// Sensor readings through debounce, buffer_with_count and a moving average (scan), on the event loop.
+    Reactive,
 }
 
 #[cfg(test)]

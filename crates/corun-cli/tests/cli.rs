@@ -442,3 +442,35 @@ fn demo_emitter_calls_back_in_order() {
     ];
     assert_eq!(printed, expected, "{text}");
 }
+
+/// The reactive demo: every reading reaches the moving average at once,
+/// the buffer groups them in threes, and the debounce lets through the
+/// last reading of each burst, after the burst and before the next one.
+#[test]
+fn demo_reactive_debounces_buffers_and_averages() {
+    let out = corun(&["demo", "reactive"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let events: Vec<&str> = text
+        .lines()
+        .map(str::trim)
+        .filter(|l| {
+            l.starts_with("burst") || l.starts_with("debounce:") || l.starts_with("buffer:")
+        })
+        .collect();
+    let expected = [
+        "burst 1:",
+        "buffer:   [20.1, 20.4, 20.9]",
+        "debounce: settled at 20.9",
+        "burst 2:",
+        "debounce: settled at 22.0",
+        "burst 3:",
+        "buffer:   [21.7, 22.0, 22.3]",
+        "buffer:   [22.1, 21.8, 21.5]",
+        "debounce: settled at 21.5",
+    ];
+    assert_eq!(events, expected, "{text}");
+    let averages = text.matches("scan:     moving average").count();
+    assert_eq!(averages, 9, "one average per reading: {text}");
+    assert!(text.contains("moving average 21.80"), "{text}");
+}

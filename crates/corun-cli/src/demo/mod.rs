@@ -14,6 +14,7 @@ mod pool;
 mod process;
 mod process_queue;
 mod queue;
+mod reactive;
 mod shared_memory;
 mod value_lock;
 
@@ -36,5 +37,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::EventLoop => event_loop::run(),
         Demo::Download => download::run(),
         Demo::Emitter => emitter::run(),
+        Demo::Reactive => reactive::run(),
     }
 }
