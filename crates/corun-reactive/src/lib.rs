@@ -91,6 +91,10 @@ pub use create::{create, defer, empty, from_iter, never, of, range, throw};
 pub use notification::Notification;
 pub use observable::Observable;
 pub use observer::{FnObserver, Observer};
+pub use op::combine_latest::combine_latest_sources as combine_latest;
+pub use op::concat::concat_sources as concat;
+pub use op::merge::merge_sources as merge;
+pub use op::zip::zip_sources as zip;
 pub use scheduler::{
     Action, CurrentThreadScheduler, EventLoopScheduler, ImmediateScheduler, NewThreadScheduler,
     Recorded, Scheduler, SchedulerRef, SubscriptionLog, TestObservable, TestObserver,

@@ -33,22 +33,46 @@
 //! `Subscriber` drops anything after the end or after disposal, and a
 //! panic in its callback becomes that subscription's error.
 
+mod catch;
+pub(crate) mod combine_latest;
+pub(crate) mod concat;
+mod concat_map;
 mod filter;
 mod first;
+mod flat_map;
 mod last;
 mod map;
+pub(crate) mod merge;
 mod reduce;
+mod retry;
 mod scan;
+mod share;
+mod share_replay;
 mod skip;
+mod switch_map;
 mod take;
 mod tap;
+mod with_latest_from;
+pub(crate) mod zip;
 
+pub use catch::{catch, catch_with};
+pub use combine_latest::combine_latest;
+pub use concat::concat;
+pub use concat_map::{concat_all, concat_map};
 pub use filter::filter;
 pub use first::first;
+pub use flat_map::{flat_map, merge_all};
 pub use last::last;
 pub use map::map;
+pub use merge::merge;
 pub use reduce::reduce;
+pub use retry::{retry, retry_forever};
 pub use scan::scan;
+pub use share::share;
+pub use share_replay::share_replay;
 pub use skip::skip;
+pub use switch_map::{switch_latest, switch_map};
 pub use take::take;
 pub use tap::tap;
+pub use with_latest_from::with_latest_from;
+pub use zip::zip;
