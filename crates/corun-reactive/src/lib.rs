@@ -16,6 +16,10 @@
 //! | `await observable`, `run()`, `to_list()`            | [`Observable::to_future`], [`Observable::run`], [`Observable::to_vec`] |
 //! | `source.pipe(ops.map(f), ops.filter(p))`            | [`Observable::pipe`], [`pipe!`], [`op`]; or `source.map(f).filter(p)` |
 //! | `ops.map`, `filter`, `do_action`, `scan`, `reduce`, `take`, `skip`, `first`, `last` | the methods of those names (`tap` for `do_action`) |
+//! | `ops.flat_map`, `merge_all`, `concat_map`, `concat_all`, `switch_map`, `switch_latest` | the methods of those names (and [`op`] functions) |
+//! | `reactivex.merge`, `concat`, `zip`, `combine_latest` (`*sources`); `ops.merge(other)` … | [`merge`], [`concat()`], [`zip`], [`combine_latest`] (rows as `Vec`); the methods with one other source (pairs) |
+//! | `ops.with_latest_from`, `ops.catch(second)` / `ops.catch(handler)`, `ops.retry(n)` / `retry()` | [`with_latest_from`](Observable::with_latest_from), [`catch`](Observable::catch) / [`catch_with`](Observable::catch_with), [`retry`](Observable::retry) / [`retry_forever`](Observable::retry_forever) |
+//! | `ops.share()` (`publish` + `ref_count`), `replay(n)` + `ref_count()` (RxJS `shareReplay`) | [`share`](Observable::share), [`share_replay`](Observable::share_replay) |
 //! | `Subject`, `BehaviorSubject`, `ReplaySubject`, `AsyncSubject` | [`Subject`], [`BehaviorSubject`], [`ReplaySubject`], [`AsyncSubject`] |
 //! | `ImmediateScheduler`, `CurrentThreadScheduler`, `NewThreadScheduler` | [`ImmediateScheduler`], [`CurrentThreadScheduler`], [`NewThreadScheduler`] |
 //! | `ThreadPoolScheduler`                               | [`ThreadPoolScheduler`] (a `corun::concurrent::ThreadPoolExecutor`) |

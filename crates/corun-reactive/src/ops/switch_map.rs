@@ -139,7 +139,7 @@ impl<T: Send + 'static> Switch<T> {
     /// Delivers `notification` from inner observable `id` if it is still
     /// the latest: queued under the lock that a switch takes, so nothing
     /// from an older one can follow anything of a newer one.
-    fn from_inner(&self, id: u64, notification: Notification<T>) {
+    fn deliver(&self, id: u64, notification: Notification<T>) {
         {
             let mut state = self.state.lock();
             if state.latest != id {
@@ -214,12 +214,12 @@ struct SwitchInner<T> {
 
 impl<T: Send + 'static> Observer<T> for SwitchInner<T> {
     fn on_next(&mut self, value: T) {
-        self.switch.from_inner(self.id, Notification::Next(value));
+        self.switch.deliver(self.id, Notification::Next(value));
     }
     fn on_error(&mut self, error: Error) {
-        self.switch.from_inner(self.id, Notification::Error(error));
+        self.switch.deliver(self.id, Notification::Error(error));
     }
     fn on_completed(&mut self) {
-        self.switch.from_inner(self.id, Notification::Completed);
+        self.switch.deliver(self.id, Notification::Completed);
     }
 }
