@@ -194,10 +194,7 @@ fn behavior_subject_infinite() {
 fn behavior_subject_finite_and_error() {
     let [r1, r2, r3] = drive::<BehaviorSubject<i32>>(finite());
     assert_eq!(r1, nexts(&[(300, 4), (340, 5), (410, 6), (520, 7)]));
-    assert_eq!(
-        r2,
-        with(nexts(&[(400, 5), (410, 6), (520, 7)]), on_completed(630))
-    );
+    assert_eq!(r2, with(nexts(&[(400, 5), (410, 6), (520, 7)]), on_completed(630)));
     assert_eq!(r3, [on_completed(900)]);
     let [_, r2, r3] = drive::<BehaviorSubject<i32>>(failing());
     assert_eq!(r2, with(nexts(&[(400, 5), (410, 6), (520, 7)]), ex(630)));
@@ -218,10 +215,7 @@ fn behavior_subject_value_before_subscription() {
 #[test]
 fn replay_subject_infinite() {
     let [r1, r2, r3] = drive::<ReplaySubject<i32>>(infinite());
-    assert_eq!(
-        r1,
-        nexts(&[(300, 3), (300, 4), (340, 5), (410, 6), (520, 7)])
-    );
+    assert_eq!(r1, nexts(&[(300, 3), (300, 4), (340, 5), (410, 6), (520, 7)]));
     assert_eq!(r2, nexts(&[(400, 5), (410, 6), (520, 7), (630, 8)]));
     assert_eq!(r3, nexts(&[(900, 10), (940, 11)]));
 }
@@ -229,14 +223,8 @@ fn replay_subject_infinite() {
 #[test]
 fn replay_subject_finite_and_error() {
     let [r1, r2, r3] = drive::<ReplaySubject<i32>>(finite());
-    assert_eq!(
-        r1,
-        nexts(&[(300, 3), (300, 4), (340, 5), (410, 6), (520, 7)])
-    );
-    assert_eq!(
-        r2,
-        with(nexts(&[(400, 5), (410, 6), (520, 7)]), on_completed(630))
-    );
+    assert_eq!(r1, nexts(&[(300, 3), (300, 4), (340, 5), (410, 6), (520, 7)]));
+    assert_eq!(r2, with(nexts(&[(400, 5), (410, 6), (520, 7)]), on_completed(630)));
     assert_eq!(r3, [on_completed(900)]);
     let [_, r2, r3] = drive::<ReplaySubject<i32>>(failing());
     assert_eq!(r2, with(nexts(&[(400, 5), (410, 6), (520, 7)]), ex(630)));

@@ -41,10 +41,7 @@ fn interval_on_advance_by() {
     let seen = ts.create_observer();
     let subscription = interval(ms(10), ts.clone()).subscribe_observer(seen.clone());
     ts.advance_by(35);
-    assert_eq!(
-        seen.messages(),
-        [on_next(10, 0), on_next(20, 1), on_next(30, 2)]
-    );
+    assert_eq!(seen.messages(), [on_next(10, 0), on_next(20, 1), on_next(30, 2)]);
     subscription.dispose();
     ts.advance_by(100);
     assert_eq!(seen.messages().len(), 3);
@@ -104,12 +101,7 @@ fn take_complete_after_take_on_cold_observable() {
     let results = ts.start(move || source.take(20));
     assert_eq!(
         results,
-        [
-            on_next(210, 9),
-            on_next(230, 13),
-            on_next(270, 7),
-            on_completed(320)
-        ]
+        [on_next(210, 9), on_next(230, 13), on_next(270, 7), on_completed(320)]
     );
     assert_eq!(xs.subscriptions(), [SubscriptionLog::new(200, 320)]);
 }
@@ -127,10 +119,7 @@ fn take_stops_the_source_when_enough() {
     ]);
     let source = xs.observable();
     let results = ts.start(move || source.take(2));
-    assert_eq!(
-        results,
-        [on_next(210, 9), on_next(230, 13), on_completed(230)]
-    );
+    assert_eq!(results, [on_next(210, 9), on_next(230, 13), on_completed(230)]);
     assert_eq!(xs.subscriptions(), [SubscriptionLog::new(200, 230)]);
 }
 
@@ -146,11 +135,7 @@ fn cold_observable_is_relative_to_each_subscription() {
     let results = ts.start(move || source);
     assert_eq!(
         results,
-        [
-            on_next(210, 'a'),
-            on_next(220, 'b'),
-            on_error(230, Error::timeout())
-        ]
+        [on_next(210, 'a'), on_next(220, 'b'), on_error(230, Error::timeout())]
     );
     assert_eq!(xs.subscriptions(), [SubscriptionLog::new(200, 230)]);
 }
