@@ -21,6 +21,10 @@
 //! | `ops.debounce`, `throttle_first`, `sample`, `delay`, `timeout(duetime, other)` (scheduler defaults to `TimeoutScheduler`) | the methods of those names, with a scheduler always given; [`sample_with`](Observable::sample_with), [`timeout_with`](Observable::timeout_with) |
 //! | `ops.buffer_with_time(timespan, timeshift)`, `window_with_time` | [`buffer_with_time`](Observable::buffer_with_time) / `_shift`, [`window_with_time`](Observable::window_with_time) / `_shift` |
 //! | `ops.observe_on(scheduler)`, `subscribe_on(scheduler)` | [`observe_on`](Observable::observe_on), [`subscribe_on`](Observable::subscribe_on) |
+//! | `ops.flat_map`, `merge_all`, `concat_map`, `concat_all`, `switch_map`, `switch_latest` | the methods of those names (and [`op`] functions) |
+//! | `reactivex.merge`, `concat`, `zip`, `combine_latest` (`*sources`); `ops.merge(other)` … | [`merge`], [`concat()`], [`zip`], [`combine_latest`] (rows as `Vec`); the methods with one other source (pairs) |
+//! | `ops.with_latest_from`, `ops.catch(second)` / `ops.catch(handler)`, `ops.retry(n)` / `retry()` | [`with_latest_from`](Observable::with_latest_from), [`catch`](Observable::catch) / [`catch_with`](Observable::catch_with), [`retry`](Observable::retry) / [`retry_forever`](Observable::retry_forever) |
+//! | `ops.share()` (`publish` + `ref_count`), `replay(n)` + `ref_count()` (RxJS `shareReplay`) | [`share`](Observable::share), [`share_replay`](Observable::share_replay) |
 //! | `Subject`, `BehaviorSubject`, `ReplaySubject`, `AsyncSubject` | [`Subject`], [`BehaviorSubject`], [`ReplaySubject`], [`AsyncSubject`] |
 //! | `ImmediateScheduler`, `CurrentThreadScheduler`, `NewThreadScheduler` | [`ImmediateScheduler`], [`CurrentThreadScheduler`], [`NewThreadScheduler`] |
 //! | `ThreadPoolScheduler`                               | [`ThreadPoolScheduler`] (a `corun::concurrent::ThreadPoolExecutor`) |
@@ -96,6 +100,10 @@ pub use create::{create, defer, empty, from_iter, never, of, range, throw};
 pub use notification::Notification;
 pub use observable::Observable;
 pub use observer::{FnObserver, Observer};
+pub use op::combine_latest::combine_latest_sources as combine_latest;
+pub use op::concat::concat_sources as concat;
+pub use op::merge::merge_sources as merge;
+pub use op::zip::zip_sources as zip;
 pub use scheduler::{
     Action, CurrentThreadScheduler, EventLoopScheduler, ImmediateScheduler, NewThreadScheduler,
     Recorded, Scheduler, SchedulerRef, SubscriptionLog, TestObservable, TestObserver,
