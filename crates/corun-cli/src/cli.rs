@@ -94,6 +94,9 @@ pub(crate) enum Experiment {
     Io,
     /// One emit to 1 and to 10 listeners: EventEmitter and LocalEmitter against a Vec<Box<dyn Fn>> loop and Python.
     Emit,
+    /// 1 000 000 items through range → map → filter → scan, and a Subject fanning out to
+    /// 10 observers, against a plain iterator, rxRust and RxPY.
+    Reactive,
 }
 
 impl Experiment {
@@ -116,6 +119,7 @@ impl Experiment {
         Experiment::AsyncQueue,
         Experiment::Io,
         Experiment::Emit,
+        Experiment::Reactive,
     ];
 
     /// What `corun bench --all` adds to the default set.
@@ -147,6 +151,7 @@ impl Experiment {
             Experiment::AsyncQueue => "async-queue",
             Experiment::Io => "io",
             Experiment::Emit => "emit",
+            Experiment::Reactive => "reactive",
         }
     }
 }

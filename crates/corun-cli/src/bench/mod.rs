@@ -14,6 +14,7 @@ mod processes;
 mod progress;
 mod python;
 mod queue;
+mod reactive;
 mod report;
 mod schedule;
 mod sleep_precision;
@@ -82,6 +83,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::AsyncQueue => async_queue::run(&plan)?,
             Experiment::Io => io::run(&plan, args.timeline.as_deref())?,
             Experiment::Emit => emit::run(&plan)?,
+            Experiment::Reactive => reactive::run(&plan)?,
         };
         report.rows.extend(rows);
     }
