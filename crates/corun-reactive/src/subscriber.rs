@@ -298,10 +298,10 @@ impl<T: Send + 'static> Serialized<T> {
     }
 
     fn deliver_queued(&self, target: &mut Subscriber<T>) {
-        loop {
-            if self.pending.load(Ordering::SeqCst) == 0 {
-                return;
-            }
+        // Nothing counted, nothing to take: no lock. A notification queued
+        // but not yet counted is delivered by the drain that follows every
+        // delivery (its sender's, or the holder's after letting go).
+        while self.pending.load(Ordering::SeqCst) != 0 {
             let next = {
                 let mut queue = self.queue.lock();
                 let next = queue.pop_front();
