@@ -4,7 +4,7 @@ use std::fmt;
 
 use corun_core::Error;
 
-use super::{Shared, attach, fan_end, new_hub, share};
+use super::{Shared, attach, new_hub};
 use crate::{Notification, Observable, Observer};
 
 /// A subject that gives only its last value, at its end (RxPY:
@@ -51,34 +51,25 @@ impl<T: Clone + Send + 'static> AsyncSubject<T> {
 
     /// Ends every observer with `error`.
     pub fn on_error(&self, error: Error) {
-        let observers = self.hub.lock().finish(Notification::Error(error.clone()));
-        if let Some(observers) = observers {
-            fan_end(&observers, Some(&error));
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Error(error.clone())) {
+            self.hub.end(state, None, Some(error));
         }
     }
 
     /// Hands the last value, if any, and the end to every observer.
     pub fn on_completed(&self) {
-        let (observers, last) = {
-            let mut state = self.hub.lock();
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Completed) {
             let last = state.extra.clone();
-            (state.finish(Notification::Completed), last)
-        };
-        if let Some(observers) = observers {
-            for (_, observer) in observers.iter() {
-                if let Some(value) = &last {
-                    observer.on_next(value.clone());
-                }
-                observer.on_completed();
-            }
+            self.hub.end(state, last, None);
         }
     }
 
     /// The observable side.
     pub fn observable(&self) -> Observable<T> {
         let hub = self.hub.clone();
-        Observable::new(move |subscriber| {
-            let subscriber = share(subscriber);
+        Observable::new(move |mut subscriber| {
             let state = hub.lock();
             match state.end() {
                 Some(Notification::Completed) => {
@@ -93,14 +84,14 @@ impl<T: Clone + Send + 'static> AsyncSubject<T> {
                     drop(state);
                     subscriber.notify(end);
                 }
-                None => attach(&hub, state, subscriber),
+                None => attach(&hub, state, subscriber, Vec::new()),
             }
         })
     }
 
     /// Whether any observer is subscribed.
     pub fn has_observers(&self) -> bool {
-        !self.hub.lock().snapshot().is_empty()
+        self.hub.lock().observer_count() != 0
     }
 }
 

@@ -4,7 +4,7 @@ use std::fmt;
 
 use corun_core::Error;
 
-use super::{Shared, attach, fan_end, fan_out, new_hub, share};
+use super::{Shared, attach, new_hub};
 use crate::{Notification, Observable, Observer};
 
 /// A [`Subject`](crate::Subject) with a current value (RxPY:
@@ -55,30 +55,26 @@ impl<T: Clone + Send + 'static> BehaviorSubject<T> {
 
     /// Makes `value` current and hands it to every observer.
     pub fn on_next(&self, value: T) {
-        let snapshot = {
-            let mut state = self.hub.lock();
-            if state.ended() {
-                return;
-            }
+        let mut state = self.hub.lock();
+        if !state.ended() {
             state.extra = value.clone();
-            state.snapshot()
-        };
-        fan_out(&snapshot, value);
+            self.hub.next(state, value);
+        }
     }
 
     /// Ends every observer with `error`.
     pub fn on_error(&self, error: Error) {
-        let observers = self.hub.lock().finish(Notification::Error(error.clone()));
-        if let Some(observers) = observers {
-            fan_end(&observers, Some(&error));
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Error(error.clone())) {
+            self.hub.end(state, None, Some(error));
         }
     }
 
     /// Ends every observer.
     pub fn on_completed(&self) {
-        let observers = self.hub.lock().finish(Notification::Completed);
-        if let Some(observers) = observers {
-            fan_end(&observers, None);
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Completed) {
+            self.hub.end(state, None, None);
         }
     }
 
@@ -86,24 +82,23 @@ impl<T: Clone + Send + 'static> BehaviorSubject<T> {
     /// what follows.
     pub fn observable(&self) -> Observable<T> {
         let hub = self.hub.clone();
-        Observable::new(move |subscriber| {
-            let subscriber = share(subscriber);
+        Observable::new(move |mut subscriber| {
             let state = hub.lock();
             if let Some(end) = state.end() {
                 drop(state);
                 subscriber.notify(end);
                 return;
             }
-            // Queued under the lock: an `on_next` that follows reaches this
+            // Given under the lock: an `on_next` that follows reaches this
             // subscriber after the current value.
-            subscriber.enqueue(Notification::Next(state.extra.clone()));
-            attach(&hub, state, subscriber);
+            let current = vec![Notification::Next(state.extra.clone())];
+            attach(&hub, state, subscriber, current);
         })
     }
 
     /// Whether any observer is subscribed.
     pub fn has_observers(&self) -> bool {
-        !self.hub.lock().snapshot().is_empty()
+        self.hub.lock().observer_count() != 0
     }
 }
 

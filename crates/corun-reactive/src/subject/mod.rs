@@ -2,13 +2,22 @@
 //! are given (RxPY: `reactivex.subject`).
 //!
 //! Every subject is thread-safe (`Send + Sync`, cheap to clone): its
-//! `on_next` may be called from any thread. Each call takes a snapshot of
-//! the observers (under a short lock, never held while an observer runs),
-//! so observers added or removed meanwhile do not disturb it; each
-//! observer is a [`SharedSubscriber`](crate::SharedSubscriber), so calls
-//! to one observer never overlap even when `on_next` races on several
-//! threads, and nothing reaches it after its end. After the subject's own
-//! end, `on_next` does nothing and new subscribers get the end at once.
+//! `on_next` may be called from any thread. Deliveries are serialised per
+//! subject: one caller at a time delivers, to each observer in turn, and a
+//! call that finds another delivering queues its notification, which that
+//! caller delivers before it returns. So calls to an observer never
+//! overlap, even when `on_next` races on several threads; no call blocks
+//! on another's observers; an observer that feeds the subject back has its
+//! element delivered after the one in progress, not inside it; and every
+//! observer sees the elements in the same order. Each element goes to the
+//! observers subscribed when its `on_next` was called (a subscription made
+//! meanwhile, from an observer say, starts with the next one), and nothing
+//! reaches an observer after its end or after it was disposed. After the
+//! subject's own end, `on_next` does nothing and new subscribers get the
+//! end at once.
+//!
+//! The delivering caller holds one lock for the whole fan-out, so each
+//! observer costs a plain call: no lock, no reference count.
 
 mod async_subject;
 mod behavior;
@@ -21,19 +30,19 @@ pub use behavior::BehaviorSubject;
 pub use replay::ReplaySubject;
 pub use subject::Subject;
 
+use std::collections::VecDeque;
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use corun_core::Error;
 use parking_lot::{Mutex, MutexGuard};
 
-use crate::{Notification, SharedSubscriber, Subscriber};
+use crate::{Notification, Subscriber};
 
-/// A subject's observers, as a snapshot.
-pub(crate) type Observers<T> = Arc<[(u64, SharedSubscriber<T>)]>;
-
-/// The state every subject keeps: its observers and its end.
+/// The state every subject keeps: who is subscribed, and its end.
 pub(crate) struct Hub<T, X> {
-    observers: Observers<T>,
+    /// The ids of the observers attached and not yet gone.
+    ids: Vec<u64>,
     next_id: u64,
     /// `Error` or `Completed`, once ended.
     end: Option<Notification<T>>,
@@ -41,16 +50,29 @@ pub(crate) struct Hub<T, X> {
     pub(crate) extra: X,
 }
 
+/// A subject's shared state and its observers.
+pub(crate) struct Core<T, X> {
+    state: Mutex<Hub<T, X>>,
+    fan: Fan<T>,
+}
+
 /// A subject's shared state.
-pub(crate) type Shared<T, X> = Arc<Mutex<Hub<T, X>>>;
+pub(crate) type Shared<T, X> = Arc<Core<T, X>>;
 
 pub(crate) fn new_hub<T, X>(extra: X) -> Shared<T, X> {
-    Arc::new(Mutex::new(Hub {
-        observers: Arc::from(Vec::new()),
-        next_id: 0,
-        end: None,
-        extra,
-    }))
+    Arc::new(Core {
+        state: Mutex::new(Hub {
+            ids: Vec::new(),
+            next_id: 0,
+            end: None,
+            extra,
+        }),
+        fan: Fan {
+            observers: Mutex::new(Vec::new()),
+            queue: Mutex::new(VecDeque::new()),
+            pending: AtomicUsize::new(0),
+        },
+    })
 }
 
 impl<T: Send + 'static, X> Hub<T, X> {
@@ -59,22 +81,20 @@ impl<T: Send + 'static, X> Hub<T, X> {
         self.end.is_some()
     }
 
-    /// The observers now: who gets the next element.
-    pub(crate) fn snapshot(&self) -> Observers<T> {
-        Arc::clone(&self.observers)
+    /// How many observers are subscribed.
+    pub(crate) fn observer_count(&self) -> usize {
+        self.ids.len()
     }
 
-    /// Records the end and hands back the observers to tell, leaving none;
-    /// `None` if it had ended already.
-    pub(crate) fn finish(&mut self, end: Notification<T>) -> Option<Observers<T>> {
+    /// Records the end, forgetting the observers (they are told by
+    /// [`Core::end`]); `false` if it had ended already.
+    pub(crate) fn finish(&mut self, end: Notification<T>) -> bool {
         if self.end.is_some() {
-            return None;
+            return false;
         }
         self.end = Some(end);
-        Some(std::mem::replace(
-            &mut self.observers,
-            Arc::from(Vec::new()),
-        ))
+        self.ids.clear();
+        true
     }
 
     /// The end, for a late subscriber.
@@ -86,67 +106,195 @@ impl<T: Send + 'static, X> Hub<T, X> {
     }
 }
 
-/// Adds `subscriber` to `hub` (locked by the caller: `state`), removing
-/// it again when its subscription is disposed; then, with the lock let go,
-/// delivers what the caller queued for it.
-pub(crate) fn attach<T: Send + 'static, X: Send + 'static>(
+/// What the delivering caller does for the observers, in the order the
+/// subject's calls made them.
+pub(crate) enum Op<T> {
+    /// An element for every observer.
+    Next(T),
+    /// The end for every observer, who are then let go: `Some` error, or
+    /// `None` for completion.
+    End(Option<Error>),
+    /// A new observer, given `first` (a replay) before anything else.
+    Attach(Subscriber<T>, Vec<Notification<T>>),
+    /// Let go of the observers that were disposed.
+    Prune,
+}
+
+/// The observers and the queue-drain serialiser in front of them: whoever
+/// holds `observers` delivers, first its own operation, then what is
+/// queued; a caller that cannot take it queues. Every holder, after letting
+/// go, looks at `pending` once more and drains if it can, so nothing queued
+/// is left behind.
+struct Fan<T> {
+    observers: Mutex<Vec<Subscriber<T>>>,
+    queue: Mutex<VecDeque<Op<T>>>,
+    /// Operations in `queue`; read without its lock.
+    pending: AtomicUsize,
+}
+
+impl<T: Clone + Send + 'static, X> Core<T, X> {
+    /// The subject's state, locked (briefly: never while an observer runs).
+    pub(crate) fn lock(&self) -> MutexGuard<'_, Hub<T, X>> {
+        self.state.lock()
+    }
+
+    /// Hands `value` to the observers subscribed now; `state` is the
+    /// caller's lock, let go before any observer runs.
+    pub(crate) fn next(&self, state: MutexGuard<'_, Hub<T, X>>, value: T) {
+        self.submit(state, [Op::Next(value)]);
+    }
+
+    /// Ends the observers subscribed now with `error` (or completion),
+    /// after `last` if given; the caller has recorded the end in `state`.
+    pub(crate) fn end(
+        &self,
+        state: MutexGuard<'_, Hub<T, X>>,
+        last: Option<T>,
+        error: Option<Error>,
+    ) {
+        self.submit(
+            state,
+            last.map(Op::Next).into_iter().chain([Op::End(error)]),
+        );
+    }
+
+    /// Runs `ops` in the order of the calls that hold `state`: at once, by
+    /// this caller, if nobody delivers and nothing is queued (decided under
+    /// `state`, so an operation submitted later cannot overtake), else
+    /// queued for whoever delivers.
+    fn submit(&self, state: MutexGuard<'_, Hub<T, X>>, ops: impl IntoIterator<Item = Op<T>>) {
+        let fan = &self.fan;
+        let holder = if fan.pending.load(Ordering::SeqCst) == 0 {
+            fan.observers.try_lock()
+        } else {
+            None
+        };
+        match holder {
+            Some(mut observers) => {
+                drop(state);
+                for op in ops {
+                    apply(&mut observers, op);
+                }
+                fan.deliver_queued(&mut observers);
+            }
+            None => {
+                for op in ops {
+                    fan.enqueue(op);
+                }
+                drop(state);
+            }
+        }
+        fan.drain();
+    }
+}
+
+impl<T: Clone + Send + 'static> Fan<T> {
+    fn enqueue(&self, op: Op<T>) {
+        let mut queue = self.queue.lock();
+        queue.push_back(op);
+        self.pending.fetch_add(1, Ordering::SeqCst);
+    }
+
+    /// Delivers what is queued until nothing is, or another caller holds
+    /// the observers (it will deliver it).
+    fn drain(&self) {
+        while self.pending.load(Ordering::SeqCst) != 0 {
+            let Some(mut observers) = self.observers.try_lock() else {
+                return;
+            };
+            self.deliver_queued(&mut observers);
+        }
+    }
+
+    fn deliver_queued(&self, observers: &mut Vec<Subscriber<T>>) {
+        while self.pending.load(Ordering::SeqCst) != 0 {
+            let next = {
+                let mut queue = self.queue.lock();
+                let next = queue.pop_front();
+                if next.is_some() {
+                    self.pending.fetch_sub(1, Ordering::SeqCst);
+                }
+                next
+            };
+            match next {
+                Some(op) => apply(observers, op),
+                None => return,
+            }
+        }
+    }
+}
+
+/// Carries out `op` on `observers` (the delivery lock held).
+fn apply<T: Clone + Send + 'static>(observers: &mut Vec<Subscriber<T>>, op: Op<T>) {
+    match op {
+        Op::Next(value) => {
+            if let Some((last, rest)) = observers.split_last_mut() {
+                for observer in rest {
+                    observer.on_next(value.clone());
+                }
+                last.on_next(value);
+            }
+        }
+        Op::End(error) => {
+            for mut observer in std::mem::take(observers) {
+                match &error {
+                    Some(error) => observer.on_error(error.clone()),
+                    None => observer.on_completed(),
+                }
+            }
+        }
+        Op::Attach(mut observer, first) => {
+            for notification in first {
+                observer.notify(notification);
+            }
+            if !observer.is_closed() {
+                observers.push(observer);
+            }
+        }
+        Op::Prune => observers.retain(|observer| !observer.is_closed()),
+    }
+}
+
+/// Subscribes `subscriber` to `hub` (locked by the caller: `state`),
+/// giving it `first` before anything else; it is let go again when its
+/// subscription is disposed.
+pub(crate) fn attach<T: Clone + Send + 'static, X: Send + 'static>(
     hub: &Shared<T, X>,
     mut state: MutexGuard<'_, Hub<T, X>>,
-    subscriber: SharedSubscriber<T>,
+    subscriber: Subscriber<T>,
+    first: Vec<Notification<T>>,
 ) {
     let id = state.next_id;
     state.next_id += 1;
-    let mut observers = state.observers.to_vec();
-    observers.push((id, subscriber.clone()));
-    state.observers = observers.into();
-    drop(state);
+    state.ids.push(id);
+    let subscription = subscriber.subscription().clone();
+    hub.submit(state, [Op::Attach(subscriber, first)]);
     // Weak: the hub holds the subscriber, whose subscription holds this.
-    let weak: Weak<Mutex<Hub<T, X>>> = Arc::downgrade(hub);
-    subscriber.subscription().add(move || {
+    // Added with no lock held: on a subscription disposed already it runs
+    // at once.
+    let weak: Weak<Core<T, X>> = Arc::downgrade(hub);
+    subscription.add(move || {
         if let Some(hub) = weak.upgrade() {
-            let mut state = hub.lock();
-            if state.observers.iter().any(|(i, _)| *i == id) {
-                let rest: Vec<_> = state
-                    .observers
-                    .iter()
-                    .filter(|(i, _)| *i != id)
-                    .cloned()
-                    .collect();
-                state.observers = rest.into();
+            let mut state = hub.state.lock();
+            if let Some(i) = state.ids.iter().position(|i| *i == id) {
+                state.ids.swap_remove(i);
+                drop(state);
+                hub.fan.enqueue(Op::Prune);
+                hub.fan.drain();
             }
         }
     });
-    subscriber.flush();
 }
 
-/// Hands `value` to each observer of `snapshot`, cloning for all but the
-/// last.
-pub(crate) fn fan_out<T: Clone + Send + 'static>(
-    snapshot: &[(u64, SharedSubscriber<T>)],
-    value: T,
+/// Gives `subscriber`, not attached (the subject has ended), `first` and
+/// then `end`.
+pub(crate) fn replay_and_end<T: Send + 'static>(
+    mut subscriber: Subscriber<T>,
+    first: Vec<Notification<T>>,
+    end: Notification<T>,
 ) {
-    if let Some(((_, last), rest)) = snapshot.split_last() {
-        for (_, observer) in rest {
-            observer.on_next(value.clone());
-        }
-        last.on_next(value);
+    for notification in first {
+        subscriber.notify(notification);
     }
-}
-
-/// Tells each observer of `observers` the end.
-pub(crate) fn fan_end<T: Send + 'static>(
-    observers: &[(u64, SharedSubscriber<T>)],
-    error: Option<&Error>,
-) {
-    for (_, observer) in observers {
-        match error {
-            Some(error) => observer.on_error(error.clone()),
-            None => observer.on_completed(),
-        }
-    }
-}
-
-/// `subscriber` shared, for a hub.
-pub(crate) fn share<T: Send + 'static>(subscriber: Subscriber<T>) -> SharedSubscriber<T> {
-    subscriber.into_shared()
+    subscriber.notify(end);
 }

@@ -7,7 +7,7 @@ use std::time::{Duration, Instant};
 
 use corun_core::Error;
 
-use super::{Shared, attach, fan_end, fan_out, new_hub, share};
+use super::{Shared, attach, new_hub, replay_and_end};
 use crate::scheduler::{CurrentThreadScheduler, Scheduler};
 use crate::{Notification, Observable, Observer};
 
@@ -101,33 +101,30 @@ impl<T: Clone + Send + 'static> ReplaySubject<T> {
 
     /// Keeps `value` for replay and hands it to every observer.
     pub fn on_next(&self, value: T) {
-        let snapshot = {
-            let mut state = self.hub.lock();
-            if state.ended() {
-                return;
-            }
-            let now = state.extra.clock.now();
-            state.extra.items.push_back((now, value.clone()));
-            state.extra.trim();
-            state.snapshot()
-        };
-        fan_out(&snapshot, value);
+        let mut state = self.hub.lock();
+        if state.ended() {
+            return;
+        }
+        let now = state.extra.clock.now();
+        state.extra.items.push_back((now, value.clone()));
+        state.extra.trim();
+        self.hub.next(state, value);
     }
 
     /// Ends every observer with `error`; later subscribers get the replay,
     /// then the error.
     pub fn on_error(&self, error: Error) {
-        let observers = self.hub.lock().finish(Notification::Error(error.clone()));
-        if let Some(observers) = observers {
-            fan_end(&observers, Some(&error));
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Error(error.clone())) {
+            self.hub.end(state, None, Some(error));
         }
     }
 
     /// Ends every observer; later subscribers get the replay, then the end.
     pub fn on_completed(&self) {
-        let observers = self.hub.lock().finish(Notification::Completed);
-        if let Some(observers) = observers {
-            fan_end(&observers, None);
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Completed) {
+            self.hub.end(state, None, None);
         }
     }
 
@@ -136,26 +133,27 @@ impl<T: Clone + Send + 'static> ReplaySubject<T> {
     pub fn observable(&self) -> Observable<T> {
         let hub = self.hub.clone();
         Observable::new(move |subscriber| {
-            let subscriber = share(subscriber);
             let mut state = hub.lock();
             state.extra.trim();
-            // Queued under the lock, so what follows comes after.
-            for (_, value) in &state.extra.items {
-                subscriber.enqueue(Notification::Next(value.clone()));
-            }
+            // Taken under the lock, so what follows comes after.
+            let replay: Vec<_> = state
+                .extra
+                .items
+                .iter()
+                .map(|(_, value)| Notification::Next(value.clone()))
+                .collect();
             if let Some(end) = state.end() {
                 drop(state);
-                subscriber.enqueue(end);
-                subscriber.flush();
+                replay_and_end(subscriber, replay, end);
                 return;
             }
-            attach(&hub, state, subscriber);
+            attach(&hub, state, subscriber, replay);
         })
     }
 
     /// Whether any observer is subscribed.
     pub fn has_observers(&self) -> bool {
-        !self.hub.lock().snapshot().is_empty()
+        self.hub.lock().observer_count() != 0
     }
 }
 

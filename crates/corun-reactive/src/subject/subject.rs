@@ -4,7 +4,7 @@ use std::fmt;
 
 use corun_core::Error;
 
-use super::{Shared, attach, fan_end, fan_out, new_hub, share};
+use super::{Shared, attach, new_hub};
 use crate::{Notification, Observable, Observer};
 
 /// An observable and an observer at once (RxPY: `Subject`): what it is
@@ -49,29 +49,25 @@ impl<T: Clone + Send + 'static> Subject<T> {
 
     /// Hands `value` to every observer subscribed now.
     pub fn on_next(&self, value: T) {
-        let snapshot = {
-            let state = self.hub.lock();
-            if state.ended() {
-                return;
-            }
-            state.snapshot()
-        };
-        fan_out(&snapshot, value);
+        let state = self.hub.lock();
+        if !state.ended() {
+            self.hub.next(state, value);
+        }
     }
 
     /// Ends every observer with `error`; later subscribers get it too.
     pub fn on_error(&self, error: Error) {
-        let observers = self.hub.lock().finish(Notification::Error(error.clone()));
-        if let Some(observers) = observers {
-            fan_end(&observers, Some(&error));
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Error(error.clone())) {
+            self.hub.end(state, None, Some(error));
         }
     }
 
     /// Ends every observer; later subscribers get the end too.
     pub fn on_completed(&self) {
-        let observers = self.hub.lock().finish(Notification::Completed);
-        if let Some(observers) = observers {
-            fan_end(&observers, None);
+        let mut state = self.hub.lock();
+        if state.finish(Notification::Completed) {
+            self.hub.end(state, None, None);
         }
     }
 
@@ -87,26 +83,25 @@ impl<T: Clone + Send + 'static> Subject<T> {
     /// The observable side: each subscription adds an observer.
     pub fn observable(&self) -> Observable<T> {
         let hub = self.hub.clone();
-        Observable::new(move |subscriber| {
-            let subscriber = share(subscriber);
+        Observable::new(move |mut subscriber| {
             let state = hub.lock();
             if let Some(end) = state.end() {
                 drop(state);
                 subscriber.notify(end);
                 return;
             }
-            attach(&hub, state, subscriber);
+            attach(&hub, state, subscriber, Vec::new());
         })
     }
 
     /// Whether any observer is subscribed (RxPY: `has_observers`).
     pub fn has_observers(&self) -> bool {
-        !self.hub.lock().snapshot().is_empty()
+        self.hub.lock().observer_count() != 0
     }
 
     /// How many observers are subscribed.
     pub fn observer_count(&self) -> usize {
-        self.hub.lock().snapshot().len()
+        self.hub.lock().observer_count()
     }
 }
 
