@@ -474,3 +474,41 @@ fn demo_reactive_debounces_buffers_and_averages() {
     assert_eq!(averages, 9, "one average per reading: {text}");
     assert!(text.contains("moving average 21.80"), "{text}");
 }
+
+/// The reactive experiment runs in a smoke run: the pipeline and the
+/// fan-out, each against its bar, the floor and rxRust, with a positive
+/// figure per row.
+#[test]
+fn bench_quick_reactive() {
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "--no-python",
+        "-e",
+        "reactive",
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let json: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    assert_eq!(rows.len(), 8, "{json}");
+    for unit in ["ns/item/operator", "ns/item/observer"] {
+        let mine: Vec<_> = rows.iter().filter(|r| r["unit"] == unit).collect();
+        assert_eq!(mine.len(), 4, "{json}");
+        assert!(
+            mine.iter().any(|r| r["bar"].as_f64() == Some(1.0)),
+            "{json}"
+        );
+        assert!(
+            mine.iter()
+                .any(|r| r["peer"].as_str().unwrap().contains("rxRust"))
+        );
+        for row in mine {
+            assert_eq!(row["experiment"], "reactive");
+            assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(row["peer_value"].as_f64().unwrap() > 0.0, "{row}");
+        }
+    }
+}
