@@ -213,13 +213,11 @@ impl<T: Send + 'static> SharedSubscriber<T> {
     /// Queues `notification` without delivering it now; it goes out, in
     /// order, with the next delivery or [`flush`](Self::flush). For
     /// emitting under a lock of one's own (an operator combining sources).
-    #[allow(dead_code)] // no operator in this crate needs it yet
     pub(crate) fn enqueue(&self, notification: Notification<T>) {
         self.inner.enqueue(notification);
     }
 
     /// Delivers what is queued, unless another call is delivering.
-    #[allow(dead_code)] // no operator in this crate needs it yet
     pub(crate) fn flush(&self) {
         self.inner.drain();
     }
