@@ -1,7 +1,8 @@
 //! What both emitters share: listener ids, the table of event names to
 //! listener lists (copy-on-write, so an emit's snapshot is one pointer
-//! clone), the max-listeners warning, and the tracker of async listener
-//! tasks behind `wait_for_complete`.
+//! clone) and its immutable [`View`] for emits that take no lock, the
+//! max-listeners warning, and the tracker of async listener tasks behind
+//! `wait_for_complete`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -131,6 +132,54 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Whether two event names are the same, looking first at where they
+/// are: an emitter mostly sees the same literal, at the same address.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
+/// An immutable copy of a table's lists, for readers that take no lock:
+/// up to [`FEW_NAMES`] names searched in order, in the view itself (one
+/// pointer less to follow than a `Vec`), a map for more.
+pub(crate) enum View<L> {
+    Few([Option<(EventName, L)>; FEW_NAMES]),
+    Many(HashMap<EventName, L, BuildHasherDefault<FxHasher>>),
+}
+
+/// Up to this many names, a [`View`] is searched in order.
+const FEW_NAMES: usize = 4;
+
+impl<E, L> View<L>
+where
+    E: Listed,
+    L: Deref<Target = [E]> + From<Vec<E>> + Clone,
+{
+    pub(crate) fn new(table: &Table<L>) -> Self {
+        let mut lists = table
+            .lists()
+            .map(|(name, list)| (name.clone(), list.clone()));
+        if table.slots.len() <= FEW_NAMES {
+            Self::Few(std::array::from_fn(|_| lists.next()))
+        } else {
+            Self::Many(lists.collect())
+        }
+    }
+
+    /// The listeners of `name`.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<&L> {
+        match self {
+            Self::Few(lists) => lists
+                .iter()
+                .map_while(Option::as_ref)
+                .find(|(n, _)| same_name(n, name))
+                .map(|(_, list)| list),
+            Self::Many(lists) => lists.get(name),
+        }
+    }
+}
+
 /// One event's listeners, and whether its warning was given.
 pub(crate) struct Slot<L> {
     pub(crate) list: L,
@@ -177,7 +226,7 @@ where
     #[inline]
     pub(crate) fn snapshot(&mut self, name: &str) -> Option<L> {
         if let Some((last, list)) = &self.last {
-            if last.as_ref() == name {
+            if same_name(last, name) {
                 return Some(list.clone());
             }
         }
@@ -271,6 +320,11 @@ where
     pub(crate) fn ids(&self, name: &str) -> Vec<ListenerId> {
         self.get(name)
             .map_or_else(Vec::new, |l| l.iter().map(Listed::id).collect())
+    }
+
+    /// Every event's name and list, in no order.
+    pub(crate) fn lists(&self) -> impl Iterator<Item = (&EventName, &L)> {
+        self.slots.iter().map(|(name, slot)| (name, &slot.list))
     }
 
     /// The names with listeners, in the order they were first added.
@@ -415,6 +469,13 @@ pub(crate) fn no_loop(name: &str) -> Error {
         corun_core::ErrorKind::InvalidState,
         format!("no running event loop for an async listener of '{name}'"),
     )
+}
+
+/// Notes a listener's failure during an emit.
+#[cold]
+#[inline(never)]
+pub(crate) fn failed(failures: &mut Vec<Error>, error: Error) {
+    failures.push(error);
 }
 
 /// Several failures of one emit as one error (or the one failure).
