@@ -13,10 +13,14 @@ import sys
 import time
 
 try:
-    import pyee
     from pyee import EventEmitter
 
-    PEER = ("pyee " + getattr(pyee, "__version__", "")).strip()
+    try:
+        from importlib.metadata import version
+
+        PEER = "pyee " + version("pyee")
+    except Exception:  # metadata missing: the name alone
+        PEER = "pyee"
 except ImportError:
     EventEmitter = None
     PEER = "stdlib callback list"
@@ -48,11 +52,19 @@ def make(listeners):
     ee = EventEmitter() if EventEmitter is not None else CallbackList()
     sink = Sink()
 
-    def listener(x):
-        sink.total += x
+    def make_listener():
+        def listener(x):
+            sink.total += x
 
+        return listener
+
+    # A function object of its own for each: pyee keys its listeners by
+    # function, so adding one function ten times would add it once.
     for _ in range(listeners):
-        ee.on("data", listener)
+        ee.on("data", make_listener())
+    before = sink.total
+    ee.emit("data", 1)
+    assert sink.total - before == listeners, "not every listener ran"
     return ee, sink
 
 
