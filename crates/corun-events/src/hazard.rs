@@ -199,31 +199,39 @@ impl<T> Published<T> {
         let new = value.map_or(ptr::null_mut(), Box::into_raw);
         let old = self.current.swap(new, Ordering::SeqCst);
         if let Some(old) = NonNull::new(old) {
-            self.retired.lock().push(Retired(old));
+            let mut retired = self.retired.lock();
+            retired.push(Retired(old));
+            // Under the lock, as in `reclaim`: `pending` is whether
+            // `retired` was empty at the last unlock.
             self.pending.store(true, Ordering::SeqCst);
         }
     }
 
-    /// Frees the retired values no reader uses. Call it holding no lock
-    /// that dropping a `T` may take.
+    /// Frees the retired values no reader uses (at once when none is
+    /// retired). Call it holding no lock that dropping a `T` may take.
+    #[inline]
     pub(crate) fn reclaim(&self) {
-        let free = {
+        if self.pending.load(Ordering::SeqCst) {
+            self.reclaim_retired();
+        }
+    }
+
+    #[cold]
+    #[inline(never)]
+    fn reclaim_retired(&self) {
+        let mut free = Vec::new();
+        {
             let mut retired = self.retired.lock();
-            if retired.is_empty() {
-                return;
+            let mut at = 0;
+            while at < retired.len() {
+                if in_use(retired[at].0.as_ptr().cast()) {
+                    at += 1;
+                } else {
+                    free.push(retired.swap_remove(at));
+                }
             }
-            let used: Vec<*mut ()> = records()
-                .flat_map(|record| &record.slots)
-                .map(|slot| slot.load(Ordering::SeqCst))
-                .filter(|p| !p.is_null())
-                .collect();
-            let (free, kept): (Vec<_>, Vec<_>) = retired
-                .drain(..)
-                .partition(|r| !used.contains(&r.0.as_ptr().cast()));
-            *retired = kept;
             self.pending.store(!retired.is_empty(), Ordering::SeqCst);
-            free
-        };
+        }
         for value in free {
             // SAFETY: the value came from `Box::into_raw` in `replace`, and
             // its swap took it out of `current`, so no reader finds it
@@ -233,6 +241,16 @@ impl<T> Published<T> {
             drop(unsafe { Box::from_raw(value.0.as_ptr()) });
         }
     }
+}
+
+/// Whether a hazard slot of some thread names `value`.
+fn in_use(value: *mut ()) -> bool {
+    records().any(|record| {
+        record
+            .slots
+            .iter()
+            .any(|slot| slot.load(Ordering::SeqCst) == value)
+    })
 }
 
 impl<T> Drop for Published<T> {
@@ -270,7 +288,7 @@ impl<T> Drop for Protected<'_, T> {
     fn drop(&mut self) {
         self.slot.store(ptr::null_mut(), Ordering::Release);
         if self.owner.pending.load(Ordering::Relaxed) {
-            self.owner.reclaim();
+            self.owner.reclaim_retired();
         }
     }
 }

@@ -508,14 +508,35 @@ impl<P: 'static> LocalEmitter<P> {
     #[inline]
     pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
         let snapshot = self.inner.table.borrow_mut().snapshot(name);
-        match snapshot {
-            Some(list) => self.run(name, &list, &payload),
+        match snapshot.as_deref() {
+            // One plain listener, the commonest case: no loop.
+            Some(
+                [
+                    Entry {
+                        kind: Kind::Payload(f),
+                        once: None,
+                        ..
+                    },
+                ],
+            ) => match catch_unwind(AssertUnwindSafe(|| f(&payload))) {
+                Ok(()) => Ok(true),
+                Err(panic) => self.report_one(name, Error::from_panic(&*panic)),
+            },
+            Some(list) => self.run(name, list, &payload),
             None => self.nobody(name),
         }
     }
 
-    /// Runs the listeners of `list`, a snapshot of `name`'s.
-    #[inline(always)]
+    /// The emit's result when its one listener failed.
+    #[cold]
+    #[inline(never)]
+    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
+        self.report(name, vec![failure]).map(|()| true)
+    }
+
+    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
+    /// line: `emit` stays small enough to inline).
+    #[inline(never)]
     fn run(&self, name: &str, list: &[Entry<P>], payload: &P) -> Result<bool, Error> {
         let mut any = false;
         let mut failures = Vec::new();

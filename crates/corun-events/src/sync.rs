@@ -14,7 +14,7 @@ use parking_lot::Mutex;
 use crate::hazard::Published;
 use crate::table::{
     CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
-    NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, View, WaitForComplete,
+    NEW_LISTENER, REMOVE_LISTENER, Snapshot, Table, TrackGuard, Tracker, View, WaitForComplete,
     default_warning, failed, no_loop, one_error, unhandled_error_event,
 };
 
@@ -80,8 +80,13 @@ struct Inner<P> {
     /// What writers change, under the lock.
     table: Mutex<Table<List<P>>>,
     /// What emits read, without the lock: a copy of `table`'s lists,
-    /// retired by every change, published again by the next emit.
+    /// retired by every change, published again by the second emit after
+    /// it (an emitter changed between every two emits, as by `once`
+    /// listeners, would build it for one emit each time).
     view: Published<View<List<P>>>,
+    /// Whether an emit ran since the last change; read and written under
+    /// the lock of `table`.
+    warm: AtomicBool,
     warning: Mutex<Option<WarningFn>>,
     tracker: Tracker,
 }
@@ -183,6 +188,7 @@ impl<P> EventEmitter<P> {
             inner: Arc::new(Inner {
                 table: Mutex::new(Table::new()),
                 view: Published::new(),
+                warm: AtomicBool::new(false),
                 warning: Mutex::new(None),
                 tracker: Tracker::default(),
             }),
@@ -341,6 +347,7 @@ impl<P> EventEmitter<P> {
             let mut table = self.inner.table.lock();
             let removed = table.remove(name, id);
             if removed {
+                self.inner.warm.store(false, Ordering::Relaxed);
                 self.inner.view.replace(None);
             }
             (removed, table.get(REMOVE_LISTENER).cloned())
@@ -485,6 +492,7 @@ impl<P> EventEmitter<P> {
         let result = {
             let mut table = self.inner.table.lock();
             let result = change(&mut table);
+            self.inner.warm.store(false, Ordering::Relaxed);
             self.inner.view.replace(None);
             result
         };
@@ -573,6 +581,15 @@ impl<P: 'static> EventEmitter<P> {
         // change publishes none, and the next emit a new one.
         if let Some(view) = self.inner.view.load() {
             return match view.get(name) {
+                // One plain listener, the commonest case: no loop.
+                Some(Snapshot::One(Entry {
+                    kind: Kind::Payload(f),
+                    once: None,
+                    ..
+                })) => match catch_unwind(AssertUnwindSafe(|| f(&payload))) {
+                    Ok(()) => Ok(true),
+                    Err(panic) => self.report_one(name, Error::from_panic(&*panic)),
+                },
                 Some(list) => self.run(name, list, &payload),
                 None => self.nobody(name),
             };
@@ -580,14 +597,21 @@ impl<P: 'static> EventEmitter<P> {
         self.emit_locked(name, &payload)
     }
 
-    /// [`emit`](Self::emit) with no view published (the first emit after
-    /// a change, which publishes one) or none readable (emits nested too
-    /// deep): the snapshot is taken under the lock.
+    /// The emit's result when its one listener failed.
+    #[cold]
+    #[inline(never)]
+    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
+        self.report(name, vec![failure]).map(|()| true)
+    }
+
+    /// [`emit`](Self::emit) with no view published (the first two emits
+    /// after a change; the second publishes one) or none readable (emits
+    /// nested too deep): the snapshot is taken under the lock.
     #[inline(never)]
     fn emit_locked(&self, name: &str, payload: &P) -> Result<bool, Error> {
         let list = {
             let table = self.inner.table.lock();
-            if self.inner.view.is_empty() {
+            if self.inner.view.is_empty() && self.inner.warm.swap(true, Ordering::Relaxed) {
                 // Under the lock, so that no change comes in between.
                 self.inner.view.replace(Some(Box::new(View::new(&table))));
             }
@@ -601,8 +625,9 @@ impl<P: 'static> EventEmitter<P> {
         result
     }
 
-    /// Runs the listeners of `list`, a snapshot of `name`'s.
-    #[inline(always)]
+    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
+    /// line: `emit` stays small enough to inline).
+    #[inline(never)]
     fn run(&self, name: &str, list: &[Entry<P>], payload: &P) -> Result<bool, Error> {
         let mut any = false;
         let mut failures = Vec::new();

@@ -139,26 +139,66 @@ fn same_name(a: &str, b: &str) -> bool {
     (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
 }
 
+/// A copy-on-write list of listeners: `Arc<[E]>` or `Rc<[E]>`.
+pub(crate) trait List:
+    Deref<Target = [Self::Entry]> + From<Vec<Self::Entry>> + Clone
+{
+    type Entry: Listed;
+}
+
+impl<E: Listed> List for std::sync::Arc<[E]> {
+    type Entry = E;
+}
+
+impl<E: Listed> List for std::rc::Rc<[E]> {
+    type Entry = E;
+}
+
+/// The listeners an emit runs through a [`View`]: a list's only listener
+/// held inline (one pointer less to follow on the way to it), or the
+/// list.
+pub(crate) enum Snapshot<L: List> {
+    One(L::Entry),
+    Many(L),
+}
+
+impl<L: List> Snapshot<L> {
+    fn of(list: &L) -> Self {
+        match &**list {
+            [one] => Self::One(one.clone()),
+            _ => Self::Many(list.clone()),
+        }
+    }
+}
+
+impl<L: List> Deref for Snapshot<L> {
+    type Target = [L::Entry];
+
+    #[inline]
+    fn deref(&self) -> &[L::Entry] {
+        match self {
+            Self::One(one) => std::slice::from_ref(one),
+            Self::Many(list) => list,
+        }
+    }
+}
+
 /// An immutable copy of a table's lists, for readers that take no lock:
 /// up to [`FEW_NAMES`] names searched in order, in the view itself (one
 /// pointer less to follow than a `Vec`), a map for more.
-pub(crate) enum View<L> {
-    Few([Option<(EventName, L)>; FEW_NAMES]),
-    Many(HashMap<EventName, L, BuildHasherDefault<FxHasher>>),
+pub(crate) enum View<L: List> {
+    Few([Option<(EventName, Snapshot<L>)>; FEW_NAMES]),
+    Many(HashMap<EventName, Snapshot<L>, BuildHasherDefault<FxHasher>>),
 }
 
 /// Up to this many names, a [`View`] is searched in order.
 const FEW_NAMES: usize = 4;
 
-impl<E, L> View<L>
-where
-    E: Listed,
-    L: Deref<Target = [E]> + From<Vec<E>> + Clone,
-{
+impl<L: List> View<L> {
     pub(crate) fn new(table: &Table<L>) -> Self {
         let mut lists = table
             .lists()
-            .map(|(name, list)| (name.clone(), list.clone()));
+            .map(|(name, list)| (name.clone(), Snapshot::of(list)));
         if table.slots.len() <= FEW_NAMES {
             Self::Few(std::array::from_fn(|_| lists.next()))
         } else {
@@ -168,7 +208,7 @@ where
 
     /// The listeners of `name`.
     #[inline]
-    pub(crate) fn get(&self, name: &str) -> Option<&L> {
+    pub(crate) fn get(&self, name: &str) -> Option<&Snapshot<L>> {
         match self {
             Self::Few(lists) => lists
                 .iter()
@@ -191,7 +231,7 @@ pub(crate) struct Slot<L> {
 /// Event names to listener lists. A list is never changed in place: adding
 /// or removing builds a new one, so a snapshot taken by an emit stays as
 /// it was (Node's rule, nodejs/node#1182).
-pub(crate) struct Table<L> {
+pub(crate) struct Table<L: List> {
     slots: HashMap<EventName, Slot<L>, BuildHasherDefault<FxHasher>>,
     /// The last event emitted and its list: an emitter mostly emits the
     /// same few events, and comparing a short name costs less than
@@ -201,11 +241,7 @@ pub(crate) struct Table<L> {
     pub(crate) max: usize,
 }
 
-impl<E, L> Table<L>
-where
-    E: Listed,
-    L: Deref<Target = [E]> + From<Vec<E>> + Clone,
-{
+impl<L: List> Table<L> {
     pub(crate) fn new() -> Self {
         Self {
             slots: HashMap::default(),
@@ -240,7 +276,7 @@ where
     pub(crate) fn insert(
         &mut self,
         name: EventName,
-        entry: E,
+        entry: L::Entry,
         prepend: bool,
     ) -> Option<MaxListenersWarning> {
         self.last = None;
@@ -252,7 +288,7 @@ where
             warned: false,
         });
         self.seq += 1;
-        let mut list: Vec<E> = Vec::with_capacity(slot.list.len() + 1);
+        let mut list: Vec<L::Entry> = Vec::with_capacity(slot.list.len() + 1);
         if prepend {
             list.push(entry);
             list.extend(slot.list.iter().cloned());
@@ -286,7 +322,7 @@ where
         if slot.list.len() == 1 {
             self.slots.remove(name);
         } else {
-            let mut list: Vec<E> = slot.list.to_vec();
+            let mut list: Vec<L::Entry> = slot.list.to_vec();
             list.remove(at);
             slot.list = L::from(list);
         }

@@ -217,65 +217,124 @@ impl Drop for Alive {
 
 /// Emits read the listeners without a lock: a removed listener must
 /// still be dropped as soon as no emit runs it — at once when none does,
-/// after its emit when one does (on this thread or another).
+/// after its emit when one does (on this thread or another). Each case
+/// runs after 0, 1 and 2 earlier emits, as the first emits after a change
+/// take the lock and later ones read the published copy.
 #[test]
 fn removed_listener_is_dropped_once_no_emit_runs_it() {
-    let ee = EventEmitter::<u32>::new();
-    let alive = Arc::new(AtomicUsize::new(0));
+    for earlier in 0..3 {
+        let ee = EventEmitter::<u32>::new();
+        let alive = Arc::new(AtomicUsize::new(0));
 
-    // No emit under way.
-    let guard = Alive::new(&alive);
-    let id = ee.on("x", move |_| {
-        let _ = &guard;
-    });
-    ee.emit("x", 0).unwrap();
-    assert!(ee.off(id));
-    assert_eq!(alive.load(Ordering::SeqCst), 0, "dropped on removal");
-
-    // Removed by an earlier listener of the same emit: it still runs
-    // (the snapshot), then goes.
-    let ran = Arc::new(AtomicUsize::new(0));
-    let victim = Arc::new(Mutex::new(None));
-    let (e2, v) = (ee.clone(), victim.clone());
-    let remover = ee.on("y", move |_| {
-        if let Some(id) = v.lock().unwrap().take() {
-            assert!(e2.off(id));
+        // No emit under way.
+        let guard = Alive::new(&alive);
+        let id = ee.on("x", move |_| {
+            let _ = &guard;
+        });
+        for _ in 0..earlier {
+            ee.emit("x", 0).unwrap();
         }
-    });
-    let (guard, r) = (Alive::new(&alive), ran.clone());
-    *victim.lock().unwrap() = Some(ee.on("y", move |_| {
-        let _ = &guard;
-        r.fetch_add(1, Ordering::SeqCst);
-    }));
-    ee.emit("y", 0).unwrap();
-    assert_eq!(ran.load(Ordering::SeqCst), 1, "ran from the snapshot");
-    assert_eq!(alive.load(Ordering::SeqCst), 0, "dropped after the emit");
-    ee.off(remover);
+        assert!(ee.off(id));
+        assert_eq!(alive.load(Ordering::SeqCst), 0, "dropped on removal");
 
-    // Removed from another thread while an emit runs it here.
-    let (entered_tx, entered_rx) = std::sync::mpsc::channel();
-    let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
-    let go_rx = Mutex::new(go_rx);
-    let guard = Alive::new(&alive);
-    let id = ee.on("z", move |_| {
-        let _ = &guard;
-        entered_tx.send(()).unwrap();
-        go_rx.lock().unwrap().recv().unwrap();
-    });
-    let emitter = {
-        let ee = ee.clone();
-        std::thread::spawn(move || ee.emit("z", 0).unwrap())
+        // Removed by an earlier listener of the same emit: it still runs
+        // (the snapshot), then goes.
+        let ran = Arc::new(AtomicUsize::new(0));
+        let victim = Arc::new(Mutex::new(None));
+        let (e2, v) = (ee.clone(), victim.clone());
+        let remover = ee.on("y", move |n| {
+            if *n == 1 {
+                let id = v.lock().unwrap().take().unwrap();
+                assert!(e2.off(id));
+            }
+        });
+        let (guard, r) = (Alive::new(&alive), ran.clone());
+        *victim.lock().unwrap() = Some(ee.on("y", move |_| {
+            let _ = &guard;
+            r.fetch_add(1, Ordering::SeqCst);
+        }));
+        for _ in 0..earlier {
+            ee.emit("y", 0).unwrap();
+        }
+        ee.emit("y", 1).unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), earlier + 1, "ran every time");
+        assert_eq!(alive.load(Ordering::SeqCst), 0, "dropped after the emit");
+        ee.off(remover);
+
+        // Removed from another thread while an emit runs it here.
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let go_rx = Mutex::new(go_rx);
+        let guard = Alive::new(&alive);
+        let id = ee.on("z", move |n| {
+            let _ = &guard;
+            if *n == 1 {
+                entered_tx.send(()).unwrap();
+                go_rx.lock().unwrap().recv().unwrap();
+            }
+        });
+        let emitter = {
+            let ee = ee.clone();
+            std::thread::spawn(move || {
+                for _ in 0..earlier {
+                    ee.emit("z", 0).unwrap();
+                }
+                ee.emit("z", 1).unwrap()
+            })
+        };
+        entered_rx.recv().unwrap();
+        assert!(ee.off(id));
+        assert_eq!(alive.load(Ordering::SeqCst), 1, "its emit still runs it");
+        go_tx.send(()).unwrap();
+        assert!(emitter.join().unwrap());
+        assert_eq!(
+            alive.load(Ordering::SeqCst),
+            0,
+            "dropped when its emit ended"
+        );
+    }
+}
+
+/// Emits read a copy of the lists that every change retires and a later
+/// emit publishes again: whichever emit it is after a change (the first,
+/// the second that publishes, the ones reading the copy), on whichever
+/// thread, it sees every change made before it started.
+#[test]
+fn every_emit_sees_the_changes_made_before_it() {
+    let ee = EventEmitter::<u32>::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let listener = |calls: &Arc<AtomicUsize>| {
+        let c = calls.clone();
+        move |_: &u32| {
+            c.fetch_add(1, Ordering::SeqCst);
+        }
     };
-    entered_rx.recv().unwrap();
-    assert!(ee.off(id));
-    assert_eq!(alive.load(Ordering::SeqCst), 1, "its emit still runs it");
-    go_tx.send(()).unwrap();
-    assert!(emitter.join().unwrap());
-    assert_eq!(
-        alive.load(Ordering::SeqCst),
-        0,
-        "dropped when its emit ended"
-    );
+    let mut ids = Vec::new();
+    for listeners in 1..=6_usize {
+        ids.push(ee.on("x", listener(&calls)));
+        ee.on("other", |_| {});
+        for _ in 0..3 {
+            calls.store(0, Ordering::SeqCst);
+            assert!(ee.emit("x", 0).unwrap());
+            assert_eq!(calls.load(Ordering::SeqCst), listeners);
+            let ee2 = ee.clone();
+            calls.store(0, Ordering::SeqCst);
+            std::thread::spawn(move || ee2.emit("x", 0).unwrap())
+                .join()
+                .unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), listeners, "other thread");
+        }
+    }
+    while let Some(id) = ids.pop() {
+        assert!(ee.off(id));
+        for _ in 0..3 {
+            calls.store(0, Ordering::SeqCst);
+            assert_eq!(ee.emit("x", 0).unwrap(), !ids.is_empty());
+            assert_eq!(calls.load(Ordering::SeqCst), ids.len());
+        }
+    }
+    ee.remove_all_listeners(None);
+    assert!(!ee.emit("other", 0).unwrap());
 }
 
 /// Emits nested deeper than the per-thread read slots (they then take
