@@ -18,6 +18,7 @@
 
 #![allow(unsafe_code)]
 
+use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
 use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
@@ -93,29 +94,44 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
-        // Every slot is clear: a `Protected` lives inside one call on this
-        // thread, and this runs once no code of the thread does.
+        // No later read of this thread may use the record (it falls back
+        // to the lock), and every slot is clear: a `Protected` lives
+        // inside one call on this thread, and this runs once no code of
+        // the thread does.
+        RECORD.with(|record| record.set(None));
         self.0.taken.store(false, Ordering::Release);
     }
 }
 
 thread_local! {
+    /// This thread's record, once taken: read by every emit, so without
+    /// a destructor (whose state check each access would pay).
+    static RECORD: Cell<Option<&'static Record>> = const { Cell::new(None) };
+    /// Takes the record on first use, gives it back when the thread ends.
     static LOCAL: Local = Local::take();
+}
+
+/// This thread's record: taken on first use; none once the thread ends.
+#[inline]
+fn record() -> Option<&'static Record> {
+    RECORD.with(Cell::get).or_else(take_record)
+}
+
+#[cold]
+#[inline(never)]
+fn take_record() -> Option<&'static Record> {
+    let record = LOCAL.try_with(|local| local.0).ok()?;
+    RECORD.with(|r| r.set(Some(record)));
+    Some(record)
 }
 
 /// A free hazard slot of this thread, if any (none while the thread ends).
 #[inline]
 fn free_slot() -> Option<&'static AtomicPtr<()>> {
-    LOCAL
-        .try_with(|local| {
-            local
-                .0
-                .slots
-                .iter()
-                .find(|slot| slot.load(Ordering::Relaxed).is_null())
-        })
-        .ok()
-        .flatten()
+    record()?
+        .slots
+        .iter()
+        .find(|slot| slot.load(Ordering::Relaxed).is_null())
 }
 
 /// A retired value, owned by the `retired` list.
@@ -347,6 +363,25 @@ mod tests {
         assert!(published.load().is_some());
         drop(published);
         assert_eq!(alive.load(Ordering::SeqCst), 0);
+    }
+
+    #[test]
+    fn threads_that_end_give_their_slots_to_the_next() {
+        let alive = Arc::new(AtomicUsize::new(0));
+        let published = Arc::new(Published::new());
+        published.replace(Some(Counted::new(&alive, 1)));
+        let before = records().count();
+        for _ in 0..32 {
+            let published = Arc::clone(&published);
+            std::thread::spawn(move || assert!(published.load().is_some()))
+                .join()
+                .expect("reader");
+        }
+        // One record serves them all, one after the other (other tests'
+        // threads may take a few meanwhile).
+        assert!(records().count() - before <= 8, "records are reused");
+        // Their slots were cleared: nobody holds the value any more.
+        assert!(!in_use(published.current.load(Ordering::SeqCst).cast()));
     }
 
     #[test]

@@ -578,7 +578,8 @@ impl<P: 'static> EventEmitter<P> {
     #[inline]
     pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
         // The snapshot: the published view, which no change alters; a
-        // change publishes none, and the next emit a new one.
+        // change retires it, and the second emit after the change
+        // publishes a new one.
         if let Some(view) = self.inner.view.load() {
             return match view.get(name) {
                 // One plain listener, the commonest case: no loop.
