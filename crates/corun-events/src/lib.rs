@@ -25,9 +25,12 @@
 //!
 //! The rules of an emit are Node's: synchronous, in the order listeners
 //! were added, over a snapshot of the list taken as the emit starts (the
-//! list is copy-on-write, so the snapshot is a pointer clone), and no lock
+//! lists are copy-on-write, so the snapshot is a pointer), and no lock
 //! held while a listener runs — listeners may add or remove listeners, or
-//! emit, without deadlock. A `once` listener runs once even when threads
+//! emit, without deadlock. An [`EventEmitter`]'s emit takes no lock at
+//! all: it reads a published copy of the lists, kept alive by a hazard
+//! pointer (one store per emit, no reference count), and a listener
+//! removed meanwhile is dropped once the last emit running it ends. A `once` listener runs once even when threads
 //! race to emit. `error` is an event of its own type, [`corun::Error`]:
 //! emitting it with nobody listening returns the error, as Node throws it.
 //!
@@ -56,9 +59,10 @@
 //!
 //! [`corun::Error`]: corun_core::Error
 
-#![forbid(unsafe_code)]
+#![deny(unsafe_code)]
 #![doc(test(attr(deny(warnings))))]
 
+mod hazard;
 mod local;
 mod stream;
 mod sync;

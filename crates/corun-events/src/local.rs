@@ -14,7 +14,7 @@ use corun_core::Error;
 use crate::table::{
     CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
     NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, WaitForComplete, default_warning,
-    no_loop, one_error, unhandled_error_event,
+    failed, no_loop, one_error, unhandled_error_event,
 };
 
 type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
@@ -505,37 +505,51 @@ impl<P: 'static> LocalEmitter<P> {
     /// for `emit("error", …)` with no listener for it,
     /// [`InvalidState`](corun_core::ErrorKind::InvalidState) (Node's
     /// `ERR_UNHANDLED_ERROR`). An error listener's own panic is returned.
+    #[inline]
     pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
-        let list = {
-            let snapshot = self.inner.table.borrow_mut().snapshot(name);
-            match snapshot {
-                Some(list) => list,
-                None => return self.nobody(name),
-            }
-        };
+        let snapshot = self.inner.table.borrow_mut().snapshot(name);
+        match snapshot.as_deref() {
+            // One plain listener, the commonest case: no loop.
+            Some(
+                [
+                    Entry {
+                        kind: Kind::Payload(f),
+                        once: None,
+                        ..
+                    },
+                ],
+            ) => match catch_unwind(AssertUnwindSafe(|| f(&payload))) {
+                Ok(()) => Ok(true),
+                Err(panic) => self.report_one(name, Error::from_panic(&*panic)),
+            },
+            Some(list) => self.run(name, list, &payload),
+            None => self.nobody(name),
+        }
+    }
+
+    /// The emit's result when its one listener failed.
+    #[cold]
+    #[inline(never)]
+    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
+        self.report(name, vec![failure]).map(|()| true)
+    }
+
+    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
+    /// line: `emit` stays small enough to inline).
+    #[inline(never)]
+    fn run(&self, name: &str, list: &[Entry<P>], payload: &P) -> Result<bool, Error> {
         let mut any = false;
         let mut failures = Vec::new();
-        for entry in list.iter() {
-            match &entry.kind {
-                Kind::Payload(f) => {
-                    any = true;
-                    if !self.claim(name, entry) {
-                        continue;
-                    }
-                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&payload))) {
-                        failures.push(Error::from_panic(&*panic));
-                    }
+        for entry in list {
+            // The common listener inline; the others, and failures, out of
+            // the way.
+            if let (Kind::Payload(f), None) = (&entry.kind, &entry.once) {
+                any = true;
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
+                    failed(&mut failures, Error::from_panic(&*panic));
                 }
-                Kind::Async(f) => {
-                    any = true;
-                    if !self.claim(name, entry) {
-                        continue;
-                    }
-                    if let Err(e) = self.spawn(name, f, &payload) {
-                        failures.push(e);
-                    }
-                }
-                Kind::Error(_) | Kind::Meta(_) => {}
+            } else {
+                any |= self.run_other(name, entry, payload, &mut failures);
             }
         }
         if !any {
@@ -545,6 +559,37 @@ impl<P: 'static> LocalEmitter<P> {
             self.report(name, failures)?;
         }
         Ok(true)
+    }
+
+    /// Runs a `once` or async listener of an emit; says whether it is one
+    /// the emit counts (not an `error` or meta listener).
+    #[inline(never)]
+    fn run_other(
+        &self,
+        name: &str,
+        entry: &Entry<P>,
+        payload: &P,
+        failures: &mut Vec<Error>,
+    ) -> bool {
+        match &entry.kind {
+            Kind::Payload(f) => {
+                if self.claim(name, entry) {
+                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
+                        failed(failures, Error::from_panic(&*panic));
+                    }
+                }
+                true
+            }
+            Kind::Async(f) => {
+                if self.claim(name, entry) {
+                    if let Err(e) = self.spawn(name, f, payload) {
+                        failed(failures, e);
+                    }
+                }
+                true
+            }
+            Kind::Error(_) | Kind::Meta(_) => false,
+        }
     }
 
     /// What emitting an event with no listener gives.

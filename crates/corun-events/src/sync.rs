@@ -11,10 +11,11 @@ use corun_asyncio::{ExceptionContext, Handle, LoopHandle, get_running_loop};
 use corun_core::Error;
 use parking_lot::Mutex;
 
+use crate::hazard::Published;
 use crate::table::{
     CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
-    NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, WaitForComplete, default_warning,
-    no_loop, one_error, unhandled_error_event,
+    NEW_LISTENER, REMOVE_LISTENER, Snapshot, Table, TrackGuard, Tracker, View, WaitForComplete,
+    default_warning, failed, no_loop, one_error, unhandled_error_event,
 };
 
 /// An async listener's future: made on the loop's thread, so it need not
@@ -76,7 +77,16 @@ impl<P> Listed for Entry<P> {
 type List<P> = Arc<[Entry<P>]>;
 
 struct Inner<P> {
+    /// What writers change, under the lock.
     table: Mutex<Table<List<P>>>,
+    /// What emits read, without the lock: a copy of `table`'s lists,
+    /// retired by every change, published again by the second emit after
+    /// it (an emitter changed between every two emits, as by `once`
+    /// listeners, would build it for one emit each time).
+    view: Published<View<List<P>>>,
+    /// Whether an emit ran since the last change; read and written under
+    /// the lock of `table`.
+    warm: AtomicBool,
     warning: Mutex<Option<WarningFn>>,
     tracker: Tracker,
 }
@@ -98,6 +108,12 @@ struct Inner<P> {
 ///   meanwhile still runs this time (Node's rule). No lock is held while a
 ///   listener runs: a listener may add or remove listeners, or emit, on
 ///   this emitter.
+/// - An emit takes no lock either: it reads a published copy of the
+///   lists, protected by a hazard pointer, so emits from many threads do
+///   not contend. A removed listener is dropped as soon as no emit runs
+///   it: at once, or when the last emit that started before the removal
+///   ends (very rarely, when a removal on one thread races the end of
+///   such an emit on another, at the emitter's next emit or change).
 /// - A [`once`](Self::once) listener runs exactly once, even when several
 ///   threads emit at the same time: the emit that claims it first (an
 ///   atomic swap) removes and runs it; the others skip it.
@@ -171,6 +187,8 @@ impl<P> EventEmitter<P> {
         Self {
             inner: Arc::new(Inner {
                 table: Mutex::new(Table::new()),
+                view: Published::new(),
+                warm: AtomicBool::new(false),
                 warning: Mutex::new(None),
                 tracker: Tracker::default(),
             }),
@@ -328,9 +346,14 @@ impl<P> EventEmitter<P> {
         let (removed, meta) = {
             let mut table = self.inner.table.lock();
             let removed = table.remove(name, id);
+            if removed {
+                self.inner.warm.store(false, Ordering::Relaxed);
+                self.inner.view.replace(None);
+            }
             (removed, table.get(REMOVE_LISTENER).cloned())
         };
         if removed {
+            self.inner.view.reclaim();
             if let Some(meta) = meta {
                 self.emit_meta(REMOVE_LISTENER, &meta, name, id);
             }
@@ -350,7 +373,7 @@ impl<P> EventEmitter<P> {
                     self.remove_listener(name, id);
                 }
             }
-            Some(name) => self.inner.table.lock().clear(name),
+            Some(name) => self.change(|table| table.clear(name)),
             None if has_meta => {
                 for name in self.event_names() {
                     if name != REMOVE_LISTENER {
@@ -359,7 +382,7 @@ impl<P> EventEmitter<P> {
                 }
                 self.remove_all_listeners(Some(REMOVE_LISTENER));
             }
-            None => self.inner.table.lock().clear_all(),
+            None => self.change(Table::clear_all),
         }
     }
 
@@ -453,7 +476,7 @@ impl<P> EventEmitter<P> {
             once: once.then(|| Arc::new(AtomicBool::new(false))),
             kind,
         };
-        let warning = self.inner.table.lock().insert(name, entry, prepend);
+        let warning = self.change(|table| table.insert(name, entry, prepend));
         if let Some(warning) = warning {
             let handler = self.inner.warning.lock().clone();
             match handler {
@@ -462,6 +485,20 @@ impl<P> EventEmitter<P> {
             }
         }
         id
+    }
+
+    /// Changes the table, retiring the view that emits read.
+    fn change<R>(&self, change: impl FnOnce(&mut Table<List<P>>) -> R) -> R {
+        let result = {
+            let mut table = self.inner.table.lock();
+            let result = change(&mut table);
+            self.inner.warm.store(false, Ordering::Relaxed);
+            self.inner.view.replace(None);
+            result
+        };
+        // Outside the lock: dropping a listener may use the emitter.
+        self.inner.view.reclaim();
+        result
     }
 
     /// Whether this emit runs `entry`: always for plain listeners; for a
@@ -538,37 +575,73 @@ impl<P: 'static> EventEmitter<P> {
     /// for `emit("error", …)` with no listener for it,
     /// [`InvalidState`](corun_core::ErrorKind::InvalidState) (Node's
     /// `ERR_UNHANDLED_ERROR`). An error listener's own panic is returned.
+    #[inline]
     pub fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
+        // The snapshot: the published view, which no change alters; a
+        // change retires it, and the second emit after the change
+        // publishes a new one.
+        if let Some(view) = self.inner.view.load() {
+            return match view.get(name) {
+                // One plain listener, the commonest case: no loop.
+                Some(Snapshot::One(Entry {
+                    kind: Kind::Payload(f),
+                    once: None,
+                    ..
+                })) => match catch_unwind(AssertUnwindSafe(|| f(&payload))) {
+                    Ok(()) => Ok(true),
+                    Err(panic) => self.report_one(name, Error::from_panic(&*panic)),
+                },
+                Some(list) => self.run(name, list, &payload),
+                None => self.nobody(name),
+            };
+        }
+        self.emit_locked(name, &payload)
+    }
+
+    /// The emit's result when its one listener failed.
+    #[cold]
+    #[inline(never)]
+    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
+        self.report(name, vec![failure]).map(|()| true)
+    }
+
+    /// [`emit`](Self::emit) with no view published (the first two emits
+    /// after a change; the second publishes one) or none readable (emits
+    /// nested too deep): the snapshot is taken under the lock.
+    #[inline(never)]
+    fn emit_locked(&self, name: &str, payload: &P) -> Result<bool, Error> {
         let list = {
-            let snapshot = self.inner.table.lock().snapshot(name);
-            match snapshot {
-                Some(list) => list,
-                None => return self.nobody(name),
+            let table = self.inner.table.lock();
+            if self.inner.view.is_empty() && self.inner.warm.swap(true, Ordering::Relaxed) {
+                // Under the lock, so that no change comes in between.
+                self.inner.view.replace(Some(Box::new(View::new(&table))));
             }
+            table.get(name).cloned()
         };
+        let result = match list {
+            Some(list) => self.run(name, &list, payload),
+            None => self.nobody(name),
+        };
+        self.inner.view.reclaim();
+        result
+    }
+
+    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
+    /// line: `emit` stays small enough to inline).
+    #[inline(never)]
+    fn run(&self, name: &str, list: &[Entry<P>], payload: &P) -> Result<bool, Error> {
         let mut any = false;
         let mut failures = Vec::new();
-        for entry in list.iter() {
-            match &entry.kind {
-                Kind::Payload(f) => {
-                    any = true;
-                    if !self.claim(name, entry) {
-                        continue;
-                    }
-                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&payload))) {
-                        failures.push(Error::from_panic(&*panic));
-                    }
+        for entry in list {
+            // The common listener inline; the others, and failures, out of
+            // the way.
+            if let (Kind::Payload(f), None) = (&entry.kind, &entry.once) {
+                any = true;
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
+                    failed(&mut failures, Error::from_panic(&*panic));
                 }
-                Kind::Async(f, handle) => {
-                    any = true;
-                    if !self.claim(name, entry) {
-                        continue;
-                    }
-                    if let Err(e) = self.spawn(name, f, handle.as_ref(), &payload) {
-                        failures.push(e);
-                    }
-                }
-                Kind::Error(_) | Kind::Meta(_) => {}
+            } else {
+                any |= self.run_other(name, entry, payload, &mut failures);
             }
         }
         if !any {
@@ -578,6 +651,37 @@ impl<P: 'static> EventEmitter<P> {
             self.report(name, failures)?;
         }
         Ok(true)
+    }
+
+    /// Runs a `once` or async listener of an emit; says whether it is one
+    /// the emit counts (not an `error` or meta listener).
+    #[inline(never)]
+    fn run_other(
+        &self,
+        name: &str,
+        entry: &Entry<P>,
+        payload: &P,
+        failures: &mut Vec<Error>,
+    ) -> bool {
+        match &entry.kind {
+            Kind::Payload(f) => {
+                if self.claim(name, entry) {
+                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
+                        failed(failures, Error::from_panic(&*panic));
+                    }
+                }
+                true
+            }
+            Kind::Async(f, handle) => {
+                if self.claim(name, entry) {
+                    if let Err(e) = self.spawn(name, f, handle.as_ref(), payload) {
+                        failed(failures, e);
+                    }
+                }
+                true
+            }
+            Kind::Error(_) | Kind::Meta(_) => false,
+        }
     }
 
     /// What emitting an event with no listener gives.

@@ -1,7 +1,8 @@
 //! What both emitters share: listener ids, the table of event names to
 //! listener lists (copy-on-write, so an emit's snapshot is one pointer
-//! clone), the max-listeners warning, and the tracker of async listener
-//! tasks behind `wait_for_complete`.
+//! clone) and its immutable [`View`] for emits that take no lock, the
+//! max-listeners warning, and the tracker of async listener tasks behind
+//! `wait_for_complete`.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -131,6 +132,94 @@ impl Hasher for FxHasher {
     }
 }
 
+/// Whether two event names are the same, looking first at where they
+/// are: an emitter mostly sees the same literal, at the same address.
+#[inline]
+fn same_name(a: &str, b: &str) -> bool {
+    (a.as_ptr() == b.as_ptr() && a.len() == b.len()) || a == b
+}
+
+/// A copy-on-write list of listeners: `Arc<[E]>` or `Rc<[E]>`.
+pub(crate) trait List:
+    Deref<Target = [Self::Entry]> + From<Vec<Self::Entry>> + Clone
+{
+    type Entry: Listed;
+}
+
+impl<E: Listed> List for std::sync::Arc<[E]> {
+    type Entry = E;
+}
+
+impl<E: Listed> List for std::rc::Rc<[E]> {
+    type Entry = E;
+}
+
+/// The listeners an emit runs through a [`View`]: a list's only listener
+/// held inline (one pointer less to follow on the way to it), or the
+/// list.
+pub(crate) enum Snapshot<L: List> {
+    One(L::Entry),
+    Many(L),
+}
+
+impl<L: List> Snapshot<L> {
+    fn of(list: &L) -> Self {
+        match &**list {
+            [one] => Self::One(one.clone()),
+            _ => Self::Many(list.clone()),
+        }
+    }
+}
+
+impl<L: List> Deref for Snapshot<L> {
+    type Target = [L::Entry];
+
+    #[inline]
+    fn deref(&self) -> &[L::Entry] {
+        match self {
+            Self::One(one) => std::slice::from_ref(one),
+            Self::Many(list) => list,
+        }
+    }
+}
+
+/// An immutable copy of a table's lists, for readers that take no lock:
+/// up to [`FEW_NAMES`] names searched in order, in the view itself (one
+/// pointer less to follow than a `Vec`), a map for more.
+pub(crate) enum View<L: List> {
+    Few([Option<(EventName, Snapshot<L>)>; FEW_NAMES]),
+    Many(HashMap<EventName, Snapshot<L>, BuildHasherDefault<FxHasher>>),
+}
+
+/// Up to this many names, a [`View`] is searched in order.
+const FEW_NAMES: usize = 4;
+
+impl<L: List> View<L> {
+    pub(crate) fn new(table: &Table<L>) -> Self {
+        let mut lists = table
+            .lists()
+            .map(|(name, list)| (name.clone(), Snapshot::of(list)));
+        if table.slots.len() <= FEW_NAMES {
+            Self::Few(std::array::from_fn(|_| lists.next()))
+        } else {
+            Self::Many(lists.collect())
+        }
+    }
+
+    /// The listeners of `name`.
+    #[inline]
+    pub(crate) fn get(&self, name: &str) -> Option<&Snapshot<L>> {
+        match self {
+            Self::Few(lists) => lists
+                .iter()
+                .map_while(Option::as_ref)
+                .find(|(n, _)| same_name(n, name))
+                .map(|(_, list)| list),
+            Self::Many(lists) => lists.get(name),
+        }
+    }
+}
+
 /// One event's listeners, and whether its warning was given.
 pub(crate) struct Slot<L> {
     pub(crate) list: L,
@@ -142,7 +231,7 @@ pub(crate) struct Slot<L> {
 /// Event names to listener lists. A list is never changed in place: adding
 /// or removing builds a new one, so a snapshot taken by an emit stays as
 /// it was (Node's rule, nodejs/node#1182).
-pub(crate) struct Table<L> {
+pub(crate) struct Table<L: List> {
     slots: HashMap<EventName, Slot<L>, BuildHasherDefault<FxHasher>>,
     /// The last event emitted and its list: an emitter mostly emits the
     /// same few events, and comparing a short name costs less than
@@ -152,11 +241,7 @@ pub(crate) struct Table<L> {
     pub(crate) max: usize,
 }
 
-impl<E, L> Table<L>
-where
-    E: Listed,
-    L: Deref<Target = [E]> + From<Vec<E>> + Clone,
-{
+impl<L: List> Table<L> {
     pub(crate) fn new() -> Self {
         Self {
             slots: HashMap::default(),
@@ -177,7 +262,7 @@ where
     #[inline]
     pub(crate) fn snapshot(&mut self, name: &str) -> Option<L> {
         if let Some((last, list)) = &self.last {
-            if last.as_ref() == name {
+            if same_name(last, name) {
                 return Some(list.clone());
             }
         }
@@ -191,7 +276,7 @@ where
     pub(crate) fn insert(
         &mut self,
         name: EventName,
-        entry: E,
+        entry: L::Entry,
         prepend: bool,
     ) -> Option<MaxListenersWarning> {
         self.last = None;
@@ -203,7 +288,7 @@ where
             warned: false,
         });
         self.seq += 1;
-        let mut list: Vec<E> = Vec::with_capacity(slot.list.len() + 1);
+        let mut list: Vec<L::Entry> = Vec::with_capacity(slot.list.len() + 1);
         if prepend {
             list.push(entry);
             list.extend(slot.list.iter().cloned());
@@ -237,7 +322,7 @@ where
         if slot.list.len() == 1 {
             self.slots.remove(name);
         } else {
-            let mut list: Vec<E> = slot.list.to_vec();
+            let mut list: Vec<L::Entry> = slot.list.to_vec();
             list.remove(at);
             slot.list = L::from(list);
         }
@@ -271,6 +356,11 @@ where
     pub(crate) fn ids(&self, name: &str) -> Vec<ListenerId> {
         self.get(name)
             .map_or_else(Vec::new, |l| l.iter().map(Listed::id).collect())
+    }
+
+    /// Every event's name and list, in no order.
+    pub(crate) fn lists(&self) -> impl Iterator<Item = (&EventName, &L)> {
+        self.slots.iter().map(|(name, slot)| (name, &slot.list))
     }
 
     /// The names with listeners, in the order they were first added.
@@ -415,6 +505,13 @@ pub(crate) fn no_loop(name: &str) -> Error {
         corun_core::ErrorKind::InvalidState,
         format!("no running event loop for an async listener of '{name}'"),
     )
+}
+
+/// Notes a listener's failure during an emit.
+#[cold]
+#[inline(never)]
+pub(crate) fn failed(failures: &mut Vec<Error>, error: Error) {
+    failures.push(error);
 }
 
 /// Several failures of one emit as one error (or the one failure).

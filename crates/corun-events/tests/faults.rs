@@ -198,6 +198,178 @@ fn sync_listener_adds_and_emits_without_deadlock() {
     assert_eq!(count.load(Ordering::SeqCst), 4 + 100 * 3 * 3);
 }
 
+/// Counts the values alive: a listener holding one shows when it is
+/// dropped.
+struct Alive(Arc<AtomicUsize>);
+
+impl Alive {
+    fn new(count: &Arc<AtomicUsize>) -> Self {
+        count.fetch_add(1, Ordering::SeqCst);
+        Self(count.clone())
+    }
+}
+
+impl Drop for Alive {
+    fn drop(&mut self) {
+        self.0.fetch_sub(1, Ordering::SeqCst);
+    }
+}
+
+/// Emits read the listeners without a lock: a removed listener must
+/// still be dropped as soon as no emit runs it — at once when none does,
+/// after its emit when one does (on this thread or another). Each case
+/// runs after 0, 1 and 2 earlier emits, as the first emits after a change
+/// take the lock and later ones read the published copy.
+#[test]
+fn removed_listener_is_dropped_once_no_emit_runs_it() {
+    for earlier in 0..3 {
+        let ee = EventEmitter::<u32>::new();
+        let alive = Arc::new(AtomicUsize::new(0));
+
+        // No emit under way.
+        let guard = Alive::new(&alive);
+        let id = ee.on("x", move |_| {
+            let _ = &guard;
+        });
+        for _ in 0..earlier {
+            ee.emit("x", 0).unwrap();
+        }
+        assert!(ee.off(id));
+        assert_eq!(alive.load(Ordering::SeqCst), 0, "dropped on removal");
+
+        // Removed by an earlier listener of the same emit: it still runs
+        // (the snapshot), then goes.
+        let ran = Arc::new(AtomicUsize::new(0));
+        let victim = Arc::new(Mutex::new(None));
+        let (e2, v) = (ee.clone(), victim.clone());
+        let remover = ee.on("y", move |n| {
+            if *n == 1 {
+                let id = v.lock().unwrap().take().unwrap();
+                assert!(e2.off(id));
+            }
+        });
+        let (guard, r) = (Alive::new(&alive), ran.clone());
+        *victim.lock().unwrap() = Some(ee.on("y", move |_| {
+            let _ = &guard;
+            r.fetch_add(1, Ordering::SeqCst);
+        }));
+        for _ in 0..earlier {
+            ee.emit("y", 0).unwrap();
+        }
+        ee.emit("y", 1).unwrap();
+        assert_eq!(ran.load(Ordering::SeqCst), earlier + 1, "ran every time");
+        assert_eq!(alive.load(Ordering::SeqCst), 0, "dropped after the emit");
+        ee.off(remover);
+
+        // Removed from another thread while an emit runs it here.
+        let (entered_tx, entered_rx) = std::sync::mpsc::channel();
+        let (go_tx, go_rx) = std::sync::mpsc::channel::<()>();
+        let go_rx = Mutex::new(go_rx);
+        let guard = Alive::new(&alive);
+        let id = ee.on("z", move |n| {
+            let _ = &guard;
+            if *n == 1 {
+                entered_tx.send(()).unwrap();
+                go_rx.lock().unwrap().recv().unwrap();
+            }
+        });
+        let emitter = {
+            let ee = ee.clone();
+            std::thread::spawn(move || {
+                for _ in 0..earlier {
+                    ee.emit("z", 0).unwrap();
+                }
+                ee.emit("z", 1).unwrap()
+            })
+        };
+        entered_rx.recv().unwrap();
+        assert!(ee.off(id));
+        assert_eq!(alive.load(Ordering::SeqCst), 1, "its emit still runs it");
+        go_tx.send(()).unwrap();
+        assert!(emitter.join().unwrap());
+        assert_eq!(
+            alive.load(Ordering::SeqCst),
+            0,
+            "dropped when its emit ended"
+        );
+    }
+}
+
+/// Emits read a copy of the lists that every change retires and a later
+/// emit publishes again: whichever emit it is after a change (the first,
+/// the second that publishes, the ones reading the copy), on whichever
+/// thread, it sees every change made before it started.
+#[test]
+fn every_emit_sees_the_changes_made_before_it() {
+    let ee = EventEmitter::<u32>::new();
+    let calls = Arc::new(AtomicUsize::new(0));
+    let listener = |calls: &Arc<AtomicUsize>| {
+        let c = calls.clone();
+        move |_: &u32| {
+            c.fetch_add(1, Ordering::SeqCst);
+        }
+    };
+    let mut ids = Vec::new();
+    for listeners in 1..=6_usize {
+        ids.push(ee.on("x", listener(&calls)));
+        ee.on("other", |_| {});
+        for _ in 0..3 {
+            calls.store(0, Ordering::SeqCst);
+            assert!(ee.emit("x", 0).unwrap());
+            assert_eq!(calls.load(Ordering::SeqCst), listeners);
+            let ee2 = ee.clone();
+            calls.store(0, Ordering::SeqCst);
+            std::thread::spawn(move || ee2.emit("x", 0).unwrap())
+                .join()
+                .unwrap();
+            assert_eq!(calls.load(Ordering::SeqCst), listeners, "other thread");
+        }
+    }
+    while let Some(id) = ids.pop() {
+        assert!(ee.off(id));
+        for _ in 0..3 {
+            calls.store(0, Ordering::SeqCst);
+            assert_eq!(ee.emit("x", 0).unwrap(), !ids.is_empty());
+            assert_eq!(calls.load(Ordering::SeqCst), ids.len());
+        }
+    }
+    ee.remove_all_listeners(None);
+    assert!(!ee.emit("other", 0).unwrap());
+}
+
+/// Emits nested deeper than the per-thread read slots (they then take
+/// the lock), each changing the list: every level sees the list as it
+/// was when it started.
+#[test]
+fn deeply_nested_emits_changing_the_list() {
+    let ee = EventEmitter::<u32>::new();
+    ee.set_max_listeners(0);
+    let log = Arc::new(Mutex::new(Vec::new()));
+    let (e2, l) = (ee.clone(), log.clone());
+    ee.on("x", move |depth| {
+        let added = Arc::new(AtomicUsize::new(0));
+        let a = added.clone();
+        e2.on("x", move |_| {
+            a.fetch_add(1, Ordering::SeqCst);
+        });
+        if *depth < 10 {
+            e2.emit("x", depth + 1).unwrap();
+        }
+        // This level's listener was added after its emit started, so only
+        // the deeper emits ran it.
+        l.lock()
+            .unwrap()
+            .push((*depth, added.load(Ordering::SeqCst)));
+    });
+    ee.emit("x", 0).unwrap();
+    let log = log.lock().unwrap();
+    assert_eq!(log.len(), 11);
+    for &(depth, runs) in log.iter() {
+        assert_eq!(runs, 10 - depth as usize, "level {depth}");
+    }
+    assert_eq!(ee.listener_count("x"), 12);
+}
+
 /// An async listener of an EventEmitter emitted from another thread runs
 /// on the loop where it was added; its failure reaches `error` there.
 #[test]

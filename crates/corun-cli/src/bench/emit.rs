@@ -1,7 +1,7 @@
 //! The `emit` experiment: the cost of one emit to one listener and to ten,
-//! through `corun::events::EventEmitter` (any thread: a lock and a
-//! reference count per emit, for the snapshot) and `LocalEmitter` (one
-//! thread: `Rc` and `RefCell`), against the floor, a plain
+//! through `corun::events::EventEmitter` (any thread: no lock, one
+//! hazard-pointer store per emit, for the snapshot) and `LocalEmitter`
+//! (one thread: `Rc` and `RefCell`), against the floor, a plain
 //! `Vec<Box<dyn Fn>>` looped over, and Python (pyee when importable, else
 //! a stdlib callback list). Every listener does the same work: it adds the
 //! payload to a counter. Bars: ≤ 3 × the floor, and ≥ 50 × faster than
@@ -95,7 +95,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 t[2],
                 Some(BAR_VS_FLOOR),
             )
-            .note("thread-safe: lock + refcount per emit"),
+            .note("thread-safe: one hazard-pointer store per emit"),
         );
         rows.push(Row::compare(
             EXPERIMENT,
