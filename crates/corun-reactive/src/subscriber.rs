@@ -65,7 +65,7 @@ impl<T: 'static> Subscriber<T> {
     }
 
     /// Delivers `value`, unless the sequence ended or was disposed.
-    #[inline]
+    #[inline(always)]
     pub fn on_next(&mut self, value: T) {
         if self.subscription.is_disposed() {
             return;

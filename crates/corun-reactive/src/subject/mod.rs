@@ -17,7 +17,10 @@
 //! end at once.
 //!
 //! The delivering caller holds one lock for the whole fan-out, so each
-//! observer costs a plain call: no lock, no reference count.
+//! observer costs a plain call: no lock, no reference count. A
+//! [`Subject`]'s `on_next` takes that lock only (its end is a flag); the
+//! subjects that keep values take their state's lock first, so that a new
+//! observer's replay and what follows it never miss or repeat an element.
 
 mod async_subject;
 mod behavior;
@@ -31,7 +34,7 @@ pub use replay::ReplaySubject;
 pub use subject::Subject;
 
 use std::collections::VecDeque;
-use std::sync::atomic::{AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Weak};
 
 use corun_core::Error;
@@ -53,6 +56,9 @@ pub(crate) struct Hub<T, X> {
 /// A subject's shared state and its observers.
 pub(crate) struct Core<T, X> {
     state: Mutex<Hub<T, X>>,
+    /// Whether the subject ended: set under `state` with the end, read
+    /// without it by [`Core::next_unlocked`].
+    ended: AtomicBool,
     fan: Fan<T>,
 }
 
@@ -67,6 +73,7 @@ pub(crate) fn new_hub<T, X>(extra: X) -> Shared<T, X> {
             end: None,
             extra,
         }),
+        ended: AtomicBool::new(false),
         fan: Fan {
             observers: Mutex::new(Vec::new()),
             queue: Mutex::new(VecDeque::new()),
@@ -144,6 +151,18 @@ impl<T: Clone + Send + 'static, X> Core<T, X> {
         self.submit(state, [Op::Next(value)]);
     }
 
+    /// Hands `value` to the observers subscribed now, unless the subject
+    /// ended, without taking the state lock: for a subject that keeps
+    /// nothing of what it passes on. The order of the deliveries is the
+    /// delivery lock's; one caller's calls keep theirs, and an element that
+    /// races the end reaches nobody (the end lets every observer go).
+    #[inline]
+    pub(crate) fn next_unlocked(&self, value: T) {
+        if !self.ended.load(Ordering::Acquire) {
+            self.submit((), [Op::Next(value)]);
+        }
+    }
+
     /// Ends the observers subscribed now with `error` (or completion),
     /// after `last` if given; the caller has recorded the end in `state`.
     pub(crate) fn end(
@@ -152,17 +171,20 @@ impl<T: Clone + Send + 'static, X> Core<T, X> {
         last: Option<T>,
         error: Option<Error>,
     ) {
+        self.ended.store(true, Ordering::Release);
         self.submit(
             state,
             last.map(Op::Next).into_iter().chain([Op::End(error)]),
         );
     }
 
-    /// Runs `ops` in the order of the calls that hold `state`: at once, by
-    /// this caller, if nobody delivers and nothing is queued (decided under
-    /// `state`, so an operation submitted later cannot overtake), else
-    /// queued for whoever delivers.
-    fn submit(&self, state: MutexGuard<'_, Hub<T, X>>, ops: impl IntoIterator<Item = Op<T>>) {
+    /// Runs `ops` in the order of the calls that hold `state` (the state
+    /// lock, or nothing for [`next_unlocked`](Self::next_unlocked)): at
+    /// once, by this caller, if nobody delivers and nothing is queued
+    /// (decided under `state`, so an operation submitted later cannot
+    /// overtake), else queued for whoever delivers. `state` is let go
+    /// before any observer runs.
+    fn submit<S>(&self, state: S, ops: impl IntoIterator<Item = Op<T>>) {
         let fan = &self.fan;
         let holder = if fan.pending.load(Ordering::SeqCst) == 0 {
             fan.observers.try_lock()

@@ -49,10 +49,7 @@ impl<T: Clone + Send + 'static> Subject<T> {
 
     /// Hands `value` to every observer subscribed now.
     pub fn on_next(&self, value: T) {
-        let state = self.hub.lock();
-        if !state.ended() {
-            self.hub.next(state, value);
-        }
+        self.hub.next_unlocked(value);
     }
 
     /// Ends every observer with `error`; later subscribers get it too.
