@@ -158,6 +158,24 @@ impl<T: Clone + Send + 'static, X> Core<T, X> {
         );
     }
 
+    /// Ends the observers with `error`, unless the subject has ended
+    /// already; later subscribers get the error too.
+    pub(crate) fn fail(&self, error: Error) {
+        let mut state = self.lock();
+        if state.finish(Notification::Error(error.clone())) {
+            self.end(state, None, Some(error));
+        }
+    }
+
+    /// Completes the observers, unless the subject has ended already;
+    /// later subscribers get the end too.
+    pub(crate) fn complete(&self) {
+        let mut state = self.lock();
+        if state.finish(Notification::Completed) {
+            self.end(state, None, None);
+        }
+    }
+
     /// Runs `ops` in the order of the calls that hold `state`: at once, by
     /// this caller, if nobody delivers and nothing is queued (decided under
     /// `state`, so an operation submitted later cannot overtake), else
