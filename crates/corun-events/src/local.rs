@@ -4,70 +4,20 @@
 use std::cell::{Cell, RefCell};
 use std::fmt;
 use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::rc::Rc;
 
 use corun_asyncio::{Handle, get_running_loop};
 use corun_core::Error;
 
 use crate::table::{
-    CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
-    NEW_LISTENER, REMOVE_LISTENER, Table, TrackGuard, Tracker, WaitForComplete, default_warning,
-    failed, no_loop, one_error, unhandled_error_event,
+    BoxFuture, Core, Emits, Entry, EventName, Kind, ListenerId, ListenerOutput,
+    MaxListenersWarning, NEW_LISTENER, REMOVE_LISTENER, Table, Tracker, WaitForComplete, no_loop,
 };
 
-type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
-type PayloadFn<P> = Rc<dyn Fn(&P)>;
 type AsyncFn<P> = Rc<dyn Fn(&P) -> BoxFuture>;
-type ErrorFn = Rc<dyn Fn(&Error)>;
-type MetaFn = Rc<dyn Fn(&str, ListenerId)>;
 type WarningFn = Rc<dyn Fn(&MaxListenersWarning)>;
-
-/// What a listener takes: the payload, the payload for a task, an error,
-/// or a meta-event.
-enum Kind<P> {
-    Payload(PayloadFn<P>),
-    Async(AsyncFn<P>),
-    Error(ErrorFn),
-    Meta(MetaFn),
-}
-
-impl<P> Clone for Kind<P> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Payload(f) => Self::Payload(Rc::clone(f)),
-            Self::Async(f) => Self::Async(Rc::clone(f)),
-            Self::Error(f) => Self::Error(Rc::clone(f)),
-            Self::Meta(f) => Self::Meta(Rc::clone(f)),
-        }
-    }
-}
-
-struct Entry<P> {
-    id: ListenerId,
-    /// For `once` listeners: set by the one emit that runs it.
-    once: Option<Rc<Cell<bool>>>,
-    kind: Kind<P>,
-}
-
-impl<P> Clone for Entry<P> {
-    fn clone(&self) -> Self {
-        Self {
-            id: self.id,
-            once: self.once.clone(),
-            kind: self.kind.clone(),
-        }
-    }
-}
-
-impl<P> Listed for Entry<P> {
-    fn id(&self) -> ListenerId {
-        self.id
-    }
-}
-
-type List<P> = Rc<[Entry<P>]>;
+type List<P> = Rc<[Entry<LocalEmitter<P>>]>;
 
 struct Inner<P> {
     table: RefCell<Table<List<P>>>,
@@ -175,7 +125,7 @@ impl<P> LocalEmitter<P> {
     /// assert_eq!(emitter.listeners("greet"), [id]);
     /// ```
     pub fn on(&self, name: impl Into<EventName>, listener: impl Fn(&P) + 'static) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Rc::new(listener)), false, false)
+        self.add_payload(name, Rc::new(listener), false, false)
     }
 
     /// The same as [`on`](Self::on) (Node: `addListener`).
@@ -194,7 +144,7 @@ impl<P> LocalEmitter<P> {
         name: impl Into<EventName>,
         listener: impl Fn(&P) + 'static,
     ) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Rc::new(listener)), false, true)
+        self.add_payload(name, Rc::new(listener), false, true)
     }
 
     /// Adds `listener` for the next emit of `name` only: it is removed
@@ -210,7 +160,7 @@ impl<P> LocalEmitter<P> {
     /// assert!(!emitter.emit("ready", ()).unwrap()); // it ran once
     /// ```
     pub fn once(&self, name: impl Into<EventName>, listener: impl Fn(&P) + 'static) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Rc::new(listener)), true, false)
+        self.add_payload(name, Rc::new(listener), true, false)
     }
 
     /// [`once`](Self::once), before the others (Node:
@@ -220,54 +170,39 @@ impl<P> LocalEmitter<P> {
         name: impl Into<EventName>,
         listener: impl Fn(&P) + 'static,
     ) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Rc::new(listener)), true, true)
+        self.add_payload(name, Rc::new(listener), true, true)
     }
 
     /// Adds a listener to the [`ERROR`](crate::ERROR) event: it takes the
     /// failures of listeners and whatever [`emit_error`](Self::emit_error)
     /// emits (Node: `emitter.on('error', …)`).
     pub fn on_error(&self, listener: impl Fn(&Error) + 'static) -> ListenerId {
-        self.add(ERROR.into(), Kind::Error(Rc::new(listener)), false, false)
+        self.add_error(Rc::new(listener), false)
     }
 
     /// [`on_error`](Self::on_error) for the next error only.
     pub fn once_error(&self, listener: impl Fn(&Error) + 'static) -> ListenerId {
-        self.add(ERROR.into(), Kind::Error(Rc::new(listener)), true, false)
+        self.add_error(Rc::new(listener), true)
     }
 
     /// Adds a listener to [`NEW_LISTENER`](crate::NEW_LISTENER): it is
     /// told the event's name and the id of each listener about to be added
     /// (Node: `on('newListener', …)`).
     pub fn on_new_listener(&self, listener: impl Fn(&str, ListenerId) + 'static) -> ListenerId {
-        self.add(
-            NEW_LISTENER.into(),
-            Kind::Meta(Rc::new(listener)),
-            false,
-            false,
-        )
+        self.add_meta(NEW_LISTENER, Rc::new(listener), false)
     }
 
     /// Adds a listener to [`REMOVE_LISTENER`](crate::REMOVE_LISTENER): it
     /// is told the event's name and the id of each listener just removed
     /// (Node: `on('removeListener', …)`).
     pub fn on_remove_listener(&self, listener: impl Fn(&str, ListenerId) + 'static) -> ListenerId {
-        self.add(
-            REMOVE_LISTENER.into(),
-            Kind::Meta(Rc::new(listener)),
-            false,
-            false,
-        )
+        self.add_meta(REMOVE_LISTENER, Rc::new(listener), false)
     }
 
     /// [`on_new_listener`](Self::on_new_listener) for the next added
     /// listener only.
     pub fn once_new_listener(&self, listener: impl Fn(&str, ListenerId) + 'static) -> ListenerId {
-        self.add(
-            NEW_LISTENER.into(),
-            Kind::Meta(Rc::new(listener)),
-            true,
-            false,
-        )
+        self.add_meta(NEW_LISTENER, Rc::new(listener), true)
     }
 
     /// [`on_remove_listener`](Self::on_remove_listener) for the next
@@ -276,36 +211,20 @@ impl<P> LocalEmitter<P> {
         &self,
         listener: impl Fn(&str, ListenerId) + 'static,
     ) -> ListenerId {
-        self.add(
-            REMOVE_LISTENER.into(),
-            Kind::Meta(Rc::new(listener)),
-            true,
-            false,
-        )
+        self.add_meta(REMOVE_LISTENER, Rc::new(listener), true)
     }
 
     /// Removes listener `id`, whatever its event (Node: `off`). Returns
     /// whether it was there. An emit already under way still runs it.
     pub fn off(&self, id: ListenerId) -> bool {
-        let name = self.inner.table.borrow_mut().find(id);
-        name.is_some_and(|name| self.remove_listener(&name, id))
+        Core::off(self, id)
     }
 
     /// Removes listener `id` from `name` (Node:
     /// `removeListener(name, listener)`), then emits `remove_listener`.
     /// Returns whether it was there.
     pub fn remove_listener(&self, name: &str, id: ListenerId) -> bool {
-        let (removed, meta) = {
-            let mut table = self.inner.table.borrow_mut();
-            let removed = table.remove(name, id);
-            (removed, table.get(REMOVE_LISTENER).cloned())
-        };
-        if removed {
-            if let Some(meta) = meta {
-                self.emit_meta(REMOVE_LISTENER, &meta, name, id);
-            }
-        }
-        removed
+        Core::remove_listener(self, name, id)
     }
 
     /// Removes every listener of `name`, or of every event with `None`
@@ -313,42 +232,25 @@ impl<P> LocalEmitter<P> {
     /// listeners, each removal is told to them, the most recent listener
     /// first, and with `None` the `remove_listener` listeners go last.
     pub fn remove_all_listeners(&self, name: Option<&str>) {
-        let has_meta = self.inner.table.borrow_mut().get(REMOVE_LISTENER).is_some();
-        match name {
-            Some(name) if has_meta => {
-                for id in self.listeners(name).into_iter().rev() {
-                    self.remove_listener(name, id);
-                }
-            }
-            Some(name) => self.inner.table.borrow_mut().clear(name),
-            None if has_meta => {
-                for name in self.event_names() {
-                    if name != REMOVE_LISTENER {
-                        self.remove_all_listeners(Some(&name));
-                    }
-                }
-                self.remove_all_listeners(Some(REMOVE_LISTENER));
-            }
-            None => self.inner.table.borrow_mut().clear_all(),
-        }
+        Core::remove_all_listeners(self, name);
     }
 
     /// How many listeners `name` has, of every kind (Node:
     /// `listenerCount`).
     pub fn listener_count(&self, name: &str) -> usize {
-        self.inner.table.borrow_mut().count(name)
+        self.table(|table| table.count(name))
     }
 
     /// The ids of `name`'s listeners, in the order an emit runs them
     /// (Node: `listeners(name)`, a copy).
     pub fn listeners(&self, name: &str) -> Vec<ListenerId> {
-        self.inner.table.borrow_mut().ids(name)
+        self.table(|table| table.ids(name))
     }
 
     /// The events that have listeners, in the order they were first added
     /// (Node: `eventNames()`).
     pub fn event_names(&self) -> Vec<EventName> {
-        self.inner.table.borrow_mut().names()
+        self.table(|table| table.names())
     }
 
     /// Sets how many listeners one event may have before a warning (Node:
@@ -356,13 +258,13 @@ impl<P> LocalEmitter<P> {
     /// by default, 0 for no limit. Passing it is never an error: the
     /// warning handler is called once per event name.
     pub fn set_max_listeners(&self, max: usize) {
-        self.inner.table.borrow_mut().max = max;
+        self.table(|table| table.max = max);
     }
 
     /// The limit of [`set_max_listeners`](Self::set_max_listeners) (Node:
     /// `getMaxListeners`).
     pub fn get_max_listeners(&self) -> usize {
-        self.inner.table.borrow_mut().max
+        self.table(|table| table.max)
     }
 
     /// Replaces what is done with a [`MaxListenersWarning`]: by default it
@@ -380,21 +282,7 @@ impl<P> LocalEmitter<P> {
     /// `error` itself when nothing listens (Node throws it), or the panic
     /// of an error listener.
     pub fn emit_error(&self, error: Error) -> Result<bool, Error> {
-        let list = self.inner.table.borrow_mut().get(ERROR).cloned();
-        let mut any = false;
-        for entry in list.iter().flat_map(|l| l.iter()) {
-            let Kind::Error(f) = &entry.kind else {
-                continue;
-            };
-            any = true;
-            if !self.claim(ERROR, entry) {
-                continue;
-            }
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&error))) {
-                return Err(Error::from_panic(&*panic));
-            }
-        }
-        if any { Ok(true) } else { Err(error) }
+        Core::emit_error(self, error)
     }
 
     /// Whether every async listener task has finished (pyee: `complete`).
@@ -407,79 +295,6 @@ impl<P> LocalEmitter<P> {
     /// `await ee.wait_for_complete()`).
     pub fn wait_for_complete(&self) -> WaitForComplete {
         self.inner.tracker.wait()
-    }
-
-    fn add(&self, name: EventName, kind: Kind<P>, once: bool, prepend: bool) -> ListenerId {
-        let id = ListenerId::next();
-        let meta = self.inner.table.borrow_mut().get(NEW_LISTENER).cloned();
-        if let Some(meta) = meta {
-            self.emit_meta(NEW_LISTENER, &meta, &name, id);
-        }
-        let entry = Entry {
-            id,
-            once: once.then(|| Rc::new(Cell::new(false))),
-            kind,
-        };
-        let warning = self.inner.table.borrow_mut().insert(name, entry, prepend);
-        if let Some(warning) = warning {
-            let handler = self.inner.warning.borrow_mut().clone();
-            match handler {
-                Some(handler) => handler(&warning),
-                None => default_warning(&warning),
-            }
-        }
-        id
-    }
-
-    /// Whether this emit runs `entry`: always for plain listeners; for a
-    /// `once` listener, only the emit that claims it, which removes it.
-    #[inline]
-    fn claim(&self, name: &str, entry: &Entry<P>) -> bool {
-        match &entry.once {
-            None => true,
-            Some(fired) => {
-                if fired.replace(true) {
-                    return false;
-                }
-                self.remove_listener(name, entry.id);
-                true
-            }
-        }
-    }
-
-    /// Tells the meta listeners of `list`; their panics reach `error`, and
-    /// are the caller's panics when nobody listens there.
-    fn emit_meta(&self, meta: &str, list: &List<P>, name: &str, id: ListenerId) {
-        for entry in list.iter() {
-            let Kind::Meta(f) = &entry.kind else {
-                continue;
-            };
-            if !self.claim(meta, entry) {
-                continue;
-            }
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(name, id))) {
-                if self.emit_error(Error::from_panic(&*panic)).is_err() {
-                    resume_unwind(panic);
-                }
-            }
-        }
-    }
-
-    /// Sends the failures of an emit of `name` to `error`; with nobody
-    /// there, they are the emit's error.
-    #[cold]
-    fn report(&self, name: &str, failures: Vec<Error>) -> Result<(), Error> {
-        let mut unhandled = Vec::new();
-        for failure in failures {
-            if let Err(e) = self.emit_error(failure) {
-                unhandled.push(e);
-            }
-        }
-        if unhandled.is_empty() {
-            Ok(())
-        } else {
-            Err(one_error(name, unhandled))
-        }
     }
 }
 
@@ -524,110 +339,6 @@ impl<P: 'static> LocalEmitter<P> {
             },
             Some(list) => self.run(name, list, &payload),
             None => self.nobody(name),
-        }
-    }
-
-    /// The emit's result when its one listener failed.
-    #[cold]
-    #[inline(never)]
-    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
-        self.report(name, vec![failure]).map(|()| true)
-    }
-
-    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
-    /// line: `emit` stays small enough to inline).
-    #[inline(never)]
-    fn run(&self, name: &str, list: &[Entry<P>], payload: &P) -> Result<bool, Error> {
-        let mut any = false;
-        let mut failures = Vec::new();
-        for entry in list {
-            // The common listener inline; the others, and failures, out of
-            // the way.
-            if let (Kind::Payload(f), None) = (&entry.kind, &entry.once) {
-                any = true;
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
-                    failed(&mut failures, Error::from_panic(&*panic));
-                }
-            } else {
-                any |= self.run_other(name, entry, payload, &mut failures);
-            }
-        }
-        if !any {
-            return self.nobody(name);
-        }
-        if !failures.is_empty() {
-            self.report(name, failures)?;
-        }
-        Ok(true)
-    }
-
-    /// Runs a `once` or async listener of an emit; says whether it is one
-    /// the emit counts (not an `error` or meta listener).
-    #[inline(never)]
-    fn run_other(
-        &self,
-        name: &str,
-        entry: &Entry<P>,
-        payload: &P,
-        failures: &mut Vec<Error>,
-    ) -> bool {
-        match &entry.kind {
-            Kind::Payload(f) => {
-                if self.claim(name, entry) {
-                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
-                        failed(failures, Error::from_panic(&*panic));
-                    }
-                }
-                true
-            }
-            Kind::Async(f) => {
-                if self.claim(name, entry) {
-                    if let Err(e) = self.spawn(name, f, payload) {
-                        failed(failures, e);
-                    }
-                }
-                true
-            }
-            Kind::Error(_) | Kind::Meta(_) => false,
-        }
-    }
-
-    /// What emitting an event with no listener gives.
-    fn nobody(&self, name: &str) -> Result<bool, Error> {
-        if name == ERROR {
-            Err(unhandled_error_event())
-        } else {
-            Ok(false)
-        }
-    }
-
-    /// Starts an async listener's task on this thread's running loop.
-    fn spawn(&self, name: &str, f: &AsyncFn<P>, payload: &P) -> Result<(), Error> {
-        let event_loop = get_running_loop().map_err(|_| no_loop(name))?;
-        let future = catch_unwind(AssertUnwindSafe(|| f(payload)))
-            .map_err(|panic| Error::from_panic(&*panic))?;
-        let guard = self.inner.tracker.start();
-        // The loop holds the task; its failure goes to `error` from inside.
-        drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
-        Ok(())
-    }
-
-    /// An async listener's task: its failure goes to `error`, or to the
-    /// loop's exception handler when nobody listens there.
-    fn task(
-        &self,
-        name: String,
-        future: BoxFuture,
-        guard: TrackGuard,
-    ) -> impl Future<Output = ()> + 'static {
-        let emitter = self.clone();
-        async move {
-            if let Err(error) = CatchUnwind(future).await {
-                if let Err(error) = emitter.emit_error(error) {
-                    crate::sync::report_to_loop(&name, error);
-                }
-            }
-            drop(guard);
         }
     }
 
@@ -683,7 +394,7 @@ impl<P: 'static> LocalEmitter<P> {
         self.add(name.into(), kind, true, false)
     }
 
-    fn async_kind<F, Fut>(listener: F) -> Kind<P>
+    fn async_kind<F, Fut>(listener: F) -> Kind<Self>
     where
         P: Clone,
         F: Fn(P) -> Fut + 'static,
@@ -708,13 +419,56 @@ impl<P: 'static> LocalEmitter<P> {
     /// runs on this thread.
     pub fn emit_soon(&self, name: impl Into<EventName>, payload: P) -> Result<Handle, Error> {
         let event_loop = get_running_loop()?;
-        let emitter = self.clone();
-        let name = name.into();
-        Ok(event_loop.call_soon(move || {
-            if let Err(error) = emitter.emit(&name, payload) {
-                crate::sync::report_to_loop(&name, error);
-            }
-        }))
+        Ok(event_loop.call_soon(self.emit_later(name.into(), payload)))
+    }
+}
+
+impl<P> Core for LocalEmitter<P> {
+    type Payload = P;
+    type PayloadFn = Rc<dyn Fn(&P)>;
+    type AsyncFn = AsyncFn<P>;
+    type ErrorFn = Rc<dyn Fn(&Error)>;
+    type MetaFn = Rc<dyn Fn(&str, ListenerId)>;
+    type WarningFn = WarningFn;
+    type Fired = Rc<Cell<bool>>;
+    type List = List<P>;
+
+    fn unfired() -> Self::Fired {
+        Rc::new(Cell::new(false))
+    }
+
+    fn fire(fired: &Self::Fired) -> bool {
+        fired.replace(true)
+    }
+
+    fn table<R>(&self, read: impl FnOnce(&mut Table<List<P>>) -> R) -> R {
+        read(&mut self.inner.table.borrow_mut())
+    }
+
+    fn change<R>(&self, change: impl FnOnce(&mut Table<List<P>>) -> (R, bool)) -> R {
+        change(&mut self.inner.table.borrow_mut()).0
+    }
+
+    fn warning_handler(&self) -> Option<Self::WarningFn> {
+        self.inner.warning.borrow().clone()
+    }
+}
+
+impl<P: 'static> Emits for LocalEmitter<P> {
+    #[inline]
+    fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
+        LocalEmitter::emit(self, name, payload)
+    }
+
+    /// Starts an async listener's task on this thread's running loop.
+    fn spawn(&self, name: &str, f: &AsyncFn<P>, payload: &P) -> Result<(), Error> {
+        let event_loop = get_running_loop().map_err(|_| no_loop(name))?;
+        let future = catch_unwind(AssertUnwindSafe(|| f(payload)))
+            .map_err(|panic| Error::from_panic(&*panic))?;
+        let guard = self.inner.tracker.start();
+        // The loop holds the task; its failure goes to `error` from inside.
+        drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
+        Ok(())
     }
 }
 
@@ -736,18 +490,8 @@ impl<P: Clone + 'static> crate::stream::private::Attach<P> for LocalEmitter<P> {
         once: bool,
     ) -> [ListenerId; 2] {
         let s = std::sync::Arc::clone(&sink);
-        let payload = self.add(
-            name,
-            Kind::Payload(Rc::new(move |p: &P| s.push(p.clone()))),
-            once,
-            false,
-        );
-        let error = self.add(
-            ERROR.into(),
-            Kind::Error(Rc::new(move |e: &Error| sink.fail(e.clone()))),
-            once,
-            false,
-        );
+        let payload = self.add_payload(name, Rc::new(move |p: &P| s.push(p.clone())), once, false);
+        let error = self.add_error(Rc::new(move |e: &Error| sink.fail(e.clone())), once);
         [payload, error]
     }
 

@@ -1,80 +1,27 @@
 //! [`EventEmitter`]: the emitter any thread may use.
 
 use std::fmt;
-use std::future::Future;
-use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
-use std::pin::Pin;
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
-use corun_asyncio::{ExceptionContext, Handle, LoopHandle, get_running_loop};
+use corun_asyncio::{Handle, LoopHandle, get_running_loop};
 use corun_core::Error;
 use parking_lot::Mutex;
 
 use crate::hazard::Published;
 use crate::table::{
-    CatchUnwind, ERROR, EventName, Listed, ListenerId, ListenerOutput, MaxListenersWarning,
-    NEW_LISTENER, REMOVE_LISTENER, Snapshot, Table, TrackGuard, Tracker, View, WaitForComplete,
-    default_warning, failed, no_loop, one_error, unhandled_error_event,
+    BoxFuture, Core, Emits, Entry, EventName, Kind, ListenerId, ListenerOutput,
+    MaxListenersWarning, NEW_LISTENER, REMOVE_LISTENER, Snapshot, Table, Tracker, View,
+    WaitForComplete, no_loop,
 };
 
-/// An async listener's future: made on the loop's thread, so it need not
-/// be `Send` (corun's `sleep` is not).
-type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
 /// What an emit hands the loop: the payload's clone and the listener,
 /// which make the future there.
 type Job = Box<dyn FnOnce() -> BoxFuture + Send>;
-type PayloadFn<P> = Arc<dyn Fn(&P) + Send + Sync>;
 type AsyncFn<P> = Arc<dyn Fn(&P) -> Job + Send + Sync>;
-type ErrorFn = Arc<dyn Fn(&Error) + Send + Sync>;
-type MetaFn = Arc<dyn Fn(&str, ListenerId) + Send + Sync>;
 type WarningFn = Arc<dyn Fn(&MaxListenersWarning) + Send + Sync>;
-
-/// What a listener takes: the payload, the payload for a task, an error,
-/// or a meta-event.
-enum Kind<P> {
-    Payload(PayloadFn<P>),
-    /// The loop seen when it was added, for emits from other threads.
-    Async(AsyncFn<P>, Option<LoopHandle>),
-    Error(ErrorFn),
-    Meta(MetaFn),
-}
-
-impl<P> Clone for Kind<P> {
-    fn clone(&self) -> Self {
-        match self {
-            Self::Payload(f) => Self::Payload(Arc::clone(f)),
-            Self::Async(f, h) => Self::Async(Arc::clone(f), h.clone()),
-            Self::Error(f) => Self::Error(Arc::clone(f)),
-            Self::Meta(f) => Self::Meta(Arc::clone(f)),
-        }
-    }
-}
-
-struct Entry<P> {
-    id: ListenerId,
-    /// For `once` listeners: set by the one emit that runs it.
-    once: Option<Arc<AtomicBool>>,
-    kind: Kind<P>,
-}
-
-impl<P> Clone for Entry<P> {
-    fn clone(&self) -> Self {
-        Self {
-            id: self.id,
-            once: self.once.clone(),
-            kind: self.kind.clone(),
-        }
-    }
-}
-
-impl<P> Listed for Entry<P> {
-    fn id(&self) -> ListenerId {
-        self.id
-    }
-}
-
-type List<P> = Arc<[Entry<P>]>;
+type List<P> = Arc<[Entry<EventEmitter<P>>]>;
 
 struct Inner<P> {
     /// What writers change, under the lock.
@@ -210,7 +157,7 @@ impl<P> EventEmitter<P> {
         name: impl Into<EventName>,
         listener: impl Fn(&P) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Arc::new(listener)), false, false)
+        self.add_payload(name, Arc::new(listener), false, false)
     }
 
     /// The same as [`on`](Self::on) (Node: `addListener`).
@@ -229,7 +176,7 @@ impl<P> EventEmitter<P> {
         name: impl Into<EventName>,
         listener: impl Fn(&P) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Arc::new(listener)), false, true)
+        self.add_payload(name, Arc::new(listener), false, true)
     }
 
     /// Adds `listener` for the next emit of `name` only: it is removed
@@ -249,7 +196,7 @@ impl<P> EventEmitter<P> {
         name: impl Into<EventName>,
         listener: impl Fn(&P) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Arc::new(listener)), true, false)
+        self.add_payload(name, Arc::new(listener), true, false)
     }
 
     /// [`once`](Self::once), before the others (Node:
@@ -259,19 +206,19 @@ impl<P> EventEmitter<P> {
         name: impl Into<EventName>,
         listener: impl Fn(&P) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(name.into(), Kind::Payload(Arc::new(listener)), true, true)
+        self.add_payload(name, Arc::new(listener), true, true)
     }
 
     /// Adds a listener to the [`ERROR`](crate::ERROR) event: it takes the
     /// failures of listeners and whatever [`emit_error`](Self::emit_error)
     /// emits (Node: `emitter.on('error', …)`).
     pub fn on_error(&self, listener: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
-        self.add(ERROR.into(), Kind::Error(Arc::new(listener)), false, false)
+        self.add_error(Arc::new(listener), false)
     }
 
     /// [`on_error`](Self::on_error) for the next error only.
     pub fn once_error(&self, listener: impl Fn(&Error) + Send + Sync + 'static) -> ListenerId {
-        self.add(ERROR.into(), Kind::Error(Arc::new(listener)), true, false)
+        self.add_error(Arc::new(listener), true)
     }
 
     /// Adds a listener to [`NEW_LISTENER`](crate::NEW_LISTENER): it is
@@ -281,12 +228,7 @@ impl<P> EventEmitter<P> {
         &self,
         listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(
-            NEW_LISTENER.into(),
-            Kind::Meta(Arc::new(listener)),
-            false,
-            false,
-        )
+        self.add_meta(NEW_LISTENER, Arc::new(listener), false)
     }
 
     /// Adds a listener to [`REMOVE_LISTENER`](crate::REMOVE_LISTENER): it
@@ -296,12 +238,7 @@ impl<P> EventEmitter<P> {
         &self,
         listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(
-            REMOVE_LISTENER.into(),
-            Kind::Meta(Arc::new(listener)),
-            false,
-            false,
-        )
+        self.add_meta(REMOVE_LISTENER, Arc::new(listener), false)
     }
 
     /// [`on_new_listener`](Self::on_new_listener) for the next added
@@ -310,12 +247,7 @@ impl<P> EventEmitter<P> {
         &self,
         listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(
-            NEW_LISTENER.into(),
-            Kind::Meta(Arc::new(listener)),
-            true,
-            false,
-        )
+        self.add_meta(NEW_LISTENER, Arc::new(listener), true)
     }
 
     /// [`on_remove_listener`](Self::on_remove_listener) for the next
@@ -324,41 +256,20 @@ impl<P> EventEmitter<P> {
         &self,
         listener: impl Fn(&str, ListenerId) + Send + Sync + 'static,
     ) -> ListenerId {
-        self.add(
-            REMOVE_LISTENER.into(),
-            Kind::Meta(Arc::new(listener)),
-            true,
-            false,
-        )
+        self.add_meta(REMOVE_LISTENER, Arc::new(listener), true)
     }
 
     /// Removes listener `id`, whatever its event (Node: `off`). Returns
     /// whether it was there. An emit already under way still runs it.
     pub fn off(&self, id: ListenerId) -> bool {
-        let name = self.inner.table.lock().find(id);
-        name.is_some_and(|name| self.remove_listener(&name, id))
+        Core::off(self, id)
     }
 
     /// Removes listener `id` from `name` (Node:
     /// `removeListener(name, listener)`), then emits `remove_listener`.
     /// Returns whether it was there.
     pub fn remove_listener(&self, name: &str, id: ListenerId) -> bool {
-        let (removed, meta) = {
-            let mut table = self.inner.table.lock();
-            let removed = table.remove(name, id);
-            if removed {
-                self.inner.warm.store(false, Ordering::Relaxed);
-                self.inner.view.replace(None);
-            }
-            (removed, table.get(REMOVE_LISTENER).cloned())
-        };
-        if removed {
-            self.inner.view.reclaim();
-            if let Some(meta) = meta {
-                self.emit_meta(REMOVE_LISTENER, &meta, name, id);
-            }
-        }
-        removed
+        Core::remove_listener(self, name, id)
     }
 
     /// Removes every listener of `name`, or of every event with `None`
@@ -366,42 +277,25 @@ impl<P> EventEmitter<P> {
     /// listeners, each removal is told to them, the most recent listener
     /// first, and with `None` the `remove_listener` listeners go last.
     pub fn remove_all_listeners(&self, name: Option<&str>) {
-        let has_meta = self.inner.table.lock().get(REMOVE_LISTENER).is_some();
-        match name {
-            Some(name) if has_meta => {
-                for id in self.listeners(name).into_iter().rev() {
-                    self.remove_listener(name, id);
-                }
-            }
-            Some(name) => self.change(|table| table.clear(name)),
-            None if has_meta => {
-                for name in self.event_names() {
-                    if name != REMOVE_LISTENER {
-                        self.remove_all_listeners(Some(&name));
-                    }
-                }
-                self.remove_all_listeners(Some(REMOVE_LISTENER));
-            }
-            None => self.change(Table::clear_all),
-        }
+        Core::remove_all_listeners(self, name);
     }
 
     /// How many listeners `name` has, of every kind (Node:
     /// `listenerCount`).
     pub fn listener_count(&self, name: &str) -> usize {
-        self.inner.table.lock().count(name)
+        self.table(|table| table.count(name))
     }
 
     /// The ids of `name`'s listeners, in the order an emit runs them
     /// (Node: `listeners(name)`, a copy).
     pub fn listeners(&self, name: &str) -> Vec<ListenerId> {
-        self.inner.table.lock().ids(name)
+        self.table(|table| table.ids(name))
     }
 
     /// The events that have listeners, in the order they were first added
     /// (Node: `eventNames()`).
     pub fn event_names(&self) -> Vec<EventName> {
-        self.inner.table.lock().names()
+        self.table(|table| table.names())
     }
 
     /// Sets how many listeners one event may have before a warning (Node:
@@ -409,13 +303,13 @@ impl<P> EventEmitter<P> {
     /// by default, 0 for no limit. Passing it is never an error: the
     /// warning handler is called once per event name.
     pub fn set_max_listeners(&self, max: usize) {
-        self.inner.table.lock().max = max;
+        self.table(|table| table.max = max);
     }
 
     /// The limit of [`set_max_listeners`](Self::set_max_listeners) (Node:
     /// `getMaxListeners`).
     pub fn get_max_listeners(&self) -> usize {
-        self.inner.table.lock().max
+        self.table(|table| table.max)
     }
 
     /// Replaces what is done with a [`MaxListenersWarning`]: by default it
@@ -436,21 +330,7 @@ impl<P> EventEmitter<P> {
     /// `error` itself when nothing listens (Node throws it), or the panic
     /// of an error listener.
     pub fn emit_error(&self, error: Error) -> Result<bool, Error> {
-        let list = self.inner.table.lock().get(ERROR).cloned();
-        let mut any = false;
-        for entry in list.iter().flat_map(|l| l.iter()) {
-            let Kind::Error(f) = &entry.kind else {
-                continue;
-            };
-            any = true;
-            if !self.claim(ERROR, entry) {
-                continue;
-            }
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&error))) {
-                return Err(Error::from_panic(&*panic));
-            }
-        }
-        if any { Ok(true) } else { Err(error) }
+        Core::emit_error(self, error)
     }
 
     /// Whether every async listener task has finished (pyee: `complete`).
@@ -463,93 +343,6 @@ impl<P> EventEmitter<P> {
     /// `await ee.wait_for_complete()`).
     pub fn wait_for_complete(&self) -> WaitForComplete {
         self.inner.tracker.wait()
-    }
-
-    fn add(&self, name: EventName, kind: Kind<P>, once: bool, prepend: bool) -> ListenerId {
-        let id = ListenerId::next();
-        let meta = self.inner.table.lock().get(NEW_LISTENER).cloned();
-        if let Some(meta) = meta {
-            self.emit_meta(NEW_LISTENER, &meta, &name, id);
-        }
-        let entry = Entry {
-            id,
-            once: once.then(|| Arc::new(AtomicBool::new(false))),
-            kind,
-        };
-        let warning = self.change(|table| table.insert(name, entry, prepend));
-        if let Some(warning) = warning {
-            let handler = self.inner.warning.lock().clone();
-            match handler {
-                Some(handler) => handler(&warning),
-                None => default_warning(&warning),
-            }
-        }
-        id
-    }
-
-    /// Changes the table, retiring the view that emits read.
-    fn change<R>(&self, change: impl FnOnce(&mut Table<List<P>>) -> R) -> R {
-        let result = {
-            let mut table = self.inner.table.lock();
-            let result = change(&mut table);
-            self.inner.warm.store(false, Ordering::Relaxed);
-            self.inner.view.replace(None);
-            result
-        };
-        // Outside the lock: dropping a listener may use the emitter.
-        self.inner.view.reclaim();
-        result
-    }
-
-    /// Whether this emit runs `entry`: always for plain listeners; for a
-    /// `once` listener, only the emit that claims it, which removes it.
-    #[inline]
-    fn claim(&self, name: &str, entry: &Entry<P>) -> bool {
-        match &entry.once {
-            None => true,
-            Some(fired) => {
-                if fired.swap(true, Ordering::AcqRel) {
-                    return false;
-                }
-                self.remove_listener(name, entry.id);
-                true
-            }
-        }
-    }
-
-    /// Tells the meta listeners of `list`; their panics reach `error`, and
-    /// are the caller's panics when nobody listens there.
-    fn emit_meta(&self, meta: &str, list: &List<P>, name: &str, id: ListenerId) {
-        for entry in list.iter() {
-            let Kind::Meta(f) = &entry.kind else {
-                continue;
-            };
-            if !self.claim(meta, entry) {
-                continue;
-            }
-            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(name, id))) {
-                if self.emit_error(Error::from_panic(&*panic)).is_err() {
-                    resume_unwind(panic);
-                }
-            }
-        }
-    }
-
-    /// Sends the failures of an emit of `name` to `error`; with nobody
-    /// there, they are the emit's error.
-    #[cold]
-    fn report(&self, name: &str, failures: Vec<Error>) -> Result<(), Error> {
-        let mut unhandled = Vec::new();
-        for failure in failures {
-            if let Err(e) = self.emit_error(failure) {
-                unhandled.push(e);
-            }
-        }
-        if unhandled.is_empty() {
-            Ok(())
-        } else {
-            Err(one_error(name, unhandled))
-        }
     }
 }
 
@@ -598,13 +391,6 @@ impl<P: 'static> EventEmitter<P> {
         self.emit_locked(name, &payload)
     }
 
-    /// The emit's result when its one listener failed.
-    #[cold]
-    #[inline(never)]
-    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
-        self.report(name, vec![failure]).map(|()| true)
-    }
-
     /// [`emit`](Self::emit) with no view published (the first two emits
     /// after a change; the second publishes one) or none readable (emits
     /// nested too deep): the snapshot is taken under the lock.
@@ -624,134 +410,6 @@ impl<P: 'static> EventEmitter<P> {
         };
         self.inner.view.reclaim();
         result
-    }
-
-    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
-    /// line: `emit` stays small enough to inline).
-    #[inline(never)]
-    fn run(&self, name: &str, list: &[Entry<P>], payload: &P) -> Result<bool, Error> {
-        let mut any = false;
-        let mut failures = Vec::new();
-        for entry in list {
-            // The common listener inline; the others, and failures, out of
-            // the way.
-            if let (Kind::Payload(f), None) = (&entry.kind, &entry.once) {
-                any = true;
-                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
-                    failed(&mut failures, Error::from_panic(&*panic));
-                }
-            } else {
-                any |= self.run_other(name, entry, payload, &mut failures);
-            }
-        }
-        if !any {
-            return self.nobody(name);
-        }
-        if !failures.is_empty() {
-            self.report(name, failures)?;
-        }
-        Ok(true)
-    }
-
-    /// Runs a `once` or async listener of an emit; says whether it is one
-    /// the emit counts (not an `error` or meta listener).
-    #[inline(never)]
-    fn run_other(
-        &self,
-        name: &str,
-        entry: &Entry<P>,
-        payload: &P,
-        failures: &mut Vec<Error>,
-    ) -> bool {
-        match &entry.kind {
-            Kind::Payload(f) => {
-                if self.claim(name, entry) {
-                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
-                        failed(failures, Error::from_panic(&*panic));
-                    }
-                }
-                true
-            }
-            Kind::Async(f, handle) => {
-                if self.claim(name, entry) {
-                    if let Err(e) = self.spawn(name, f, handle.as_ref(), payload) {
-                        failed(failures, e);
-                    }
-                }
-                true
-            }
-            Kind::Error(_) | Kind::Meta(_) => false,
-        }
-    }
-
-    /// What emitting an event with no listener gives.
-    fn nobody(&self, name: &str) -> Result<bool, Error> {
-        if name == ERROR {
-            Err(unhandled_error_event())
-        } else {
-            Ok(false)
-        }
-    }
-
-    /// Starts an async listener's task: on this thread's running loop, else
-    /// on the loop seen when the listener was added.
-    fn spawn(
-        &self,
-        name: &str,
-        f: &AsyncFn<P>,
-        handle: Option<&LoopHandle>,
-        payload: &P,
-    ) -> Result<(), Error> {
-        let job = catch_unwind(AssertUnwindSafe(|| f(payload)))
-            .map_err(|panic| Error::from_panic(&*panic))?;
-        if let Ok(event_loop) = get_running_loop() {
-            let future =
-                catch_unwind(AssertUnwindSafe(job)).map_err(|panic| Error::from_panic(&*panic))?;
-            let guard = self.inner.tracker.start();
-            // The loop holds the task; its failure goes to `error` from inside.
-            drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
-            return Ok(());
-        }
-        let handle = handle.ok_or_else(|| no_loop(name))?;
-        let guard = self.inner.tracker.start();
-        let emitter = self.clone();
-        let name = name.to_owned();
-        handle.call_soon_threadsafe(move || {
-            let Ok(event_loop) = get_running_loop() else {
-                return;
-            };
-            match catch_unwind(AssertUnwindSafe(job)) {
-                Ok(future) => drop(event_loop.create_task(emitter.task(name, future, guard))),
-                Err(panic) => {
-                    emitter.fail(&name, Error::from_panic(&*panic));
-                    drop(guard);
-                }
-            }
-        })
-    }
-
-    /// An async listener's task: its failure goes to `error`, or to the
-    /// loop's exception handler when nobody listens there.
-    fn task(
-        &self,
-        name: String,
-        future: BoxFuture,
-        guard: TrackGuard,
-    ) -> impl Future<Output = ()> + 'static {
-        let emitter = self.clone();
-        async move {
-            if let Err(error) = CatchUnwind(future).await {
-                emitter.fail(&name, error);
-            }
-            drop(guard);
-        }
-    }
-
-    /// Sends an async listener's failure to `error`, else to the loop.
-    fn fail(&self, name: &str, error: Error) {
-        if let Err(error) = self.emit_error(error) {
-            report_to_loop(name, error);
-        }
     }
 
     /// Adds an async listener for `name`: each emit starts
@@ -808,7 +466,7 @@ impl<P: 'static> EventEmitter<P> {
         self.add(name.into(), kind, true, false)
     }
 
-    fn async_kind<F, Fut>(listener: F) -> Kind<P>
+    fn async_kind<F, Fut>(listener: F) -> Kind<Self>
     where
         P: Clone + Send,
         F: Fn(P) -> Fut + Send + Sync + 'static,
@@ -824,7 +482,7 @@ impl<P: 'static> EventEmitter<P> {
             }) as Job
         });
         let handle = get_running_loop().ok().map(|l| l.handle());
-        Kind::Async(f, handle)
+        Kind::Async((f, handle))
     }
 
     /// Schedules `emit(name, payload)` on the running loop, with
@@ -839,13 +497,7 @@ impl<P: 'static> EventEmitter<P> {
     /// [`emit_soon_threadsafe`](Self::emit_soon_threadsafe)).
     pub fn emit_soon(&self, name: impl Into<EventName>, payload: P) -> Result<Handle, Error> {
         let event_loop = get_running_loop()?;
-        let emitter = self.clone();
-        let name = name.into();
-        Ok(event_loop.call_soon(move || {
-            if let Err(error) = emitter.emit(&name, payload) {
-                report_to_loop(&name, error);
-            }
-        }))
+        Ok(event_loop.call_soon(self.emit_later(name.into(), payload)))
     }
 
     /// Schedules `emit(name, payload)` on the loop of `handle`, from any
@@ -864,24 +516,92 @@ impl<P: 'static> EventEmitter<P> {
     where
         P: Send,
     {
-        let emitter = self.clone();
-        let name = name.into();
-        handle.call_soon_threadsafe(move || {
-            if let Err(error) = emitter.emit(&name, payload) {
-                report_to_loop(&name, error);
-            }
-        })
+        handle.call_soon_threadsafe(self.emit_later(name.into(), payload))
     }
 }
 
-/// Hands a failure nobody took to the running loop's exception handler
-/// (stderr when no loop runs).
-pub(crate) fn report_to_loop(name: &str, error: Error) {
-    let context =
-        ExceptionContext::new(format!("unhandled error of an emit of '{name}'")).with_error(error);
-    match get_running_loop() {
-        Ok(event_loop) => event_loop.call_exception_handler(&context),
-        Err(_) => corun_asyncio::EventLoop::default_exception_handler(&context),
+impl<P> Core for EventEmitter<P> {
+    type Payload = P;
+    type PayloadFn = Arc<dyn Fn(&P) + Send + Sync>;
+    /// The listener, and the loop seen when it was added, for emits from
+    /// other threads.
+    type AsyncFn = (AsyncFn<P>, Option<LoopHandle>);
+    type ErrorFn = Arc<dyn Fn(&Error) + Send + Sync>;
+    type MetaFn = Arc<dyn Fn(&str, ListenerId) + Send + Sync>;
+    type WarningFn = WarningFn;
+    type Fired = Arc<AtomicBool>;
+    type List = List<P>;
+
+    fn unfired() -> Self::Fired {
+        Arc::new(AtomicBool::new(false))
+    }
+
+    fn fire(fired: &Self::Fired) -> bool {
+        fired.swap(true, Ordering::AcqRel)
+    }
+
+    fn table<R>(&self, read: impl FnOnce(&mut Table<List<P>>) -> R) -> R {
+        read(&mut self.inner.table.lock())
+    }
+
+    /// Changes the table, retiring the view that emits read.
+    fn change<R>(&self, change: impl FnOnce(&mut Table<List<P>>) -> (R, bool)) -> R {
+        let (result, changed) = {
+            let mut table = self.inner.table.lock();
+            let (result, changed) = change(&mut table);
+            if changed {
+                self.inner.warm.store(false, Ordering::Relaxed);
+                self.inner.view.replace(None);
+            }
+            (result, changed)
+        };
+        if changed {
+            // Outside the lock: dropping a listener may use the emitter.
+            self.inner.view.reclaim();
+        }
+        result
+    }
+
+    fn warning_handler(&self) -> Option<WarningFn> {
+        self.inner.warning.lock().clone()
+    }
+}
+
+impl<P: 'static> Emits for EventEmitter<P> {
+    #[inline]
+    fn emit(&self, name: &str, payload: P) -> Result<bool, Error> {
+        EventEmitter::emit(self, name, payload)
+    }
+
+    /// Starts an async listener's task: on this thread's running loop, else
+    /// on the loop seen when the listener was added.
+    fn spawn(&self, name: &str, (f, handle): &Self::AsyncFn, payload: &P) -> Result<(), Error> {
+        let job = catch_unwind(AssertUnwindSafe(|| f(payload)))
+            .map_err(|panic| Error::from_panic(&*panic))?;
+        if let Ok(event_loop) = get_running_loop() {
+            let future =
+                catch_unwind(AssertUnwindSafe(job)).map_err(|panic| Error::from_panic(&*panic))?;
+            let guard = self.inner.tracker.start();
+            // The loop holds the task; its failure goes to `error` from inside.
+            drop(event_loop.create_task(self.task(name.to_owned(), future, guard)));
+            return Ok(());
+        }
+        let handle = handle.as_ref().ok_or_else(|| no_loop(name))?;
+        let guard = self.inner.tracker.start();
+        let emitter = self.clone();
+        let name = name.to_owned();
+        handle.call_soon_threadsafe(move || {
+            let Ok(event_loop) = get_running_loop() else {
+                return;
+            };
+            match catch_unwind(AssertUnwindSafe(job)) {
+                Ok(future) => drop(event_loop.create_task(emitter.task(name, future, guard))),
+                Err(panic) => {
+                    emitter.fail(&name, Error::from_panic(&*panic));
+                    drop(guard);
+                }
+            }
+        })
     }
 }
 
@@ -903,18 +623,8 @@ impl<P: Clone + Send + 'static> crate::stream::private::Attach<P> for EventEmitt
         once: bool,
     ) -> [ListenerId; 2] {
         let s = Arc::clone(&sink);
-        let payload = self.add(
-            name,
-            Kind::Payload(Arc::new(move |p: &P| s.push(p.clone()))),
-            once,
-            false,
-        );
-        let error = self.add(
-            ERROR.into(),
-            Kind::Error(Arc::new(move |e: &Error| sink.fail(e.clone()))),
-            once,
-            false,
-        );
+        let payload = self.add_payload(name, Arc::new(move |p: &P| s.push(p.clone())), once, false);
+        let error = self.add_error(Arc::new(move |e: &Error| sink.fail(e.clone())), once);
         [payload, error]
     }
 

@@ -1,8 +1,9 @@
 //! What both emitters share: listener ids, the table of event names to
 //! listener lists (copy-on-write, so an emit's snapshot is one pointer
 //! clone) and its immutable [`View`] for emits that take no lock, the
-//! max-listeners warning, and the tracker of async listener tasks behind
-//! `wait_for_complete`.
+//! max-listeners warning, the tracker of async listener tasks behind
+//! `wait_for_complete`, and the logic of adding, removing and running
+//! listeners ([`Core`], [`Emits`]), written once for both.
 
 use std::borrow::Cow;
 use std::collections::{BTreeSet, HashMap};
@@ -10,12 +11,13 @@ use std::fmt;
 use std::future::Future;
 use std::hash::{BuildHasherDefault, Hasher};
 use std::ops::Deref;
-use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::panic::{AssertUnwindSafe, catch_unwind, resume_unwind};
 use std::pin::Pin;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::task::{Context, Poll, Waker};
 
+use corun_asyncio::{ExceptionContext, get_running_loop};
 use corun_core::Error;
 use parking_lot::Mutex;
 
@@ -523,5 +525,381 @@ pub(crate) fn one_error(name: &str, mut errors: Vec<Error>) -> Error {
             format!("{} listeners of '{name}' failed", errors.len()),
             errors,
         )
+    }
+}
+
+/// An async listener's future: made on the loop's thread, so it need not
+/// be `Send` (corun's `sleep` is not).
+pub(crate) type BoxFuture = Pin<Box<dyn Future<Output = Result<(), Error>>>>;
+
+/// What a listener takes: the payload, the payload for a task, an error,
+/// or a meta-event.
+pub(crate) enum Kind<E: Core> {
+    Payload(E::PayloadFn),
+    Async(E::AsyncFn),
+    Error(E::ErrorFn),
+    Meta(E::MetaFn),
+}
+
+impl<E: Core> Clone for Kind<E> {
+    fn clone(&self) -> Self {
+        match self {
+            Self::Payload(f) => Self::Payload(f.clone()),
+            Self::Async(f) => Self::Async(f.clone()),
+            Self::Error(f) => Self::Error(f.clone()),
+            Self::Meta(f) => Self::Meta(f.clone()),
+        }
+    }
+}
+
+/// One listener of emitter `E`.
+pub(crate) struct Entry<E: Core> {
+    pub(crate) id: ListenerId,
+    /// For `once` listeners: set by the one emit that runs it.
+    pub(crate) once: Option<E::Fired>,
+    pub(crate) kind: Kind<E>,
+}
+
+impl<E: Core> Clone for Entry<E> {
+    fn clone(&self) -> Self {
+        Self {
+            id: self.id,
+            once: self.once.clone(),
+            kind: self.kind.clone(),
+        }
+    }
+}
+
+impl<E: Core> Listed for Entry<E> {
+    fn id(&self) -> ListenerId {
+        self.id
+    }
+}
+
+/// What both emitters do with their listeners, written once: adding,
+/// removing, claiming `once` listeners, the meta-events, `error`. An
+/// emitter says only what differs: how its listeners are shared (`Rc`, or
+/// `Arc` with `Send + Sync` closures), how a `once` listener is claimed
+/// (a `Cell` or an atomic swap), and how its table is held (a `RefCell`,
+/// or a lock with the view its emits read).
+pub(crate) trait Core: Sized {
+    /// The payload of an emit.
+    type Payload;
+    /// A listener of the payload.
+    type PayloadFn: Clone + Deref<Target: Fn(&Self::Payload)>;
+    /// An async listener, with what its emitter needs to start its task.
+    type AsyncFn: Clone;
+    /// A listener of `error`.
+    type ErrorFn: Clone + Deref<Target: Fn(&Error)>;
+    /// A listener of a meta-event.
+    type MetaFn: Clone + Deref<Target: Fn(&str, ListenerId)>;
+    /// What is done with a [`MaxListenersWarning`].
+    type WarningFn: Clone + Deref<Target: Fn(&MaxListenersWarning)>;
+    /// Whether a `once` listener was claimed.
+    type Fired: Clone;
+    /// A copy-on-write list of listeners.
+    type List: List<Entry = Entry<Self>>;
+
+    /// A `once` listener's flag, not claimed yet.
+    fn unfired() -> Self::Fired;
+
+    /// Claims a `once` listener: whether it was claimed already.
+    fn fire(fired: &Self::Fired) -> bool;
+
+    /// Reads (or changes what emits do not read of) the table.
+    fn table<R>(&self, read: impl FnOnce(&mut Table<Self::List>) -> R) -> R;
+
+    /// Changes the table's lists: `change` says whether it did.
+    fn change<R>(&self, change: impl FnOnce(&mut Table<Self::List>) -> (R, bool)) -> R;
+
+    /// The handler set by `set_warning_handler`.
+    fn warning_handler(&self) -> Option<Self::WarningFn>;
+
+    fn add(&self, name: EventName, kind: Kind<Self>, once: bool, prepend: bool) -> ListenerId {
+        let id = ListenerId::next();
+        let meta = self.table(|table| table.get(NEW_LISTENER).cloned());
+        if let Some(meta) = meta {
+            self.emit_meta(NEW_LISTENER, &meta, &name, id);
+        }
+        let entry = Entry {
+            id,
+            once: once.then(Self::unfired),
+            kind,
+        };
+        let warning = self.change(|table| (table.insert(name, entry, prepend), true));
+        if let Some(warning) = warning {
+            match self.warning_handler() {
+                Some(handler) => handler(&warning),
+                None => default_warning(&warning),
+            }
+        }
+        id
+    }
+
+    /// Adds a listener of the payload.
+    fn add_payload(
+        &self,
+        name: impl Into<EventName>,
+        listener: Self::PayloadFn,
+        once: bool,
+        prepend: bool,
+    ) -> ListenerId {
+        self.add(name.into(), Kind::Payload(listener), once, prepend)
+    }
+
+    /// Adds a listener to [`ERROR`].
+    fn add_error(&self, listener: Self::ErrorFn, once: bool) -> ListenerId {
+        self.add(ERROR.into(), Kind::Error(listener), once, false)
+    }
+
+    /// Adds a listener to meta-event `event`.
+    fn add_meta(&self, event: &'static str, listener: Self::MetaFn, once: bool) -> ListenerId {
+        self.add(event.into(), Kind::Meta(listener), once, false)
+    }
+
+    fn off(&self, id: ListenerId) -> bool {
+        let name = self.table(|table| table.find(id));
+        name.is_some_and(|name| self.remove_listener(&name, id))
+    }
+
+    fn remove_listener(&self, name: &str, id: ListenerId) -> bool {
+        let (removed, meta) = self.change(|table| {
+            let removed = table.remove(name, id);
+            ((removed, table.get(REMOVE_LISTENER).cloned()), removed)
+        });
+        if removed {
+            if let Some(meta) = meta {
+                self.emit_meta(REMOVE_LISTENER, &meta, name, id);
+            }
+        }
+        removed
+    }
+
+    fn remove_all_listeners(&self, name: Option<&str>) {
+        let has_meta = self.table(|table| table.get(REMOVE_LISTENER).is_some());
+        match name {
+            Some(name) if has_meta => {
+                for id in self.table(|table| table.ids(name)).into_iter().rev() {
+                    self.remove_listener(name, id);
+                }
+            }
+            Some(name) => self.change(|table| (table.clear(name), true)),
+            None if has_meta => {
+                for name in self.table(|table| table.names()) {
+                    if name != REMOVE_LISTENER {
+                        self.remove_all_listeners(Some(&name));
+                    }
+                }
+                self.remove_all_listeners(Some(REMOVE_LISTENER));
+            }
+            None => self.change(|table| (table.clear_all(), true)),
+        }
+    }
+
+    fn emit_error(&self, error: Error) -> Result<bool, Error> {
+        let list = self.table(|table| table.get(ERROR).cloned());
+        let mut any = false;
+        for entry in list.iter().flat_map(|l| l.iter()) {
+            let Kind::Error(f) = &entry.kind else {
+                continue;
+            };
+            any = true;
+            if !self.claim(ERROR, entry) {
+                continue;
+            }
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(&error))) {
+                return Err(Error::from_panic(&*panic));
+            }
+        }
+        if any { Ok(true) } else { Err(error) }
+    }
+
+    /// Whether this emit runs `entry`: always for plain listeners; for a
+    /// `once` listener, only the emit that claims it, which removes it.
+    #[inline]
+    fn claim(&self, name: &str, entry: &Entry<Self>) -> bool {
+        match &entry.once {
+            None => true,
+            Some(fired) => {
+                if Self::fire(fired) {
+                    return false;
+                }
+                self.remove_listener(name, entry.id);
+                true
+            }
+        }
+    }
+
+    /// Tells the meta listeners of `list`; their panics reach `error`, and
+    /// are the caller's panics when nobody listens there.
+    fn emit_meta(&self, meta: &str, list: &Self::List, name: &str, id: ListenerId) {
+        for entry in list.iter() {
+            let Kind::Meta(f) = &entry.kind else {
+                continue;
+            };
+            if !self.claim(meta, entry) {
+                continue;
+            }
+            if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(name, id))) {
+                if self.emit_error(Error::from_panic(&*panic)).is_err() {
+                    resume_unwind(panic);
+                }
+            }
+        }
+    }
+
+    /// Sends the failures of an emit of `name` to `error`; with nobody
+    /// there, they are the emit's error.
+    #[cold]
+    fn report(&self, name: &str, failures: Vec<Error>) -> Result<(), Error> {
+        let mut unhandled = Vec::new();
+        for failure in failures {
+            if let Err(e) = self.emit_error(failure) {
+                unhandled.push(e);
+            }
+        }
+        if unhandled.is_empty() {
+            Ok(())
+        } else {
+            Err(one_error(name, unhandled))
+        }
+    }
+
+    /// The emit's result when its one listener failed.
+    #[cold]
+    #[inline(never)]
+    fn report_one(&self, name: &str, failure: Error) -> Result<bool, Error> {
+        self.report(name, vec![failure]).map(|()| true)
+    }
+
+    /// What emitting an event with no listener gives.
+    fn nobody(&self, name: &str) -> Result<bool, Error> {
+        if name == ERROR {
+            Err(unhandled_error_event())
+        } else {
+            Ok(false)
+        }
+    }
+}
+
+/// What both emitters do to run an emit's listeners and their tasks; an
+/// emitter says how it emits and starts an async listener's task.
+pub(crate) trait Emits: Core + Clone + 'static {
+    /// The emitter's `emit`.
+    fn emit(&self, name: &str, payload: Self::Payload) -> Result<bool, Error>;
+
+    /// Starts async listener `f`'s task for an emit of `name`.
+    fn spawn(&self, name: &str, f: &Self::AsyncFn, payload: &Self::Payload) -> Result<(), Error>;
+
+    /// Runs the listeners of `list`, a snapshot of `name`'s (out of
+    /// line: `emit` stays small enough to inline).
+    #[inline(never)]
+    fn run(
+        &self,
+        name: &str,
+        list: &[Entry<Self>],
+        payload: &Self::Payload,
+    ) -> Result<bool, Error> {
+        let mut any = false;
+        let mut failures = Vec::new();
+        for entry in list {
+            // The common listener inline; the others, and failures, out of
+            // the way.
+            if let (Kind::Payload(f), None) = (&entry.kind, &entry.once) {
+                any = true;
+                if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
+                    failed(&mut failures, Error::from_panic(&*panic));
+                }
+            } else {
+                any |= self.run_other(name, entry, payload, &mut failures);
+            }
+        }
+        if !any {
+            return self.nobody(name);
+        }
+        if !failures.is_empty() {
+            self.report(name, failures)?;
+        }
+        Ok(true)
+    }
+
+    /// Runs a `once` or async listener of an emit; says whether it is one
+    /// the emit counts (not an `error` or meta listener).
+    #[inline(never)]
+    fn run_other(
+        &self,
+        name: &str,
+        entry: &Entry<Self>,
+        payload: &Self::Payload,
+        failures: &mut Vec<Error>,
+    ) -> bool {
+        match &entry.kind {
+            Kind::Payload(f) => {
+                if self.claim(name, entry) {
+                    if let Err(panic) = catch_unwind(AssertUnwindSafe(|| f(payload))) {
+                        failed(failures, Error::from_panic(&*panic));
+                    }
+                }
+                true
+            }
+            Kind::Async(f) => {
+                if self.claim(name, entry) {
+                    if let Err(e) = self.spawn(name, f, payload) {
+                        failed(failures, e);
+                    }
+                }
+                true
+            }
+            Kind::Error(_) | Kind::Meta(_) => false,
+        }
+    }
+
+    /// An async listener's task: its failure goes to `error`, or to the
+    /// loop's exception handler when nobody listens there.
+    fn task(
+        &self,
+        name: String,
+        future: BoxFuture,
+        guard: TrackGuard,
+    ) -> impl Future<Output = ()> + 'static {
+        let emitter = self.clone();
+        async move {
+            if let Err(error) = CatchUnwind(future).await {
+                emitter.fail(&name, error);
+            }
+            drop(guard);
+        }
+    }
+
+    /// Sends an async listener's failure to `error`, else to the loop.
+    fn fail(&self, name: &str, error: Error) {
+        if let Err(error) = self.emit_error(error) {
+            report_to_loop(name, error);
+        }
+    }
+
+    /// `emit(name, payload)` for a loop to call later; its error goes to
+    /// the loop's exception handler.
+    fn emit_later(&self, name: EventName, payload: Self::Payload) -> impl FnOnce() + 'static
+    where
+        Self::Payload: 'static,
+    {
+        let emitter = self.clone();
+        move || {
+            if let Err(error) = emitter.emit(&name, payload) {
+                report_to_loop(&name, error);
+            }
+        }
+    }
+}
+
+/// Hands a failure nobody took to the running loop's exception handler
+/// (stderr when no loop runs).
+pub(crate) fn report_to_loop(name: &str, error: Error) {
+    let context =
+        ExceptionContext::new(format!("unhandled error of an emit of '{name}'")).with_error(error);
+    match get_running_loop() {
+        Ok(event_loop) => event_loop.call_exception_handler(&context),
+        Err(_) => corun_asyncio::EventLoop::default_exception_handler(&context),
     }
 }

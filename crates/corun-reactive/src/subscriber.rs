@@ -9,7 +9,7 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicUsize, Ordering};
 
 use corun_core::Error;
-use parking_lot::Mutex;
+use parking_lot::{Mutex, MutexGuard};
 
 use crate::{Notification, Observer, Subscription};
 
@@ -214,12 +214,12 @@ impl<T: Send + 'static> SharedSubscriber<T> {
     /// order, with the next delivery or [`flush`](Self::flush). For
     /// emitting under a lock of one's own (an operator combining sources).
     pub(crate) fn enqueue(&self, notification: Notification<T>) {
-        self.inner.enqueue(notification);
+        self.inner.serial.enqueue(notification);
     }
 
     /// Delivers what is queued, unless another call is delivering.
     pub(crate) fn flush(&self) {
-        self.inner.drain();
+        self.inner.serial.drain();
     }
 }
 
@@ -243,52 +243,59 @@ impl<T> fmt::Debug for SharedSubscriber<T> {
     }
 }
 
-/// The queue-drain serialiser: whoever holds `target` delivers, first what
-/// is queued, then its own; a caller that cannot take it queues. Every
-/// holder, after letting go, looks at `pending` once more and drains if it
-/// can, so nothing queued is left behind.
-struct Serialized<T> {
-    target: Mutex<Subscriber<T>>,
-    queue: Mutex<VecDeque<Notification<T>>>,
-    /// Notifications in `queue`; read without its lock.
-    pending: AtomicUsize,
-    subscription: Subscription,
+/// A target that takes queued messages: a subscriber its notifications, a
+/// subject's observers its operations.
+pub(crate) trait Deliver<M> {
+    /// Carries out `message` (the delivery lock held).
+    fn deliver(&mut self, message: M);
 }
 
-impl<T: Send + 'static> Serialized<T> {
-    fn new(subscriber: Subscriber<T>) -> Self {
+impl<T: Send + 'static> Deliver<Notification<T>> for Subscriber<T> {
+    fn deliver(&mut self, notification: Notification<T>) {
+        self.notify(notification);
+    }
+}
+
+/// The queue-drain serialiser: whoever holds `target` delivers, its own
+/// messages and what is queued, in order; a caller that cannot take it
+/// queues. Every holder, after letting go, looks at `pending` once more and
+/// drains if it can, so nothing queued is left behind.
+pub(crate) struct Serial<K, M> {
+    target: Mutex<K>,
+    queue: Mutex<VecDeque<M>>,
+    /// Messages in `queue`; read without its lock.
+    pending: AtomicUsize,
+}
+
+impl<K, M> Serial<K, M> {
+    pub(crate) fn new(target: K) -> Self {
         Self {
-            subscription: subscriber.subscription.clone(),
-            target: Mutex::new(subscriber),
+            target: Mutex::new(target),
             queue: Mutex::new(VecDeque::new()),
             pending: AtomicUsize::new(0),
         }
     }
+}
 
-    fn push(&self, notification: Notification<T>) {
+impl<K: Deliver<M>, M> Serial<K, M> {
+    /// The target, when nothing is queued and nobody holds it.
+    pub(crate) fn hold(&self) -> Option<MutexGuard<'_, K>> {
         if self.pending.load(Ordering::SeqCst) == 0 {
-            if let Some(mut target) = self.target.try_lock() {
-                self.deliver_queued(&mut target);
-                target.notify(notification);
-                self.deliver_queued(&mut target);
-                drop(target);
-                self.drain();
-                return;
-            }
+            self.target.try_lock()
+        } else {
+            None
         }
-        self.enqueue(notification);
-        self.drain();
     }
 
-    fn enqueue(&self, notification: Notification<T>) {
+    pub(crate) fn enqueue(&self, message: M) {
         let mut queue = self.queue.lock();
-        queue.push_back(notification);
+        queue.push_back(message);
         self.pending.fetch_add(1, Ordering::SeqCst);
     }
 
     /// Delivers what is queued until nothing is, or another caller holds
     /// the target (it will deliver it).
-    fn drain(&self) {
+    pub(crate) fn drain(&self) {
         while self.pending.load(Ordering::SeqCst) != 0 {
             let Some(mut target) = self.target.try_lock() else {
                 return;
@@ -297,9 +304,10 @@ impl<T: Send + 'static> Serialized<T> {
         }
     }
 
-    fn deliver_queued(&self, target: &mut Subscriber<T>) {
-        // Nothing counted, nothing to take: no lock. A notification queued
-        // but not yet counted is delivered by the drain that follows every
+    /// Delivers what is queued to `target`, held by the caller.
+    pub(crate) fn deliver_queued(&self, target: &mut K) {
+        // Nothing counted, nothing to take: no lock. A message queued but
+        // not yet counted is delivered by the drain that follows every
         // delivery (its sender's, or the holder's after letting go).
         while self.pending.load(Ordering::SeqCst) != 0 {
             let next = {
@@ -311,9 +319,37 @@ impl<T: Send + 'static> Serialized<T> {
                 next
             };
             match next {
-                Some(notification) => target.notify(notification),
+                Some(message) => target.deliver(message),
                 None => return,
             }
         }
+    }
+}
+
+/// A subscriber behind the serialiser.
+struct Serialized<T> {
+    serial: Serial<Subscriber<T>, Notification<T>>,
+    subscription: Subscription,
+}
+
+impl<T: Send + 'static> Serialized<T> {
+    fn new(subscriber: Subscriber<T>) -> Self {
+        Self {
+            subscription: subscriber.subscription.clone(),
+            serial: Serial::new(subscriber),
+        }
+    }
+
+    fn push(&self, notification: Notification<T>) {
+        if let Some(mut target) = self.serial.hold() {
+            self.serial.deliver_queued(&mut target);
+            target.notify(notification);
+            self.serial.deliver_queued(&mut target);
+            drop(target);
+            self.serial.drain();
+            return;
+        }
+        self.serial.enqueue(notification);
+        self.serial.drain();
     }
 }

@@ -5,9 +5,9 @@ use std::time::Duration;
 
 use corun_core::Error;
 
-use super::gate::{Gate, gate};
+use super::gate::{Gate, gate, linked};
 use crate::scheduler::{Scheduler, SchedulerRef};
-use crate::{Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber, Subscription};
+use crate::{Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber};
 
 /// Each element that no other follows within `duetime` (RxPY:
 /// `ops.debounce(duetime, scheduler)`), for [`pipe`](Observable::pipe); the
@@ -51,11 +51,7 @@ impl<T: Send + 'static> Observable<T> {
         let scheduler: SchedulerRef = Arc::new(scheduler);
         let source = self.clone();
         Observable::new(move |down: Subscriber<T>| {
-            let down = down.into_shared();
-            let timer = SerialSubscription::new();
-            down.subscription().add_subscription(timer.subscription());
-            let upstream = Subscription::new();
-            down.subscription().add_subscription(upstream.clone());
+            let (down, timer, upstream) = linked(down);
             let observer = Debounce {
                 state: gate(Waiting { value: None, id: 0 }),
                 timer,

@@ -6,12 +6,9 @@ use std::time::{Duration, Instant};
 
 use corun_core::Error;
 
-use super::gate::{Gate, gate};
+use super::gate::{Gate, gate, linked};
 use crate::scheduler::{Scheduler, SchedulerRef};
-use crate::{
-    Notification, Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber,
-    Subscription,
-};
+use crate::{Notification, Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber};
 
 /// The source shifted `duetime` later (RxPY: `ops.delay(duetime,
 /// scheduler)`), for [`pipe`](Observable::pipe); the method is
@@ -44,11 +41,7 @@ impl<T: Send + 'static> Observable<T> {
         let scheduler: SchedulerRef = Arc::new(scheduler);
         let source = self.clone();
         Observable::new(move |down: Subscriber<T>| {
-            let down = down.into_shared();
-            let timer = SerialSubscription::new();
-            down.subscription().add_subscription(timer.subscription());
-            let upstream = Subscription::new();
-            down.subscription().add_subscription(upstream.clone());
+            let (down, timer, upstream) = linked(down);
             let shared = Arc::new(Delayed {
                 state: gate(Queue {
                     waiting: VecDeque::new(),

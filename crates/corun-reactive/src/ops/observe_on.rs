@@ -6,11 +6,9 @@ use std::sync::Arc;
 use corun_core::Error;
 use parking_lot::Mutex;
 
+use super::gate::linked;
 use crate::scheduler::{Scheduler, SchedulerRef};
-use crate::{
-    Notification, Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber,
-    Subscription,
-};
+use crate::{Notification, Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber};
 
 /// The source, observed on `scheduler` (RxPY: `ops.observe_on(scheduler)`),
 /// for [`pipe`](Observable::pipe); the method is [`Observable::observe_on`].
@@ -44,11 +42,7 @@ impl<T: Send + 'static> Observable<T> {
         let scheduler: SchedulerRef = Arc::new(scheduler);
         let source = self.clone();
         Observable::new(move |down: Subscriber<T>| {
-            let down = down.into_shared();
-            let pending = SerialSubscription::new();
-            down.subscription().add_subscription(pending.subscription());
-            let upstream = Subscription::new();
-            down.subscription().add_subscription(upstream.clone());
+            let (down, pending, upstream) = linked(down);
             let shared = Arc::new(Relay {
                 queue: Mutex::new((VecDeque::new(), false)),
                 scheduler: Arc::clone(&scheduler),

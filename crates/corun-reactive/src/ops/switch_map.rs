@@ -8,6 +8,7 @@ use corun_core::Error;
 use parking_lot::Mutex;
 
 use super::flat_map::Project;
+use super::gate::linked;
 use crate::{
     Notification, Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber,
     Subscription,
@@ -98,11 +99,7 @@ where
 {
     let source = source.clone();
     Observable::new(move |down: Subscriber<T>| {
-        let down = down.into_shared();
-        let inner = SerialSubscription::new();
-        down.subscription().add_subscription(inner.subscription());
-        let outer = Subscription::new();
-        down.subscription().add_subscription(outer.clone());
+        let (down, inner, outer) = linked(down);
         let switch = Arc::new(Switch {
             down,
             inner,

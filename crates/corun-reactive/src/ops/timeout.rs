@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use corun_core::Error;
 
-use super::gate::{Gate, gate};
+use super::gate::{Gate, gate, linked};
 use crate::scheduler::{Scheduler, SchedulerRef};
 use crate::{
     Observable, Observer, SerialSubscription, SharedSubscriber, Subscriber, Subscription, throw,
@@ -79,11 +79,7 @@ impl<T: Send + 'static> Observable<T> {
         let scheduler: SchedulerRef = Arc::new(scheduler);
         let source = self.clone();
         Observable::new(move |down: Subscriber<T>| {
-            let down = down.into_shared();
-            let timer = SerialSubscription::new();
-            down.subscription().add_subscription(timer.subscription());
-            let upstream = Subscription::new();
-            down.subscription().add_subscription(upstream.clone());
+            let (down, timer, upstream) = linked(down);
             let shared = Arc::new(Watch {
                 state: gate(Race {
                     id: 0,

@@ -51,10 +51,7 @@ impl<T: Clone + Send + 'static> AsyncSubject<T> {
 
     /// Ends every observer with `error`.
     pub fn on_error(&self, error: Error) {
-        let mut state = self.hub.lock();
-        if state.finish(Notification::Error(error.clone())) {
-            self.hub.end(state, None, Some(error));
-        }
+        self.hub.fail(error);
     }
 
     /// Hands the last value, if any, and the end to every observer.

@@ -33,13 +33,13 @@ pub use behavior::BehaviorSubject;
 pub use replay::ReplaySubject;
 pub use subject::Subject;
 
-use std::collections::VecDeque;
-use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Weak};
 
 use corun_core::Error;
 use parking_lot::{Mutex, MutexGuard};
 
+use crate::subscriber::{Deliver, Serial};
 use crate::{Notification, Subscriber};
 
 /// The state every subject keeps: who is subscribed, and its end.
@@ -74,11 +74,7 @@ pub(crate) fn new_hub<T, X>(extra: X) -> Shared<T, X> {
             extra,
         }),
         ended: AtomicBool::new(false),
-        fan: Fan {
-            observers: Mutex::new(Vec::new()),
-            queue: Mutex::new(VecDeque::new()),
-            pending: AtomicUsize::new(0),
-        },
+        fan: Serial::new(Vec::new()),
     })
 }
 
@@ -127,17 +123,9 @@ pub(crate) enum Op<T> {
     Prune,
 }
 
-/// The observers and the queue-drain serialiser in front of them: whoever
-/// holds `observers` delivers, first its own operation, then what is
-/// queued; a caller that cannot take it queues. Every holder, after letting
-/// go, looks at `pending` once more and drains if it can, so nothing queued
-/// is left behind.
-struct Fan<T> {
-    observers: Mutex<Vec<Subscriber<T>>>,
-    queue: Mutex<VecDeque<Op<T>>>,
-    /// Operations in `queue`; read without its lock.
-    pending: AtomicUsize,
-}
+/// The observers, behind the queue-drain serialiser: whoever holds them
+/// delivers, first its own operations, then what is queued.
+type Fan<T> = Serial<Vec<Subscriber<T>>, Op<T>>;
 
 impl<T: Clone + Send + 'static, X> Core<T, X> {
     /// The subject's state, locked (briefly: never while an observer runs).
@@ -178,6 +166,24 @@ impl<T: Clone + Send + 'static, X> Core<T, X> {
         );
     }
 
+    /// Ends the observers with `error`, unless the subject has ended
+    /// already; later subscribers get the error too.
+    pub(crate) fn fail(&self, error: Error) {
+        let mut state = self.lock();
+        if state.finish(Notification::Error(error.clone())) {
+            self.end(state, None, Some(error));
+        }
+    }
+
+    /// Completes the observers, unless the subject has ended already;
+    /// later subscribers get the end too.
+    pub(crate) fn complete(&self) {
+        let mut state = self.lock();
+        if state.finish(Notification::Completed) {
+            self.end(state, None, None);
+        }
+    }
+
     /// Runs `ops` in the order of the calls that hold `state` (the state
     /// lock, or nothing for [`next_unlocked`](Self::next_unlocked)): at
     /// once, by this caller, if nobody delivers and nothing is queued
@@ -186,16 +192,11 @@ impl<T: Clone + Send + 'static, X> Core<T, X> {
     /// before any observer runs.
     fn submit<S>(&self, state: S, ops: impl IntoIterator<Item = Op<T>>) {
         let fan = &self.fan;
-        let holder = if fan.pending.load(Ordering::SeqCst) == 0 {
-            fan.observers.try_lock()
-        } else {
-            None
-        };
-        match holder {
+        match fan.hold() {
             Some(mut observers) => {
                 drop(state);
                 for op in ops {
-                    apply(&mut observers, op);
+                    observers.deliver(op);
                 }
                 fan.deliver_queued(&mut observers);
             }
@@ -210,70 +211,37 @@ impl<T: Clone + Send + 'static, X> Core<T, X> {
     }
 }
 
-impl<T: Clone + Send + 'static> Fan<T> {
-    fn enqueue(&self, op: Op<T>) {
-        let mut queue = self.queue.lock();
-        queue.push_back(op);
-        self.pending.fetch_add(1, Ordering::SeqCst);
-    }
-
-    /// Delivers what is queued until nothing is, or another caller holds
-    /// the observers (it will deliver it).
-    fn drain(&self) {
-        while self.pending.load(Ordering::SeqCst) != 0 {
-            let Some(mut observers) = self.observers.try_lock() else {
-                return;
-            };
-            self.deliver_queued(&mut observers);
-        }
-    }
-
-    fn deliver_queued(&self, observers: &mut Vec<Subscriber<T>>) {
-        while self.pending.load(Ordering::SeqCst) != 0 {
-            let next = {
-                let mut queue = self.queue.lock();
-                let next = queue.pop_front();
-                if next.is_some() {
-                    self.pending.fetch_sub(1, Ordering::SeqCst);
-                }
-                next
-            };
-            match next {
-                Some(op) => apply(observers, op),
-                None => return,
-            }
-        }
-    }
-}
-
-/// Carries out `op` on `observers` (the delivery lock held).
-fn apply<T: Clone + Send + 'static>(observers: &mut Vec<Subscriber<T>>, op: Op<T>) {
-    match op {
-        Op::Next(value) => {
-            if let Some((last, rest)) = observers.split_last_mut() {
-                for observer in rest {
-                    observer.on_next(value.clone());
-                }
-                last.on_next(value);
-            }
-        }
-        Op::End(error) => {
-            for mut observer in std::mem::take(observers) {
-                match &error {
-                    Some(error) => observer.on_error(error.clone()),
-                    None => observer.on_completed(),
+/// Carries out an operation on the observers (the delivery lock held).
+impl<T: Clone + Send + 'static> Deliver<Op<T>> for Vec<Subscriber<T>> {
+    fn deliver(&mut self, op: Op<T>) {
+        let observers = self;
+        match op {
+            Op::Next(value) => {
+                if let Some((last, rest)) = observers.split_last_mut() {
+                    for observer in rest {
+                        observer.on_next(value.clone());
+                    }
+                    last.on_next(value);
                 }
             }
-        }
-        Op::Attach(mut observer, first) => {
-            for notification in first {
-                observer.notify(notification);
+            Op::End(error) => {
+                for mut observer in std::mem::take(observers) {
+                    match &error {
+                        Some(error) => observer.on_error(error.clone()),
+                        None => observer.on_completed(),
+                    }
+                }
             }
-            if !observer.is_closed() {
-                observers.push(observer);
+            Op::Attach(mut observer, first) => {
+                for notification in first {
+                    observer.notify(notification);
+                }
+                if !observer.is_closed() {
+                    observers.push(observer);
+                }
             }
+            Op::Prune => observers.retain(|observer| !observer.is_closed()),
         }
-        Op::Prune => observers.retain(|observer| !observer.is_closed()),
     }
 }
 

@@ -54,18 +54,12 @@ impl<T: Clone + Send + 'static> Subject<T> {
 
     /// Ends every observer with `error`; later subscribers get it too.
     pub fn on_error(&self, error: Error) {
-        let mut state = self.hub.lock();
-        if state.finish(Notification::Error(error.clone())) {
-            self.hub.end(state, None, Some(error));
-        }
+        self.hub.fail(error);
     }
 
     /// Ends every observer; later subscribers get the end too.
     pub fn on_completed(&self) {
-        let mut state = self.hub.lock();
-        if state.finish(Notification::Completed) {
-            self.hub.end(state, None, None);
-        }
+        self.hub.complete();
     }
 
     /// Hands `notification` on.
