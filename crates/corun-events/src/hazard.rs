@@ -15,19 +15,28 @@
 //! lock costs two read-modify-writes and an `Arc` clone two more; the
 //! value may be used for as long as the reader likes (while listeners
 //! run) without holding up writers.
+//!
+//! Loom checks it: built with `RUSTFLAGS="--cfg corun_loom"`, the atomics,
+//! the mutex, the thread locals and the record list are loom's (see
+//! `crate::loom`), and `tests/loom_hazard.rs` explores readers racing
+//! writers, guard drops racing reclaims and records changing hands.
 
 #![allow(unsafe_code)]
 
 use std::cell::Cell;
 use std::marker::PhantomData;
 use std::ptr::{self, NonNull};
-use std::sync::atomic::{AtomicBool, AtomicPtr, Ordering};
 
-use parking_lot::Mutex;
+use crate::loom::{AtomicBool, AtomicPtr, Mutex, Ordering, seq_cst_order};
 
 /// Hazard slots per thread: one for each emit nested in a listener of
 /// another; a reader finding none free is told so and takes a lock.
+#[cfg(not(corun_loom))]
 const SLOTS: usize = 4;
+/// Two slots in the model: enough for a nested read, and each slot a scan
+/// reads multiplies the interleavings loom explores.
+#[cfg(corun_loom)]
+const SLOTS: usize = 2;
 
 /// One thread's hazard slots. Records are never freed: a thread that ends
 /// gives its record back, and the next new thread takes it.
@@ -40,16 +49,34 @@ struct Record {
 }
 
 /// Every record ever made, newest first.
+#[cfg(not(corun_loom))]
 static RECORDS: AtomicPtr<Record> = AtomicPtr::new(ptr::null_mut());
 
+#[cfg(corun_loom)]
+loom::lazy_static! {
+    /// Every record made in this model execution, newest first: loom's
+    /// atomics live for one execution, so the list starts empty in each
+    /// (the records of earlier ones are leaked, never reached again).
+    static ref RECORDS: AtomicPtr<Record> = AtomicPtr::new(ptr::null_mut());
+}
+
 /// Every record ever made.
+///
+/// The head is read sequentially consistent, and records are pushed so:
+/// a scan that follows a writer's swap then finds the record of every
+/// reader whose check of the published pointer came before the swap (that
+/// reader pushed its record, or took one pushed earlier, before its
+/// sequentially consistent slot store and check). With an acquire load
+/// and a release push, nothing ordered the scan's read of the head after
+/// the push: the scan could miss a new reader's record, and free the value
+/// it protects.
 fn records() -> impl Iterator<Item = &'static Record> {
-    let mut at = RECORDS.load(Ordering::Acquire);
+    let mut at = RECORDS.load(Ordering::SeqCst);
     std::iter::from_fn(move || {
         // SAFETY: `at` is null or a record leaked by `Local::take`, which
         // is never freed, and was written before being published with
-        // the release compare-exchange this acquire load (or the acquire
-        // load of the record before it) reads.
+        // the (releasing) compare-exchange this load (or the acquire load
+        // of the record before it) reads.
         let record = unsafe { at.as_ref() }?;
         at = record.next.load(Ordering::Acquire);
         Some(record)
@@ -77,12 +104,13 @@ impl Local {
             next: AtomicPtr::new(ptr::null_mut()),
         }));
         let mut head = RECORDS.load(Ordering::Relaxed);
+        // Sequentially consistent, as `records` says why.
         loop {
             record.next.store(head, Ordering::Relaxed);
             match RECORDS.compare_exchange_weak(
                 head,
                 ptr::from_ref(record).cast_mut(),
-                Ordering::Release,
+                Ordering::SeqCst,
                 Ordering::Relaxed,
             ) {
                 Ok(_) => return Self(record),
@@ -94,19 +122,36 @@ impl Local {
 
 impl Drop for Local {
     fn drop(&mut self) {
+        // A model that failed is being torn down outside loom's
+        // execution, where loom's atomics cannot be used.
+        #[cfg(corun_loom)]
+        if std::thread::panicking() {
+            return;
+        }
         // No later read of this thread may use the record (it falls back
         // to the lock), and every slot is clear: a `Protected` lives
         // inside one call on this thread, and this runs once no code of
         // the thread does.
-        RECORD.with(|record| record.set(None));
+        // `try_with`: std's `RECORD` has no destructor and is always
+        // there; loom's may be gone already.
+        let _ = RECORD.try_with(|record| record.set(None));
         self.0.taken.store(false, Ordering::Release);
     }
 }
 
+#[cfg(not(corun_loom))]
 thread_local! {
     /// This thread's record, once taken: read by every emit, so without
     /// a destructor (whose state check each access would pay).
     static RECORD: Cell<Option<&'static Record>> = const { Cell::new(None) };
+    /// Takes the record on first use, gives it back when the thread ends.
+    static LOCAL: Local = Local::take();
+}
+
+#[cfg(corun_loom)]
+loom::thread_local! {
+    /// This thread's record, once taken.
+    static RECORD: Cell<Option<&'static Record>> = Cell::new(None);
     /// Takes the record on first use, gives it back when the thread ends.
     static LOCAL: Local = Local::take();
 }
@@ -183,6 +228,8 @@ impl<T> Published<T> {
         let slot = free_slot()?;
         loop {
             slot.store(current.cast(), Ordering::SeqCst);
+            // Nothing outside the model (see `seq_cst_order`).
+            seq_cst_order();
             let now = self.current.load(Ordering::SeqCst);
             if now == current {
                 break;
@@ -238,6 +285,9 @@ impl<T> Published<T> {
         let mut free = Vec::new();
         {
             let mut retired = self.retired.lock();
+            // After the swaps that retired these (taken before this lock),
+            // before the scan; nothing outside the model.
+            seq_cst_order();
             let mut at = 0;
             while at < retired.len() {
                 if in_use(retired[at].0.as_ptr().cast()) {
@@ -305,6 +355,67 @@ impl<T> Drop for Protected<'_, T> {
         self.slot.store(ptr::null_mut(), Ordering::Release);
         if self.owner.pending.load(Ordering::Relaxed) {
             self.owner.reclaim_retired();
+        }
+    }
+}
+
+/// [`Published`] and [`Protected`] as the model checks in
+/// `tests/loom_hazard.rs` reach them; built only under `--cfg corun_loom`.
+#[cfg(corun_loom)]
+pub mod model {
+    use std::fmt;
+
+    /// A value of `T` (or none) that threads read while others replace it.
+    pub struct Published<T>(super::Published<T>);
+
+    impl<T> Published<T> {
+        /// Nothing published.
+        #[allow(clippy::new_without_default)]
+        pub fn new() -> Self {
+            Self(super::Published::new())
+        }
+
+        /// Whether nothing is published.
+        pub fn is_empty(&self) -> bool {
+            self.0.is_empty()
+        }
+
+        /// The published value, kept alive until the guard is dropped.
+        pub fn load(&self) -> Option<Protected<'_, T>> {
+            self.0.load().map(Protected)
+        }
+
+        /// Publishes `value` (or nothing), retiring the current one.
+        pub fn replace(&self, value: Option<Box<T>>) {
+            self.0.replace(value);
+        }
+
+        /// Frees the retired values no reader uses.
+        pub fn reclaim(&self) {
+            self.0.reclaim();
+        }
+    }
+
+    impl<T> fmt::Debug for Published<T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.pad("Published { .. }")
+        }
+    }
+
+    /// A published value in use: it is not freed while this lives.
+    pub struct Protected<'a, T>(super::Protected<'a, T>);
+
+    impl<T> std::ops::Deref for Protected<'_, T> {
+        type Target = T;
+
+        fn deref(&self) -> &T {
+            &self.0
+        }
+    }
+
+    impl<T> fmt::Debug for Protected<'_, T> {
+        fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+            f.pad("Protected { .. }")
         }
     }
 }

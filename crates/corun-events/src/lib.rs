@@ -64,6 +64,7 @@
 
 mod hazard;
 mod local;
+mod loom;
 mod stream;
 mod sync;
 mod table;
@@ -72,6 +73,12 @@ pub use corun_core::{Error, ErrorKind};
 pub use local::LocalEmitter;
 pub use stream::{DEFAULT_STREAM_CAPACITY, EventStream, Once, Source, on, on_with_capacity, once};
 pub use sync::EventEmitter;
+
+/// The hazard pointers under model check (`tests/loom_hazard.rs`); built
+/// only under `--cfg corun_loom`.
+#[cfg(corun_loom)]
+#[doc(hidden)]
+pub use hazard::model as hazard_model;
 pub use table::{
     DEFAULT_MAX_LISTENERS, ERROR, EventName, ListenerId, ListenerOutput, MaxListenersWarning,
     NEW_LISTENER, REMOVE_LISTENER, WaitForComplete,
