@@ -32,7 +32,7 @@ use crate::shared::{Core, Finish, Keep, What};
 /// if let Ok(gpu) = GpuExecutor::new() {
 ///     let buffer = gpu.buffer::<u32>(4).unwrap();
 ///     assert_eq!(buffer.read().unwrap().result().unwrap(), [0, 0, 0, 0]);
-///     buffer.write(&[1, 2, 3, 4]).unwrap();
+///     let _ = buffer.write(&[1, 2, 3, 4]).unwrap(); // the read comes after it all the same
 ///     assert_eq!(buffer.read().unwrap().result().unwrap(), [1, 2, 3, 4]);
 /// }
 /// ```
@@ -287,7 +287,7 @@ impl<T: Pod + Send> Buffer<T> {
     ///
     /// if let Ok(gpu) = GpuExecutor::new() {
     ///     let buffer = gpu.buffer::<i64>(3).unwrap();
-    ///     buffer.fill(-7).unwrap();
+    ///     buffer.fill(-7).unwrap().result().unwrap();
     ///     assert_eq!(buffer.read().unwrap().result().unwrap(), [-7, -7, -7]);
     /// }
     /// ```

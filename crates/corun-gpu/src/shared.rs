@@ -372,3 +372,91 @@ impl std::fmt::Debug for Core {
             .finish()
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use std::cell::Cell;
+
+    use corun_concurrent::{Executor, Task};
+
+    use super::*;
+    use crate::{GpuExecutor, default_device};
+
+    /// An executor in `completion` mode; `None` (saying why) without an
+    /// OpenCL device, a failure instead with `CORUN_REQUIRE_OPENCL=1`.
+    fn gpu(completion: Completion) -> Option<GpuExecutor> {
+        let Some(device) = default_device() else {
+            assert_ne!(
+                std::env::var("CORUN_REQUIRE_OPENCL").as_deref(),
+                Ok("1"),
+                "CORUN_REQUIRE_OPENCL=1, but there is no OpenCL device"
+            );
+            eprintln!("skipped: no OpenCL device");
+            return None;
+        };
+        Some(
+            GpuExecutor::builder()
+                .device(device)
+                .completion(completion)
+                .build()
+                .unwrap(),
+        )
+    }
+
+    /// Submits a user event as a command; returns its task and the event,
+    /// which the test ends with `clSetUserEventStatus`.
+    fn user_command(gpu: &GpuExecutor) -> (Task<()>, cl_event) {
+        let core = gpu.core();
+        let (task, promise) = Task::pending();
+        assert!(promise.start());
+        let raw = Cell::new(std::ptr::null_mut());
+        core.submit(
+            What::Kernel("user".into()),
+            Vec::new(),
+            |_queue| {
+                let event = cl3::event::create_user_event(core.context.get())?;
+                raw.set(event);
+                Ok(event)
+            },
+            Box::new(move |outcome, _event| promise.complete(outcome)),
+        )
+        .unwrap();
+        (task, raw.get())
+    }
+
+    #[test]
+    fn a_negative_status_fails_the_task() {
+        let Some(gpu) = gpu(Completion::Wait) else {
+            return;
+        };
+        let (task, event) = user_command(&gpu);
+        assert!(task.running());
+        cl3::event::set_user_event_status(event, -9999).unwrap();
+        let err = task.result().unwrap_err();
+        assert_eq!(err.kind(), ErrorKind::Device);
+        assert!(
+            err.to_string()
+                .starts_with("the device ended the kernel `user` abnormally: "),
+            "{err}"
+        );
+        assert!(err.to_string().ends_with("(-9999)"), "{err}");
+    }
+
+    #[test]
+    fn a_callback_that_never_comes_is_caught_at_shutdown() {
+        // PoCL calls no callback for a user event that failed (pocl#1430):
+        // shutting down resolves the command by waiting on its event.
+        let Some(gpu) = gpu(Completion::Callback) else {
+            return;
+        };
+        let (task, event) = user_command(&gpu);
+        let (fine, ok_event) = user_command(&gpu);
+        cl3::event::set_user_event_status(ok_event, CL_COMPLETE).unwrap();
+        fine.result().unwrap();
+        cl3::event::set_user_event_status(event, -5).unwrap();
+        gpu.shutdown(true, false);
+        assert!(task.done());
+        assert_eq!(task.result().unwrap_err().kind(), ErrorKind::Device);
+        assert_eq!(gpu.in_flight(), 0);
+    }
+}
