@@ -12,7 +12,7 @@ use opencl3::context::Context;
 use opencl3::device::Device as ClDevice;
 use parking_lot::Mutex;
 
-use corun_concurrent::{Executor, Task};
+use corun_concurrent::{Executor, Observer, Task};
 use corun_core::{Error, ErrorKind};
 
 use crate::buffer::Buffer;
@@ -94,11 +94,12 @@ pub struct GpuExecutor {
 }
 
 /// Configures a [`GpuExecutor`]: which device, which completion mode.
-#[derive(Debug, Clone, Default)]
+#[derive(Clone, Default)]
 #[must_use = "a builder does nothing until `build`"]
 pub struct GpuExecutorBuilder {
     device: Option<Device>,
     completion: Option<Completion>,
+    recorder: Option<Arc<dyn Observer>>,
 }
 
 impl GpuExecutor {
@@ -301,6 +302,28 @@ impl GpuExecutorBuilder {
         self
     }
 
+    /// Reports every command to `recorder` (a `corun::trace::Recorder`
+    /// draws the timeline): submitted and started when it is enqueued, on
+    /// a lane named after the device, finished when its task completes.
+    ///
+    /// ```
+    /// use corun::concurrent::Executor;
+    /// use corun::gpu::GpuExecutor;
+    /// use corun::trace::Recorder;
+    ///
+    /// let recorder = Recorder::new();
+    /// if let Ok(gpu) = GpuExecutor::builder().recorder(recorder.clone()).build() {
+    ///     let buffer = gpu.buffer::<u8>(16).unwrap();
+    ///     buffer.read().unwrap().result().unwrap();
+    ///     gpu.shutdown(true, false);
+    ///     assert_eq!(recorder.timeline().tasks().len(), 1);
+    /// }
+    /// ```
+    pub fn recorder(mut self, recorder: impl Observer) -> Self {
+        self.recorder = Some(Arc::new(recorder));
+        self
+    }
+
     /// Makes the context and the queue, and starts the completion thread.
     ///
     /// # Errors
@@ -320,7 +343,7 @@ impl GpuExecutorBuilder {
         let context = Context::from_device(&ClDevice::new(id))
             .map_err(|e| cl_error(format!("making a context on {device}"), e.0))?;
         let queue = make_queue(&context, &device)?;
-        let (core, receiver) = Core::new(device, context, queue, completion);
+        let (core, receiver) = Core::new(device, context, queue, completion, self.recorder);
         let thread = std::thread::Builder::new()
             .name("corun-gpu-done".to_owned())
             .spawn({
@@ -429,6 +452,16 @@ impl Executor for GpuExecutor {
 impl Drop for GpuExecutor {
     fn drop(&mut self) {
         self.shutdown(true, false);
+    }
+}
+
+impl fmt::Debug for GpuExecutorBuilder {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_struct("GpuExecutorBuilder")
+            .field("device", &self.device.as_ref().map(Device::name))
+            .field("completion", &self.completion)
+            .field("recorder", &self.recorder.is_some())
+            .finish()
     }
 }
 

@@ -35,6 +35,7 @@ use opencl3::event::{CL_COMPLETE, Event};
 use opencl3::types::{cl_command_queue, cl_event, cl_int};
 use parking_lot::{Condvar, Mutex};
 
+use corun_concurrent::{Observer, Outcome, TaskId};
 use corun_core::{Error, ErrorKind};
 
 use crate::device::Device;
@@ -60,6 +61,9 @@ pub(crate) struct Core {
     pub(crate) context: Context,
     pub(crate) device: Device,
     pub(crate) completion: Completion,
+    /// Told of every command: submitted and started at enqueue (on the
+    /// device), finished when its task is completed.
+    recorder: Option<Arc<dyn Observer>>,
     state: Mutex<State>,
     /// Notified when the last command in flight is resolved, and when the
     /// completion thread exits.
@@ -81,6 +85,7 @@ struct State {
 /// A command in flight.
 struct Pending {
     what: What,
+    id: Option<TaskId>,
     event: Event,
     finish: Finish,
     _keep: Vec<Keep>,
@@ -121,6 +126,7 @@ impl Core {
         context: Context,
         queue: CommandQueue,
         completion: Completion,
+        recorder: Option<Arc<dyn Observer>>,
     ) -> (Arc<Self>, Receiver<Msg>) {
         let (sender, receiver) = crossbeam_channel::unbounded();
         let core = Arc::new(Self {
@@ -128,6 +134,7 @@ impl Core {
             context,
             device,
             completion,
+            recorder,
             state: Mutex::new(State {
                 open: true,
                 next_token: 0,
@@ -172,10 +179,16 @@ impl Core {
         let token = state.next_token;
         state.next_token += 1;
         let raw = event.get();
+        let id = self.recorder.as_ref().map(|recorder| {
+            let id = recorder.submitted(what.to_string().into());
+            recorder.started(id, Some(self.device.name().to_owned().into()));
+            id
+        });
         state.pending.insert(
             token,
             Pending {
                 what,
+                id,
                 event,
                 finish,
                 _keep: keep,
@@ -248,7 +261,17 @@ impl Core {
                 ),
             ))
         };
-        let Pending { event, finish, .. } = pending;
+        let Pending {
+            event, finish, id, ..
+        } = pending;
+        if let (Some(recorder), Some(id)) = (&self.recorder, id) {
+            let ended = if outcome.is_ok() {
+                Outcome::Ok
+            } else {
+                Outcome::Failed
+            };
+            recorder.finished(id, ended);
+        }
         finish(outcome, &event);
         drop(event); // released after its task is completed
         let mut state = self.state.lock();
@@ -368,6 +391,7 @@ impl std::fmt::Debug for Core {
         f.debug_struct("Core")
             .field("device", &self.device.name())
             .field("completion", &self.completion)
+            .field("recorder", &self.recorder.is_some())
             .field("in_flight", &self.in_flight())
             .finish()
     }

@@ -190,3 +190,31 @@ fn launches_from_many_threads_share_one_executor() {
     gpu.finish().unwrap();
     assert_eq!(gpu.in_flight(), 0);
 }
+
+#[test]
+fn a_recorder_sees_every_command_on_the_device_lane() {
+    let Some(device) = common::device() else {
+        return;
+    };
+    let recorder = corun::trace::Recorder::new();
+    let gpu = GpuExecutor::builder()
+        .device(device.clone())
+        .recorder(recorder.clone())
+        .build()
+        .unwrap();
+    let (spin, out) = spin_kernel(&gpu, 256, 100);
+    let tasks = launches(&gpu, &spin);
+    let read = out.read().unwrap();
+    drop(gpu); // waits for them all
+    for task in tasks {
+        task.result().unwrap();
+    }
+    read.result().unwrap();
+    let timeline = recorder.timeline();
+    assert_eq!(timeline.tasks().len(), IN_FLIGHT + 1);
+    let svg = timeline.to_svg("gpu");
+    assert!(
+        svg.contains("kernel `spin`") || svg.contains("spin"),
+        "the launches are labelled"
+    );
+}
