@@ -64,7 +64,10 @@ fn dropping_with_launches_pending_waits_and_leaves_no_thread() {
             .unwrap();
         let tasks: Vec<_> = (0..32).map(|_| gpu.launch(&spin, 1024).unwrap()).collect();
         let read = out.read().unwrap();
-        assert!(gpu.in_flight() > 0, "nothing left in flight to drop with");
+        if gpu.device().kind() == corun::gpu::DeviceKind::Cpu {
+            // Seconds of work on a CPU device; a GPU may be done already.
+            assert!(gpu.in_flight() > 0, "nothing left in flight to drop with");
+        }
         drop(gpu); // with launches pending: waits for them
 
         for task in tasks {
