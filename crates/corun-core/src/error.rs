@@ -137,6 +137,17 @@ pub enum ErrorKind {
     /// A bounded buffer was full and its policy is to fail: a reactive
     /// stream whose reader fell behind (Python: `queue.Full`).
     Full,
+    /// No device can run the work: no OpenCL runtime on the machine, or
+    /// none of its devices fits (PyOpenCL: `cl.LogicError` from
+    /// `get_platforms`).
+    NoDevice,
+    /// The device or its driver failed a call or a command (an OpenCL
+    /// error code, a command that ended abnormally; PyOpenCL:
+    /// `cl.RuntimeError`); the message names the OpenCL error.
+    Device,
+    /// A device program did not compile; the message carries the
+    /// compiler's log (PyOpenCL: `cl.RuntimeError` with the build log).
+    Build,
 }
 
 impl ErrorKind {
@@ -169,6 +180,9 @@ impl ErrorKind {
             Self::Group => "several errors",
             Self::Empty => "sequence contains no elements",
             Self::Full => "buffer is full",
+            Self::NoDevice => "no device to run on",
+            Self::Device => "the device failed",
+            Self::Build => "the device program did not build",
         }
     }
 }

@@ -14,6 +14,7 @@
 //! | `asyncio`            | [`asyncio`]            |
 //! | Node `events`, pyee  | [`events`]             |
 //! | `reactivex` (RxPY)   | [`reactive`]           |
+//! | PyOpenCL, PyCUDA     | [`gpu`]                |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -47,8 +48,8 @@
 //! # Features
 //!
 //! Each module is a feature of its own, all on by default: `threading`,
-//! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `events`, `reactive` and
-//! `trace`; and
+//! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `events`, `reactive`,
+//! `gpu` and `trace`; and
 //! `macros`, [`#[corun::main]`](main). A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
@@ -244,6 +245,19 @@ pub mod events {
 pub mod reactive {
     #[doc(inline)]
     pub use corun_reactive::*;
+}
+
+/// GPU offload through OpenCL, loaded at run time (PyOpenCL, PyCUDA):
+/// [`devices`](gpu::devices) and [`default_device`](gpu::default_device),
+/// the [`GpuExecutor`](gpu::GpuExecutor) whose launches, reads and writes
+/// return [`concurrent::Task`]s, typed device [`Buffer`](gpu::Buffer)s,
+/// [`Program`](gpu::Program)s built from OpenCL C and their
+/// [`Kernel`](gpu::Kernel)s. Builds without any OpenCL SDK; a machine
+/// without OpenCL gets no devices and a clear error.
+#[cfg(feature = "gpu")]
+pub mod gpu {
+    #[doc(inline)]
+    pub use corun_gpu::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given
