@@ -104,6 +104,7 @@
 #![doc(test(attr(deny(warnings))))]
 
 mod buffer;
+mod builtins;
 mod device;
 mod error;
 mod executor;
@@ -112,6 +113,7 @@ mod range;
 mod shared;
 
 pub use buffer::Buffer;
+pub use builtins::{Builtins, Compute};
 pub use device::{DEVICE_ENV, Device, DeviceKind, default_device, devices};
 pub use executor::{COMPLETION_ENV, Completion, GpuExecutor, GpuExecutorBuilder};
 pub use program::{Kernel, KernelArg, Local, Program, Scalar};
