@@ -191,6 +191,8 @@ pub(crate) enum Demo {
     Emitter,
     /// Sensor readings through debounce, buffer_with_count and a moving average (scan), on the event loop.
     Reactive,
+    /// SAXPY and the twenty exact sums on the GPU, an OpenCL CPU driver, or corun's CPU fallback, checked and timed.
+    Gpu,
 }
 
 #[cfg(test)]

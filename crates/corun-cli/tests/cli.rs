@@ -512,3 +512,20 @@ fn bench_quick_reactive() {
         }
     }
 }
+
+/// The GPU demo runs on whatever there is (PoCL in CI, the CPU fallback
+/// without OpenCL), names it, and checks its results against the CPU.
+#[test]
+fn demo_gpu_names_its_device_and_gets_the_exact_sums() {
+    let out = corun(&["demo", "gpu"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for expect in [
+        "running on: ",
+        "SAXPY y = 2·x + y over 1048576 floats",
+        "(equal to the CPU's)",
+        "the first: 41666654166667500000; all twenty: 833337833344750010830",
+    ] {
+        assert!(text.contains(expect), "{expect:?} missing in {text}");
+    }
+}

@@ -8,6 +8,7 @@ mod download;
 mod emitter;
 mod event;
 mod event_loop;
+mod gpu;
 mod lock;
 mod pipe;
 mod pool;
@@ -38,5 +39,6 @@ pub(crate) fn run(demo: Demo) -> anyhow::Result<()> {
         Demo::Download => download::run(),
         Demo::Emitter => emitter::run(),
         Demo::Reactive => reactive::run(),
+        Demo::Gpu => gpu::run(),
     }
 }
