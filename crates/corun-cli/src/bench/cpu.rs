@@ -1,12 +1,16 @@
 //! The `cpu` experiment: the sum of squares of `0..n` for the 20 numbers
 //! `n = 5_000_000 + k`, sequentially, on corun's `ThreadPoolExecutor` and
 //! `ProcessPoolExecutor`, on rayon, and in Python (a `multiprocessing.Pool`
-//! and a `ThreadPoolExecutor`). Every mode must produce the same 20 sums.
+//! and a `ThreadPoolExecutor`), and on the GPU through `corun::gpu`'s
+//! `Compute` (the default OpenCL device — PoCL on a machine without a GPU
+//! — or, with none, its CPU fallback, named in the row). Every mode must
+//! produce the same 20 sums.
 
 use std::path::Path;
 
 use anyhow::Context;
 use corun::concurrent::{Executor, ThreadPoolExecutor};
+use corun::gpu::Compute;
 use corun::multiprocessing::ProcessPoolExecutor;
 use rayon::prelude::*;
 
@@ -36,7 +40,7 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     // What each mode computed in its last run, checked after timing.
     let (mut sequential, mut pooled, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
-    let mut processed = Vec::new();
+    let (mut processed, mut on_gpu) = (Vec::new(), Vec::new());
     // Both pools live across runs, as rayon's global pool does: a pool
     // started per run costs ~5 ms more here, rayon's as much as corun's,
     // while the OS settles its new threads onto the cores.
@@ -48,6 +52,11 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         .max_workers(cpus)
         .build()
         .context("starting the process pool")?;
+    // A device that is there but cannot be used: the fallback, and why.
+    let (compute, unusable) = match Compute::new() {
+        Ok(compute) => (compute, None),
+        Err(why) => (Compute::cpu(), Some(why)),
+    };
     let mut contenders = [
         Contender::timed("sequential", |_| {
             sequential = numbers.iter().map(|&n| sum_of_squares(n)).collect();
@@ -67,6 +76,16 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
                 .collect::<Result<Vec<_>, _>>()
                 .expect("no task fails");
         }),
+        Contender::timed("gpu", |_| {
+            let tasks: Vec<_> = numbers
+                .iter()
+                .map(|&n| compute.sum_of_squares(n).expect("n is below 2^32"))
+                .collect();
+            on_gpu = tasks
+                .into_iter()
+                .map(|task| task.result().expect("no launch fails"))
+                .collect();
+        }),
     ];
     let t = per_run_ms(plan.runs * REPETITIONS_PER_RUN, &mut contenders);
     drop(contenders);
@@ -78,6 +97,7 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         ("ThreadPoolExecutor", &pooled),
         ("rayon par_iter", &parallel),
         ("ProcessPoolExecutor", &processed),
+        ("gpu", &on_gpu),
     ] {
         check(mode, &expected, results)?;
     }
@@ -112,6 +132,21 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
             Some(PROCESSES_VS_SEQUENTIAL),
         )
         .note(format!("{}; bar: ≥ 1.85×", speedup(t[0], t[3]))),
+        Row::compare(EXPERIMENT, "gpu (corun::gpu)", "sequential", t[4], t[0], None).note(
+            match (compute.device(), unusable) {
+                (Some(_), _) => format!("{} on {}", speedup(t[0], t[4]), compute.name()),
+                (None, None) => format!(
+                    "{}; no OpenCL device: {}",
+                    speedup(t[0], t[4]),
+                    compute.name()
+                ),
+                (None, Some(why)) => format!(
+                    "{}; the OpenCL device could not be used ({why}): {}",
+                    speedup(t[0], t[4]),
+                    compute.name()
+                ),
+            },
+        ),
     ];
     if plan.python {
         // Pure Python takes ~1 s per number at full size: one run is enough.
