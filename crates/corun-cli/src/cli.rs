@@ -97,6 +97,10 @@ pub(crate) enum Experiment {
     /// 1 000 000 items through range → map → filter → scan, and a Subject fanning out to
     /// 10 observers, against a plain iterator, rxRust and RxPY.
     Reactive,
+    /// Vector add and SAXPY on the default OpenCL device, kernel-only and end
+    /// to end, against corun::gpu's CPU fallback and rayon. Not in the
+    /// default set (--all).
+    GpuThroughput,
 }
 
 impl Experiment {
@@ -123,7 +127,7 @@ impl Experiment {
     ];
 
     /// What `corun bench --all` adds to the default set.
-    pub(crate) const EXTRA: [Experiment; 1] = [Experiment::Schedule];
+    pub(crate) const EXTRA: [Experiment; 2] = [Experiment::Schedule, Experiment::GpuThroughput];
 
     /// What `corun bench --all` runs: the default set, then the extras.
     pub(crate) fn all() -> impl Iterator<Item = Experiment> {
@@ -152,6 +156,7 @@ impl Experiment {
             Experiment::Io => "io",
             Experiment::Emit => "emit",
             Experiment::Reactive => "reactive",
+            Experiment::GpuThroughput => "gpu-throughput",
         }
     }
 }
@@ -242,11 +247,16 @@ mod tests {
     }
 
     #[test]
-    fn all_is_the_default_set_and_schedule() {
-        assert!(!Experiment::DEFAULT.contains(&Experiment::Schedule));
+    fn all_is_the_default_set_and_the_extras() {
+        for extra in Experiment::EXTRA {
+            assert!(!Experiment::DEFAULT.contains(&extra));
+        }
         let all: Vec<Experiment> = Experiment::all().collect();
         assert_eq!(all[..Experiment::DEFAULT.len()], *Experiment::DEFAULT);
-        assert_eq!(all[Experiment::DEFAULT.len()..], [Experiment::Schedule]);
+        assert_eq!(
+            all[Experiment::DEFAULT.len()..],
+            [Experiment::Schedule, Experiment::GpuThroughput]
+        );
         let all = |args: &[&str]| {
             let cli = Cli::try_parse_from(args).unwrap();
             let Command::Bench(args) = cli.command else {

@@ -529,3 +529,39 @@ fn demo_gpu_names_its_device_and_gets_the_exact_sums() {
         assert!(text.contains(expect), "{expect:?} missing in {text}");
     }
 }
+
+/// The gpu-throughput experiment in a smoke run: with an OpenCL device
+/// (PoCL in CI), kernel-only, end-to-end and CPU-fallback rows for both
+/// kernels against rayon, each checked against the plain loop by the
+/// bench; without one, a single row saying so.
+#[test]
+fn bench_quick_gpu_throughput() {
+    let out = corun(&["bench", "--quick", "-e", "gpu-throughput", "--json", "-"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let json: serde_json::Value = serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    if corun::gpu::default_device().is_none() {
+        assert_eq!(rows.len(), 1, "{json}");
+        assert!(
+            rows[0]["note"]
+                .as_str()
+                .unwrap()
+                .contains("no OpenCL device")
+        );
+        return;
+    }
+    assert!(rows.len() >= 6, "{json}");
+    for kernel in ["vector add", "saxpy"] {
+        for how in ["kernel-only", "end to end", "CPU fallback"] {
+            let name = format!("{kernel} {how}");
+            let row = rows
+                .iter()
+                .find(|r| r["corun"] == name.as_str())
+                .unwrap_or_else(|| panic!("no {name} row: {json}"));
+            assert_eq!(row["peer"], "rayon par_iter");
+            assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(row["peer_value"].as_f64().unwrap() > 0.0, "{row}");
+        }
+    }
+}

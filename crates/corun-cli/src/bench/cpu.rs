@@ -132,21 +132,27 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
             Some(PROCESSES_VS_SEQUENTIAL),
         )
         .note(format!("{}; bar: ≥ 1.85×", speedup(t[0], t[3]))),
-        Row::compare(EXPERIMENT, "gpu (corun::gpu)", "sequential", t[4], t[0], None).note(
-            match (compute.device(), unusable) {
-                (Some(_), _) => format!("{} on {}", speedup(t[0], t[4]), compute.name()),
-                (None, None) => format!(
-                    "{}; no OpenCL device: {}",
-                    speedup(t[0], t[4]),
-                    compute.name()
-                ),
-                (None, Some(why)) => format!(
-                    "{}; the OpenCL device could not be used ({why}): {}",
-                    speedup(t[0], t[4]),
-                    compute.name()
-                ),
-            },
-        ),
+        Row::compare(
+            EXPERIMENT,
+            "gpu (corun::gpu)",
+            "sequential",
+            t[4],
+            t[0],
+            None,
+        )
+        .note(match (compute.device(), unusable) {
+            (Some(_), _) => format!("{} on {}", speedup(t[0], t[4]), compute.name()),
+            (None, None) => format!(
+                "{}; no OpenCL device: {}",
+                speedup(t[0], t[4]),
+                compute.name()
+            ),
+            (None, Some(why)) => format!(
+                "{}; the OpenCL device could not be used ({why}): {}",
+                speedup(t[0], t[4]),
+                compute.name()
+            ),
+        }),
     ];
     if plan.python {
         // Pure Python takes ~1 s per number at full size: one run is enough.
