@@ -65,6 +65,20 @@
 //! `none` for no device). Code with a CPU fallback asks
 //! `default_device()` and runs its own CPU path on `None`.
 //!
+//! # Built-in kernels and the CPU fallback
+//!
+//! [`Builtins`] compiles vector add, SAXPY, an exact sum of `u64`s and the
+//! exact Σ i² of `0..n` (the seeds' CPU experiment: 64-bit partials per
+//! work-item, added in `u128` on the host) for one executor, on device
+//! buffers. [`Compute`] runs the same calls on host slices — on
+//! [`default_device()`], or, where there is none, on a
+//! [`ThreadPoolExecutor`](corun_concurrent::ThreadPoolExecutor) in plain
+//! Rust — so a program written against it runs on a GPU, on PoCL and with
+//! no OpenCL at all, with the same results bit for bit (the float kernels
+//! are compiled without contraction). The fallback copies its inputs,
+//! since its task outlives the call: it is a fallback, not a rival to
+//! rayon.
+//!
 //! # Why opencl3
 //!
 //! `opencl3` loads the OpenCL library at run time by default and wraps the
