@@ -22,6 +22,8 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         demo: Demo,
     },
+    /// List the OpenCL devices, what each can do, and the one corun picks.
+    Gpu,
 }
 
 #[derive(Debug, Args)]

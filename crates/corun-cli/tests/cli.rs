@@ -512,3 +512,45 @@ fn bench_quick_reactive() {
         }
     }
 }
+
+/// `corun gpu` lists every OpenCL device with its figures and names the
+/// default; with none it says the CPU fallback is used and succeeds.
+#[test]
+fn gpu_lists_devices() {
+    let out = corun(&["gpu"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    if text.contains("no OpenCL device") {
+        assert!(text.contains("CPU fallback"), "{text}");
+        return;
+    }
+    for field in [
+        "[0] ",
+        "kind:",
+        "platform:",
+        "compute units:",
+        "global memory:",
+        "max work-group size:",
+        "fp64:",
+        "int64 atomics:",
+        "default device: [",
+    ] {
+        assert!(text.contains(field), "{field:?} missing from:\n{text}");
+    }
+    assert!(text.contains("iB\n"), "global memory is humanised:\n{text}");
+}
+
+/// `CORUN_GPU_DEVICE=none` asks for no device: `corun gpu` still lists
+/// what is there, says none is picked, and succeeds.
+#[test]
+fn gpu_with_no_device_picked() {
+    let out = Command::new(env!("CARGO_BIN_EXE_corun"))
+        .arg("gpu")
+        .env("CORUN_GPU_DEVICE", "none")
+        .output()
+        .expect("the corun binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("CPU fallback"), "{text}");
+    assert!(!text.contains("default device: ["), "{text}");
+}
