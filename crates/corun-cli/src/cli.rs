@@ -28,10 +28,10 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Experiments to run (default: every one but `schedule`; see --all).
+    /// Experiments to run (default: every one but `schedule` and `gpu-launch`; see --all).
     #[arg(short, long, value_enum, value_delimiter = ',')]
     pub(crate) experiment: Vec<Experiment>,
-    /// Run the default experiments and `schedule` as well.
+    /// Run the default experiments, `schedule` and `gpu-launch` as well.
     #[arg(long, conflicts_with = "experiment")]
     pub(crate) all: bool,
     /// Small sizes and few repetitions: a smoke run for CI.
@@ -99,6 +99,10 @@ pub(crate) enum Experiment {
     /// 1 000 000 items through range → map → filter → scan, and a Subject fanning out to
     /// 10 observers, against a plain iterator, rxRust and RxPY.
     Reactive,
+    /// An empty kernel on 1 work-item, launched and waited for, in both
+    /// completion modes, against a thread pool's submit → result. Not in
+    /// the default set (--all).
+    GpuLaunch,
 }
 
 impl Experiment {
@@ -125,7 +129,7 @@ impl Experiment {
     ];
 
     /// What `corun bench --all` adds to the default set.
-    pub(crate) const EXTRA: [Experiment; 1] = [Experiment::Schedule];
+    pub(crate) const EXTRA: [Experiment; 2] = [Experiment::Schedule, Experiment::GpuLaunch];
 
     /// What `corun bench --all` runs: the default set, then the extras.
     pub(crate) fn all() -> impl Iterator<Item = Experiment> {
@@ -154,6 +158,7 @@ impl Experiment {
             Experiment::Io => "io",
             Experiment::Emit => "emit",
             Experiment::Reactive => "reactive",
+            Experiment::GpuLaunch => "gpu-launch",
         }
     }
 }
@@ -244,9 +249,13 @@ mod tests {
     #[test]
     fn all_is_the_default_set_and_schedule() {
         assert!(!Experiment::DEFAULT.contains(&Experiment::Schedule));
+        assert!(!Experiment::DEFAULT.contains(&Experiment::GpuLaunch));
         let all: Vec<Experiment> = Experiment::all().collect();
         assert_eq!(all[..Experiment::DEFAULT.len()], *Experiment::DEFAULT);
-        assert_eq!(all[Experiment::DEFAULT.len()..], [Experiment::Schedule]);
+        assert_eq!(
+            all[Experiment::DEFAULT.len()..],
+            [Experiment::Schedule, Experiment::GpuLaunch]
+        );
         let all = |args: &[&str]| {
             let cli = Cli::try_parse_from(args).unwrap();
             let Command::Bench(args) = cli.command else {

@@ -5,6 +5,7 @@ mod async_queue;
 mod async_spawn;
 mod cpu;
 mod emit;
+mod gpu_launch;
 mod io;
 mod ipc;
 mod latency;
@@ -84,6 +85,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Io => io::run(&plan, args.timeline.as_deref())?,
             Experiment::Emit => emit::run(&plan)?,
             Experiment::Reactive => reactive::run(&plan)?,
+            Experiment::GpuLaunch => gpu_launch::run(&plan)?,
         };
         report.rows.extend(rows);
     }
