@@ -22,14 +22,16 @@ pub(crate) enum Command {
         #[arg(value_enum)]
         demo: Demo,
     },
+    /// List the OpenCL devices, what each can do, and the one corun picks.
+    Gpu,
 }
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Experiments to run (default: every one but `schedule`; see --all).
+    /// Experiments to run (default: every one but `schedule` and `gpu-launch`; see --all).
     #[arg(short, long, value_enum, value_delimiter = ',')]
     pub(crate) experiment: Vec<Experiment>,
-    /// Run the default experiments and `schedule` as well.
+    /// Run the default experiments, `schedule` and `gpu-launch` as well.
     #[arg(long, conflicts_with = "experiment")]
     pub(crate) all: bool,
     /// Small sizes and few repetitions: a smoke run for CI.
@@ -101,6 +103,10 @@ pub(crate) enum Experiment {
     /// to end, against corun::gpu's CPU fallback and rayon. Not in the
     /// default set (--all).
     GpuThroughput,
+    /// An empty kernel on 1 work-item, launched and waited for, in both
+    /// completion modes, against a thread pool's submit → result. Not in
+    /// the default set (--all).
+    GpuLaunch,
 }
 
 impl Experiment {
@@ -127,7 +133,11 @@ impl Experiment {
     ];
 
     /// What `corun bench --all` adds to the default set.
-    pub(crate) const EXTRA: [Experiment; 2] = [Experiment::Schedule, Experiment::GpuThroughput];
+    pub(crate) const EXTRA: [Experiment; 3] = [
+        Experiment::Schedule,
+        Experiment::GpuThroughput,
+        Experiment::GpuLaunch,
+    ];
 
     /// What `corun bench --all` runs: the default set, then the extras.
     pub(crate) fn all() -> impl Iterator<Item = Experiment> {
@@ -157,6 +167,7 @@ impl Experiment {
             Experiment::Emit => "emit",
             Experiment::Reactive => "reactive",
             Experiment::GpuThroughput => "gpu-throughput",
+            Experiment::GpuLaunch => "gpu-launch",
         }
     }
 }
@@ -255,7 +266,11 @@ mod tests {
         assert_eq!(all[..Experiment::DEFAULT.len()], *Experiment::DEFAULT);
         assert_eq!(
             all[Experiment::DEFAULT.len()..],
-            [Experiment::Schedule, Experiment::GpuThroughput]
+            [
+                Experiment::Schedule,
+                Experiment::GpuThroughput,
+                Experiment::GpuLaunch
+            ]
         );
         let all = |args: &[&str]| {
             let cli = Cli::try_parse_from(args).unwrap();

@@ -9,6 +9,7 @@
 mod bench;
 mod cli;
 mod demo;
+mod gpu;
 mod pages;
 mod workload;
 
@@ -34,5 +35,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
     match cli.command {
         cli::Command::Bench(args) => bench::run(&args),
         cli::Command::Demo { demo } => demo::run(demo),
+        cli::Command::Gpu => gpu::run(),
     }
 }

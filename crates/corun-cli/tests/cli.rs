@@ -565,3 +565,109 @@ fn bench_quick_gpu_throughput() {
         }
     }
 }
+/// `corun gpu` lists every OpenCL device with its figures and names the
+/// default; with none it says the CPU fallback is used and succeeds.
+#[test]
+fn gpu_lists_devices() {
+    let out = corun(&["gpu"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    if text.contains("no OpenCL device") {
+        assert!(text.contains("CPU fallback"), "{text}");
+        return;
+    }
+    for field in [
+        "[0] ",
+        "kind:",
+        "platform:",
+        "compute units:",
+        "global memory:",
+        "max work-group size:",
+        "fp64:",
+        "int64 atomics:",
+        "default device: [",
+    ] {
+        assert!(text.contains(field), "{field:?} missing from:\n{text}");
+    }
+    assert!(text.contains("iB\n"), "global memory is humanised:\n{text}");
+}
+
+/// `CORUN_GPU_DEVICE=none` asks for no device: `corun gpu` still lists
+/// what is there, says none is picked, and succeeds.
+#[test]
+fn gpu_with_no_device_picked() {
+    let out = Command::new(env!("CARGO_BIN_EXE_corun"))
+        .arg("gpu")
+        .env("CORUN_GPU_DEVICE", "none")
+        .output()
+        .expect("the corun binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    assert!(text.contains("CPU fallback"), "{text}");
+    assert!(!text.contains("default device: ["), "{text}");
+}
+
+/// Runs `corun bench --quick -e gpu-launch --json -` with `device` as
+/// `CORUN_GPU_DEVICE` (unset when `None`) and returns its rows.
+fn gpu_launch_rows(device: Option<&str>) -> Vec<serde_json::Value> {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_corun"));
+    command.args(["bench", "--quick", "-e", "gpu-launch", "--json", "-"]);
+    match device {
+        Some(device) => command.env("CORUN_GPU_DEVICE", device),
+        None => command.env_remove("CORUN_GPU_DEVICE"),
+    };
+    let out = command.output().expect("the corun binary runs");
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    let json: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let rows = json["rows"].as_array().unwrap().clone();
+    for row in &rows {
+        assert_eq!(row["experiment"], "gpu-launch", "{row}");
+        assert_eq!(row["unit"], "µs/launch", "{row}");
+        assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    rows
+}
+
+/// `gpu-launch`: an empty kernel's round trip in both completion modes
+/// beside a thread pool's, naming the device; with no OpenCL device, one
+/// row that says so.
+#[test]
+fn bench_quick_gpu_launch() {
+    let rows = gpu_launch_rows(None);
+    if rows.len() == 1
+        && rows[0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("no OpenCL device")
+    {
+        return;
+    }
+    assert_eq!(rows.len(), 2, "{rows:?}");
+    for (row, mode) in rows.iter().zip(["Callback", "Wait"]) {
+        assert!(row["corun"].as_str().unwrap().contains(mode), "{row}");
+        assert!(
+            row["peer"].as_str().unwrap().contains("ThreadPoolExecutor"),
+            "{row}"
+        );
+        assert!(row["peer_value"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["note"].as_str().unwrap().starts_with("on "), "{row}");
+    }
+}
+
+/// `gpu-launch` with no device (`CORUN_GPU_DEVICE=none`): one row, the
+/// pool's figure, and a note saying there was no device; no failure.
+#[test]
+fn bench_quick_gpu_launch_without_a_device() {
+    let rows = gpu_launch_rows(Some("none"));
+    assert_eq!(rows.len(), 1, "{rows:?}");
+    assert!(rows[0]["peer_value"].is_null(), "{}", rows[0]);
+    assert!(
+        rows[0]["note"]
+            .as_str()
+            .unwrap()
+            .contains("no OpenCL device"),
+        "{}",
+        rows[0]
+    );
+}

@@ -5,6 +5,7 @@ mod async_queue;
 mod async_spawn;
 mod cpu;
 mod emit;
+mod gpu_launch;
 mod gpu_throughput;
 mod io;
 mod ipc;
@@ -86,6 +87,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Emit => emit::run(&plan)?,
             Experiment::Reactive => reactive::run(&plan)?,
             Experiment::GpuThroughput => gpu_throughput::run(&plan)?,
+            Experiment::GpuLaunch => gpu_launch::run(&plan)?,
         };
         report.rows.extend(rows);
     }
