@@ -386,7 +386,8 @@ impl Compute {
             Backend::Cpu(pool, workers) => {
                 let (a, b) = (Arc::<[f32]>::from(a), Arc::<[f32]>::from(b));
                 in_chunks(pool, *workers, a.len(), move |range| {
-                    range.map(|i| a[i] + b[i]).collect::<Vec<_>>()
+                    let (a, b) = (&a[range.clone()], &b[range]);
+                    a.iter().zip(b).map(|(a, b)| a + b).collect::<Vec<_>>()
                 })
                 .map(concat)
             }
@@ -404,7 +405,8 @@ impl Compute {
             Backend::Cpu(pool, workers) => {
                 let (x, y) = (Arc::<[f32]>::from(x), Arc::<[f32]>::from(y));
                 in_chunks(pool, *workers, x.len(), move |range| {
-                    range.map(|i| a * x[i] + y[i]).collect::<Vec<_>>()
+                    let (x, y) = (&x[range.clone()], &y[range]);
+                    x.iter().zip(y).map(|(x, y)| a * x + y).collect::<Vec<_>>()
                 })
                 .map(concat)
             }
