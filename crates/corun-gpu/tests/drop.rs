@@ -54,6 +54,11 @@ fn dropping_with_launches_pending_waits_and_leaves_no_thread() {
         assert_eq!(named(&before, "corun-gpu"), 0);
 
         let gpu = gpu_with(completion).unwrap();
+        // A new thread names itself once it runs: wait for that.
+        let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+        while named(&threads(), "corun-gpu") == 0 && std::time::Instant::now() < deadline {
+            std::thread::yield_now();
+        }
         assert_eq!(named(&threads(), "corun-gpu"), 1, "one completion thread");
         let program = Program::build(&gpu, SPIN).unwrap();
         let out = gpu.buffer::<f32>(1024).unwrap();
