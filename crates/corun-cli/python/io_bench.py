@@ -2,7 +2,8 @@
 
 Fetches pages 0 .. PAGES-1 from corun's local HTTP server on 127.0.0.1:PORT
 (each answered after 50 ms, with `Connection: close`), RUNS times in each
-mode, and prints one JSON object with the median milliseconds per run:
+mode, and prints one JSON object with the median milliseconds per run
+(`ms`) and every run's time (`runs_ms`):
 
 - threads: a ThreadPoolExecutor(32) mapping urllib.request.urlopen;
 - asyncio: one task per page, gathered, each opening a connection with
@@ -86,6 +87,7 @@ def main():
                 "python": platform.python_version(),
                 "pages": pages,
                 "ms": {mode: statistics.median(s) for mode, s in samples.items()},
+                "runs_ms": samples,
                 "bytes": fetched,
             }
         )

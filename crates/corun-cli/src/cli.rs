@@ -15,7 +15,8 @@ pub(crate) struct Cli {
 
 #[derive(Debug, Subcommand)]
 pub(crate) enum Command {
-    /// Run the experiments against their peers and print a table of ratios.
+    /// Run the seeds' experiments (CPU-bound and I/O-bound work in every
+    /// mode) against their peers: tables, timing diagrams and a verdict.
     Bench(BenchArgs),
     /// Run a small program that shows one primitive at work.
     Demo {
@@ -28,10 +29,11 @@ pub(crate) enum Command {
 
 #[derive(Debug, Args)]
 pub(crate) struct BenchArgs {
-    /// Experiments to run (default: every one but `schedule` and `gpu-launch`; see --all).
+    /// Experiments to run (default: cpu and io, the seeds' story; see --all).
     #[arg(short, long, value_enum, value_delimiter = ',')]
     pub(crate) experiment: Vec<Experiment>,
-    /// Run the default experiments, `schedule` and `gpu-launch` as well.
+    /// Run the micro-benchmarks too: queue, sync, overhead, latency, spawn,
+    /// crash, bulk, IPC, async, emit, reactive, schedule, gpu.
     #[arg(long, conflicts_with = "experiment")]
     pub(crate) all: bool,
     /// Small sizes and few repetitions: a smoke run for CI.
@@ -40,17 +42,21 @@ pub(crate) struct BenchArgs {
     /// Repetitions per measurement; the median is reported (default 5, quick 1).
     #[arg(long)]
     pub(crate) runs: Option<usize>,
-    /// Also write every figure as JSON to this file ("-" for stdout).
+    /// Also write every figure as JSON to this file ("-": to stdout, and
+    /// the table to stderr).
     #[arg(long, value_name = "FILE")]
     pub(crate) json: Option<PathBuf>,
     /// Skip the Python peers even when python3 is present.
     #[arg(long)]
     pub(crate) no_python: bool,
-    /// Write a timing diagram (SVG) and a Chrome trace (JSON) of each Rust
-    /// mode of the cpu experiment, and of the io experiment's threads and
-    /// asyncio modes, into this directory.
+    /// Write each recorded mode of the cpu and io experiments as an SVG
+    /// timing diagram and a Chrome trace (JSON) into this directory; an
+    /// error for experiments that have no timeline.
     #[arg(long, value_name = "DIR")]
     pub(crate) timeline: Option<PathBuf>,
+    /// Fail (exit status 1) when a bar is missed outside the noise.
+    #[arg(long)]
+    pub(crate) check: bool,
 }
 
 /// An experiment of `corun bench` (see BENCHMARKS.md).
@@ -107,14 +113,22 @@ pub(crate) enum Experiment {
     /// completion modes, against a thread pool's submit → result. Not in
     /// the default set (--all).
     GpuLaunch,
+    /// The same workload timed against itself: its ratio must come out at
+    /// 1.00 within its spread. A check of the measuring, for tests.
+    #[value(hide = true)]
+    SelfCheck,
 }
 
 impl Experiment {
-    /// What `corun bench` runs when no experiment is named.
-    pub(crate) const DEFAULT: &[Experiment] = &[
+    /// What `corun bench` runs when no experiment is named: the seeds'
+    /// story, CPU-bound then I/O-bound work in every mode.
+    pub(crate) const DEFAULT: &[Experiment] = &[Experiment::Cpu, Experiment::Io];
+
+    /// What `corun bench --all` adds to the default set: the
+    /// micro-benchmarks.
+    pub(crate) const EXTRA: &[Experiment] = &[
         Experiment::Queue,
         Experiment::Sync,
-        Experiment::Cpu,
         Experiment::OverheadThreads,
         Experiment::LatencyThreads,
         Experiment::OverheadProcesses,
@@ -127,13 +141,8 @@ impl Experiment {
         Experiment::AsyncSpawn,
         Experiment::SleepPrecision,
         Experiment::AsyncQueue,
-        Experiment::Io,
         Experiment::Emit,
         Experiment::Reactive,
-    ];
-
-    /// What `corun bench --all` adds to the default set.
-    pub(crate) const EXTRA: [Experiment; 3] = [
         Experiment::Schedule,
         Experiment::GpuThroughput,
         Experiment::GpuLaunch,
@@ -141,7 +150,19 @@ impl Experiment {
 
     /// What `corun bench --all` runs: the default set, then the extras.
     pub(crate) fn all() -> impl Iterator<Item = Experiment> {
-        Self::DEFAULT.iter().chain(&Self::EXTRA).copied()
+        Self::DEFAULT.iter().chain(Self::EXTRA).copied()
+    }
+
+    /// Whether `--timeline` can draw this experiment.
+    pub(crate) fn has_timeline(self) -> bool {
+        matches!(self, Experiment::Cpu | Experiment::Io)
+    }
+
+    /// What it measures, in a line: its help text.
+    pub(crate) fn about(self) -> String {
+        self.to_possible_value()
+            .and_then(|v| v.get_help().map(ToString::to_string))
+            .unwrap_or_default()
     }
 
     /// The name on the command line and in BENCHMARKS.md.
@@ -168,6 +189,7 @@ impl Experiment {
             Experiment::Reactive => "reactive",
             Experiment::GpuThroughput => "gpu-throughput",
             Experiment::GpuLaunch => "gpu-launch",
+            Experiment::SelfCheck => "self-check",
         }
     }
 }
@@ -233,7 +255,7 @@ mod tests {
 
     #[test]
     fn experiment_names_match_the_command_line() {
-        for experiment in Experiment::all() {
+        for experiment in Experiment::value_variants() {
             let value = experiment.to_possible_value().expect("not skipped");
             assert_eq!(value.get_name(), experiment.name());
         }
@@ -259,19 +281,19 @@ mod tests {
 
     #[test]
     fn all_is_the_default_set_and_the_extras() {
+        assert_eq!(Experiment::DEFAULT, [Experiment::Cpu, Experiment::Io]);
         for extra in Experiment::EXTRA {
-            assert!(!Experiment::DEFAULT.contains(&extra));
+            assert!(!Experiment::DEFAULT.contains(extra));
         }
         let all: Vec<Experiment> = Experiment::all().collect();
         assert_eq!(all[..Experiment::DEFAULT.len()], *Experiment::DEFAULT);
-        assert_eq!(
-            all[Experiment::DEFAULT.len()..],
-            [
-                Experiment::Schedule,
-                Experiment::GpuThroughput,
-                Experiment::GpuLaunch
-            ]
-        );
+        assert_eq!(all[Experiment::DEFAULT.len()..], *Experiment::EXTRA);
+        // Every experiment but the hidden self-check is in --all, once.
+        for value in Experiment::value_variants() {
+            let count = all.iter().filter(|e| *e == value).count();
+            let expected = usize::from(*value != Experiment::SelfCheck);
+            assert_eq!(count, expected, "{value:?}");
+        }
         let all = |args: &[&str]| {
             let cli = Cli::try_parse_from(args).unwrap();
             let Command::Bench(args) = cli.command else {
@@ -284,7 +306,19 @@ mod tests {
             all(&["corun", "bench", "-e", "schedule"]),
             (false, vec![Experiment::Schedule])
         );
+        assert_eq!(
+            all(&["corun", "bench", "-e", "self-check"]),
+            (false, vec![Experiment::SelfCheck])
+        );
         assert!(Cli::try_parse_from(["corun", "bench", "--all", "-e", "cpu"]).is_err());
+    }
+
+    #[test]
+    fn every_experiment_says_what_it_measures() {
+        for experiment in Experiment::value_variants() {
+            assert!(!experiment.about().is_empty(), "{experiment:?}");
+        }
+        assert!(Experiment::Cpu.has_timeline() && !Experiment::Queue.has_timeline());
     }
 
     #[test]

@@ -30,8 +30,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         EXPERIMENT,
         contenders[0].name,
         contenders[1].name,
-        t[0],
-        t[1],
+        &t[0],
+        &t[1],
         Some(BAR_VS_TOKIO),
     )];
     if plan.python {
@@ -47,7 +47,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                     EXPERIMENT,
                     contenders[0].name,
                     format!("Python {version} asyncio.Queue(1024)"),
-                    t[0],
+                    &t[0],
                     py,
                     None,
                 ));
@@ -56,7 +56,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 contenders[0].name,
                 "Python asyncio.Queue(1024)",
-                t[0],
+                &t[0],
                 why,
             )),
         }

@@ -39,8 +39,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         EXPERIMENT,
         corun,
         "tokio spawn_local + await (current thread)",
-        t[0],
-        t[1],
+        &t[0],
+        &t[1],
         Some(BAR_VS_TOKIO),
     )];
     if plan.python {
@@ -56,12 +56,12 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                     EXPERIMENT,
                     corun,
                     format!("Python {version} asyncio create_task + gather"),
-                    t[0],
+                    &t[0],
                     py,
                     None,
                 )
             }
-            Err(why) => Row::peer_missing(EXPERIMENT, corun, "Python asyncio", t[0], why),
+            Err(why) => Row::peer_missing(EXPERIMENT, corun, "Python asyncio", &t[0], why),
         });
     }
     Ok(rows

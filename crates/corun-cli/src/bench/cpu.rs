@@ -1,24 +1,26 @@
-//! The `cpu` experiment: the sum of squares of `0..n` for the 20 numbers
-//! `n = 5_000_000 + k`, sequentially, on corun's `ThreadPoolExecutor` and
-//! `ProcessPoolExecutor`, on rayon, and in Python (a `multiprocessing.Pool`
-//! and a `ThreadPoolExecutor`), and on the GPU through `corun::gpu`'s
-//! `Compute` (the default OpenCL device — PoCL on a machine without a GPU
-//! — or, with none, its CPU fallback, named in the row). Every mode must
-//! produce the same 20 sums.
-
-use std::path::Path;
+//! The `cpu` experiment, the seeds' CPU-bound workload: the sum of squares
+//! of `0..n` for the 20 numbers `n = 5_000_000 + k`, sequentially, on
+//! corun's `ThreadPoolExecutor` and `ProcessPoolExecutor`, as tasks on
+//! the `corun::asyncio` loop, and on the GPU through `corun::gpu`'s
+//! `Compute` when an OpenCL device exists (PoCL on a machine without a
+//! GPU); beside rayon, the best Rust peer, and Python (a
+//! `multiprocessing.Pool` and a `ThreadPoolExecutor`). Every mode must
+//! produce the same 20 sums. Then one recorded run of each mode gives the
+//! timing diagrams and the CPU time behind the verdict.
 
 use anyhow::Context;
 use corun::concurrent::{Executor, ThreadPoolExecutor};
-use corun::gpu::Compute;
+use corun::gpu::{Builtins, Compute, GpuExecutor};
 use corun::multiprocessing::ProcessPoolExecutor;
+use corun::trace::Outcome;
 use rayon::prelude::*;
 
 use super::Plan;
-use super::measure::{Contender, per_run_ms};
+use super::measure::{Contender, Figure, per_run_ms};
 use super::progress;
 use super::python::run_script;
 use super::report::Row;
+use super::workloads::{Bound, Mode, Model, Origin, Recorded, Workload};
 use crate::workload::{numbers, sum_of_squares};
 
 const EXPERIMENT: &str = "cpu";
@@ -29,19 +31,20 @@ const PROCESSES_VS_SEQUENTIAL: f64 = 1.0 / 1.85;
 /// BENCHMARKS.md: within 5% of rayon.
 const BAR_VS_RAYON: f64 = 1.05;
 const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
-/// One repetition of all four Rust modes takes ~0.3 s, and this VM drifts
+/// One repetition of all the Rust modes takes ~0.5 s, and this VM drifts
 /// between a fast and a ~15% slower phase for stretches of that length, so
 /// five samples leave the median at the mercy of one phase change: the cpu
 /// experiment takes three times the asked repetitions.
 const REPETITIONS_PER_RUN: usize = 3;
 
-pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Row>> {
-    let numbers = numbers(plan.size(5_000_000, 200_000) as u64);
+pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
+    let base = plan.size(5_000_000, 200_000) as u64;
+    let numbers = numbers(base);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     // What each mode computed in its last run, checked after timing.
     let (mut sequential, mut pooled, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
-    let (mut processed, mut on_gpu) = (Vec::new(), Vec::new());
-    // Both pools live across runs, as rayon's global pool does: a pool
+    let (mut processed, mut looped, mut on_gpu) = (Vec::new(), Vec::new(), Vec::new());
+    // The pools live across runs, as rayon's global pool does: a pool
     // started per run costs ~5 ms more here, rayon's as much as corun's,
     // while the OS settles its new threads onto the cores.
     let pool = ThreadPoolExecutor::builder()
@@ -52,12 +55,20 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         .max_workers(cpus)
         .build()
         .context("starting the process pool")?;
-    // A device that is there but cannot be used: the fallback, and why.
-    let (compute, unusable) = match Compute::new() {
-        Ok(compute) => (compute, None),
-        Err(why) => (Compute::cpu(), Some(why)),
+    let runner = corun::asyncio::Runner::new().context("making the event loop")?;
+    // The GPU mode runs where an OpenCL device exists; a device that is
+    // there but cannot be used is an error worth a note, not a failure.
+    let (compute, no_gpu) = match Compute::new() {
+        Ok(compute) if compute.device().is_some() => (Some(compute), None),
+        Ok(_) => (None, Some("no OpenCL device: no GPU mode".to_owned())),
+        Err(why) => (
+            None,
+            Some(format!(
+                "the OpenCL device could not be used ({why}): no GPU mode"
+            )),
+        ),
     };
-    let mut contenders = [
+    let mut contenders = vec![
         Contender::timed("sequential", |_| {
             sequential = numbers.iter().map(|&n| sum_of_squares(n)).collect();
         }),
@@ -76,7 +87,23 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
                 .collect::<Result<Vec<_>, _>>()
                 .expect("no task fails");
         }),
-        Contender::timed("gpu", |_| {
+        Contender::timed("asyncio", |_| {
+            let sums = numbers.clone();
+            looped = runner
+                .run(async move {
+                    // Python's `await asyncio.gather(*(f(n) for n in numbers))`
+                    // with a coroutine that computes and never awaits.
+                    corun::asyncio::gather(
+                        sums.into_iter().map(|n| async move { sum_of_squares(n) }),
+                    )
+                    .await
+                })
+                .expect("the loop runs")
+                .expect("no task fails");
+        }),
+    ];
+    if let Some(compute) = &compute {
+        contenders.push(Contender::timed("gpu", |_| {
             let tasks: Vec<_> = numbers
                 .iter()
                 .map(|&n| compute.sum_of_squares(n).expect("n is below 2^32"))
@@ -85,75 +112,101 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
                 .into_iter()
                 .map(|task| task.result().expect("no launch fails"))
                 .collect();
-        }),
-    ];
+        }));
+    }
     let t = per_run_ms(plan.runs * REPETITIONS_PER_RUN, &mut contenders);
     drop(contenders);
-    if let Some(dir) = timeline {
-        super::timeline::write_cpu(dir, &numbers, cpus)?;
-    }
+    drop(runner);
     let expected = sequential;
     for (mode, results) in [
         ("ThreadPoolExecutor", &pooled),
         ("rayon par_iter", &parallel),
         ("ProcessPoolExecutor", &processed),
-        ("gpu", &on_gpu),
+        ("asyncio", &looped),
     ] {
         check(mode, &expected, results)?;
     }
+    if compute.is_some() {
+        check("gpu", &expected, &on_gpu)?;
+    }
+    drop(processes);
+
     let threads = format!("ThreadPoolExecutor({cpus})");
-    let speedup = |peer: f64, own: f64| format!("{:.2}× faster", peer / own);
+    let in_processes = format!("ProcessPoolExecutor({cpus})");
+    let gpu_name = compute.as_ref().map(|c| format!("gpu: {}", c.name()));
     let mut rows = vec![
         Row::compare(
             EXPERIMENT,
             &threads,
             "sequential",
-            t[1],
-            t[0],
+            &t[1],
+            &t[0],
             Some(BAR_VS_SEQUENTIAL),
-        )
-        .note(format!("{}; bar: ≥ 1.9×", speedup(t[0], t[1]))),
+        ),
         Row::compare(
             EXPERIMENT,
             &threads,
             "rayon par_iter",
-            t[1],
-            t[2],
+            &t[1],
+            &t[2],
             Some(BAR_VS_RAYON),
         ),
-        Row::compare(EXPERIMENT, "rayon par_iter", "sequential", t[2], t[0], None)
-            .note(speedup(t[0], t[2])),
         Row::compare(
             EXPERIMENT,
-            format!("ProcessPoolExecutor({cpus})"),
+            &in_processes,
             "sequential",
-            t[3],
-            t[0],
+            &t[3],
+            &t[0],
             Some(PROCESSES_VS_SEQUENTIAL),
-        )
-        .note(format!("{}; bar: ≥ 1.85×", speedup(t[0], t[3]))),
+        ),
         Row::compare(
             EXPERIMENT,
-            "gpu (corun::gpu)",
+            "asyncio (one loop)",
             "sequential",
-            t[4],
-            t[0],
+            &t[4],
+            &t[0],
             None,
-        )
-        .note(match (compute.device(), unusable) {
-            (Some(_), _) => format!("{} on {}", speedup(t[0], t[4]), compute.name()),
-            (None, None) => format!(
-                "{}; no OpenCL device: {}",
-                speedup(t[0], t[4]),
-                compute.name()
-            ),
-            (None, Some(why)) => format!(
-                "{}; the OpenCL device could not be used ({why}): {}",
-                speedup(t[0], t[4]),
-                compute.name()
-            ),
-        }),
+        ),
+        Row::compare(
+            EXPERIMENT,
+            "rayon par_iter",
+            "sequential",
+            &t[2],
+            &t[0],
+            None,
+        ),
     ];
+    if let Some(name) = &gpu_name {
+        rows.push(Row::compare(
+            EXPERIMENT,
+            name,
+            "sequential",
+            &t[5],
+            &t[0],
+            None,
+        ));
+    }
+    if let Some(why) = &no_gpu {
+        rows.push(Row::figure(EXPERIMENT, "gpu (corun::gpu)", &t[0]).note(why.clone()));
+    }
+
+    let mut modes = vec![
+        Mode::new("sequential", Model::Sequential, Origin::Corun, 1, &t[0]),
+        Mode::new(&threads, Model::Threads, Origin::Corun, cpus, &t[1]),
+        Mode::new(&in_processes, Model::Processes, Origin::Corun, cpus, &t[3]),
+        Mode::new("asyncio tasks", Model::Asyncio, Origin::Corun, 1, &t[4]),
+    ];
+    if let Some(name) = &gpu_name {
+        modes.push(Mode::new(name, Model::Gpu, Origin::Corun, 1, &t[5]));
+    }
+    modes.push(Mode::new(
+        "rayon par_iter",
+        Model::Threads,
+        Origin::Rust,
+        cpus,
+        &t[2],
+    ));
+
     if plan.python {
         // Pure Python takes ~1 s per number at full size: one run is enough.
         let py_runs = if plan.quick { plan.runs } else { 1 };
@@ -164,47 +217,168 @@ pub(crate) fn run(plan: &Plan, timeline: Option<&Path>) -> anyhow::Result<Vec<Ro
         args.extend(numbers.iter().map(u64::to_string));
         match run_script(PYTHON_SCRIPT, &args)? {
             Ok(json) => {
-                let version = json["python"].as_str().unwrap_or("?");
-                let workers = json["workers"].as_u64().unwrap_or(0);
-                let processes = format!("ProcessPoolExecutor({cpus})");
-                for (mode, ours, time, peer) in [
+                let workers = json["workers"].as_u64().unwrap_or(0) as usize;
+                for (mode, ours, time, peer, model) in [
                     (
                         "pool",
-                        &processes,
-                        t[3],
-                        format!("Python {version} Pool({workers}).map"),
+                        &in_processes,
+                        &t[3],
+                        format!("Python Pool({workers}).map"),
+                        Model::Processes,
                     ),
                     (
                         "threads",
                         &threads,
-                        t[1],
-                        format!("Python {version} ThreadPoolExecutor({workers})"),
+                        &t[1],
+                        format!("Python ThreadPoolExecutor({workers})"),
+                        Model::Threads,
                     ),
                 ] {
                     check(&peer, &expected, &python_results(&json, mode)?)?;
                     let seconds = json["seconds"][mode].as_f64().with_context(|| {
                         format!("python peer gave no seconds for {mode}: {json}")
                     })?;
+                    let peer_ms = Figure::once(seconds * 1e3);
                     rows.push(
-                        Row::compare(EXPERIMENT, ours, peer, time, seconds * 1e3, None).note(
-                            format!(
-                                "{}; {py_runs} Python run(s), pool start included",
-                                speedup(seconds * 1e3, time)
-                            ),
-                        ),
+                        Row::compare(EXPERIMENT, ours, &peer, time, &peer_ms, None)
+                            .note(format!("Python: {py_runs} run(s), pool start included")),
                     );
+                    modes.push(Mode::new(peer, model, Origin::Python, workers, peer_ms));
                 }
             }
             Err(why) => rows.push(Row::peer_missing(
                 EXPERIMENT,
                 &threads,
                 "Python Pool / ThreadPoolExecutor",
-                t[1],
+                &t[1],
                 why,
             )),
         }
     }
-    Ok(rows.into_iter().map(|r| r.unit("ms/run")).collect())
+
+    // One recorded run of each mode, in the order of the table.
+    progress::step("recording one run of each mode");
+    let mut recorded = record(&numbers, cpus, compute.is_some())?;
+    for mode in &mut modes {
+        let key = match mode.origin {
+            Origin::Corun => mode.model.word(),
+            Origin::Rust => "rayon",
+            Origin::Python => continue,
+        };
+        if let Some(i) = recorded.iter().position(|(k, _)| *k == key) {
+            mode.recorded = Some(recorded.swap_remove(i).1);
+        }
+    }
+    let about = format!(
+        "sum of squares of 0..n for the 20 numbers n = {base} … {}{}",
+        numbers[numbers.len() - 1],
+        no_gpu.map(|why| format!(" ({why})")).unwrap_or_default()
+    );
+    let workload = Workload {
+        experiment: EXPERIMENT,
+        bound: Bound::Cpu,
+        about,
+        modes,
+    };
+    Ok((
+        rows.into_iter().map(|r| r.unit("ms/run")).collect(),
+        workload,
+    ))
+}
+
+/// One run of each mode with a recorder on, keyed by the model's word
+/// ("rayon" for the peer): the timing diagrams and the CPU time.
+fn record(
+    numbers: &[u64],
+    workers: usize,
+    gpu: bool,
+) -> anyhow::Result<Vec<(&'static str, Recorded)>> {
+    let title = |mode: &str| format!("cpu: {mode} — {} sums of squares", numbers.len());
+    let mut runs = Vec::new();
+
+    let sequential = Recorded::run("cpu-sequential", title("sequential"), |rec| {
+        for &n in numbers {
+            let id = rec.submitted(format!("n={n}"));
+            rec.started_on(id, "main");
+            std::hint::black_box(sum_of_squares(n));
+            rec.finished(id, Outcome::Ok);
+        }
+        anyhow::Ok(())
+    })?;
+    runs.push(("sequential", sequential.0));
+
+    let name = format!("ThreadPoolExecutor({workers})");
+    let threads = Recorded::run("cpu-threads", title(&name), |rec| {
+        let pool = ThreadPoolExecutor::builder()
+            .max_workers(workers)
+            .thread_name_prefix("worker")
+            .recorder(rec.clone())
+            .build()?;
+        for result in pool.map(sum_of_squares, numbers.iter().copied()) {
+            result?;
+        }
+        anyhow::Ok(())
+    })?;
+    runs.push(("threads", threads.0));
+
+    // The pool is started and stopped inside the run, so its workers'
+    // CPU time is counted (the kernel adds a child's when it is reaped).
+    let name = format!("ProcessPoolExecutor({workers})");
+    let processes = Recorded::run("cpu-processes", title(&name), |rec| {
+        let pool = ProcessPoolExecutor::builder()
+            .max_workers(workers)
+            .recorder(rec.clone())
+            .build()?;
+        let sums = sum_of_squares as fn(u64) -> u128;
+        for result in pool.map(sums, numbers.iter().copied()) {
+            result?;
+        }
+        pool.shutdown(true, false);
+        anyhow::Ok(())
+    })?;
+    runs.push(("processes", processes.0));
+
+    let looped = Recorded::run("cpu-asyncio", title("asyncio tasks on one loop"), |rec| {
+        let runner = corun::asyncio::Runner::new()?;
+        runner.get_loop().set_recorder(rec.clone());
+        let sums = numbers.to_vec();
+        runner.run(async move {
+            corun::asyncio::gather(sums.into_iter().map(|n| async move { sum_of_squares(n) })).await
+        })??;
+        anyhow::Ok(())
+    })?;
+    runs.push(("asyncio", looped.0));
+
+    if gpu {
+        let on_gpu = Recorded::run("cpu-gpu", title("GPU (corun::gpu)"), |rec| {
+            let gpu = GpuExecutor::builder().recorder(rec.clone()).build()?;
+            let builtins = Builtins::new(gpu)?;
+            let tasks = numbers
+                .iter()
+                .map(|&n| builtins.sum_of_squares(n))
+                .collect::<Result<Vec<_>, _>>()?;
+            for task in tasks {
+                task.result()?;
+            }
+            anyhow::Ok(())
+        })?;
+        runs.push(("GPU", on_gpu.0));
+    }
+
+    let stealing = Recorded::run("cpu-rayon", title("rayon par_iter"), |rec| {
+        let ids: Vec<_> = numbers
+            .iter()
+            .map(|&n| (rec.submitted(format!("n={n}")), n))
+            .collect();
+        ids.par_iter().for_each(|&(id, n)| {
+            rec.started(id);
+            std::hint::black_box(sum_of_squares(n));
+            rec.finished(id, Outcome::Ok);
+        });
+        anyhow::Ok(())
+    })?;
+    runs.push(("rayon", stealing.0));
+    Ok(runs)
 }
 
 /// Fails the bench if `mode` computed other sums than the sequential run.

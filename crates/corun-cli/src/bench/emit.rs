@@ -91,8 +91,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 format!("EventEmitter.emit, {listeners} listener(s)"),
                 floor.clone(),
-                t[0],
-                t[2],
+                &t[0],
+                &t[2],
                 Some(BAR_VS_FLOOR),
             )
             .note("thread-safe: one hazard-pointer store per emit"),
@@ -101,8 +101,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             format!("LocalEmitter.emit, {listeners} listener(s)"),
             floor,
-            t[1],
-            t[2],
+            &t[1],
+            &t[2],
             Some(BAR_VS_FLOOR),
         ));
     }
@@ -124,7 +124,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                                 EXPERIMENT,
                                 format!("{name}.emit, {listeners} listener(s)"),
                                 format!("Python {version} {peer}, {listeners} listener(s)"),
-                                t[k],
+                                &t[k],
                                 py,
                                 Some(BAR_VS_PYTHON),
                             )
@@ -139,7 +139,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                         EXPERIMENT,
                         format!("EventEmitter.emit, {listeners} listener(s)"),
                         "Python emitter",
-                        t[0],
+                        &t[0],
                         why.clone(),
                     ));
                 }

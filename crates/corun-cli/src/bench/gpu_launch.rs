@@ -13,7 +13,7 @@ use corun::concurrent::ThreadPoolExecutor;
 use corun::gpu::{Completion, Device, GpuExecutor, Program, default_device};
 
 use super::Plan;
-use super::measure::{Contender, per_op};
+use super::measure::{Contender, Figure, per_op};
 use super::report::Row;
 
 const EXPERIMENT: &str = "gpu-launch";
@@ -42,7 +42,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 pool_name,
                 "GpuExecutor launch → result",
-                t[0] / 1e3,
+                &t[0] / 1e3,
                 format!(
                     "no OpenCL device (corun's CPU fallback is used): no GPU launch to \
                      measure; {n} round trips"
@@ -62,12 +62,12 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         }),
         Contender::timed("ThreadPoolExecutor submit → result", pool_round_trip),
     ];
-    let t: Vec<f64> = per_op(n, plan.runs, &mut contenders)
+    let t: Vec<Figure> = per_op(n, plan.runs, &mut contenders)
         .into_iter()
         .map(|ns| ns / 1e3)
         .collect();
     let note = format!("on {device}; empty kernel, 1 work-item; {n} launches");
-    Ok([("Callback", t[0]), ("Wait", t[1])]
+    Ok([("Callback", &t[0]), ("Wait", &t[1])]
         .into_iter()
         .map(|(mode, us)| {
             Row::compare(
@@ -75,7 +75,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 format!("GpuExecutor launch → result, Completion::{mode}"),
                 pool_name.clone(),
                 us,
-                t[2],
+                &t[2],
                 None,
             )
             .unit(UNIT)

@@ -237,27 +237,18 @@ pub(crate) fn bulk(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     const COPIED: &str = "SharedMemory: new, copied in, handed over";
     const PIPE: &str = "Connection.send_bytes (a socket pair)";
     let mut rows = vec![
-        Row::compare(
+        Row::target(
             EXPERIMENT,
             ARRAY,
-            format!("{BULK_GB_PER_S} GB/s"),
             ms(array_t),
             bar_ms,
-            Some(1.0),
+            format!("{BULK_GB_PER_S} GB/s"),
         )
         .note(format!(
             "{mib} MiB: {:.2} GB/s effective; the worker sums in place",
             gb_per_s(array_t)
         )),
-        Row::compare(
-            EXPERIMENT,
-            SEGMENT,
-            format!("{BULK_GB_PER_S} GB/s"),
-            ms(segment_t),
-            bar_ms,
-            None,
-        )
-        .note(format!(
+        Row::figure(EXPERIMENT, SEGMENT, ms(segment_t)).note(format!(
             "{:.2} GB/s effective; the worker copies out with read_at",
             gb_per_s(segment_t)
         )),

@@ -37,8 +37,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             format!("ThreadPoolExecutor({cpus}) submit → result"),
             contenders[1].name,
-            t[0],
-            t[1],
+            &t[0],
+            &t[1],
             Some(BAR_VS_PING_PONG),
         )
         .unit("ns/round trip"),

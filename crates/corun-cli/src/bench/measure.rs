@@ -1,9 +1,16 @@
-//! Timing contenders side by side: every repetition runs each contender
-//! once, in turn, starting with a different one each time, so drift on a
-//! shared machine and the cost of going first hit them all alike; the median
-//! of the repetitions is kept.
+//! Timing contenders side by side, and the figures that come out.
+//!
+//! Every repetition runs each contender once, in turn (A B A B …),
+//! starting with a different one each time, so drift on a shared machine
+//! and the cost of going first hit them all alike. A contender's figure is
+//! the median of its repetitions with their spread (smallest to largest);
+//! two contenders timed together are compared repetition by repetition
+//! (see [`Figure::ratio`]), which cancels most of the drift.
 
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::time::{Duration, Instant};
+
+use serde::Serialize;
 
 use super::progress;
 
@@ -32,14 +39,145 @@ impl<'a> Contender<'a> {
     }
 }
 
-/// Median nanoseconds per operation of each contender, in input order.
-pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) -> Vec<f64> {
+/// A measured figure: the median of its samples and their spread.
+///
+/// Figures timed in the same [`per_op`] call share a batch, and the
+/// samples of one repetition sit at the same index in each: such figures
+/// are compared pairwise.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Figure {
+    pub(crate) median: f64,
+    /// The smallest sample.
+    pub(crate) low: f64,
+    /// The largest sample.
+    pub(crate) high: f64,
+    pub(crate) samples: Vec<f64>,
+    /// Which interleaved measurement the samples come from, if any.
+    #[serde(skip)]
+    batch: Option<u64>,
+}
+
+/// Numbers the interleaved measurements, for [`Figure::batch`].
+static BATCHES: AtomicU64 = AtomicU64::new(0);
+
+impl Figure {
+    /// A figure of independent samples (not paired with any other's).
+    pub(crate) fn from_samples(samples: Vec<f64>) -> Self {
+        assert!(!samples.is_empty(), "a figure needs at least one sample");
+        let median = median(samples.clone());
+        let low = samples.iter().copied().fold(f64::INFINITY, f64::min);
+        let high = samples.iter().copied().fold(f64::NEG_INFINITY, f64::max);
+        Self {
+            median,
+            low,
+            high,
+            samples,
+            batch: None,
+        }
+    }
+
+    /// A single measurement (one run, or a peer's own report): no spread.
+    pub(crate) fn once(value: f64) -> Self {
+        Self::from_samples(vec![value])
+    }
+
+    /// Every sample multiplied by `factor` (a change of unit); the
+    /// pairing is kept.
+    pub(crate) fn scaled(&self, factor: f64) -> Self {
+        let mut scaled = Self::from_samples(self.samples.iter().map(|s| s * factor).collect());
+        scaled.batch = self.batch;
+        scaled
+    }
+
+    /// The spread as a fraction of the median, on its wider side.
+    pub(crate) fn relative_spread(&self) -> f64 {
+        if self.median == 0.0 {
+            return 0.0;
+        }
+        ((self.high - self.median).max(self.median - self.low) / self.median).abs()
+    }
+
+    /// `self / other`. Figures timed together give the median and spread
+    /// of the per-repetition ratios; others the ratio of the medians,
+    /// spread from the most favourable to the least favourable pairing of
+    /// their extremes.
+    pub(crate) fn ratio(&self, other: &Figure) -> Figure {
+        let paired = self.batch.is_some()
+            && self.batch == other.batch
+            && self.samples.len() == other.samples.len();
+        if paired {
+            let ratios = self
+                .samples
+                .iter()
+                .zip(&other.samples)
+                .map(|(a, b)| a / b)
+                .collect();
+            return Self::from_samples(ratios);
+        }
+        Self {
+            median: self.median / other.median,
+            low: self.low / other.high,
+            high: self.high / other.low,
+            samples: vec![self.median / other.median],
+            batch: None,
+        }
+    }
+}
+
+/// A change of unit: every sample divided (ns → µs: `/ 1e3`).
+impl std::ops::Div<f64> for Figure {
+    type Output = Figure;
+
+    fn div(self, divisor: f64) -> Figure {
+        self.scaled(1.0 / divisor)
+    }
+}
+
+/// A change of unit: every sample multiplied.
+impl std::ops::Mul<f64> for Figure {
+    type Output = Figure;
+
+    fn mul(self, factor: f64) -> Figure {
+        self.scaled(factor)
+    }
+}
+
+impl std::ops::Div<f64> for &Figure {
+    type Output = Figure;
+
+    fn div(self, divisor: f64) -> Figure {
+        self.scaled(1.0 / divisor)
+    }
+}
+
+impl From<f64> for Figure {
+    fn from(value: f64) -> Self {
+        Self::once(value)
+    }
+}
+
+impl From<&f64> for Figure {
+    fn from(value: &f64) -> Self {
+        Self::once(*value)
+    }
+}
+
+impl From<&Figure> for Figure {
+    fn from(figure: &Figure) -> Self {
+        figure.clone()
+    }
+}
+
+/// Nanoseconds per operation of each contender, in input order: the
+/// median of `runs` interleaved repetitions, with their spread.
+pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) -> Vec<Figure> {
+    let count = contenders.len();
+    progress::add_steps(count * (runs + 1));
     // One untimed warm-up of each, to fault in memory and spin up caches.
     for c in contenders.iter_mut() {
         progress::step(format!("{} (warm-up)", c.name));
         (c.run)(n.min(10_000));
     }
-    let count = contenders.len();
     let mut samples = vec![Vec::with_capacity(runs); count];
     for repetition in 0..runs {
         for k in 0..count {
@@ -52,16 +190,24 @@ pub(crate) fn per_op(n: usize, runs: usize, contenders: &mut [Contender<'_>]) ->
             samples[i].push((contenders[i].run)(n).as_nanos() as f64 / n as f64);
         }
     }
-    samples.into_iter().map(median).collect()
+    let batch = BATCHES.fetch_add(1, Ordering::Relaxed);
+    samples
+        .into_iter()
+        .map(|s| {
+            let mut figure = Figure::from_samples(s);
+            figure.batch = Some(batch);
+            figure
+        })
+        .collect()
 }
 
-/// Median milliseconds per whole run of each contender, in input order:
-/// for contenders that time one fixed job (called with `n = 1`), after one
+/// Milliseconds per whole run of each contender, in input order: for
+/// contenders that time one fixed job (called with `n = 1`), after one
 /// untimed warm-up run each.
-pub(crate) fn per_run_ms(runs: usize, contenders: &mut [Contender<'_>]) -> Vec<f64> {
+pub(crate) fn per_run_ms(runs: usize, contenders: &mut [Contender<'_>]) -> Vec<Figure> {
     per_op(1, runs, contenders)
         .into_iter()
-        .map(|ns| ns / 1e6)
+        .map(|ns| ns.scaled(1e-6))
         .collect()
 }
 
@@ -91,7 +237,9 @@ mod tests {
         let mut c = [Contender::new("fixed", |n| {
             Duration::from_nanos(10 * n as u64)
         })];
-        assert_eq!(per_op(100, 3, &mut c), [10.0]);
+        let t = per_op(100, 3, &mut c);
+        assert_eq!((t[0].median, t[0].low, t[0].high), (10.0, 10.0, 10.0));
+        assert_eq!(t[0].samples.len(), 3);
     }
 
     #[test]
@@ -102,8 +250,71 @@ mod tests {
             calls += 1;
             Duration::from_micros(2500)
         })];
-        assert_eq!(per_run_ms(3, &mut c), [2.5]);
+        assert_eq!(per_run_ms(3, &mut c)[0].median, 2.5);
         drop(c);
         assert_eq!(calls, 4, "one warm-up, then three timed runs");
+    }
+
+    #[test]
+    fn contenders_alternate_and_rotate() {
+        let order = std::cell::RefCell::new(Vec::new());
+        let mut c = [
+            Contender::new("a", |_| {
+                order.borrow_mut().push('a');
+                Duration::from_nanos(1)
+            }),
+            Contender::new("b", |_| {
+                order.borrow_mut().push('b');
+                Duration::from_nanos(1)
+            }),
+        ];
+        per_op(1, 4, &mut c);
+        drop(c);
+        // Warm-ups, then A B, B A, A B, B A.
+        assert_eq!(order.into_inner(), "ababbaabba".chars().collect::<Vec<_>>());
+    }
+
+    #[test]
+    fn figures_timed_together_are_compared_per_repetition() {
+        // A drifts with B: every pair is exactly 2×, though the samples
+        // range over 10×.
+        let mut k = 0u64;
+        let mut j = 0u64;
+        let mut c = [
+            Contender::new("a", |_| {
+                k += 1;
+                Duration::from_nanos(200 * k)
+            }),
+            Contender::new("b", |_| {
+                j += 1;
+                Duration::from_nanos(100 * j)
+            }),
+        ];
+        let t = per_op(1, 5, &mut c);
+        drop(c);
+        let ratio = t[0].ratio(&t[1]);
+        assert_eq!((ratio.median, ratio.low, ratio.high), (2.0, 2.0, 2.0));
+        // Unpaired, the same figures give the widest honest spread.
+        let unpaired = Figure::from_samples(t[0].samples.clone()).ratio(&t[1]);
+        assert!(unpaired.low < 1.0 && unpaired.high > 5.0, "{unpaired:?}");
+        assert!((unpaired.median - 2.0).abs() < 1e-9);
+    }
+
+    #[test]
+    fn scaling_keeps_the_pairing() {
+        let mut c = [
+            Contender::new("a", |_| Duration::from_micros(3)),
+            Contender::new("b", |_| Duration::from_micros(1)),
+        ];
+        let t = per_run_ms(3, &mut c);
+        assert!((t[0].median - 0.003).abs() < 1e-12);
+        assert_eq!(t[0].ratio(&t[1]).samples.len(), 3);
+    }
+
+    #[test]
+    fn relative_spread_takes_the_wider_side() {
+        let f = Figure::from_samples(vec![9.0, 10.0, 12.0]);
+        assert!((f.relative_spread() - 0.2).abs() < 1e-12);
+        assert_eq!(Figure::once(0.0).relative_spread(), 0.0);
     }
 }

@@ -1,12 +1,19 @@
 //! `corun bench`: the experiments of BENCHMARKS.md, each against its peers
-//! in the same run, reported as medians and ratios.
+//! in the same run. By default the seeds' story: the CPU-bound and the
+//! I/O-bound workload in every mode, their timing diagrams, and which
+//! model to choose; `--all` adds the micro-benchmarks.
+//!
+//! One [`Report`] holds every figure; the table (`table.rs`), the JSON and
+//! the HTML page (`html.rs`) are views of it.
 
 mod async_queue;
 mod async_spawn;
 mod cpu;
+mod diagram;
 mod emit;
 mod gpu_launch;
 mod gpu_throughput;
+mod human;
 mod io;
 mod ipc;
 mod latency;
@@ -19,16 +26,20 @@ mod queue;
 mod reactive;
 mod report;
 mod schedule;
+mod self_check;
 mod sleep_precision;
+mod story;
 mod sync;
+mod table;
 mod timeline;
+mod workloads;
 
 use std::io::Write;
 
 use anyhow::Context;
 
 use crate::cli::{BenchArgs, Experiment};
-use report::{Report, Row};
+use report::{Report, Row, Section};
 
 /// Sizes and repetitions for one invocation.
 #[derive(Debug, Clone, Copy)]
@@ -63,13 +74,35 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
     } else {
         Experiment::DEFAULT.to_vec()
     };
+    if args.timeline.is_some() {
+        let without: Vec<&str> = experiments
+            .iter()
+            .filter(|e| !e.has_timeline())
+            .map(|e| e.name())
+            .collect();
+        anyhow::ensure!(
+            without.is_empty(),
+            "--timeline: {} ha{} no timeline; only cpu and io do (run them with -e cpu,io)",
+            without.join(", "),
+            if without.len() == 1 { "s" } else { "ve" }
+        );
+    }
+    let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut report = Report::new(plan);
     for experiment in experiments {
-        let _spinner = progress::start(experiment.name(), runs);
+        report.experiments.push(Section {
+            name: experiment.name(),
+            about: experiment.about(),
+        });
+        let _progress = progress::start(experiment.name(), runs);
         let rows: Vec<Row> = match experiment {
             Experiment::Queue => queue::run(&plan)?,
             Experiment::Sync => sync::run(&plan)?,
-            Experiment::Cpu => cpu::run(&plan, args.timeline.as_deref())?,
+            Experiment::Cpu => {
+                let (rows, workload) = cpu::run(&plan)?;
+                report.workloads.push(workload);
+                rows
+            }
             Experiment::OverheadThreads => overhead::run(&plan)?,
             Experiment::LatencyThreads => latency::run(&plan)?,
             Experiment::OverheadProcesses => processes::overhead(&plan)?,
@@ -83,26 +116,54 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::AsyncSpawn => async_spawn::run(&plan)?,
             Experiment::SleepPrecision => sleep_precision::run(&plan)?,
             Experiment::AsyncQueue => async_queue::run(&plan)?,
-            Experiment::Io => io::run(&plan, args.timeline.as_deref())?,
+            Experiment::Io => {
+                let (rows, workload) = io::run(&plan)?;
+                report.workloads.push(workload);
+                rows
+            }
             Experiment::Emit => emit::run(&plan)?,
             Experiment::Reactive => reactive::run(&plan)?,
             Experiment::GpuThroughput => gpu_throughput::run(&plan)?,
             Experiment::GpuLaunch => gpu_launch::run(&plan)?,
+            Experiment::SelfCheck => self_check::run(&plan)?,
         };
         report.rows.extend(rows);
     }
-    let stdout = std::io::stdout();
-    let mut out = stdout.lock();
-    report.write_table(&mut out)?;
+    report.choices = (report.workloads.iter())
+        .filter_map(|w| story::choose(w, report.machine.cpus))
+        .collect();
+    if let Some(dir) = &args.timeline {
+        timeline::write_all(dir, &report.workloads)?;
+    }
+    if json_to_stdout {
+        table::write(&report, &mut std::io::stderr().lock())?;
+    } else {
+        table::write(&report, &mut std::io::stdout().lock())?;
+    }
     if let Some(path) = &args.json {
         let json = serde_json::to_string_pretty(&report)?;
-        if path.as_os_str() == "-" {
-            writeln!(out, "{json}")?;
+        if json_to_stdout {
+            writeln!(std::io::stdout().lock(), "{json}")?;
         } else {
             std::fs::write(path, json + "\n")
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("corun bench: wrote {}", path.display());
         }
+    }
+    if args.check {
+        let missed: Vec<String> = report
+            .missed()
+            .map(|r| match &r.peer {
+                Some(peer) => format!("{}: {} vs {peer}", r.experiment, r.corun),
+                None => format!("{}: {}", r.experiment, r.corun),
+            })
+            .collect();
+        anyhow::ensure!(
+            missed.is_empty(),
+            "--check: {} bar(s) missed outside the noise: {}",
+            missed.len(),
+            missed.join("; ")
+        );
     }
     Ok(())
 }

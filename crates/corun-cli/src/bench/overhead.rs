@@ -71,39 +71,41 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             assert_eq!(handle.join().expect("a no-op succeeds"), i);
         }
     })];
-    let spawned = per_op(spawn_n, plan.runs, &mut threads)[0];
+    let spawned = per_op(spawn_n, plan.runs, &mut threads).remove(0);
 
     let corun = format!("ThreadPoolExecutor({cpus})");
     let peers = [
-        (format!("{} (default runtime)", names[1]), t[1], None),
+        (format!("{} (default runtime)", names[1]), &t[1], None),
         (
             format!("{} ({cpus} blocking threads)", names[2]),
-            t[2],
+            &t[2],
             None,
         ),
-        (format!("{} ({cpus} threads)", names[3]), t[3], None),
+        (format!("{} ({cpus} threads)", names[3]), &t[3], None),
         (
             threads[0].name.to_owned(),
-            spawned,
+            &spawned,
             Some(format!("{spawn_n} tasks")),
         ),
     ];
-    let best = peers.iter().map(|p| p.1).fold(f64::INFINITY, f64::min);
-    let mut rows = vec![Row::compare(
+    let best = peers
+        .iter()
+        .map(|p| p.1.median)
+        .fold(f64::INFINITY, f64::min);
+    let mut rows = vec![Row::target(
         EXPERIMENT,
         &corun,
-        "1 µs per task",
-        t[0],
+        &t[0],
         BUDGET_NS,
-        Some(1.0),
+        "1 µs per task",
     )];
     for (peer, time, note) in peers {
-        let is_best = time == best;
+        let is_best = time.median == best;
         let mut row = Row::compare(
             EXPERIMENT,
             &corun,
             peer,
-            t[0],
+            &t[0],
             time,
             is_best.then_some(BAR_VS_BEST),
         );
@@ -129,14 +131,14 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                     EXPERIMENT,
                     &corun,
                     format!("Python {version} ThreadPoolExecutor({workers})"),
-                    t[0],
+                    &t[0],
                     py,
                     None,
                 )
                 .note(format!("{py_n} tasks"))
             }
             Err(why) => {
-                Row::peer_missing(EXPERIMENT, &corun, "Python ThreadPoolExecutor", t[0], why)
+                Row::peer_missing(EXPERIMENT, &corun, "Python ThreadPoolExecutor", &t[0], why)
             }
         });
     }

@@ -12,7 +12,7 @@ use corun::concurrent::{Executor, Submit};
 use corun::multiprocessing::{Pool, ProcessPoolExecutor};
 
 use super::Plan;
-use super::measure::{Contender, median, per_op};
+use super::measure::{Contender, Figure, median, per_op};
 use super::progress;
 use super::python::run_script;
 use super::report::Row;
@@ -52,7 +52,7 @@ pub(crate) fn overhead(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             }
         }),
     ];
-    let t: Vec<f64> = per_op(n, plan.runs, &mut contenders)
+    let t: Vec<Figure> = per_op(n, plan.runs, &mut contenders)
         .into_iter()
         .map(|ns| ns / 1e3)
         .collect();
@@ -61,22 +61,14 @@ pub(crate) fn overhead(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     let unpipelined = format!("ProcessPoolExecutor({WORKERS}) submit → result");
     let pipelined = format!("ProcessPoolExecutor({WORKERS}) submit all, then collect");
     let mut rows = vec![
-        Row::compare(
+        Row::target(
             EXPERIMENT,
             &unpipelined,
-            "20 µs per task",
-            t[0],
+            &t[0],
             UNPIPELINED_US,
-            Some(1.0),
+            "20 µs per task",
         ),
-        Row::compare(
-            EXPERIMENT,
-            &pipelined,
-            "5 µs per task",
-            t[1],
-            PIPELINED_US,
-            Some(1.0),
-        ),
+        Row::target(EXPERIMENT, &pipelined, &t[1], PIPELINED_US, "5 µs per task"),
     ];
     if plan.python {
         let py_n = plan.size(20_000, 2_000);
@@ -99,7 +91,7 @@ pub(crate) fn overhead(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                             EXPERIMENT,
                             &pipelined,
                             format!("Python {version} {peer}"),
-                            t[1],
+                            &t[1],
                             py,
                             None,
                         )
@@ -111,7 +103,7 @@ pub(crate) fn overhead(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 &pipelined,
                 "Python process pools",
-                t[1],
+                &t[1],
                 why,
             )),
         }
@@ -135,19 +127,12 @@ pub(crate) fn map(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             "wrong results"
         );
     })];
-    let t = per_op(n, plan.runs, &mut contenders)[0] / 1e3;
+    let t = per_op(n, plan.runs, &mut contenders).remove(0) / 1e3;
     drop(contenders);
     let corun = format!("Pool({WORKERS}).map");
     let mut rows = vec![
-        Row::compare(
-            EXPERIMENT,
-            &corun,
-            "0.05 µs per item",
-            t,
-            MAP_US_PER_ITEM,
-            Some(1.0),
-        )
-        .note(format!("{n} items")),
+        Row::target(EXPERIMENT, &corun, &t, MAP_US_PER_ITEM, "0.05 µs per item")
+            .note(format!("{n} items")),
     ];
     if plan.python {
         progress::step(format!("Python Pool.map ({n} items)"));
@@ -189,14 +174,7 @@ pub(crate) fn spawn(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     }
     let t = median(samples);
     let corun = format!("Pool({WORKERS}) ready + one task");
-    let mut rows = vec![Row::compare(
-        EXPERIMENT,
-        &corun,
-        "5 ms",
-        t,
-        SPAWN_MS,
-        Some(1.0),
-    )];
+    let mut rows = vec![Row::target(EXPERIMENT, &corun, t, SPAWN_MS, "5 ms")];
     if plan.python {
         progress::step("Python pool start (fork, forkserver, spawn)");
         let args = ["spawn".to_owned(), "1".to_owned(), runs.to_string()];
@@ -261,17 +239,8 @@ pub(crate) fn crash(plan: &Plan) -> anyhow::Result<Vec<Row>> {
         "{good}/{} good tasks ok, {failed}/{crashes} failed as worker died (SIGABRT); no fd or process left",
         n - crashes
     );
-    let mut rows = vec![
-        Row::compare(
-            EXPERIMENT,
-            &corun,
-            "50 ms per crash",
-            per_crash,
-            CRASH_MS,
-            Some(1.0),
-        )
-        .note(summary),
-    ];
+    let mut rows =
+        vec![Row::target(EXPERIMENT, &corun, per_crash, CRASH_MS, "50 ms per crash").note(summary)];
     if plan.python {
         progress::step("Python ProcessPoolExecutor and Pool with aborting workers");
         let args = ["crash".to_owned(), n.to_string(), "1".to_owned()];

@@ -64,21 +64,21 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             name(0),
             name(1),
-            t[0],
-            t[1],
+            &t[0],
+            &t[1],
             Some(BAR_VS_CROSSBEAM),
         ),
-        Row::compare(EXPERIMENT, name(0), name(2), t[0], t[2], None),
+        Row::compare(EXPERIMENT, name(0), name(2), &t[0], &t[2], None),
         Row::compare(
             EXPERIMENT,
             name(3),
             name(4),
-            t[3],
-            t[4],
+            &t[3],
+            &t[4],
             Some(BAR_VS_CROSSBEAM),
         ),
-        Row::compare(EXPERIMENT, name(3), name(5), t[3], t[5], None),
-        Row::compare(EXPERIMENT, name(6), name(1), t[6], t[1], None),
+        Row::compare(EXPERIMENT, name(3), name(5), &t[3], &t[5], None),
+        Row::compare(EXPERIMENT, name(6), name(1), &t[6], &t[1], None),
     ];
     if plan.python {
         let py_n = plan.size(200_000, 20_000);
@@ -93,7 +93,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                     EXPERIMENT,
                     name(0),
                     format!("Python {version} queue.Queue"),
-                    t[0],
+                    &t[0],
                     py,
                     None,
                 ));
@@ -102,7 +102,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 name(0),
                 "Python queue.Queue",
-                t[0],
+                &t[0],
                 why,
             )),
         }

@@ -27,7 +27,7 @@ use corun::reactive::{Subject, range};
 use rxrust::prelude::{Local, Observable as _, ObservableFactory as _, Observer as _, Shared};
 
 use super::Plan;
-use super::measure::{Contender, per_op};
+use super::measure::{Contender, Figure, per_op};
 use super::progress;
 use super::python::run_script;
 use super::report::Row;
@@ -70,19 +70,18 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
     ];
     for (corun, unit, t, floor, note) in &kinds {
         rows.push(
-            Row::compare(
+            Row::target(
                 EXPERIMENT,
                 *corun,
-                format!("the bar: {BAR_NS} {unit}"),
-                t[0],
+                &t[0],
                 BAR_NS,
-                Some(1.0),
+                format!("{BAR_NS} {unit}"),
             )
             .unit(unit)
             .note(note.clone()),
         );
         rows.push(
-            Row::compare(EXPERIMENT, *corun, *floor, t[0], t[1], None)
+            Row::compare(EXPERIMENT, *corun, *floor, &t[0], &t[1], None)
                 .unit(unit)
                 .note(note.clone()),
         );
@@ -91,8 +90,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 *corun,
                 format!("{rx} Local (Rc/RefCell)"),
-                t[0],
-                t[2],
+                &t[0],
+                &t[2],
                 None,
             )
             .unit(unit)
@@ -103,8 +102,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 *corun,
                 format!("{rx} Shared (Arc/Mutex)"),
-                t[0],
-                t[3],
+                &t[0],
+                &t[3],
                 None,
             )
             .unit(unit)
@@ -137,7 +136,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
                             EXPERIMENT,
                             *corun,
                             format!("Python {version} {peer}"),
-                            t[0],
+                            &t[0],
                             py / per as f64,
                             Some(BAR_VS_PYTHON),
                         )
@@ -149,7 +148,8 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<Vec<Row>> {
             Err(why) => {
                 for (corun, unit, t, _, _) in &kinds {
                     rows.push(
-                        Row::peer_missing(EXPERIMENT, *corun, "RxPY", t[0], why.clone()).unit(unit),
+                        Row::peer_missing(EXPERIMENT, *corun, "RxPY", &t[0], why.clone())
+                            .unit(unit),
                     );
                 }
             }
@@ -166,7 +166,7 @@ fn expected_sum(n: usize) -> u64 {
 
 /// Median ns per item per operator: corun, the floor, rxRust Local, rxRust
 /// Shared.
-fn pipeline_times(n: usize, runs: usize) -> anyhow::Result<Vec<f64>> {
+fn pipeline_times(n: usize, runs: usize) -> anyhow::Result<Vec<Figure>> {
     let sink = Arc::new(AtomicU64::new(0));
     let corun_pipeline = {
         let sink = Arc::clone(&sink);
@@ -274,7 +274,7 @@ fn add(total: &AtomicU64, x: u64) {
 
 /// Median ns per item per observer: corun, the floor, rxRust Local, rxRust
 /// Shared.
-fn fan_out_times(n: usize, runs: usize) -> anyhow::Result<Vec<f64>> {
+fn fan_out_times(n: usize, runs: usize) -> anyhow::Result<Vec<Figure>> {
     let total = Arc::new(AtomicU64::new(0));
 
     let corun = Subject::new();

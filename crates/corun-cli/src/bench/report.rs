@@ -1,51 +1,152 @@
-//! The figures of a bench run: a table for people, JSON for later runs.
-
-use std::io::Write;
+//! The figures of a bench run: comparisons (rows), the seeds' workloads
+//! mode by mode, and the machine they ran on. The table (`table.rs`), the
+//! JSON and the HTML page (`html.rs`) are views of one [`Report`].
 
 use serde::Serialize;
 
 use super::Plan;
+use super::measure::Figure;
+use super::story::Choice;
+use super::workloads::Workload;
 
-/// One comparison: a corun figure beside a peer's, and their ratio.
+/// How a row's figure is judged, where BENCHMARKS.md sets a bar.
+#[derive(Debug, Clone, Serialize, PartialEq)]
+#[serde(tag = "kind", rename_all = "snake_case")]
+pub(crate) enum Bar {
+    /// corun's time over the peer's time is at most `max` (below 1: a
+    /// speedup of at least `1 / max`).
+    Ratio { max: f64 },
+    /// corun's figure is at most `max`, in the row's unit; `what` says
+    /// where the target comes from ("1.3 × one 50 ms latency").
+    Target { max: f64, what: String },
+}
+
+/// The outcome of a bar, spreads taken into account.
+#[derive(Debug, Clone, Copy, Serialize, PartialEq, Eq)]
+#[serde(rename_all = "snake_case")]
+pub(crate) enum Verdict {
+    /// Even the least favourable repetition is within the bar.
+    Met,
+    /// The bar lies inside the spread: the run cannot tell.
+    WithinNoise,
+    /// Even the most favourable repetition is outside the bar.
+    Missed,
+}
+
+impl Verdict {
+    /// The verdict of `figure` against an upper limit.
+    pub(crate) fn of(figure: &Figure, max: f64) -> Self {
+        if figure.high <= max {
+            Verdict::Met
+        } else if figure.low > max {
+            Verdict::Missed
+        } else {
+            Verdict::WithinNoise
+        }
+    }
+
+    pub(crate) fn word(self) -> &'static str {
+        match self {
+            Verdict::Met => "met",
+            Verdict::WithinNoise => "within noise",
+            Verdict::Missed => "MISSED",
+        }
+    }
+}
+
+/// One comparison: a corun figure beside a peer's and their ratio, or
+/// beside a fixed target, or alone.
 #[derive(Debug, Clone, Serialize)]
 pub(crate) struct Row {
     pub(crate) experiment: &'static str,
     pub(crate) corun: String,
-    pub(crate) peer: String,
+    /// The peer's name; `None` for a figure shown alone or against a
+    /// target.
+    pub(crate) peer: Option<String>,
     /// What the figures measure, e.g. "ns/item".
     pub(crate) unit: &'static str,
-    pub(crate) corun_value: f64,
-    /// `None` when the peer could not run (e.g. no python3); `note` says why.
-    pub(crate) peer_value: Option<f64>,
+    pub(crate) corun_value: Figure,
+    /// `None` when there is no peer, or it could not run (then `note`
+    /// says why).
+    pub(crate) peer_value: Option<Figure>,
     /// corun / peer: below 1 means corun took less time.
-    pub(crate) ratio: Option<f64>,
-    /// The highest ratio BENCHMARKS.md allows, where it sets one.
-    pub(crate) bar: Option<f64>,
-    pub(crate) meets_bar: Option<bool>,
+    pub(crate) ratio: Option<Figure>,
+    pub(crate) bar: Option<Bar>,
+    pub(crate) verdict: Option<Verdict>,
     pub(crate) note: Option<String>,
 }
 
 impl Row {
-    /// A row comparing two times per operation (lower is better).
+    /// A row comparing two times (lower is better), judged against a bar
+    /// on their ratio where BENCHMARKS.md sets one.
     pub(crate) fn compare(
         experiment: &'static str,
         corun: impl Into<String>,
         peer: impl Into<String>,
-        corun_value: f64,
-        peer_value: f64,
+        corun_value: impl Into<Figure>,
+        peer_value: impl Into<Figure>,
         bar: Option<f64>,
     ) -> Self {
-        let ratio = corun_value / peer_value;
+        let corun_value = corun_value.into();
+        let peer_value = peer_value.into();
+        let ratio = corun_value.ratio(&peer_value);
         Self {
             experiment,
             corun: corun.into(),
-            peer: peer.into(),
+            peer: Some(peer.into()),
             unit: "ns/op",
+            verdict: bar.map(|max| Verdict::of(&ratio, max)),
+            bar: bar.map(|max| Bar::Ratio { max }),
             corun_value,
             peer_value: Some(peer_value),
             ratio: Some(ratio),
-            bar,
-            meets_bar: bar.map(|b| ratio <= b),
+            note: None,
+        }
+    }
+
+    /// A figure judged against a fixed target of BENCHMARKS.md (at most
+    /// `max` in the row's unit); `what` says what the target is.
+    pub(crate) fn target(
+        experiment: &'static str,
+        corun: impl Into<String>,
+        value: impl Into<Figure>,
+        max: f64,
+        what: impl Into<String>,
+    ) -> Self {
+        let corun_value = value.into();
+        Self {
+            experiment,
+            corun: corun.into(),
+            peer: None,
+            unit: "ns/op",
+            verdict: Some(Verdict::of(&corun_value, max)),
+            bar: Some(Bar::Target {
+                max,
+                what: what.into(),
+            }),
+            corun_value,
+            peer_value: None,
+            ratio: None,
+            note: None,
+        }
+    }
+
+    /// A figure shown alone (what it means goes in a note).
+    pub(crate) fn figure(
+        experiment: &'static str,
+        corun: impl Into<String>,
+        value: impl Into<Figure>,
+    ) -> Self {
+        Self {
+            experiment,
+            corun: corun.into(),
+            peer: None,
+            unit: "ns/op",
+            corun_value: value.into(),
+            peer_value: None,
+            ratio: None,
+            bar: None,
+            verdict: None,
             note: None,
         }
     }
@@ -55,20 +156,13 @@ impl Row {
         experiment: &'static str,
         corun: impl Into<String>,
         peer: impl Into<String>,
-        corun_value: f64,
+        corun_value: impl Into<Figure>,
         why: String,
     ) -> Self {
         Self {
-            experiment,
-            corun: corun.into(),
-            peer: peer.into(),
-            unit: "ns/op",
-            corun_value,
-            peer_value: None,
-            ratio: None,
-            bar: None,
-            meets_bar: None,
+            peer: Some(peer.into()),
             note: Some(why),
+            ..Self::figure(experiment, corun, corun_value)
         }
     }
 
@@ -78,7 +172,7 @@ impl Row {
         experiment: &'static str,
         corun: impl Into<String>,
         peer: impl Into<String>,
-        corun_value: f64,
+        corun_value: impl Into<Figure>,
         outcome: String,
     ) -> Self {
         Self::peer_missing(experiment, corun, peer, corun_value, outcome)
@@ -89,7 +183,7 @@ impl Row {
         self
     }
 
-    /// A remark shown beside the figures (a speedup, how a peer was run).
+    /// A remark shown under the figures (how a peer was run, a caveat).
     pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
         self
@@ -102,7 +196,21 @@ pub(crate) struct Report {
     pub(crate) machine: Machine,
     pub(crate) runs: usize,
     pub(crate) quick: bool,
+    /// The experiments run, in order, each with its one-line description.
+    pub(crate) experiments: Vec<Section>,
     pub(crate) rows: Vec<Row>,
+    /// The seeds' workloads (cpu, io) mode by mode, for the timing
+    /// diagrams and the closing verdicts.
+    pub(crate) workloads: Vec<Workload>,
+    /// Which model to choose for each workload, and why.
+    pub(crate) choices: Vec<Choice>,
+}
+
+/// One experiment of the run: its name and what it measures.
+#[derive(Debug, Clone, Serialize)]
+pub(crate) struct Section {
+    pub(crate) name: &'static str,
+    pub(crate) about: String,
 }
 
 #[derive(Debug, Serialize)]
@@ -111,141 +219,38 @@ pub(crate) struct Machine {
     pub(crate) cpu_model: String,
     pub(crate) os: &'static str,
     pub(crate) commit: String,
+    /// The python3 the peers ran on, if any.
+    pub(crate) python: Option<String>,
 }
 
 impl Report {
     pub(crate) fn new(plan: Plan) -> Self {
         Self {
-            machine: Machine::detect(),
+            machine: Machine::detect(plan.python),
             runs: plan.runs,
             quick: plan.quick,
+            experiments: Vec::new(),
             rows: Vec::new(),
+            workloads: Vec::new(),
+            choices: Vec::new(),
         }
     }
 
-    pub(crate) fn write_table(&self, out: &mut impl Write) -> std::io::Result<()> {
-        let m = &self.machine;
-        writeln!(
-            out,
-            "corun bench — {} cpu(s), {}, commit {}, median of {} run(s){}",
-            m.cpus,
-            m.cpu_model,
-            m.commit,
-            self.runs,
-            if self.quick { ", quick" } else { "" }
-        )?;
-        writeln!(
-            out,
-            "ratio = corun / peer (time per op; below 1.00 = corun faster)\n"
-        )?;
-        let header = [
-            "experiment",
-            "corun",
-            "peer",
-            "unit",
-            "corun time",
-            "peer time",
-            "ratio",
-            "bar",
-            "note",
-        ];
-        let cells: Vec<[String; 9]> = self.rows.iter().map(Row::cells).collect();
-        let mut widths = header.map(str::len);
-        for row in &cells {
-            for (w, c) in widths.iter_mut().zip(row) {
-                *w = (*w).max(c.chars().count());
-            }
-        }
-        let line = |out: &mut dyn Write, row: &[String]| -> std::io::Result<()> {
-            let mut text = String::new();
-            for (i, (cell, w)) in row.iter().zip(widths).enumerate() {
-                if (4..8).contains(&i) {
-                    text += &format!("{cell:>w$}  ");
-                } else {
-                    text += &format!("{cell:<w$}  ");
-                }
-            }
-            writeln!(out, "{}", text.trim_end())
-        };
-        line(out, &header.map(String::from))?;
-        line(out, &widths.map(|w| "-".repeat(w)))?;
-        for row in &cells {
-            line(out, row)?;
-        }
-        let failed: Vec<_> = self
-            .rows
+    /// The rows of one experiment, in order.
+    pub(crate) fn rows_of<'a>(&'a self, experiment: &'a str) -> impl Iterator<Item = &'a Row> {
+        self.rows.iter().filter(move |r| r.experiment == experiment)
+    }
+
+    /// The rows whose bar was missed outside the noise.
+    pub(crate) fn missed(&self) -> impl Iterator<Item = &Row> {
+        self.rows
             .iter()
-            .filter(|r| r.meets_bar == Some(false))
-            .collect();
-        if !failed.is_empty() {
-            writeln!(out, "\n{} comparison(s) above their bar:", failed.len())?;
-            for r in failed {
-                writeln!(out, "  {} {} vs {}", r.experiment, r.corun, r.peer)?;
-            }
-        }
-        Ok(())
-    }
-}
-
-impl Row {
-    fn cells(&self) -> [String; 9] {
-        let bar = match (self.bar, self.meets_bar) {
-            (Some(b), Some(true)) => format!("≤{} ok", format_bar(b)),
-            (Some(b), _) => format!("≤{} MISSED", format_bar(b)),
-            _ => String::new(),
-        };
-        // A row without a ratio shows its note in the ratio column.
-        let (ratio, note) = match self.ratio {
-            Some(r) => (format_ratio(r), self.note.clone().unwrap_or_default()),
-            None => (self.note.clone().unwrap_or_default(), String::new()),
-        };
-        [
-            self.experiment.to_owned(),
-            self.corun.clone(),
-            self.peer.clone(),
-            self.unit.to_owned(),
-            format_value(self.corun_value),
-            self.peer_value.map_or_else(|| "-".to_owned(), format_value),
-            ratio,
-            bar,
-            note,
-        ]
-    }
-}
-
-/// One decimal, or three significant digits for a figure below 10 (0.053
-/// µs/item would show as 0.1).
-fn format_value(value: f64) -> String {
-    if value != 0.0 && value.abs() < 10.0 {
-        let decimals = (2 - value.abs().log10().floor() as i32).clamp(1, 6) as usize;
-        format!("{value:.decimals$}")
-    } else {
-        format!("{value:.1}")
-    }
-}
-
-/// Two decimals, or four for a small ratio (against Python, say), which two
-/// would show as 0.00.
-fn format_ratio(ratio: f64) -> String {
-    if ratio < 0.1 {
-        format!("{ratio:.4}")
-    } else {
-        format!("{ratio:.2}")
-    }
-}
-
-/// A bar as precise as it was set: 1.2 as "1.20", 1/1.9 as "0.526".
-fn format_bar(bar: f64) -> String {
-    let two = format!("{bar:.2}");
-    if (two.parse::<f64>().unwrap_or(bar) - bar).abs() < 1e-9 {
-        two
-    } else {
-        format!("{bar:.3}")
+            .filter(|r| r.verdict == Some(Verdict::Missed))
     }
 }
 
 impl Machine {
-    fn detect() -> Self {
+    fn detect(python: bool) -> Self {
         let cpus = std::thread::available_parallelism().map_or(1, usize::from);
         let cpu_model = std::fs::read_to_string("/proc/cpuinfo")
             .ok()
@@ -256,18 +261,29 @@ impl Machine {
                     .map(|m| m.trim().to_owned())
             })
             .unwrap_or_else(|| "unknown cpu".to_owned());
-        let commit = std::process::Command::new("git")
-            .args(["rev-parse", "--short", "HEAD"])
-            .output()
-            .ok()
-            .filter(|o| o.status.success())
-            .map(|o| String::from_utf8_lossy(&o.stdout).trim().to_owned())
-            .unwrap_or_else(|| "unknown".to_owned());
+        let output = |program: &str, args: &[&str]| {
+            std::process::Command::new(program)
+                .args(args)
+                .output()
+                .ok()
+                .filter(|o| o.status.success())
+                .map(|o| {
+                    // `python3 --version` answers on stdout (3.4+).
+                    String::from_utf8_lossy(&o.stdout).trim().to_owned()
+                })
+                .filter(|s| !s.is_empty())
+        };
         Self {
             cpus,
             cpu_model,
             os: std::env::consts::OS,
-            commit,
+            commit: output("git", &["rev-parse", "--short", "HEAD"])
+                .unwrap_or_else(|| "unknown".to_owned()),
+            python: if python {
+                output("python3", &["--version"])
+            } else {
+                None
+            },
         }
     }
 }
@@ -276,71 +292,59 @@ impl Machine {
 mod tests {
     use super::*;
 
-    #[test]
-    fn small_figures_keep_three_significant_digits() {
-        assert_eq!(format_value(0.0531), "0.0531");
-        assert_eq!(format_value(2.54), "2.54");
-        assert_eq!(format_value(22.94), "22.9");
-        assert_eq!(format_value(1234.56), "1234.6");
-        assert_eq!(format_value(0.0), "0.0");
+    fn spread(low: f64, median: f64, high: f64) -> Figure {
+        Figure::from_samples(vec![low, median, high])
     }
 
     #[test]
-    fn ratio_and_bar() {
+    fn verdicts_count_the_spread() {
+        assert_eq!(Verdict::of(&spread(0.9, 1.0, 1.05), 1.1), Verdict::Met);
+        assert_eq!(
+            Verdict::of(&spread(0.9, 1.0, 1.2), 1.1),
+            Verdict::WithinNoise
+        );
+        assert_eq!(
+            Verdict::of(&spread(1.0, 1.15, 1.2), 1.1),
+            Verdict::WithinNoise
+        );
+        assert_eq!(Verdict::of(&spread(1.12, 1.15, 1.2), 1.1), Verdict::Missed);
+        assert_eq!(Verdict::of(&Figure::once(1.1), 1.1), Verdict::Met);
+    }
+
+    #[test]
+    fn a_ratio_bar_judges_the_ratio() {
         let ok = Row::compare("queue", "a", "b", 12.0, 10.0, Some(1.5));
-        assert_eq!(ok.ratio, Some(1.2));
-        assert_eq!(ok.meets_bar, Some(true));
+        assert!((ok.ratio.as_ref().unwrap().median - 1.2).abs() < 1e-12);
+        assert_eq!(ok.verdict, Some(Verdict::Met));
         let missed = Row::compare("queue", "a", "b", 20.0, 10.0, Some(1.5));
-        assert_eq!(missed.meets_bar, Some(false));
-        assert!(missed.cells()[7].contains("MISSED"));
-        let far = Row::compare("queue", "a", "python", 60.0, 20_000.0, None);
-        assert_eq!(far.cells()[6], "0.0030");
+        assert_eq!(missed.verdict, Some(Verdict::Missed));
+        let none = Row::compare("queue", "a", "b", 20.0, 10.0, None);
+        assert_eq!(none.verdict, None);
     }
 
     #[test]
-    fn bars_keep_their_precision() {
-        assert_eq!(format_bar(1.2), "1.20");
-        assert_eq!(format_bar(1.05), "1.05");
-        assert_eq!(format_bar(1.0 / 1.9), "0.526");
+    fn a_target_is_a_bar_not_a_peer() {
+        let row = Row::target(
+            "io",
+            "asyncio",
+            spread(55.0, 56.0, 70.0),
+            65.0,
+            "1.3 × 50 ms",
+        );
+        assert_eq!(row.peer, None);
+        assert_eq!(row.ratio.as_ref().map(|r| r.median), None);
+        assert_eq!(row.verdict, Some(Verdict::WithinNoise));
+        let json = serde_json::to_value(&row).unwrap();
+        assert_eq!(json["bar"]["kind"], "target");
+        assert_eq!(json["bar"]["max"], 65.0);
+        assert_eq!(json["verdict"], "within_noise");
     }
 
     #[test]
-    fn notes_go_beside_a_ratio_or_in_its_place() {
-        let row = Row::compare("cpu", "a", "b", 1.0, 2.0, None).note("2.00× faster");
-        assert_eq!(row.cells()[6], "0.50");
-        assert_eq!(row.cells()[8], "2.00× faster");
-        let missing = Row::peer_missing("cpu", "a", "python", 1.0, "no python3".into());
-        assert_eq!(missing.cells()[6], "no python3");
-        assert_eq!(missing.cells()[8], "");
-    }
-
-    #[test]
-    fn table_lists_rows_and_missing_peers() {
-        let mut report = Report::new(Plan {
-            runs: 1,
-            quick: true,
-            python: false,
-        });
-        report.rows.push(Row::compare(
-            "sync",
-            "Lock",
-            "parking_lot",
-            1.0,
-            1.0,
-            Some(1.1),
-        ));
-        report.rows.push(Row::peer_missing(
-            "queue",
-            "Queue",
-            "python",
-            5.0,
-            "no python3".into(),
-        ));
-        let mut out = Vec::new();
-        report.write_table(&mut out).unwrap();
-        let text = String::from_utf8(out).unwrap();
-        assert!(text.contains("parking_lot"));
-        assert!(text.contains("no python3"));
-        assert!(text.contains("1.00"));
+    fn missing_peers_keep_the_reason() {
+        let row = Row::peer_missing("cpu", "a", "python", 1.0, "no python3".into());
+        assert_eq!(row.peer.as_deref(), Some("python"));
+        assert_eq!(row.note.as_deref(), Some("no python3"));
+        assert!(row.ratio.is_none() && row.verdict.is_none());
     }
 }

@@ -279,20 +279,20 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             .replace("Pool.", &format!("Pool({workers})."));
         format!("heavy-tail: {name}")
     };
-    let ideal = t[0] / workers as f64;
+    let ideal = t[0].median / workers as f64;
     let efficiency = |time: f64| format!("efficiency {:.0}%", 100.0 * ideal / time);
     let mut rows = vec![
         Row::compare(
             EXPERIMENT,
             "heavy-tail: rayon par_iter",
             "sequential",
-            t[1],
-            t[0],
+            &t[1],
+            &t[0],
             None,
         )
         .note(format!(
             "{}; {TASKS} tasks, largest {:.1}% of the work",
-            efficiency(t[1]),
+            efficiency(t[1].median),
             100.0 * *sizes.iter().max().unwrap_or(&0) as f64 / sizes.iter().sum::<u64>() as f64
         )),
     ];
@@ -302,11 +302,11 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 label(names[i]),
                 "rayon par_iter",
-                t[i],
-                t[1],
+                &t[i],
+                &t[1],
                 Some(HEAVY_VS_RAYON),
             )
-            .note(efficiency(t[i])),
+            .note(efficiency(t[i].median)),
         );
     }
     let mut rows: Vec<Row> = rows.into_iter().map(|r| r.unit("ms/run")).collect();
@@ -348,7 +348,7 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                             EXPERIMENT,
                             label(names[ours]),
                             format!("Python {version} {peer}"),
-                            t[ours] / ideal,
+                            &t[ours] / ideal,
                             py / py_ideal,
                             None,
                         )
@@ -356,14 +356,14 @@ fn heavy_tail(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                         .note(format!(
                             "efficiency {:.0}% vs Python's {:.0}% (its own sequential ÷ {workers}); \
                              Python sizes 1/{PYTHON_SLOWER}",
-                            100.0 * ideal / t[ours],
+                            100.0 * ideal / t[ours].median,
                             100.0 * py_ideal / py
                         )),
                     );
                 }
             }
             Err(why) => rows.push(
-                Row::peer_missing(EXPERIMENT, "heavy-tail", "Python process pools", t[1], why)
+                Row::peer_missing(EXPERIMENT, "heavy-tail", "Python process pools", &t[1], why)
                     .unit("ms/run"),
             ),
         }
@@ -450,8 +450,8 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             &corun,
             format!("ThreadPoolExecutor({workers}) submit all, then collect"),
-            t[0],
-            t[1],
+            &t[0],
+            &t[1],
             Some(MAP_VS_SUBMIT),
         )
         .note(format!("{n} no-op tasks")),
@@ -459,8 +459,8 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             &corun,
             format!("rayon({workers}) par_iter map collect"),
-            t[0],
-            t[2],
+            &t[0],
+            &t[2],
             None,
         ),
     ];
@@ -477,7 +477,7 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                     "Python {} ThreadPoolExecutor({workers}).map",
                     json["python"].as_str().unwrap_or("?")
                 ),
-                t[0],
+                &t[0],
                 number(&json, "/ns_per_task")?,
                 None,
             )
@@ -486,7 +486,7 @@ fn tiny(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 &corun,
                 "Python ThreadPoolExecutor.map",
-                t[0],
+                &t[0],
                 why,
             ),
         });
@@ -535,8 +535,8 @@ fn tiny_processes(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             format!("tiny: ProcessPoolExecutor({workers}).map"),
             format!("ProcessPoolExecutor({workers}) submit all, then collect"),
-            t[0],
-            t[1],
+            &t[0],
+            &t[1],
             Some(MAP_VS_SUBMIT),
         )
         .note(note.clone()),
@@ -544,8 +544,8 @@ fn tiny_processes(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
             EXPERIMENT,
             format!("tiny: Pool({workers}).imap"),
             format!("Pool({workers}).apply_async for all, then collect"),
-            t[2],
-            t[3],
+            &t[2],
+            &t[3],
             Some(MAP_VS_SUBMIT),
         )
         .note(note),
@@ -662,7 +662,7 @@ fn nested(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                 label(shape),
                 peer,
                 ms,
-                t[0],
+                &t[0],
                 Some(NESTED_VS_RAYON),
             )
             .note(format!(
@@ -675,8 +675,8 @@ fn nested(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                 EXPERIMENT,
                 label(shape),
                 peer,
-                t[1],
-                t[0],
+                &t[1],
+                &t[0],
                 Some(NESTED_VS_RAYON),
             )
         };
@@ -697,7 +697,7 @@ fn nested(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                     let corun_ms = if deadlocked {
                         deadline.as_secs_f64() * 1e3
                     } else {
-                        t[1]
+                        t[1].median
                     };
                     let py_workers = py["workers"].as_u64().unwrap_or(0);
                     let outcome = if py["deadlocked"].as_bool() == Some(true) {
@@ -730,7 +730,7 @@ fn nested(plan: &Plan, workers: usize) -> anyhow::Result<Vec<Row>> {
                     EXPERIMENT,
                     "nested",
                     "Python ThreadPoolExecutor",
-                    results[0].1[1],
+                    &results[0].1[1],
                     why,
                 )
                 .unit("ms/run"),

@@ -55,11 +55,11 @@ fn locks(plan: &Plan) -> Vec<Row> {
             EXPERIMENT,
             "Lock",
             c[1].name,
-            t[0],
-            t[1],
+            &t[0],
+            &t[1],
             Some(BAR_VS_WRAPPED),
         ),
-        Row::compare(EXPERIMENT, "Lock", c[2].name, t[0], t[2], None),
+        Row::compare(EXPERIMENT, "Lock", c[2].name, &t[0], &t[2], None),
     ]
 }
 
@@ -85,8 +85,8 @@ fn semaphores(plan: &Plan) -> Vec<Row> {
         EXPERIMENT,
         "Semaphore",
         c[1].name,
-        t[0],
-        t[1],
+        &t[0],
+        &t[1],
         Some(BAR_VS_WRAPPED),
     )]
 }
@@ -128,8 +128,8 @@ fn events(plan: &Plan) -> Vec<Row> {
         EXPERIMENT,
         "Event ping-pong",
         c[1].name,
-        t[0],
-        t[1],
+        &t[0],
+        &t[1],
         Some(BAR_VS_WRAPPED),
     )]
 }
@@ -169,12 +169,12 @@ fn barriers(plan: &Plan) -> Vec<Row> {
             EXPERIMENT,
             "Barrier",
             c[1].name,
-            t[0],
-            t[1],
+            &t[0],
+            &t[1],
             Some(BAR_VS_WRAPPED),
         )
         .unit("ns/generation"),
-        Row::compare(EXPERIMENT, "Barrier", c[2].name, t[0], t[2], None).unit("ns/generation"),
+        Row::compare(EXPERIMENT, "Barrier", c[2].name, &t[0], &t[2], None).unit("ns/generation"),
     ]
 }
 
