@@ -66,7 +66,9 @@ pub(crate) enum Experiment {
     Queue,
     /// Contended Lock / Semaphore / Event / Barrier round trips.
     Sync,
-    /// Sum of squares of 0..n for 20 numbers: sequential, thread pool, rayon, Python.
+    /// CPU-bound: the sum of squares of 0..n for 20 numbers near 5 million,
+    /// sequentially, on threads, on processes, as asyncio tasks and on the
+    /// GPU (when an OpenCL device exists), against rayon and Python.
     Cpu,
     /// Submit many no-op tasks, then collect them: the cost per task.
     OverheadThreads,
@@ -97,8 +99,9 @@ pub(crate) enum Experiment {
     /// 1 000 000 items through asyncio::Queue(1024) between two tasks, against
     /// tokio's mpsc channel and Python's asyncio.Queue.
     AsyncQueue,
-    /// 200 pages from a local HTTP server that answers each after 50 ms:
-    /// sequential, threads, processes, asyncio, raw tokio + hyper, Python.
+    /// I/O-bound: 200 pages from a local HTTP server that answers each after
+    /// 50 ms, sequentially, on 32 threads, on 2 processes and as asyncio
+    /// tasks, against tokio + hyper and Python.
     Io,
     /// One emit to 1 and to 10 listeners: EventEmitter and LocalEmitter against a Vec<Box<dyn Fn>> loop and Python.
     Emit,

@@ -173,7 +173,7 @@ fn bench_quick_writes_table_and_json() {
     assert!(rows.len() >= 4);
     for row in rows {
         assert_eq!(row["experiment"], "sync");
-        assert!(row["ratio"].as_f64().unwrap() > 0.0);
+        assert!(row["ratio"]["median"].as_f64().unwrap() > 0.0);
     }
     std::fs::remove_dir_all(&dir).unwrap();
 }
@@ -196,16 +196,21 @@ fn bench_quick_thread_pool_experiments() {
     ]);
     assert!(out.status.success(), "{out:?}");
     let table = stdout(&out);
+    assert!(table.contains("rayon par_iter"), "{table}");
+    let json: serde_json::Value =
+        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
+    let rows = json["rows"].as_array().unwrap();
     for peer in [
         "rayon par_iter",
         "tokio spawn_blocking",
         "std mpsc ping-pong",
     ] {
-        assert!(table.contains(peer), "{table}");
+        assert!(
+            rows.iter()
+                .any(|r| r["peer"].as_str().is_some_and(|p| p.starts_with(peer))),
+            "no {peer} in {json}"
+        );
     }
-    let json: serde_json::Value =
-        serde_json::from_str(&std::fs::read_to_string(&json_path).unwrap()).unwrap();
-    let rows = json["rows"].as_array().unwrap();
     for experiment in ["cpu", "overhead-threads", "latency-threads"] {
         let mine: Vec<_> = rows
             .iter()
@@ -213,13 +218,18 @@ fn bench_quick_thread_pool_experiments() {
             .collect();
         assert!(!mine.is_empty(), "no {experiment} rows in {json}");
         for row in mine {
-            assert!(row["ratio"].as_f64().unwrap() > 0.0, "{row}");
-            assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(
+                row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+                "{row}"
+            );
+            if !row["peer_value"].is_null() {
+                assert!(row["ratio"]["median"].as_f64().unwrap() > 0.0, "{row}");
+            }
         }
     }
     assert!(
         rows.iter()
-            .all(|r| r["peer"].as_str().is_some_and(|p| !p.contains("Python"))),
+            .all(|r| !r["peer"].as_str().is_some_and(|p| p.contains("Python"))),
         "--no-python still ran Python"
     );
     std::fs::remove_dir_all(&dir).unwrap();
@@ -248,22 +258,109 @@ fn bench_timeline_writes_svg_and_chrome_json_per_mode() {
         dir.to_str().unwrap(),
     ]);
     assert!(out.status.success(), "{out:?}");
-    for mode in ["sequential", "threads", "processes", "rayon"] {
+    for mode in ["sequential", "threads", "processes", "asyncio", "rayon"] {
+        // One bar per sum; the loop also records the steps of the task
+        // that gathers them.
+        let bars_ok = |n: usize| if mode == "asyncio" { n >= 20 } else { n == 20 };
         let svg = std::fs::read_to_string(dir.join(format!("cpu-{mode}.svg"))).unwrap();
         assert!(svg.starts_with("<svg"), "{mode}");
-        assert_eq!(svg.matches("<rect").count(), 20, "{mode}: one bar per sum");
+        let bars = svg.matches("<rect").count();
+        assert!(bars_ok(bars), "{mode}: {bars} bars for 20 sums");
         let json: serde_json::Value = serde_json::from_str(
             &std::fs::read_to_string(dir.join(format!("cpu-{mode}.json"))).unwrap(),
         )
         .unwrap();
         let events = json["traceEvents"].as_array().expect("a Chrome trace");
-        assert_eq!(
-            events.iter().filter(|e| e["ph"] == "X").count(),
-            20,
-            "{mode}"
-        );
+        let spans = events.iter().filter(|e| e["ph"] == "X").count();
+        assert!(bars_ok(spans), "{mode}: {spans} spans");
     }
     std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `--timeline` with an experiment that has no timeline is an error that
+/// names it, before anything runs; nothing is written.
+#[test]
+fn bench_timeline_refuses_experiments_without_one() {
+    let dir = std::env::temp_dir().join(format!("corun-cli-no-timeline-{}", std::process::id()));
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "--no-python",
+        "-e",
+        "cpu,queue",
+        "--timeline",
+        dir.to_str().unwrap(),
+    ]);
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--timeline: queue has no timeline; only cpu and io do"),
+        "{err}"
+    );
+    assert!(!dir.exists(), "nothing written");
+    assert!(stdout(&out).is_empty(), "nothing ran");
+}
+
+/// The default run is the seeds' story: the cpu and io experiments, their
+/// timing diagrams and the closing verdicts, every line within 100
+/// columns.
+#[test]
+fn bench_default_run_tells_the_story_at_100_columns() {
+    let out = corun(&["bench", "--quick", "--no-python"]);
+    assert!(out.status.success(), "{out:?}");
+    let text = stdout(&out);
+    for line in text.lines() {
+        assert!(line.chars().count() <= 100, "wider than 100: {line:?}");
+    }
+    for expect in [
+        "━━ cpu ━━",
+        "━━ io ━━",
+        "timing diagrams, one recorded run of each mode:",
+        "━━ choosing a solution ━━",
+        "▶ CPU-bound: ",
+        "▶ I/O-bound: asyncio won",
+        "bar ≥1.9×: ",
+        "bar ≤65.0 ms: ",
+    ] {
+        assert!(text.contains(expect), "{expect:?} missing:\n{text}");
+    }
+    assert!(
+        !text.contains("━━ queue"),
+        "micro-benchmarks only with --all"
+    );
+}
+
+/// The hidden self-check times one workload against itself: its ratio
+/// comes out at 1.00 within its spread, "within noise" of its bar of 1.
+/// With `--json -`, stdout holds the JSON alone and the table goes to
+/// stderr.
+#[test]
+fn bench_self_check_is_one_within_its_spread() {
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "-e",
+        "self-check",
+        "--json",
+        "-",
+        "--check",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value =
+        serde_json::from_str(&stdout(&out)).expect("stdout is the JSON alone");
+    let row = &json["rows"][0];
+    assert_eq!(row["experiment"], "self-check");
+    let ratio = &row["ratio"];
+    let (low, high) = (
+        ratio["low"].as_f64().unwrap(),
+        ratio["high"].as_f64().unwrap(),
+    );
+    assert!(low <= 1.0 && 1.0 <= high, "{ratio}");
+    assert!(ratio["samples"].as_array().unwrap().len() >= 8, "{ratio}");
+    assert_eq!(row["verdict"], "within_noise", "{row}");
+    let table = String::from_utf8_lossy(&out.stderr);
+    assert!(table.contains("━━ self-check ━━"), "{table}");
+    assert!(table.contains("bar ≤1×: within noise"), "{table}");
 }
 
 #[test]
@@ -372,7 +469,7 @@ fn bench_quick_io() {
     let out = corun(&["bench", "--quick", "--no-python", "-e", "io", "--json", "-"]);
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
-    let json: serde_json::Value = serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows = json["rows"].as_array().unwrap();
     for corun in [
         "corun::asyncio",
@@ -385,14 +482,37 @@ fn bench_quick_io() {
             "no {corun} row: {json}"
         );
     }
-    assert!(
-        rows.iter()
-            .any(|r| r["peer"] == "tokio + hyper (current thread)")
-    );
+    assert!(rows.iter().any(|r| r["peer"] == "tokio + hyper"));
     for row in rows {
         assert_eq!(row["experiment"], "io");
-        assert!(row["ratio"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(
+            row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+            "{row}"
+        );
+        if !row["peer_value"].is_null() {
+            assert!(row["ratio"]["median"].as_f64().unwrap() > 0.0, "{row}");
+        }
     }
+    // The latency targets are bars, never peers.
+    let targets: Vec<_> = rows
+        .iter()
+        .filter(|r| r["bar"]["kind"] == "target")
+        .collect();
+    assert_eq!(targets.len(), 2, "{json}");
+    assert!(targets.iter().all(|r| r["peer"].is_null()), "{json}");
+    // Every mode of the workload, each corun one with a recorded run.
+    let io = &json["workloads"][0];
+    assert_eq!(io["experiment"], "io");
+    for model in ["sequential", "threads", "processes", "asyncio"] {
+        let mode = io["modes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|m| m["model"] == model && m["origin"] == "corun")
+            .unwrap_or_else(|| panic!("no {model} mode: {io}"));
+        assert!(mode["recorded"]["tasks"].as_u64().unwrap() >= 20, "{mode}");
+    }
+    assert_eq!(json["choices"][0]["winners"][0], "asyncio", "{json}");
 }
 
 /// The emitter demo: the applicants apply first; the committee's decisions
@@ -491,24 +611,32 @@ fn bench_quick_reactive() {
     ]);
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
-    let json: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows = json["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 8, "{json}");
     for unit in ["ns/item/operator", "ns/item/observer"] {
         let mine: Vec<_> = rows.iter().filter(|r| r["unit"] == unit).collect();
         assert_eq!(mine.len(), 4, "{json}");
-        assert!(
-            mine.iter().any(|r| r["bar"].as_f64() == Some(1.0)),
-            "{json}"
-        );
+        // The fixed bar is a bar, not a peer.
+        let target: Vec<_> = mine
+            .iter()
+            .filter(|r| r["bar"]["kind"] == "target")
+            .collect();
+        assert_eq!(target.len(), 1, "{json}");
+        assert!(target[0]["peer"].is_null(), "{json}");
         assert!(
             mine.iter()
-                .any(|r| r["peer"].as_str().unwrap().contains("rxRust"))
+                .any(|r| r["peer"].as_str().is_some_and(|p| p.contains("rxRust")))
         );
         for row in mine {
             assert_eq!(row["experiment"], "reactive");
-            assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
-            assert!(row["peer_value"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(
+                row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+                "{row}"
+            );
+            if !row["peer"].is_null() {
+                assert!(row["peer_value"]["median"].as_f64().unwrap() > 0.0, "{row}");
+            }
         }
     }
 }
@@ -539,7 +667,7 @@ fn bench_quick_gpu_throughput() {
     let out = corun(&["bench", "--quick", "-e", "gpu-throughput", "--json", "-"]);
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
-    let json: serde_json::Value = serde_json::from_str(&text[text.find("\n{").unwrap()..]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows = json["rows"].as_array().unwrap();
     if corun::gpu::default_device().is_none() {
         assert_eq!(rows.len(), 1, "{json}");
@@ -560,8 +688,11 @@ fn bench_quick_gpu_throughput() {
                 .find(|r| r["corun"] == name.as_str())
                 .unwrap_or_else(|| panic!("no {name} row: {json}"));
             assert_eq!(row["peer"], "rayon par_iter");
-            assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
-            assert!(row["peer_value"].as_f64().unwrap() > 0.0, "{row}");
+            assert!(
+                row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+                "{row}"
+            );
+            assert!(row["peer_value"]["median"].as_f64().unwrap() > 0.0, "{row}");
         }
     }
 }
@@ -619,12 +750,15 @@ fn gpu_launch_rows(device: Option<&str>) -> Vec<serde_json::Value> {
     let out = command.output().expect("the corun binary runs");
     assert!(out.status.success(), "{out:?}");
     let text = stdout(&out);
-    let json: serde_json::Value = serde_json::from_str(&text[text.find('{').unwrap()..]).unwrap();
+    let json: serde_json::Value = serde_json::from_str(&text).unwrap();
     let rows = json["rows"].as_array().unwrap().clone();
     for row in &rows {
         assert_eq!(row["experiment"], "gpu-launch", "{row}");
         assert_eq!(row["unit"], "µs/launch", "{row}");
-        assert!(row["corun_value"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(
+            row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+            "{row}"
+        );
     }
     rows
 }
@@ -650,7 +784,7 @@ fn bench_quick_gpu_launch() {
             row["peer"].as_str().unwrap().contains("ThreadPoolExecutor"),
             "{row}"
         );
-        assert!(row["peer_value"].as_f64().unwrap() > 0.0, "{row}");
+        assert!(row["peer_value"]["median"].as_f64().unwrap() > 0.0, "{row}");
         assert!(row["note"].as_str().unwrap().starts_with("on "), "{row}");
     }
 }

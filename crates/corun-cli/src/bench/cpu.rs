@@ -10,7 +10,7 @@
 
 use anyhow::Context;
 use corun::concurrent::{Executor, ThreadPoolExecutor};
-use corun::gpu::{Builtins, Compute, GpuExecutor};
+use corun::gpu::{Builtins, Compute, DeviceKind, GpuExecutor};
 use corun::multiprocessing::ProcessPoolExecutor;
 use corun::trace::Outcome;
 use rayon::prelude::*;
@@ -133,7 +133,16 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
 
     let threads = format!("ThreadPoolExecutor({cpus})");
     let in_processes = format!("ProcessPoolExecutor({cpus})");
-    let gpu_name = compute.as_ref().map(|c| format!("gpu: {}", c.name()));
+    // The device's kind goes in the name: an OpenCL CPU device (PoCL)
+    // is no GPU, and the verdict must not read as if it were.
+    let gpu_name = compute
+        .as_ref()
+        .and_then(Compute::device)
+        .map(|d| match d.kind() {
+            DeviceKind::Gpu => "corun::gpu".to_owned(),
+            DeviceKind::Cpu => "corun::gpu on the CPU (OpenCL)".to_owned(),
+            _ => "corun::gpu (accelerator)".to_owned(),
+        });
     let mut rows = vec![
         Row::compare(
             EXPERIMENT,
@@ -176,15 +185,11 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
             None,
         ),
     ];
-    if let Some(name) = &gpu_name {
-        rows.push(Row::compare(
-            EXPERIMENT,
-            name,
-            "sequential",
-            &t[5],
-            &t[0],
-            None,
-        ));
+    if let (Some(name), Some(compute)) = (&gpu_name, &compute) {
+        rows.push(
+            Row::compare(EXPERIMENT, name, "sequential", &t[5], &t[0], None)
+                .note(format!("on {}", compute.name())),
+        );
     }
     if let Some(why) = &no_gpu {
         rows.push(Row::figure(EXPERIMENT, "gpu (corun::gpu)", &t[0]).note(why.clone()));
@@ -350,7 +355,7 @@ fn record(
     runs.push(("asyncio", looped.0));
 
     if gpu {
-        let on_gpu = Recorded::run("cpu-gpu", title("GPU (corun::gpu)"), |rec| {
+        let on_gpu = Recorded::run("cpu-gpu", title("corun::gpu"), |rec| {
             let gpu = GpuExecutor::builder().recorder(rec.clone()).build()?;
             let builtins = Builtins::new(gpu)?;
             let tasks = numbers

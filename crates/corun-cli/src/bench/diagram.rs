@@ -8,7 +8,8 @@
 //! ```
 //!
 //! Tasks alternate between two shades so neighbours stay apart; a cell
-//! shows a bar when a task ran during most of it.
+//! shows a bar when a task ran during most of it, `░` when tasks ran in
+//! less than half of it (an event loop's short steps), `·` when idle.
 
 use std::time::Duration;
 
@@ -19,6 +20,8 @@ use super::human;
 /// At most this many lanes are drawn; the rest are counted.
 const MAX_LANES: usize = 4;
 const SHADES: [char; 2] = ['█', '▓'];
+/// A cell a task ran in for less than half of it.
+const PARTLY: char = '░';
 const IDLE: char = '·';
 
 /// The diagram in lines of at most `width` characters, `indent` included.
@@ -65,8 +68,10 @@ pub(crate) fn draw(timeline: &Timeline, width: usize, indent: usize) -> Vec<Stri
         let bars: String = cover
             .iter()
             .map(|&(covered, k)| {
-                if covered >= 0.5 || (covered > 0.0 && cells <= 40) {
+                if covered >= 0.5 {
                     SHADES[k % 2]
+                } else if covered > 0.0 {
+                    PARTLY
                 } else {
                     IDLE
                 }

@@ -178,7 +178,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
             "corun::asyncio",
             &t[1],
             BAR_ASYNCIO_VS_LATENCY * latency_ms,
-            format!("{BAR_ASYNCIO_VS_LATENCY} × one 50 ms latency, all {pages} pages at once"),
+            format!("{BAR_ASYNCIO_VS_LATENCY} × one 50 ms latency"),
         ),
         Row::compare(
             EXPERIMENT,
@@ -194,7 +194,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
             &threads,
             &t[0],
             BAR_THREADS_VS_LATENCIES * rounds as f64 * latency_ms,
-            format!("{BAR_THREADS_VS_LATENCIES} × {rounds} rounds of 50 ms"),
+            format!("{BAR_THREADS_VS_LATENCIES} × {rounds} × 50 ms latency"),
         ),
         Row::compare(
             EXPERIMENT,

@@ -151,19 +151,72 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         }
     }
     if args.check {
-        let missed: Vec<String> = report
-            .missed()
-            .map(|r| match &r.peer {
-                Some(peer) => format!("{}: {} vs {peer}", r.experiment, r.corun),
-                None => format!("{}: {}", r.experiment, r.corun),
-            })
-            .collect();
-        anyhow::ensure!(
-            missed.is_empty(),
-            "--check: {} bar(s) missed outside the noise: {}",
-            missed.len(),
-            missed.join("; ")
-        );
+        check(&report)?;
     }
     Ok(())
+}
+
+/// `--check`: an error naming every bar missed outside the noise.
+fn check(report: &Report) -> anyhow::Result<()> {
+    let missed: Vec<String> = report
+        .missed()
+        .map(|r| match &r.peer {
+            Some(peer) => format!("{}: {} vs {peer}", r.experiment, r.corun),
+            None => format!("{}: {}", r.experiment, r.corun),
+        })
+        .collect();
+    anyhow::ensure!(
+        missed.is_empty(),
+        "--check: {} bar(s) missed outside the noise: {}",
+        missed.len(),
+        missed.join("; ")
+    );
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use measure::Figure;
+
+    #[test]
+    fn check_fails_only_on_a_miss_outside_the_noise() {
+        let mut report = Report::new(Plan {
+            runs: 1,
+            quick: true,
+            python: false,
+        });
+        let spread = |v: &[f64]| Figure::from_samples(v.to_vec());
+        report
+            .rows
+            .push(Row::compare("sync", "Lock", "Mutex", 1.0, 1.0, Some(1.1)));
+        report.rows.push(Row::target(
+            "spawn",
+            "Pool",
+            spread(&[4.0, 6.0]),
+            5.0,
+            "5 ms",
+        ));
+        assert!(check(&report).is_ok(), "met and within noise pass");
+        report.rows.push(Row::target(
+            "spawn",
+            "Pool ready",
+            spread(&[6.0, 7.0]),
+            5.0,
+            "5 ms",
+        ));
+        report.rows.push(Row::compare(
+            "queue",
+            "Queue",
+            "crossbeam",
+            3.0,
+            1.0,
+            Some(1.5),
+        ));
+        let err = check(&report).unwrap_err().to_string();
+        assert_eq!(
+            err,
+            "--check: 2 bar(s) missed outside the noise: spawn: Pool ready; queue: Queue vs crossbeam"
+        );
+    }
 }

@@ -113,11 +113,22 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
             )
         })
         .unwrap_or_else(|| format!("{} wall", human::ms(rec.wall_ms)));
-    let busy = format!(
-        "{:.1} of {} worker(s) busy on average",
-        rec.busy_workers.min(mode.workers as f64),
-        mode.workers
-    );
+    let busy = match (mode.model, mode.workers) {
+        // A loop's lane shows the steps of its tasks.
+        (Model::Asyncio, _) => format!(
+            "{} tasks; the loop thread ran their steps {:.0}% of the time",
+            rec.tasks,
+            100.0 * rec.busy_workers.min(1.0)
+        ),
+        (_, 1) => format!(
+            "its worker busy {:.0}% of the time",
+            100.0 * rec.busy_workers.min(1.0)
+        ),
+        (_, workers) => format!(
+            "{:.1} of {workers} workers busy on average",
+            rec.busy_workers.min(workers as f64)
+        ),
+    };
     let lesson = match (bound, mode.model) {
         (Bound::Cpu, Model::Sequential) => "one core computes, the others idle",
         (Bound::Cpu, Model::Threads) => {
@@ -129,7 +140,9 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
         (Bound::Cpu, Model::Asyncio) => {
             "one thread runs one task at a time: an event loop adds no cores to computing"
         }
-        (Bound::Cpu, Model::Gpu) => "the kernel computes every sum at once on the device",
+        (Bound::Cpu, Model::Gpu) => {
+            "the kernel runs the sums at once across the device's compute units"
+        }
         (Bound::Io, Model::Sequential) => "the time is waiting: one request in flight at a time",
         (Bound::Io, Model::Threads) => {
             "each thread waits on one request: as many in flight as threads"
@@ -140,11 +153,12 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
         }
         (Bound::Io, Model::Gpu) => "a GPU does not wait on sockets",
     };
-    Some(format!(
-        "{} ({}): {cores}; {busy} — {lesson}.",
-        mode.model.word(),
-        mode.name
-    ))
+    let name = if mode.name == mode.model.word() {
+        mode.name.clone()
+    } else {
+        format!("{} ({})", mode.model.word(), mode.name)
+    };
+    Some(format!("{name}: {cores}; {busy} — {lesson}."))
 }
 
 /// How the best Rust peer and Python's modes did against the winner.

@@ -83,8 +83,8 @@ pub(crate) fn write(report: &Report, out: &mut impl Write) -> io::Result<()> {
                     writeln!(out, "{}{line}", if i == 0 { "  • " } else { "    " })?;
                 }
             }
-            for line in human::wrap(&choice.advice, WIDTH - 4) {
-                writeln!(out, "  → {line}")?;
+            for (i, line) in human::wrap(&choice.advice, WIDTH - 4).iter().enumerate() {
+                writeln!(out, "{}{line}", if i == 0 { "  → " } else { "    " })?;
             }
         }
     }
