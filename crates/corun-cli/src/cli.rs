@@ -175,7 +175,8 @@ impl Experiment {
 /// A demo of `corun demo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Demo {
-    /// Two threads deposit and pay bills under a Lock; the balance stays 100.
+    /// Two threads deposit and pay bills: without a lock updates are lost and the
+    /// balance drifts from 100; under a Lock it stays 100.
     Lock,
     /// Two threads working for different times meet at a Barrier twice.
     Barrier,
