@@ -270,7 +270,7 @@ fn report(
         Some(own) if m.peak_rss <= own => {
             let _ = writeln!(
                 out,
-                "  peak RSS      at most {} (it starts as a copy of corun, this big)",
+                "  peak RSS      at most {} (the child starts as a copy of corun and is charged its peak)",
                 human_bytes(own)
             );
         }
