@@ -232,7 +232,7 @@ fn report(
     own_peak: Option<u64>,
 ) -> String {
     let mut out = String::new();
-    let shown = truncate(&command.join(" "), WIDTH - "corun advise: ".len());
+    let shown = truncate(&shown_command(command), WIDTH - "corun advise: ".len());
     let outcome = match (status.code(), status.signal()) {
         (Some(0), _) => "exited with 0".to_owned(),
         (Some(code), _) => format!("exited with {code} (failed)"),
@@ -433,6 +433,28 @@ fn human_bytes(bytes: u64) -> String {
     } else {
         format!("{value:.1} {}", UNITS[unit])
     }
+}
+
+/// `command` on one line, as a shell would read it back: words with spaces
+/// or special characters in single quotes; line breaks and tabs shown as
+/// spaces.
+fn shown_command(command: &[String]) -> String {
+    let plain = |c: char| c.is_ascii_alphanumeric() || "_./=:,+-@%".contains(c);
+    let words: Vec<String> = command
+        .iter()
+        .map(|word| {
+            if !word.is_empty() && word.chars().all(plain) {
+                word.clone()
+            } else {
+                format!("'{}'", word.replace('\'', r"'\''"))
+            }
+        })
+        .collect();
+    words
+        .join(" ")
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ")
 }
 
 /// `text` cut to `max` characters, with an ellipsis when cut.
@@ -774,6 +796,15 @@ mod tests {
         assert_eq!(human_bytes(1536), "1.5 KiB");
         assert_eq!(human_bytes(8 << 20), "8.0 MiB");
         assert_eq!(human_bytes(3 << 30), "3.0 GiB");
+    }
+
+    #[test]
+    fn the_command_is_shown_on_one_line_quoted() {
+        let command = ["python3", "-c", "import time\nx = 'a'", ""].map(String::from);
+        assert_eq!(
+            shown_command(&command),
+            r"python3 -c 'import time x = '\''a'\''' ''"
+        );
     }
 
     #[test]
