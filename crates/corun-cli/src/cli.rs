@@ -25,6 +25,16 @@ pub(crate) enum Command {
     },
     /// List the OpenCL devices, what each can do, and the one corun picks.
     Gpu,
+    /// Run your own program and say which tool fits it: measures its wall and
+    /// CPU time, context switches and peak memory, then calls it CPU-bound
+    /// (threads or processes on every core), I/O-bound (asyncio or many
+    /// threads) or mixed. The report goes to stderr; corun exits as the
+    /// program did.
+    Advise {
+        /// The program and its arguments: `corun advise -- CMD ARGS`.
+        #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
+        command: Vec<String>,
+    },
 }
 
 #[derive(Debug, Args)]
@@ -200,7 +210,8 @@ impl Experiment {
 /// A demo of `corun demo`.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, ValueEnum)]
 pub(crate) enum Demo {
-    /// Two threads deposit and pay bills under a Lock; the balance stays 100.
+    /// Two threads deposit and pay bills: without a lock updates are lost and the
+    /// balance drifts from 100; under a Lock it stays 100.
     Lock,
     /// Two threads working for different times meet at a Barrier twice.
     Barrier,
@@ -322,6 +333,30 @@ mod tests {
             assert!(!experiment.about().is_empty(), "{experiment:?}");
         }
         assert!(Experiment::Cpu.has_timeline() && !Experiment::Queue.has_timeline());
+    }
+
+    #[test]
+    fn advise_takes_the_rest_of_the_line() {
+        let command = |args: &[&str]| {
+            let cli = Cli::try_parse_from(args).unwrap();
+            let Command::Advise { command } = cli.command else {
+                panic!("expected advise");
+            };
+            command
+        };
+        let expected = ["python3", "-c", "print(1)", "--help"];
+        assert_eq!(
+            command(&[
+                "corun", "advise", "--", "python3", "-c", "print(1)", "--help"
+            ]),
+            expected
+        );
+        assert_eq!(
+            command(&["corun", "advise", "python3", "-c", "print(1)", "--help"]),
+            expected
+        );
+        assert!(Cli::try_parse_from(["corun", "advise"]).is_err());
+        assert!(Cli::try_parse_from(["corun", "advise", "--"]).is_err());
     }
 
     #[test]

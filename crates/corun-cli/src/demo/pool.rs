@@ -4,6 +4,7 @@
 //! sum of squares over `range(10000)`, serially and on the process pool.
 //! Rust threads share no interpreter lock, so both pools run on every core.
 
+use std::hint::black_box;
 use std::time::Instant;
 
 use corun::concurrent::{Executor, ThreadPoolExecutor};
@@ -57,7 +58,11 @@ pub(crate) fn run() -> anyhow::Result<()> {
 
     // The seeds' small example: squares of range(10000), summed.
     let start = Instant::now();
-    let serial_small: u64 = (0..10_000u64).map(square).sum();
+    // Each input hidden behind `black_box`, as in `sum_of_squares`: else
+    // the optimiser folds the loop into the closed formula and times nothing.
+    let serial_small: u64 = (0..black_box(10_000u64))
+        .map(|x| square(black_box(x)))
+        .sum();
     let serial_small_time = start.elapsed();
     let start = Instant::now();
     let pooled_small: u64 = processes.map(square, 0..10_000u64)?.into_iter().sum();
