@@ -15,6 +15,7 @@ mod cli;
 mod demo;
 mod gpu;
 mod pages;
+mod sys;
 mod workload;
 
 use std::process::ExitCode;

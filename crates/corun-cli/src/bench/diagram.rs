@@ -26,7 +26,9 @@ const IDLE: char = '·';
 
 /// The diagram in lines of at most `width` characters, `indent` included.
 pub(crate) fn draw(timeline: &Timeline, width: usize, indent: usize) -> Vec<String> {
-    let lanes = timeline.workers();
+    let mut lanes: Vec<&str> = timeline.workers().iter().map(AsRef::as_ref).collect();
+    // worker_2 before worker_10, whatever order they first ran in.
+    lanes.sort_by_key(|lane| natural(lane));
     let tasks = timeline.tasks();
     let Some(t0) = tasks.iter().map(|t| t.submitted).min() else {
         return vec![format!("{:indent$}(no tasks recorded)", "")];
@@ -45,11 +47,9 @@ pub(crate) fn draw(timeline: &Timeline, width: usize, indent: usize) -> Vec<Stri
     let cells = cells.max(10);
     let mut out = Vec::new();
     for (lane_index, lane) in lanes.iter().enumerate().take(MAX_LANES) {
-        // How much of each cell a task covers, and which task covers most.
-        let mut cover = vec![(0.0f64, usize::MAX); cells];
-        let on_lane = tasks
-            .iter()
-            .filter(|t| t.worker.as_deref() == Some(lane.as_ref()));
+        // How much of each cell tasks cover, and which task covers most.
+        let mut cover = vec![(0.0f64, 0.0f64, usize::MAX); cells];
+        let on_lane = tasks.iter().filter(|t| t.worker.as_deref() == Some(*lane));
         for (k, task) in on_lane.enumerate() {
             let (Some(start), finish) = (task.started, task.finished.unwrap_or(end)) else {
                 continue;
@@ -60,14 +60,15 @@ pub(crate) fn draw(timeline: &Timeline, width: usize, indent: usize) -> Vec<Stri
             let last = (b.ceil() as usize).min(cells);
             for (c, cell) in cover.iter_mut().enumerate().take(last).skip(first) {
                 let overlap = (b.min(c as f64 + 1.0) - a.max(c as f64)).max(0.0);
-                if overlap > cell.0 {
-                    *cell = (overlap, k);
+                cell.0 += overlap;
+                if overlap > cell.1 {
+                    (cell.1, cell.2) = (overlap, k);
                 }
             }
         }
         let bars: String = cover
             .iter()
-            .map(|&(covered, k)| {
+            .map(|&(covered, _, k)| {
                 if covered >= 0.5 {
                     SHADES[k % 2]
                 } else if covered > 0.0 {
@@ -92,6 +93,13 @@ pub(crate) fn draw(timeline: &Timeline, width: usize, indent: usize) -> Vec<Stri
         ));
     }
     out.iter().map(|l| l.trim_end().to_owned()).collect()
+}
+
+/// A lane's name as text and trailing number, for a natural order.
+fn natural(lane: &str) -> (&str, u64) {
+    let digits = lane.len() - lane.trim_end_matches(|c: char| c.is_ascii_digit()).len();
+    let (text, number) = lane.split_at(lane.len() - digits);
+    (text, number.parse().unwrap_or(0))
 }
 
 #[cfg(test)]
@@ -124,6 +132,31 @@ mod tests {
         assert!(
             lines[0].ends_with(" ms"),
             "the wall time is at the end: {lines:#?}"
+        );
+    }
+
+    #[test]
+    fn lanes_are_in_natural_order_and_short_tasks_add_up() {
+        assert!(natural("worker_2") < natural("worker_10"));
+        let rec = Recorder::new();
+        for lane in ["w10", "w2"] {
+            // Many tasks far shorter than a cell, back to back: busy.
+            for _ in 0..200 {
+                let id = rec.submitted("t");
+                rec.started_on(id, lane);
+                std::thread::sleep(Duration::from_micros(50));
+                rec.finished(id, Outcome::Ok);
+            }
+        }
+        let lines = draw(&rec.timeline(), 40, 0);
+        assert!(
+            lines[0].starts_with("w2 ") && lines[1].starts_with("w10"),
+            "{lines:#?}"
+        );
+        let busy = lines[0].chars().filter(|c| SHADES.contains(c)).count();
+        assert!(
+            busy >= 10,
+            "back-to-back short tasks read as busy: {lines:#?}"
         );
     }
 

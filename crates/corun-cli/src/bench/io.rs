@@ -250,13 +250,12 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
         let args = [port.to_string(), pages.to_string(), plan.runs.to_string()];
         match run_script(PYTHON_SCRIPT, &args)? {
             Ok(json) => {
-                let version = json["python"].as_str().unwrap_or("?");
                 for (mode, ours, time, peer, model, workers) in [
                     (
                         "threads",
                         threads.clone(),
                         &t[0],
-                        format!("Python {version} ThreadPoolExecutor({THREADS})"),
+                        format!("Python ThreadPoolExecutor({THREADS})"),
                         Model::Threads,
                         THREADS,
                     ),
@@ -264,7 +263,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
                         "asyncio",
                         "corun::asyncio".to_owned(),
                         &t[1],
-                        format!("Python {version} asyncio"),
+                        "Python asyncio".to_owned(),
                         Model::Asyncio,
                         1,
                     ),

@@ -90,6 +90,7 @@ pub(crate) fn choose(workload: &Workload, cpus: usize) -> Option<Choice> {
         }
     }
     reasons.extend(peers(workload, best));
+    reasons.extend(python_gil(workload));
     Some(Choice {
         experiment: workload.experiment,
         winners,
@@ -116,7 +117,7 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
     let busy = match (mode.model, mode.workers) {
         // A loop's lane shows the steps of its tasks.
         (Model::Asyncio, _) => format!(
-            "{} tasks; the loop thread ran their steps {:.0}% of the time",
+            "the loop thread ran {} task steps, busy {:.0}% of the time",
             rec.tasks,
             100.0 * rec.busy_workers.min(1.0)
         ),
@@ -153,12 +154,28 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
         }
         (Bound::Io, Model::Gpu) => "a GPU does not wait on sockets",
     };
+    // Workers busier than the cores: they took turns on fewer cores than
+    // there are workers (the machine had other work, or fewer cores).
+    let shared = match rec.cores_busy() {
+        Some(cores)
+            if bound == Bound::Cpu
+                && mode.workers > 1
+                && rec.busy_workers > 1.25 * cores.max(0.1) =>
+        {
+            format!(
+                " (the workers ran {:.1}× longer than the CPU they got: they shared the cores \
+                 with other work)",
+                rec.busy_workers / cores.max(0.1)
+            )
+        }
+        _ => String::new(),
+    };
     let name = if mode.name == mode.model.word() {
         mode.name.clone()
     } else {
         format!("{} ({})", mode.model.word(), mode.name)
     };
-    Some(format!("{name}: {cores}; {busy} — {lesson}."))
+    Some(format!("{name}: {cores}; {busy}{shared} — {lesson}."))
 }
 
 /// How the best Rust peer and Python's modes did against the winner.
@@ -201,6 +218,38 @@ fn peers(workload: &Workload, best: &Mode) -> Vec<String> {
         ));
     }
     lines
+}
+
+/// For CPU-bound work, what Python's own threads and processes show: its
+/// interpreter lock lets one thread compute at a time.
+fn python_gil(workload: &Workload) -> Option<String> {
+    if workload.bound != Bound::Cpu {
+        return None;
+    }
+    let python = |model| {
+        workload
+            .modes
+            .iter()
+            .find(|m| m.origin == Origin::Python && m.model == model)
+    };
+    let (threads, processes) = (python(Model::Threads)?, python(Model::Processes)?);
+    let ratio = threads.ms.median / processes.ms.median;
+    Some(if ratio > 1.2 {
+        format!(
+            "In Python, threads took {} as long as processes ({} vs {}): the GIL lets one \
+             thread compute at a time; corun's threads have no such lock.",
+            human::times(ratio),
+            human::ms(threads.ms.median),
+            human::ms(processes.ms.median)
+        )
+    } else {
+        format!(
+            "In Python, threads ({}) and processes ({}) took about as long this run: \
+             the processes did not get more cores than the GIL-bound threads.",
+            human::ms(threads.ms.median),
+            human::ms(processes.ms.median)
+        )
+    })
 }
 
 /// What to use for work like this, given the winner.

@@ -18,10 +18,14 @@ const LABEL: usize = 22;
 pub(crate) fn write(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let m = &report.machine;
     let head = format!(
-        "corun bench — {} cpu(s), {}, commit {}{}",
+        "corun bench — {} cpu(s), {}, commit {}{}{}",
         m.cpus,
         m.cpu_model,
         m.commit,
+        m.python
+            .as_deref()
+            .map(|p| format!(", {p}"))
+            .unwrap_or_default(),
         if report.quick { ", quick" } else { "" }
     );
     writeln!(out, "{}", human::fit(&head, WIDTH))?;

@@ -180,44 +180,17 @@ impl Recorded {
 }
 
 /// The CPU time (user + system) of this process and of the children it
-/// has waited for, from `/proc/self/stat`; `None` off Linux.
-///
-/// Read from `/proc` rather than `getrusage` to keep the command free of
-/// `unsafe`; the kernel counts in clock ticks of 10 ms (`USER_HZ` is 100
-/// on every Linux architecture corun builds for), plenty for runs of
-/// tenths of seconds.
+/// has waited for; `None` where the system does not say.
 pub(crate) fn cpu_time() -> Option<Duration> {
-    let stat = std::fs::read_to_string("/proc/self/stat").ok()?;
-    cpu_time_of(&stat)
-}
-
-/// The fields after the command name (which may hold spaces and
-/// parentheses, hence the last `)`): utime, stime, cutime and cstime are
-/// fields 14 to 17 of the line, 12 to 15 after the name.
-fn cpu_time_of(stat: &str) -> Option<Duration> {
-    const USER_HZ: u64 = 100;
-    let rest = &stat[stat.rfind(')')? + 1..];
-    let fields: Vec<&str> = rest.split_whitespace().collect();
-    let ticks = fields
-        .get(11..15)?
-        .iter()
-        .map(|f| f.parse::<i64>().ok().map(|t| t.max(0) as u64))
-        .sum::<Option<u64>>()?;
-    Some(Duration::from_millis(ticks * 1000 / USER_HZ))
+    crate::sys::cpu_time()
+        .ok()
+        .map(|(own, children)| own + children)
 }
 
 #[cfg(test)]
 mod tests {
     use super::*;
     use corun::trace::Outcome;
-
-    #[test]
-    fn cpu_time_reads_the_four_counters() {
-        let stat = "4242 (a (b) c) S 1 2 3 4 5 6 7 8 9 10 150 50 30 20 0 0";
-        assert_eq!(cpu_time_of(stat), Some(Duration::from_millis(2500)));
-        assert_eq!(cpu_time_of("garbage"), None);
-        assert!(cpu_time().is_some(), "this runs on Linux");
-    }
 
     #[test]
     fn cpu_time_counts_a_busy_loop() {
