@@ -100,7 +100,7 @@ pub(crate) enum Experiment {
     LockProcesses,
     /// Awkward work on 2 workers against rayon: heavy-tailed task sizes, a
     /// million tiny tasks, tasks waiting on tasks in their own pool (which can
-    /// deadlock), short tasks behind long ones. Not in the default set (--all).
+    /// deadlock), short tasks behind long ones.
     Schedule,
     /// 100 000 no-op asyncio tasks created and awaited, against tokio spawn_local and Python asyncio.
     AsyncSpawn,
@@ -119,12 +119,10 @@ pub(crate) enum Experiment {
     /// 10 observers, against a plain iterator, rxRust and RxPY.
     Reactive,
     /// Vector add and SAXPY on the default OpenCL device, kernel-only and end
-    /// to end, against corun::gpu's CPU fallback and rayon. Not in the
-    /// default set (--all).
+    /// to end, against corun::gpu's CPU fallback and rayon.
     GpuThroughput,
     /// An empty kernel on 1 work-item, launched and waited for, in both
-    /// completion modes, against a thread pool's submit → result. Not in
-    /// the default set (--all).
+    /// completion modes, against a thread pool's submit → result.
     GpuLaunch,
     /// The same workload timed against itself: its ratio must come out at
     /// 1.00 within its spread. A check of the measuring, for tests.

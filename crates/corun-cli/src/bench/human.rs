@@ -16,13 +16,10 @@ fn time_unit(unit: &str) -> Option<(f64, &str)> {
     Some((seconds, per.trim()))
 }
 
-/// What a unit is per ("run", "item"), or the whole unit when it is no
-/// time ("× ideal"); empty for a plain time.
+/// What a time unit is per ("run", "item"); empty for a plain time and
+/// for a unit that is no time ("× ideal", which [`value`] writes out).
 pub(crate) fn per(unit: &str) -> &str {
-    match time_unit(unit) {
-        Some((_, per)) => per,
-        None => unit,
-    }
+    time_unit(unit).map_or("", |(_, per)| per)
 }
 
 /// `value` in `unit`, humanised: "512 ms", "1.02 s", "4.12 ns"; a unit that
@@ -167,7 +164,8 @@ mod tests {
         assert_eq!(per("ms/run"), "run");
         assert_eq!(per("ns/round trip"), "round trip");
         assert_eq!(per("ms"), "");
-        assert_eq!(per("× ideal"), "× ideal");
+        assert_eq!(per("× ideal"), "");
+        assert_eq!(per("µs late"), "");
     }
 
     #[test]

@@ -12,8 +12,9 @@ use super::report::{Bar, Report, Row, Verdict};
 
 /// The widest line written.
 pub(crate) const WIDTH: usize = 100;
-/// The widest a corun label may be.
-const LABEL: usize = 22;
+/// The widest a corun label may be beside its figures; a group with a
+/// longer one puts each label on a line of its own.
+const LABEL: usize = 26;
 
 pub(crate) fn write(report: &Report, out: &mut impl Write) -> io::Result<()> {
     let m = &report.machine;
@@ -112,24 +113,28 @@ fn units_line(rows: &[&Row]) -> Option<String> {
 }
 
 /// The rows of one group, aligned, each at most [`WIDTH`] columns, with
-/// their notes under them.
+/// their notes under them. Labels too long to stand beside the figures
+/// get a line of their own, the figures indented under them.
 fn rows_text(rows: &[&Row]) -> Vec<String> {
-    let label_w = rows
+    let longest = rows
         .iter()
         .map(|r| r.corun.chars().count())
         .max()
-        .unwrap_or(0)
-        .min(LABEL);
+        .unwrap_or(0);
+    let stacked = longest > LABEL;
+    let label_w = if stacked { 2 } else { longest };
     let values: Vec<String> = rows.iter().map(|r| value_cell(r)).collect();
     let value_w = values.iter().map(|v| v.chars().count()).max().unwrap_or(0);
     let mut lines = Vec::new();
     for (row, value) in rows.iter().zip(&values) {
         let (middle, note_shown) = middle(row);
         let bar = bar_cell(row);
-        let left = format!(
-            "  {:<label_w$} {value:>value_w$}  ",
-            human::fit(&row.corun, label_w)
-        );
+        let left = if stacked {
+            lines.push(format!("  {}", human::fit(&row.corun, WIDTH - 2)));
+            format!("    {value:>value_w$}  ")
+        } else {
+            format!("  {:<label_w$} {value:>value_w$}  ", row.corun)
+        };
         let room = WIDTH.saturating_sub(left.chars().count() + bar.chars().count() + 2);
         let middle = if middle.chars().count() > room {
             shorten(row, room)
