@@ -27,6 +27,8 @@ use std::time::{Duration, Instant};
 
 use anyhow::Context as _;
 
+use crate::human;
+
 /// Width the report is wrapped to.
 const WIDTH: usize = 100;
 /// Cores busy (CPU time / wall time) from which a program counts as CPU-bound.
@@ -232,7 +234,7 @@ fn report(
     own_peak: Option<u64>,
 ) -> String {
     let mut out = String::new();
-    let shown = truncate(&shown_command(command), WIDTH - "corun advise: ".len());
+    let shown = human::fit(&shown_command(command), WIDTH - "corun advise: ".len());
     let outcome = match (status.code(), status.signal()) {
         (Some(0), _) => "exited with 0".to_owned(),
         (Some(code), _) => format!("exited with {code} (failed)"),
@@ -241,20 +243,20 @@ fn report(
     };
     let _ = writeln!(out, "\ncorun advise: {shown}");
     let _ = writeln!(out, "  status        {outcome}");
-    let _ = writeln!(out, "  wall time     {}", human_time(m.wall));
+    let _ = writeln!(out, "  wall time     {}", seconds(m.wall));
     if m.notable_run_delay() {
         let _ = writeln!(
             out,
             "  CPU wait      {} ready to run but no core free (a busy machine)",
-            human_time(m.run_delay)
+            seconds(m.run_delay)
         );
     }
     let _ = writeln!(
         out,
         "  CPU time      {} (user {}, system {})",
-        human_time(m.cpu()),
-        human_time(m.user),
-        human_time(m.system)
+        seconds(m.cpu()),
+        seconds(m.user),
+        seconds(m.system)
     );
     let _ = writeln!(
         out,
@@ -271,11 +273,11 @@ fn report(
             let _ = writeln!(
                 out,
                 "  peak RSS      at most {} (the child starts as a copy of corun and is charged its peak)",
-                human_bytes(own)
+                human::bytes(own)
             );
         }
         _ => {
-            let _ = writeln!(out, "  peak RSS      {}", human_bytes(m.peak_rss));
+            let _ = writeln!(out, "  peak RSS      {}", human::bytes(m.peak_rss));
         }
     }
     let verdict = classify(m, cpus);
@@ -289,17 +291,17 @@ fn report(
 /// The advice for a verdict, as paragraphs, each citing the figures.
 fn advice(verdict: &Verdict, m: &Measurements, cpus: usize) -> Vec<String> {
     let wall = if !m.notable_run_delay() {
-        format!("{} wall", human_time(m.wall))
+        format!("{} wall", seconds(m.wall))
     } else {
         format!(
             "{} wall (less {} CPU wait)",
-            human_time(m.wall),
-            human_time(m.run_delay)
+            seconds(m.wall),
+            seconds(m.run_delay)
         )
     };
     let ratio = format!(
         "CPU {} over {wall} = {:.2} cores busy",
-        human_time(m.cpu()),
+        seconds(m.cpu()),
         m.busy()
     );
     let switches = match m.voluntary_switches {
@@ -314,7 +316,7 @@ fn advice(verdict: &Verdict, m: &Measurements, cpus: usize) -> Vec<String> {
         Verdict::TooShort => vec![format!(
             "It ran for {} only: process start-up dominates, so the figures say nothing about \
              its work. Give it more work and ask again.",
-            human_time(m.wall)
+            seconds(m.wall)
         )],
         Verdict::CpuBound { .. } if cpus == 1 => vec![
             format!("{ratio}, {switches}: it computes and seldom waits."),
@@ -374,8 +376,8 @@ fn advice(verdict: &Verdict, m: &Measurements, cpus: usize) -> Vec<String> {
                      corun::concurrent::ThreadPoolExecutor with many workers. By Little's law, \
                      {cpus} cores × {} wall / {} CPU ≈ {workers}{} concurrent waits would keep \
                      every core busy.",
-                    human_time(m.own_wall()),
-                    human_time(m.cpu()),
+                    seconds(m.own_wall()),
+                    seconds(m.cpu()),
                     if workers == MAX_WORKERS { "+" } else { "" }
                 ),
             ];
@@ -394,45 +396,18 @@ fn advice(verdict: &Verdict, m: &Measurements, cpus: usize) -> Vec<String> {
     }
 }
 
-/// `d` as µs, ms, s or min, with three significant digits or so.
-fn human_time(d: Duration) -> String {
-    let s = d.as_secs_f64();
-    if s < 1e-3 {
-        format!("{:.0} µs", s * 1e6)
-    } else if s < 1.0 {
-        let ms = s * 1e3;
-        if ms < 10.0 {
-            format!("{ms:.2} ms")
-        } else if ms < 100.0 {
-            format!("{ms:.1} ms")
-        } else {
-            format!("{ms:.0} ms")
-        }
-    } else if s < 10.0 {
-        format!("{s:.2} s")
-    } else if s < 100.0 {
-        format!("{s:.1} s")
-    } else if s < 600.0 {
-        format!("{s:.0} s")
-    } else {
-        format!("{:.1} min", s / 60.0)
-    }
+/// A duration as people read it.
+fn seconds(d: Duration) -> String {
+    human::seconds(d.as_secs_f64())
 }
 
-/// `bytes` as B, KiB, MiB or GiB.
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 4] = ["B", "KiB", "MiB", "GiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit < UNITS.len() - 1 {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
+/// `text` wrapped at word boundaries to lines of at most `width`
+/// characters, each after `indent`.
+fn wrap(text: &str, width: usize, indent: &str) -> String {
+    human::wrap(text, width.saturating_sub(indent.chars().count()))
+        .iter()
+        .map(|line| format!("{indent}{line}\n"))
+        .collect()
 }
 
 /// `command` on one line, as a shell would read it back: words with spaces
@@ -455,43 +430,6 @@ fn shown_command(command: &[String]) -> String {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ")
-}
-
-/// `text` cut to `max` characters, with an ellipsis when cut.
-fn truncate(text: &str, max: usize) -> String {
-    if text.chars().count() <= max {
-        text.to_owned()
-    } else {
-        let mut cut: String = text.chars().take(max.saturating_sub(1)).collect();
-        cut.push('…');
-        cut
-    }
-}
-
-/// `text` wrapped at word boundaries to lines of at most `width`
-/// characters (a longer word gets a line to itself), each after `indent`.
-fn wrap(text: &str, width: usize, indent: &str) -> String {
-    let mut out = String::new();
-    let mut line = String::new();
-    for word in text.split_whitespace() {
-        let len = line.chars().count();
-        if len > 0 && indent.len() + len + 1 + word.chars().count() > width {
-            out.push_str(indent);
-            out.push_str(&line);
-            out.push('\n');
-            line.clear();
-        }
-        if !line.is_empty() {
-            line.push(' ');
-        }
-        line.push_str(word);
-    }
-    if !line.is_empty() {
-        out.push_str(indent);
-        out.push_str(&line);
-        out.push('\n');
-    }
-    out
 }
 
 #[cfg(test)]
@@ -680,21 +618,6 @@ mod tests {
                 }
             }
         }
-    }
-
-    #[test]
-    fn units_are_humanised() {
-        assert_eq!(human_time(Duration::from_micros(850)), "850 µs");
-        assert_eq!(human_time(Duration::from_micros(1234)), "1.23 ms");
-        assert_eq!(human_time(ms(12)), "12.0 ms");
-        assert_eq!(human_time(ms(502)), "502 ms");
-        assert_eq!(human_time(ms(2010)), "2.01 s");
-        assert_eq!(human_time(ms(42_000)), "42.0 s");
-        assert_eq!(human_time(ms(900_000)), "15.0 min");
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(8 << 20), "8.0 MiB");
-        assert_eq!(human_bytes(3 << 30), "3.0 GiB");
     }
 
     #[test]

@@ -47,7 +47,7 @@ fn write_device(out: &mut impl Write, device: &Device) -> std::io::Result<()> {
     writeln!(
         out,
         "    global memory:       {}",
-        human_bytes(device.global_memory())
+        crate::human::bytes(device.global_memory())
     )?;
     writeln!(
         out,
@@ -73,32 +73,4 @@ fn kind(kind: DeviceKind) -> &'static str {
 
 fn yes_no(b: bool) -> &'static str {
     if b { "yes" } else { "no" }
-}
-
-/// Bytes in binary units, one decimal: "15.5 GiB".
-fn human_bytes(bytes: u64) -> String {
-    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
-    let mut value = bytes as f64;
-    let mut unit = 0;
-    while value >= 1024.0 && unit + 1 < UNITS.len() {
-        value /= 1024.0;
-        unit += 1;
-    }
-    if unit == 0 {
-        format!("{bytes} B")
-    } else {
-        format!("{value:.1} {}", UNITS[unit])
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn bytes_are_humanised() {
-        assert_eq!(human_bytes(512), "512 B");
-        assert_eq!(human_bytes(1536), "1.5 KiB");
-        assert_eq!(human_bytes(16 * 1024 * 1024 * 1024), "16.0 GiB");
-    }
 }

@@ -14,6 +14,7 @@ mod bench;
 mod cli;
 mod demo;
 mod gpu;
+mod human;
 mod pages;
 mod sys;
 mod workload;

@@ -15,7 +15,7 @@ use std::time::Duration;
 
 use corun::trace::Timeline;
 
-use super::human;
+use crate::human;
 
 /// At most this many lanes are drawn; the rest are counted.
 const MAX_LANES: usize = 4;

@@ -216,7 +216,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
         .note("one run each"),
         Row::figure(EXPERIMENT, "sequential (ureq)", &sequential).note(format!(
             "one run; {pages} × 50 ms = {} of waiting",
-            super::human::ms(pages as f64 * latency_ms)
+            crate::human::ms(pages as f64 * latency_ms)
         )),
     ];
     let mut modes = vec![

@@ -13,7 +13,6 @@ mod diagram;
 mod emit;
 mod gpu_launch;
 mod gpu_throughput;
-mod human;
 mod io;
 mod ipc;
 mod latency;

@@ -8,8 +8,8 @@
 
 use serde::Serialize;
 
-use super::human;
 use super::workloads::{Bound, Mode, Model, Origin, Workload};
+use crate::human;
 
 /// The verdict on one workload.
 #[derive(Debug, Clone, Serialize)]

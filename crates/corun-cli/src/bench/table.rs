@@ -7,8 +7,8 @@
 use std::io::{self, Write};
 
 use super::diagram;
-use super::human;
 use super::report::{Bar, Report, Row, Verdict};
+use crate::human;
 
 /// The widest line written.
 pub(crate) const WIDTH: usize = 100;

@@ -1,5 +1,6 @@
-//! Figures for people: times in the unit that suits them, ratios as
-//! "faster" or "slower", bars as they were set.
+//! Figures for people: times and sizes in the unit that suits them,
+//! ratios as "faster" or "slower", bars as they were set; text cut and
+//! wrapped to the terminal's columns.
 
 /// A unit of the rows, split into a time scale and what it is per
 /// ("ms/run" → milliseconds, "run"); `None` for units that are no time
@@ -31,8 +32,12 @@ pub(crate) fn value(value: f64, unit: &str) -> String {
     }
 }
 
-/// A duration in seconds with three significant digits in s, ms, µs or ns.
+/// A duration in seconds with three significant digits in ns, µs, ms or
+/// s; from ten minutes on, in minutes.
 pub(crate) fn seconds(s: f64) -> String {
+    if s.abs() >= 600.0 {
+        return format!("{:.1} min", s / 60.0);
+    }
     const UNITS: [(f64, &str); 4] = [(1e-9, "ns"), (1e-6, "µs"), (1e-3, "ms"), (1.0, "s")];
     // Judged on the rounded figure, so 999.7 ms reads "1.00 s".
     let a = round3(s.abs());
@@ -41,6 +46,22 @@ pub(crate) fn seconds(s: f64) -> String {
         .rposition(|&(scale, _)| a >= scale)
         .unwrap_or(0);
     format!("{} {}", significant(s / UNITS[i].0), UNITS[i].1)
+}
+
+/// Bytes in binary units, one decimal: "15.5 GiB".
+pub(crate) fn bytes(bytes: u64) -> String {
+    const UNITS: [&str; 5] = ["B", "KiB", "MiB", "GiB", "TiB"];
+    let mut value = bytes as f64;
+    let mut unit = 0;
+    while value >= 1024.0 && unit + 1 < UNITS.len() {
+        value /= 1024.0;
+        unit += 1;
+    }
+    if unit == 0 {
+        format!("{bytes} B")
+    } else {
+        format!("{value:.1} {}", UNITS[unit])
+    }
 }
 
 /// Milliseconds, humanised.
@@ -157,6 +178,16 @@ mod tests {
         assert_eq!(value(1.234, "× ideal"), "1.23 × ideal");
         assert_eq!(ms(999.7), "1.00 s");
         assert_eq!(ms(56.04), "56.0 ms");
+        assert_eq!(seconds(850e-6), "850 µs");
+        assert_eq!(seconds(900.0), "15.0 min");
+    }
+
+    #[test]
+    fn sizes_take_binary_units() {
+        assert_eq!(bytes(512), "512 B");
+        assert_eq!(bytes(1536), "1.5 KiB");
+        assert_eq!(bytes(8 << 20), "8.0 MiB");
+        assert_eq!(bytes(16 << 30), "16.0 GiB");
     }
 
     #[test]
