@@ -1,6 +1,8 @@
 //! Figures for people: times in the unit that suits them, ratios as
 //! "faster" or "slower", bars as they were set.
 
+use super::report::Bar;
+
 /// A unit of the rows, split into a time scale and what it is per
 /// ("ms/run" → milliseconds, "run"); `None` for units that are no time
 /// ("× ideal").
@@ -106,6 +108,15 @@ pub(crate) fn ratio_bar(max: f64) -> String {
         format!("≥{}×", trim(1.0 / max))
     } else {
         format!("≤{}×", trim(max))
+    }
+}
+
+/// A bar as it was set: a ratio bar as [`ratio_bar`], a target as a
+/// ceiling in the row's `unit` ("≤65.0 ms").
+pub(crate) fn bar(bar: &Bar, unit: &str) -> String {
+    match bar {
+        Bar::Ratio { max } => ratio_bar(*max),
+        Bar::Target { max, .. } => format!("≤{}", value(*max, unit)),
     }
 }
 
