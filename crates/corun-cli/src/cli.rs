@@ -64,6 +64,10 @@ pub(crate) struct BenchArgs {
     /// error for experiments that have no timeline.
     #[arg(long, value_name = "DIR")]
     pub(crate) timeline: Option<PathBuf>,
+    /// Write the report as one self-contained HTML page: the tables, the
+    /// timing diagrams, a speedup chart per workload, the machine and commit.
+    #[arg(long, value_name = "FILE")]
+    pub(crate) html: Option<PathBuf>,
     /// Fail (exit status 1) when a bar is missed outside the noise.
     #[arg(long)]
     pub(crate) check: bool,

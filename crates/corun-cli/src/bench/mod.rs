@@ -13,6 +13,7 @@ mod diagram;
 mod emit;
 mod gpu_launch;
 mod gpu_throughput;
+mod html;
 mod io;
 mod ipc;
 mod latency;
@@ -148,6 +149,11 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
                 .with_context(|| format!("writing {}", path.display()))?;
             eprintln!("corun bench: wrote {}", path.display());
         }
+    }
+    if let Some(path) = &args.html {
+        std::fs::write(path, html::page(&report))
+            .with_context(|| format!("--html: writing {}", path.display()))?;
+        eprintln!("corun bench: wrote {}", path.display());
     }
     if args.check {
         check(&report)?;

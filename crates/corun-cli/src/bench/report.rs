@@ -8,6 +8,7 @@ use super::Plan;
 use super::measure::Figure;
 use super::story::Choice;
 use super::workloads::Workload;
+use crate::human;
 
 /// How a row's figure is judged, where BENCHMARKS.md sets a bar.
 #[derive(Debug, Clone, Serialize, PartialEq)]
@@ -19,6 +20,17 @@ pub(crate) enum Bar {
     /// corun's figure is at most `max`, in the row's unit; `what` says
     /// where the target comes from ("1.3 × one 50 ms latency").
     Target { max: f64, what: String },
+}
+
+impl Bar {
+    /// The bar as it was set: a ratio bar as [`human::ratio_bar`], a
+    /// target as a ceiling in the row's `unit` ("≤65.0 ms").
+    pub(crate) fn text(&self, unit: &str) -> String {
+        match self {
+            Bar::Ratio { max } => human::ratio_bar(*max),
+            Bar::Target { max, .. } => format!("≤{}", human::value(*max, unit)),
+        }
+    }
 }
 
 /// The outcome of a bar, spreads taken into account.

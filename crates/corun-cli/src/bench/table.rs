@@ -204,7 +204,7 @@ fn shorten(row: &Row, room: usize) -> String {
 }
 
 /// "1.98× faster than", "as fast as".
-fn than(ratio: f64) -> String {
+pub(crate) fn than(ratio: f64) -> String {
     match human::speed(ratio).as_str() {
         "as fast" => "as fast as".to_owned(),
         speed => format!("{speed} than"),
@@ -216,11 +216,7 @@ fn bar_cell(row: &Row) -> String {
     let (Some(bar), Some(verdict)) = (&row.bar, row.verdict) else {
         return String::new();
     };
-    let bar = match bar {
-        Bar::Ratio { max } => human::ratio_bar(*max),
-        Bar::Target { max, .. } => format!("≤{}", human::value(*max, row.unit)),
-    };
-    format!("bar {bar}: {}", verdict.word())
+    format!("bar {}: {}", bar.text(row.unit), verdict.word())
 }
 
 /// How the bars went, and which were missed.
