@@ -88,12 +88,7 @@ fn write_page(report: &Report, out: &mut String) -> fmt::Result {
     writeln!(out, "<title>{}</title>", escape(&title))?;
     writeln!(out, "<style>{STYLE}</style>\n</head>\n<body>\n<main>")?;
     writeln!(out, "<h1>{}</h1>", escape(&title))?;
-    writeln!(
-        out,
-        "<p class=\"about\">Each figure is the median of its runs ± its spread (smallest to \
-         largest); corun and its Rust peers run interleaved, A B A B …; a bar inside the \
-         spread is “within noise”.</p>"
-    )?;
+    writeln!(out, "<p class=\"about\">{}</p>", escape(table::LEGEND))?;
     writeln!(out, "<dl class=\"machine\">")?;
     let python = m.python.as_deref().unwrap_or("not run");
     let runs = format!(

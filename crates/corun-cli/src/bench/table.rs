@@ -10,6 +10,12 @@ use super::diagram;
 use super::report::{Bar, Report, Row, Verdict};
 use crate::human;
 
+/// How to read the figures, for the table and the page.
+pub(crate) const LEGEND: &str = "Each figure is the median of its runs ± its spread (smallest \
+     to largest, from 10 runs on leaving out the extreme run at each end); corun and its Rust \
+     peers run interleaved, A B A B …, and are compared run by run; a bar inside the spread is \
+     \"within noise\".";
+
 /// The widest line written.
 pub(crate) const WIDTH: usize = 100;
 /// The widest a corun label may be beside its figures; a group with a
@@ -30,12 +36,7 @@ pub(crate) fn write(report: &Report, out: &mut impl Write) -> io::Result<()> {
         if report.quick { ", quick" } else { "" }
     );
     writeln!(out, "{}", human::fit(&head, WIDTH))?;
-    for line in human::wrap(
-        "Each figure is the median of its runs ± its spread (smallest to largest); \
-         corun and its Rust peers run interleaved, A B A B …; a bar inside the spread \
-         is \"within noise\".",
-        WIDTH,
-    ) {
+    for line in human::wrap(LEGEND, WIDTH) {
         writeln!(out, "{line}")?;
     }
     for section in &report.experiments {

@@ -134,7 +134,17 @@ impl Recorded {
         title: impl Into<String>,
         work: impl FnOnce(&Recorder) -> Result<T, E>,
     ) -> Result<(Self, T), E> {
-        let recorder = Recorder::new();
+        Self::measure(stem, title, Recorder::new(), work)
+    }
+
+    /// As [`run`](Self::run), with a recorder made beforehand: one already
+    /// given to an executor whose start is not to be counted.
+    pub(crate) fn measure<T, E>(
+        stem: impl Into<String>,
+        title: impl Into<String>,
+        recorder: Recorder,
+        work: impl FnOnce(&Recorder) -> Result<T, E>,
+    ) -> Result<(Self, T), E> {
         let cpu_before = cpu_time();
         let start = Instant::now();
         let value = work(&recorder)?;
