@@ -140,7 +140,7 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
         .and_then(Compute::device)
         .map(|d| match d.kind() {
             DeviceKind::Gpu => "corun::gpu".to_owned(),
-            DeviceKind::Cpu => "corun::gpu on the CPU (OpenCL)".to_owned(),
+            DeviceKind::Cpu => "corun::gpu (OpenCL CPU)".to_owned(),
             _ => "corun::gpu (accelerator)".to_owned(),
         });
     let mut rows = vec![
