@@ -49,7 +49,8 @@ pub(crate) struct BenchArgs {
     /// Small sizes and few repetitions: a smoke run for CI.
     #[arg(long)]
     pub(crate) quick: bool,
-    /// Repetitions per measurement; the median is reported (default 5, quick 1).
+    /// Repetitions per measurement; the median and its spread are reported
+    /// (default 5, quick 1).
     #[arg(long)]
     pub(crate) runs: Option<usize>,
     /// Also write every figure as JSON to this file ("-": to stdout, and
