@@ -440,8 +440,14 @@ impl Compute {
                 square_chunks(n)?;
                 let len = usize::try_from(n).map_err(|_| invalid("n does not fit usize"))?;
                 in_chunks(pool, *workers, len, move |range| {
+                    // Each `i` hidden from the optimiser, which would
+                    // otherwise replace the loop by its closed formula and
+                    // time nothing (as the bench's own workload does).
                     (range.start as u64..range.end as u64)
-                        .map(|i| u128::from(i * i))
+                        .map(|i| {
+                            let i = u128::from(std::hint::black_box(i));
+                            i * i
+                        })
                         .sum::<u128>()
                 })
                 .map(sum)
