@@ -31,6 +31,7 @@
 //! | "share only through inheritance"                 | every shared object is `Serialize`: pass it in a worker's argument |
 //! | start method `"spawn"`                            | the only one: no `fork` of a threaded parent          |
 //! | exceptions, `TimeoutError`, `OSError`, `IndexError`, `BrokenBarrierError` | [`Error`] (corun's one error type, `corun::Error`): [`kind()`](Error::kind) and predicates |
+//! | (calls carried to other machines)                | [`remote`]: [`Call`](remote::Call) and [`Reply`](remote::Reply) as bytes, [`ProcessPoolExecutor::submit_call`], [`binary_fingerprint`](remote::binary_fingerprint) |
 //!
 //! # How a function crosses
 //!
@@ -108,6 +109,7 @@ mod crossing;
 mod launch;
 mod pools;
 pub mod queue;
+pub mod remote;
 mod sharedctypes;
 mod shm;
 mod synchronize;

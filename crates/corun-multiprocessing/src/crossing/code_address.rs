@@ -307,7 +307,7 @@ where
 
 /// 64-bit FNV-1a: tiny, deterministic across processes (unlike std's
 /// randomly keyed hasher).
-struct Fnv1a(u64);
+pub(crate) struct Fnv1a(u64);
 
 impl Default for Fnv1a {
     fn default() -> Self {

@@ -107,8 +107,7 @@
 //! - The parent takes a call back by swapping *offered* to *revoked*; if the
 //!   swap fails, the worker has begun it.
 
-// `pub` items that only the test hooks reach.
-#[cfg_attr(not(feature = "__test-hooks"), allow(unreachable_pub, dead_code))]
+pub(crate) mod binary;
 pub(crate) mod call;
 #[allow(unsafe_code)]
 pub(crate) mod claims;

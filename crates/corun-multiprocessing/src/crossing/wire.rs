@@ -159,6 +159,48 @@ impl Kind {
     }
 }
 
+/// The kind and payload length a frame's header (its first
+/// [`HEADER_LEN`] bytes) announces.
+///
+/// # Errors
+///
+/// Why it is not a header: an unknown kind, a length past
+/// [`MAX_PAYLOAD`].
+fn read_header(header: &[u8]) -> Result<(Kind, usize), String> {
+    let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
+    if len > MAX_PAYLOAD {
+        return Err(too_large(len));
+    }
+    let kind =
+        Kind::from_u8(header[4]).ok_or_else(|| format!("unknown frame kind {:#04x}", header[4]))?;
+    Ok((kind, len))
+}
+
+/// Reads `bytes` as exactly one whole frame (one that travelled outside a
+/// socket, as a byte string).
+///
+/// # Errors
+///
+/// Why it is not one: shorter than a header, a header that is not one
+/// (see [`read_header`]), a payload shorter or longer than announced.
+pub(crate) fn parse(bytes: &[u8]) -> Result<Frame<'_>, String> {
+    if bytes.len() < HEADER_LEN {
+        return Err(format!(
+            "{} bytes, too short for a frame's {HEADER_LEN}-byte header",
+            bytes.len()
+        ));
+    }
+    let (header, payload) = bytes.split_at(HEADER_LEN);
+    let (kind, len) = read_header(header)?;
+    if payload.len() != len {
+        return Err(format!(
+            "the header announces a payload of {len} bytes, but {} follow",
+            payload.len()
+        ));
+    }
+    Ok(Frame { kind, payload })
+}
+
 /// Clears `buf` and writes the header of a `kind` frame with a length to
 /// be filled in by [`finish`].
 pub(crate) fn begin(buf: &mut Vec<u8>, kind: Kind) {
@@ -313,17 +355,8 @@ impl FrameReader {
             let available = self.end - self.start;
             let mut needed = HEADER_LEN;
             if available >= HEADER_LEN {
-                let header = &self.buf[self.start..self.start + HEADER_LEN];
-                let len = u32::from_le_bytes([header[0], header[1], header[2], header[3]]) as usize;
-                if len > MAX_PAYLOAD {
-                    return Err(ReadError::Malformed(too_large(len)));
-                }
-                let Some(kind) = Kind::from_u8(header[4]) else {
-                    return Err(ReadError::Malformed(format!(
-                        "unknown frame kind {:#04x}",
-                        header[4]
-                    )));
-                };
+                let (kind, len) = read_header(&self.buf[self.start..self.start + HEADER_LEN])
+                    .map_err(ReadError::Malformed)?;
                 needed = HEADER_LEN + len;
                 if available >= needed {
                     let payload = self.start + HEADER_LEN..self.start + needed;
@@ -552,6 +585,31 @@ mod tests {
         send_all(&a, &frame(Kind::Ready, b"").unwrap()).unwrap();
         reader.read(&b, None).unwrap();
         assert!(reader.spin_next, "a short wait should restart the polling");
+    }
+
+    // Checks that a frame read from a byte string must be exactly one
+    // whole frame with a known kind.
+    #[test]
+    fn parse_takes_exactly_one_frame() {
+        let bytes = frame(Kind::Panicked, b"boom").unwrap();
+        let f = parse(&bytes).unwrap();
+        assert_eq!((f.kind, f.payload), (Kind::Panicked, &b"boom"[..]));
+        for cut in 0..bytes.len() {
+            assert!(parse(&bytes[..cut]).is_err(), "cut at {cut}");
+        }
+        let mut longer = bytes.clone();
+        longer.push(0);
+        let err = parse(&longer).unwrap_err();
+        assert!(
+            err.contains("announces a payload of 4 bytes, but 5"),
+            "{err}"
+        );
+        let mut unknown = bytes;
+        unknown[4] = 0x42;
+        assert_eq!(parse(&unknown).unwrap_err(), "unknown frame kind 0x42");
+        let mut huge = ((MAX_PAYLOAD + 1) as u32).to_le_bytes().to_vec();
+        huge.push(Kind::Call as u8);
+        assert!(parse(&huge).unwrap_err().contains("exceeds the limit"));
     }
 
     // Checks that writing to a socket whose peer is gone is an error, not

@@ -202,8 +202,12 @@ trait Finish: Send {
     fn complete(self: Box<Self>, outcome: Result<Reply, Error>);
 }
 
-struct Completion<R> {
-    promise: Promise<R>,
+/// Completes a `Task<T>`: with the reply decoded as an `R` for `submit`,
+/// with the reply itself for `submit_call`.
+struct Completion<T> {
+    promise: Promise<T>,
+    /// Turns the worker's reply into the task's value or error.
+    decode: Box<dyn FnOnce(Reply) -> Result<T, Error> + Send>,
     trace: Option<(Arc<dyn Observer>, TaskId)>,
 }
 
@@ -305,6 +309,37 @@ impl Engine {
     where
         R: DeserializeOwned + Send + 'static,
     {
+        self.submit_decoding(call, label, Box::new(Reply::decode::<R>))
+    }
+
+    /// Queues `call` and returns a task of its raw reply, which carries
+    /// the call's id as submitted (the engine numbers calls its own way).
+    /// A dead worker, a time-out, `cancel` and shutdown fail the task as
+    /// for [`submit`](Self::submit).
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Self::submit).
+    pub(crate) fn submit_call(
+        &self,
+        call: Call,
+        label: impl FnOnce() -> String,
+    ) -> Result<Task<Reply>, Error> {
+        let id = call.id();
+        let decode = move |mut reply: Reply| {
+            reply.set_id(id);
+            Ok(reply)
+        };
+        self.submit_decoding(call, label, Box::new(decode))
+    }
+
+    /// Queues `call`, whose reply `decode` turns into the task's value.
+    fn submit_decoding<T: Send + 'static>(
+        &self,
+        call: Call,
+        label: impl FnOnce() -> String,
+        decode: Box<dyn FnOnce(Reply) -> Result<T, Error> + Send>,
+    ) -> Result<Task<T>, Error> {
         self.inner.intake.check_open()?;
         let (task, promise) = Task::pending();
         let trace = self
@@ -315,7 +350,11 @@ impl Engine {
             .map(|recorder| (Arc::clone(recorder), recorder.submitted(label().into())));
         let job = Job {
             call,
-            finish: Box::new(Completion { promise, trace }),
+            finish: Box::new(Completion {
+                promise,
+                decode,
+                trace,
+            }),
             started: false,
         };
         self.inner.intake.submit(Work::Call(job))?;
@@ -1065,10 +1104,7 @@ impl Supervisor {
     }
 }
 
-impl<R> Finish for Completion<R>
-where
-    R: DeserializeOwned + Send + 'static,
-{
+impl<T: Send + 'static> Finish for Completion<T> {
     fn start(&self) -> bool {
         self.promise.start()
     }
@@ -1084,19 +1120,28 @@ where
     }
 
     fn complete(self: Box<Self>, outcome: Result<Reply, Error>) {
-        let result = outcome.and_then(|reply| match reply {
-            Reply::Panicked { message, .. } => Err(Error::panic(message)),
-            reply => reply.decode::<R>(),
-        });
-        if let Some((recorder, id)) = &self.trace {
-            let outcome = match &result {
+        // For the timeline, what the call did, whether or not the task's
+        // value is the reply itself; a result is `Ok` if it decodes.
+        let how = match &outcome {
+            Ok(Reply::Returned { .. }) => None,
+            Ok(Reply::Panicked { .. }) => Some(Outcome::Panicked),
+            Err(e) if e.is_panic() => Some(Outcome::Panicked),
+            Ok(_) | Err(_) => Some(Outcome::Failed),
+        };
+        let Completion {
+            promise,
+            decode,
+            trace,
+        } = *self;
+        let result = outcome.and_then(decode);
+        if let Some((recorder, id)) = &trace {
+            let outcome = how.unwrap_or(match &result {
                 Ok(_) => Outcome::Ok,
-                Err(e) if e.is_panic() => Outcome::Panicked,
                 Err(_) => Outcome::Failed,
-            };
+            });
             recorder.finished(*id, outcome);
         }
-        self.promise.complete(result);
+        promise.complete(result);
     }
 }
 

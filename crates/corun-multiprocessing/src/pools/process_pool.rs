@@ -7,6 +7,7 @@ use corun_concurrent::{Error, Executor, Submit, Task};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
 
+use crate::crossing::call::Reply;
 use crate::pools::engine::Engine;
 use crate::pools::settings::WorkerPoolBuilder;
 use crate::workers::worker::Call;
@@ -70,6 +71,49 @@ impl ProcessPoolExecutor {
     /// The pids of the worker processes alive now.
     pub fn pids(&self) -> Vec<u32> {
         self.engine.pids()
+    }
+
+    /// Queues a call already encoded — typically one that came from
+    /// another machine as bytes
+    /// ([`Call::from_bytes`](crate::remote::Call::from_bytes)) — and
+    /// returns a task of the worker's raw [`Reply`]: `Returned` (with the
+    /// encoded result), `Panicked`, `Serialization` or `Rejected`, with
+    /// the id the call was submitted with. Turn it into bytes to send back
+    /// with [`Reply::to_bytes`], or into a value with [`Reply::decode`].
+    ///
+    /// The call is queued, run and supervised as one from
+    /// [`submit`](Submit::submit): a worker that dies while running it, a
+    /// `task_timeout`, `cancel` and shutdown fail the task with the same
+    /// errors, and its timeline entry is labelled `call`.
+    ///
+    /// # Errors
+    ///
+    /// As [`submit`](Submit::submit): a shut-down error after
+    /// [`shutdown`](Executor::shutdown), a broken-executor error after an
+    /// initializer failed.
+    ///
+    /// ```standalone_crate
+    /// use corun::multiprocessing::ProcessPoolExecutor;
+    /// use corun::multiprocessing::remote::{Call, Reply};
+    ///
+    /// fn square(x: u64) -> u64 {
+    ///     x * x
+    /// }
+    ///
+    /// corun::multiprocessing::init();
+    /// // The sending side: a call as bytes.
+    /// let sent = Call::new(square, &7).unwrap().with_id(1).to_bytes().unwrap();
+    /// // The side that runs it (the same binary): a reply as bytes.
+    /// let pool = ProcessPoolExecutor::builder().max_workers(1).build().unwrap();
+    /// let reply = pool.submit_call(Call::from_bytes(sent).unwrap()).unwrap();
+    /// let back = reply.result().unwrap().to_bytes();
+    /// // The sending side again.
+    /// let reply = Reply::from_bytes(&back).unwrap();
+    /// assert_eq!(reply.id(), 1);
+    /// assert_eq!(reply.decode::<u64>().unwrap(), 49);
+    /// ```
+    pub fn submit_call(&self, call: Call) -> Result<Task<Reply>, Error> {
+        self.engine.submit_call(call, || "call".to_owned())
     }
 }
 
