@@ -15,6 +15,7 @@
 //! | Node `events`, pyee  | [`events`]             |
 //! | `reactivex` (RxPY)   | [`reactive`]           |
 //! | PyOpenCL, PyCUDA     | [`gpu`]                |
+//! | Ray, Dask, Celery    | `cluster` (opt-in)     |
 //! | (timelines)          | [`trace`]              |
 //!
 //! ```
@@ -50,7 +51,9 @@
 //! Each module is a feature of its own, all on by default: `threading`,
 //! `queue`, `concurrent`, `multiprocessing`, `asyncio`, `events`, `reactive`,
 //! `gpu` and `trace`; and
-//! `macros`, [`#[corun::main]`](main). A program that
+//! `macros`, [`#[corun::main]`](main). `cluster` (the process pool's
+//! tasks on many machines, through NATS JetStream) is opt-in: it brings a
+//! network client along. A program that
 //! needs only threads and queues depends on
 //! `corun = { version = "0.1", default-features = false, features = ["threading", "queue"] }`
 //! and builds on any system; `multiprocessing` (which turns on
@@ -258,6 +261,18 @@ pub mod reactive {
 pub mod gpu {
     #[doc(inline)]
     pub use corun_gpu::*;
+}
+
+/// The process pool's `fn(A) -> R` tasks on many machines, through a NATS
+/// server with JetStream: the [`ClusterExecutor`](cluster::ClusterExecutor)
+/// submits them and hands back [`concurrent::Task`]s, and the workers are
+/// this same binary, started with a cluster URL
+/// ([`worker_from_env`](cluster::worker_from_env)), each running its tasks
+/// in a local process pool. Opt-in feature `cluster`; Linux only.
+#[cfg(all(feature = "cluster", target_os = "linux"))]
+pub mod cluster {
+    #[doc(inline)]
+    pub use corun_cluster::*;
 }
 
 /// Timelines of what an executor did: a [`Recorder`](trace::Recorder) given

@@ -1,0 +1,53 @@
+//! The same `fn(A) -> R` tasks a process pool runs, on many machines:
+//! [`ClusterExecutor`] submits them through a NATS server with JetStream
+//! (Python users reach for Ray, Dask or Celery here), and the workers are
+//! the user's own binary, each running its tasks in a local process pool.
+//!
+//! # Why NATS JetStream
+//!
+//! The engine, not this crate, keeps the rules that make a cluster
+//! trustworthy: a claimed task that is not acknowledged within the
+//! acknowledgement wait goes to another worker, a worker that is slow but
+//! alive keeps its claim with progress acknowledgements, and a task is
+//! delivered a bounded number of times. The server is one small binary,
+//! and `async-nats` is its official Rust client (pinned: it is 0.x).
+//!
+//! # Where it stands
+//!
+//! Built: submitting, results as `Task`s, workers of the identical binary
+//! only (the binary's fingerprint is in the subject), at-least-once runs
+//! with duplicate results dropped, a function's failure returned and not
+//! retried, a worker process's crash contained, progress
+//! acknowledgements, clear connection errors. Not yet: failing a task
+//! whose deliveries ran out ("worker lost"), cancelling a claimed-or-not
+//! task on the server, waiting for a live worker at connect, payloads
+//! above the server's limit through the object store, the `corun
+//! cluster` commands and the bench's cluster rows.
+//!
+//! # Examples
+//!
+//! A program that is also its own worker:
+//!
+//! ```no_run
+//! use corun::cluster::ClusterExecutor;
+//! use corun::concurrent::{Executor, Submit};
+//!
+//! fn square(x: u64) -> u64 {
+//!     x * x
+//! }
+//!
+//! corun::multiprocessing::init();
+//! // Started with CORUN_CLUSTER_WORKER=nats://…, this process serves.
+//! corun::cluster::worker_from_env();
+//!
+//! let cluster = ClusterExecutor::connect("nats://127.0.0.1:4222").unwrap();
+//! assert_eq!(cluster.submit(square, 7).unwrap().result().unwrap(), 49);
+//! ```
+
+mod executor;
+mod server;
+mod wire;
+mod worker;
+
+pub use executor::{ClusterBuilder, ClusterExecutor};
+pub use worker::{WORKER_ENV, WorkerBuilder, worker, worker_from_env};

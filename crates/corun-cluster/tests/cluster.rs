@@ -1,0 +1,145 @@
+//! The cluster executor against a real `nats-server` (see `common`), with
+//! worker processes started from this test binary.
+
+use std::time::Duration;
+
+use corun_cluster::{ClusterExecutor, WorkerBuilder};
+use corun_concurrent::{ErrorKind, Executor, Submit};
+
+mod common;
+use common::{NatsServer, Workers};
+
+corun_multiprocessing::enable_test_workers!();
+
+/// Where the cluster worker processes the tests start begin; in a test
+/// run (no `CORUN_CLUSTER_WORKER`), a test that passes at once.
+#[test]
+#[ignore = "the entry of the cluster workers the other tests start"]
+fn cluster_worker_entry() {
+    corun_multiprocessing::init();
+    corun_cluster::worker_from_env();
+}
+
+const ENTRY: &str = "cluster_worker_entry";
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+fn fails(x: u64) -> u64 {
+    panic!("no good: {x}")
+}
+
+fn aborts(_: u64) -> u64 {
+    std::process::abort()
+}
+
+#[test]
+fn results_come_back_as_tasks_in_order() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let _workers = Workers::start(&server.url(), ENTRY, 2);
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let squares: Vec<u64> = cluster
+        .map(square as fn(u64) -> u64, 0..40)
+        .map(Result::unwrap)
+        .collect();
+    assert_eq!(squares, (0..40).map(square).collect::<Vec<_>>());
+    assert_eq!(cluster.pending(), 0);
+}
+
+#[test]
+fn a_failing_function_returns_its_error() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let _workers = Workers::start(&server.url(), ENTRY, 1);
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let error = cluster.submit(fails, 3).unwrap().result().unwrap_err();
+    assert!(error.is_panic(), "{error:?}");
+    assert_eq!(error.panic_message(), Some("no good: 3"));
+    // The worker goes on.
+    assert_eq!(cluster.submit(square, 5).unwrap().result().unwrap(), 25);
+}
+
+#[test]
+fn a_task_that_kills_its_process_fails_alone() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let _workers = Workers::start(&server.url(), ENTRY, 1);
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let error = cluster.submit(aborts, 1).unwrap().result().unwrap_err();
+    assert!(error.is_worker_died(), "{error:?}");
+    assert_eq!(cluster.submit(square, 6).unwrap().result().unwrap(), 36);
+}
+
+#[test]
+fn tasks_wait_for_a_worker_that_comes_later() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let mut task = cluster.submit(square, 9).unwrap();
+    assert!(
+        task.result_timeout(Duration::from_millis(200))
+            .unwrap_err()
+            .is_timeout()
+    );
+    let _workers = Workers::start(&server.url(), ENTRY, 1);
+    assert_eq!(task.result().unwrap(), 81);
+}
+
+#[test]
+fn shutdown_refuses_new_tasks_and_can_cancel_the_pending() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let task = cluster.submit(square, 2).unwrap();
+    cluster.shutdown(false, true);
+    assert!(task.result().unwrap_err().is_cancelled());
+    assert!(cluster.submit(square, 3).unwrap_err().is_shutdown());
+}
+
+#[test]
+fn an_unreachable_server_is_a_clear_error() {
+    let port = common::free_port();
+    let error = ClusterExecutor::builder(&format!("nats://127.0.0.1:{port}"))
+        .connect_timeout(Duration::from_secs(2))
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::Io, "{error}");
+    assert!(
+        error.to_string().contains("cannot reach the NATS server"),
+        "{error}"
+    );
+}
+
+#[test]
+fn a_wrong_url_is_a_clear_error() {
+    let error = ClusterExecutor::connect("nats://exa mple:notaport").unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidArgument, "{error}");
+    assert!(error.to_string().contains("cluster URL"), "{error}");
+    let error = ClusterExecutor::builder("nats://127.0.0.1:1")
+        .queue("a.b")
+        .build()
+        .unwrap_err();
+    assert!(error.is_invalid_argument(), "{error}");
+    let error = WorkerBuilder::new("nats://127.0.0.1:1")
+        .stream("")
+        .run()
+        .unwrap_err();
+    assert!(error.is_invalid_argument(), "{error}");
+}
+
+#[test]
+fn a_server_without_jetstream_is_a_clear_error() {
+    let Some(server) = NatsServer::without_jetstream() else {
+        return;
+    };
+    let error = ClusterExecutor::connect(&server.url()).unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::InvalidState, "{error}");
+    assert!(error.to_string().contains("no JetStream"), "{error}");
+}
