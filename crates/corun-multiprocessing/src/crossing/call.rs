@@ -53,11 +53,13 @@ const MAGIC: [u8; 4] = *b"CRN1";
 const PREFIX_LEN: usize = MAGIC.len() + 16;
 
 /// A call of a plain function `fn(A) -> R` with an argument, encoded and
-/// ready to send to a [`Worker`](crate::workers::worker::Worker).
+/// ready to send to a worker process.
 ///
 /// The call holds its whole frame, so sending it is one write. Its id (0
 /// unless set) comes back in the [`Reply`]; a pool numbers its calls to
-/// match replies with tasks. An argument that holds
+/// match replies with tasks (and gives a call run with
+/// [`submit_call`](crate::ProcessPoolExecutor::submit_call) its own id
+/// back). An argument that holds
 /// [`Connection`](crate::Connection)s makes a call that also holds
 /// duplicates of their descriptors, sent along with it (clones of the call
 /// share them; they close when the last clone is dropped).
