@@ -21,6 +21,13 @@ use crate::wire::{self, Outcome};
 /// Completes one task from its outcome.
 type Completer = Box<dyn FnOnce(Result<Outcome, Error>) + Send>;
 
+/// Tasks by stream sequence and back.
+#[derive(Default)]
+struct Sequences {
+    by_sequence: HashMap<u64, u64>,
+    by_number: HashMap<u64, u64>,
+}
+
 /// Runs `fn(A) -> R` tasks on worker processes of this same binary on any
 /// machine, through a NATS server with JetStream: a drop-in for a
 /// [`ProcessPoolExecutor`](corun_multiprocessing::ProcessPoolExecutor).
@@ -53,6 +60,9 @@ struct Shared {
     next: AtomicU64,
     /// The tasks not yet completed, by number.
     pending: Mutex<HashMap<u64, Completer>>,
+    /// The stream sequence of each stored task not yet completed, and
+    /// back: the server's advisories name tasks by sequence.
+    sequences: Mutex<Sequences>,
     /// Signalled when `pending` empties.
     drained: Condvar,
     closed: AtomicBool,
@@ -174,10 +184,20 @@ impl ClusterBuilder {
         let fingerprint = binary_fingerprint();
         let url = self.url;
         let timeout = self.connect_timeout;
-        let (shared, results) = runtime.block_on(async move {
+        let (shared, results, lost, layout) = runtime.block_on(async move {
             let (client, js) = server::connect(&url, timeout).await?;
             server::streams(&js, &layout).await?;
             server::worker_consumer(&js, &layout, fingerprint).await?;
+            // A task delivered as often as allowed, and still not answered:
+            // the server says so, naming its stream sequence.
+            let lost = client
+                .subscribe(format!(
+                    "$JS.EVENT.ADVISORY.CONSUMER.MAX_DELIVERIES.{}.{}",
+                    layout.stream,
+                    wire::consumer_name(&layout.queue, fingerprint)
+                ))
+                .await
+                .map_err(|e| Error::new(ErrorKind::Io, format!("watching for lost tasks: {e}")))?;
             let name = format!("c{:016x}", rand_u64(&client));
             let reply_to = wire::result_subject(&name);
             let results = js
@@ -202,12 +222,14 @@ impl ClusterBuilder {
                 reply_to,
                 next: AtomicU64::new(0),
                 pending: Mutex::new(HashMap::new()),
+                sequences: Mutex::new(Sequences::default()),
                 drained: Condvar::new(),
                 closed: AtomicBool::new(false),
             });
-            Ok::<_, Error>((shared, results))
+            Ok::<_, Error>((shared, results, lost, layout))
         })?;
         runtime.spawn(read_results(Arc::clone(&shared), results));
+        runtime.spawn(read_lost(Arc::clone(&shared), lost, layout));
         Ok(ClusterExecutor {
             shared,
             runtime: Some(runtime),
@@ -243,6 +265,42 @@ async fn read_results(shared: Arc<Shared>, mut results: consumer::pull::Stream) 
     }
 }
 
+/// Fails the tasks the server gave up on: delivered `1 + retries` times,
+/// each time to a worker that never answered. Each fails alone, as
+/// "worker lost", and leaves the stream.
+async fn read_lost(shared: Arc<Shared>, mut advisories: async_nats::Subscriber, layout: Layout) {
+    #[derive(serde::Deserialize)]
+    struct MaxDeliveries {
+        stream_seq: u64,
+        deliveries: u64,
+    }
+    while let Some(message) = advisories.next().await {
+        let Ok(advisory) = serde_json::from_slice::<MaxDeliveries>(&message.payload) else {
+            continue;
+        };
+        let number = shared
+            .sequences
+            .lock()
+            .by_sequence
+            .get(&advisory.stream_seq)
+            .copied();
+        let Some(number) = number else { continue };
+        shared.complete(
+            number,
+            Err(Error::worker_died(format!(
+                "worker lost: task {} was delivered {} time(s) and no worker answered within \
+                 the acknowledgement wait of {:?}",
+                shared.task_name(number),
+                advisory.deliveries,
+                layout.ack_wait
+            ))),
+        );
+        if let Ok(stream) = shared.js.get_stream(&layout.stream).await {
+            let _ = stream.delete_message(advisory.stream_seq).await;
+        }
+    }
+}
+
 impl Shared {
     /// Completes task `number`, if it is still pending.
     fn complete(&self, number: u64, outcome: Result<Outcome, Error>) {
@@ -254,8 +312,25 @@ impl Shared {
             }
             completer
         };
+        // After `pending`: `stored` records a sequence only while the task
+        // is pending, under that lock.
+        let mut sequences = self.sequences.lock();
+        if let Some(sequence) = sequences.by_number.remove(&number) {
+            sequences.by_sequence.remove(&sequence);
+        }
+        drop(sequences);
         if let Some(completer) = completer {
             completer(outcome);
+        }
+    }
+
+    /// Task `number` is stored at `sequence`, unless it completed already.
+    fn stored(&self, number: u64, sequence: u64) {
+        let pending = self.pending.lock();
+        if pending.contains_key(&number) {
+            let mut sequences = self.sequences.lock();
+            sequences.by_sequence.insert(sequence, number);
+            sequences.by_number.insert(number, sequence);
         }
     }
 
@@ -321,7 +396,10 @@ where
                 .publish_with_headers(shared.subject.clone(), headers, payload.into())
                 .await
             {
-                Ok(ack) => ack.await.map(drop).map_err(|e| e.to_string()),
+                Ok(ack) => ack
+                    .await
+                    .map(|ack| shared.stored(number, ack.sequence))
+                    .map_err(|e| e.to_string()),
                 Err(e) => Err(e.to_string()),
             };
             if let Err(why) = published {

@@ -18,11 +18,13 @@
 //! only (the binary's fingerprint is in the subject), at-least-once runs
 //! with duplicate results dropped, a function's failure returned and not
 //! retried, a worker process's crash contained, progress
-//! acknowledgements, clear connection errors. Not yet: failing a task
-//! whose deliveries ran out ("worker lost"), cancelling a claimed-or-not
-//! task on the server, waiting for a live worker at connect, payloads
-//! above the server's limit through the object store, the `corun
-//! cluster` commands and the bench's cluster rows.
+//! acknowledgements, a lost worker's task delivered again (only its own,
+//! after the acknowledgement wait), a task out of deliveries failed alone
+//! as "worker lost", clear connection errors. Not yet: cancelling a task
+//! on the server before a worker claims it, waiting for a live worker at
+//! connect, payloads above the server's limit through the object store,
+//! the per-task deadline, the `corun cluster` commands and the bench's
+//! cluster rows.
 //!
 //! # Examples
 //!
@@ -50,4 +52,4 @@ mod wire;
 mod worker;
 
 pub use executor::{ClusterBuilder, ClusterExecutor};
-pub use worker::{WORKER_ENV, WorkerBuilder, worker, worker_from_env};
+pub use worker::{PROCESSES_ENV, WORKER_ENV, WorkerBuilder, worker, worker_from_env};

@@ -18,6 +18,9 @@ use crate::wire::{self, Outcome};
 /// value is the server's URL (see [`worker_from_env`]).
 pub const WORKER_ENV: &str = "CORUN_CLUSTER_WORKER";
 
+/// How many tasks such a worker runs at once (default: the CPUs).
+pub const PROCESSES_ENV: &str = "CORUN_CLUSTER_PROCESSES";
+
 /// How long one pull for a task waits on the server before asking again.
 const PULL_WAIT: Duration = Duration::from_secs(5);
 
@@ -31,16 +34,23 @@ pub fn worker(url: &str) -> Result<(), Error> {
     WorkerBuilder::new(url).run()
 }
 
-/// When [`WORKER_ENV`] names a server, serves it and never returns;
-/// returns at once otherwise. Call it in `main` right after
+/// When [`WORKER_ENV`] names a server, serves it and never returns
+/// ([`PROCESSES_ENV`] says how many tasks at once); returns at once
+/// otherwise. Call it in `main` right after
 /// `corun::multiprocessing::init()`: the same binary is then a program
 /// and, started with `CORUN_CLUSTER_WORKER=nats://host:4222`, a worker.
 pub fn worker_from_env() {
     let Some(url) = std::env::var_os(WORKER_ENV) else {
         return;
     };
-    let url = url.to_string_lossy().into_owned();
-    match worker(&url) {
+    let mut builder = WorkerBuilder::new(&url.to_string_lossy());
+    if let Some(n) = std::env::var(PROCESSES_ENV)
+        .ok()
+        .and_then(|n| n.parse().ok())
+    {
+        builder = builder.processes(n);
+    }
+    match builder.run() {
         Ok(()) => std::process::exit(0),
         Err(error) => {
             eprintln!("corun cluster worker: {error}");

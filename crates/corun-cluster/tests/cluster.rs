@@ -34,6 +34,38 @@ fn aborts(_: u64) -> u64 {
     std::process::abort()
 }
 
+/// Notes in the file `path` which cluster worker runs it (the parent of
+/// the pool process it runs in), takes a while, and returns that pid.
+fn slow(path: String) -> u32 {
+    use std::io::Write;
+    let worker = std::os::unix::process::parent_id();
+    let mut log = std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .unwrap();
+    writeln!(log, "{worker}").unwrap();
+    drop(log);
+    std::thread::sleep(Duration::from_millis(1500));
+    worker
+}
+
+/// The workers that ran the task logging to `path`, in order.
+fn runs(path: &std::path::Path) -> Vec<u32> {
+    std::fs::read_to_string(path)
+        .unwrap_or_default()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect()
+}
+
+fn scratch(name: &str) -> std::path::PathBuf {
+    let dir = std::env::temp_dir().join(format!("corun-cluster-{name}-{}", std::process::id()));
+    let _ = std::fs::remove_dir_all(&dir);
+    std::fs::create_dir_all(&dir).unwrap();
+    dir
+}
+
 #[test]
 fn results_come_back_as_tasks_in_order() {
     let Some(server) = NatsServer::start() else {
@@ -101,6 +133,73 @@ fn shutdown_refuses_new_tasks_and_can_cancel_the_pending() {
     cluster.shutdown(false, true);
     assert!(task.result().unwrap_err().is_cancelled());
     assert!(cluster.submit(square, 3).unwrap_err().is_shutdown());
+}
+
+/// A worker SIGKILLed while it runs a task: that task alone is delivered
+/// again, to another worker, about one acknowledgement wait later; every
+/// result reaches the caller once.
+#[test]
+fn a_killed_worker_has_only_its_own_task_run_again() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = scratch("killed");
+    let mut workers = Workers::start_with(&server.url(), ENTRY, 3, Some(1));
+    let ack_wait = Duration::from_secs(2);
+    let cluster = ClusterExecutor::builder(&server.url())
+        .ack_wait(ack_wait)
+        .build()
+        .unwrap();
+    let paths: Vec<_> = (0..3).map(|k| dir.join(format!("task-{k}"))).collect();
+    let tasks: Vec<_> = paths
+        .iter()
+        .map(|p| cluster.submit(slow, p.display().to_string()).unwrap())
+        .collect();
+    corun_test_support::poll_until("a worker runs task 0", || !runs(&paths[0]).is_empty());
+    let victim = runs(&paths[0])[0];
+    assert!(workers.pids().contains(&victim));
+    let killed = std::time::Instant::now();
+    workers.kill(victim);
+    let results: Vec<u32> = tasks.into_iter().map(|t| t.result().unwrap()).collect();
+    let redone = killed.elapsed();
+    assert_ne!(results[0], victim, "task 0 ran again elsewhere");
+    let again = runs(&paths[0]);
+    assert_eq!(again.len(), 2, "task 0 was delivered twice: {again:?}");
+    for path in &paths[1..] {
+        assert_eq!(runs(path).len(), 1, "the others once: {path:?}");
+    }
+    // One wait for the claim to lapse, then the task's own 1.5 s, and
+    // a worker to be free: well under three waits.
+    assert!(redone < 3 * ack_wait + Duration::from_secs(2), "{redone:?}");
+    assert_eq!(cluster.pending(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// With no retries left, a task whose worker is lost fails alone, as
+/// "worker lost"; the next task runs.
+#[test]
+fn a_task_out_of_deliveries_fails_as_worker_lost() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = scratch("lost");
+    let mut workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    let cluster = ClusterExecutor::builder(&server.url())
+        .ack_wait(Duration::from_secs(1))
+        .retries(0)
+        .build()
+        .unwrap();
+    let path = dir.join("task");
+    let task = cluster.submit(slow, path.display().to_string()).unwrap();
+    corun_test_support::poll_until("the worker runs it", || !runs(&path).is_empty());
+    workers.kill(runs(&path)[0]);
+    let error = task.result().unwrap_err();
+    assert!(error.is_worker_died(), "{error:?}");
+    assert!(error.to_string().contains("worker lost"), "{error}");
+    assert_eq!(runs(&path).len(), 1, "never delivered again");
+    let _more = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    assert_eq!(cluster.submit(square, 4).unwrap().result().unwrap(), 16);
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]

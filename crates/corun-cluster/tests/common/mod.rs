@@ -144,10 +144,25 @@ pub(crate) struct Workers {
 
 impl Workers {
     pub(crate) fn start(url: &str, entry: &str, count: usize) -> Self {
+        Self::start_with(url, entry, count, None)
+    }
+
+    /// `count` workers running `processes` tasks at once each (default:
+    /// the CPUs).
+    pub(crate) fn start_with(
+        url: &str,
+        entry: &str,
+        count: usize,
+        processes: Option<usize>,
+    ) -> Self {
         let exe = std::env::current_exe().expect("the test binary");
         let children = (0..count)
             .map(|_| {
-                Command::new(&exe)
+                let mut command = Command::new(&exe);
+                if let Some(n) = processes {
+                    command.env(corun_cluster::PROCESSES_ENV, n.to_string());
+                }
+                command
                     .args([
                         entry,
                         "--exact",
@@ -169,10 +184,16 @@ impl Workers {
         self.children.iter().map(Child::id).collect()
     }
 
-    /// SIGKILLs worker `index` (its local pool's processes die with it).
-    pub(crate) fn kill(&mut self, index: usize) {
-        let _ = self.children[index].kill();
-        let _ = self.children[index].wait();
+    /// SIGKILLs the worker with process id `pid` (its local pool's
+    /// processes die with it).
+    pub(crate) fn kill(&mut self, pid: u32) {
+        let child = self
+            .children
+            .iter_mut()
+            .find(|c| c.id() == pid)
+            .expect("one of these workers");
+        let _ = child.kill();
+        let _ = child.wait();
     }
 }
 
