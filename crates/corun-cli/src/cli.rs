@@ -35,6 +35,41 @@ pub(crate) enum Command {
         #[arg(required = true, trailing_var_arg = true, value_name = "CMD")]
         command: Vec<String>,
     },
+    /// Serve a NATS JetStream cluster as a worker, or show its queues.
+    Cluster {
+        #[command(subcommand)]
+        action: ClusterAction,
+    },
+}
+
+/// `corun cluster …`.
+#[derive(Debug, Subcommand)]
+pub(crate) enum ClusterAction {
+    /// Run this binary as a worker of the cluster at URL: it serves the
+    /// tasks that executors of this same binary submit, each in a local
+    /// process pool.
+    Worker {
+        /// The NATS server, e.g. nats://127.0.0.1:4222.
+        url: String,
+        /// How many tasks run at once (default: the CPUs).
+        #[arg(long)]
+        processes: Option<usize>,
+        /// The JetStream stream of the tasks.
+        #[arg(long, default_value = "CORUN")]
+        stream: String,
+        /// The queue within it.
+        #[arg(long, default_value = "default")]
+        queue: String,
+    },
+    /// Show the queues of the cluster at URL: per queue and binary, the
+    /// idle worker slots, the tasks queued, running and delivered again.
+    Status {
+        /// The NATS server, e.g. nats://127.0.0.1:4222.
+        url: String,
+        /// The JetStream stream of the tasks.
+        #[arg(long, default_value = "CORUN")]
+        stream: String,
+    },
 }
 
 #[derive(Debug, Args)]

@@ -12,6 +12,7 @@
 mod advise;
 mod bench;
 mod cli;
+mod cluster;
 mod demo;
 mod gpu;
 mod human;
@@ -27,6 +28,8 @@ fn main() -> ExitCode {
     // First: in a worker process started by a process pool, this serves
     // the pool and never returns.
     corun::multiprocessing::init();
+    // Started with CORUN_CLUSTER_WORKER=nats://…, this serves the cluster.
+    corun::cluster::worker_from_env();
     let cli = cli::Cli::parse();
     match run(cli) {
         Ok(()) => ExitCode::SUCCESS,
@@ -43,5 +46,6 @@ fn run(cli: cli::Cli) -> anyhow::Result<()> {
         cli::Command::Demo { demo } => demo::run(demo),
         cli::Command::Gpu => gpu::run(),
         cli::Command::Advise { command } => advise::run(&command),
+        cli::Command::Cluster { action } => cluster::run(action),
     }
 }

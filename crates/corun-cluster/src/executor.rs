@@ -115,6 +115,13 @@ impl ClusterExecutor {
     pub fn pending(&self) -> usize {
         self.shared.pending.lock().len()
     }
+
+    /// How many of its pending tasks the server has stored (it
+    /// acknowledged their publication): they survive a restart of the
+    /// server and of this process's connection.
+    pub fn stored(&self) -> usize {
+        self.shared.sequences.lock().by_number.len()
+    }
 }
 
 impl ClusterBuilder {

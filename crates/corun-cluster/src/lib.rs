@@ -48,8 +48,10 @@
 
 mod executor;
 mod server;
+mod status;
 mod wire;
 mod worker;
 
 pub use executor::{ClusterBuilder, ClusterExecutor};
+pub use status::{QueueStatus, status};
 pub use worker::{PROCESSES_ENV, WORKER_ENV, WorkerBuilder, worker, worker_from_env};

@@ -202,6 +202,32 @@ fn a_task_out_of_deliveries_fails_as_worker_lost() {
     std::fs::remove_dir_all(&dir).unwrap();
 }
 
+/// The server stops and comes back (its store on disk) while tasks are
+/// queued: no task is lost, each result arrives once.
+#[test]
+fn a_server_restart_loses_no_task() {
+    let Some(mut server) = NatsServer::start() else {
+        return;
+    };
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let before: Vec<_> = (0..20)
+        .map(|n| cluster.submit(square, n).unwrap())
+        .collect();
+    // Stored before the restart: published and acknowledged.
+    corun_test_support::poll_until("the tasks are stored", || cluster.stored() == 20);
+    server.restart();
+    let after: Vec<_> = (20..30)
+        .map(|n| cluster.submit(square, n).unwrap())
+        .collect();
+    let _workers = Workers::start(&server.url(), ENTRY, 2);
+    let squares: Vec<u64> = before
+        .into_iter()
+        .chain(after)
+        .map(|t| t.result().unwrap())
+        .collect();
+    assert_eq!(squares, (0..30).map(square).collect::<Vec<_>>());
+}
+
 #[test]
 fn an_unreachable_server_is_a_clear_error() {
     let port = common::free_port();

@@ -482,7 +482,7 @@ fn indexes_past_the_end_are_refused() {
 
         let empty = Array::<u64>::new(0).unwrap();
         assert!(empty.is_empty());
-        assert_eq!(empty.to_vec(), []);
+        assert_eq!(empty.to_vec(), [0_u64; 0]);
         assert!(empty.lock().unwrap().is_empty());
         let empty = RawArray::<u64>::from_slice(&[]).unwrap();
         assert!(empty.is_empty());

