@@ -164,6 +164,9 @@ pub(crate) enum Experiment {
     /// An empty kernel on 1 work-item, launched and waited for, in both
     /// completion modes, against a thread pool's submit → result.
     GpuLaunch,
+    /// A local nats-server and three workers: the cost per task through the
+    /// cluster, and the cpu sums on it against a process pool.
+    Cluster,
     /// The same workload timed against itself: its ratio must come out at
     /// 1.00 within its spread. A check of the measuring, for tests.
     #[value(hide = true)]
@@ -197,6 +200,7 @@ impl Experiment {
         Experiment::Schedule,
         Experiment::GpuThroughput,
         Experiment::GpuLaunch,
+        Experiment::Cluster,
     ];
 
     /// What `corun bench --all` runs: the default set, then the extras.
@@ -241,6 +245,7 @@ impl Experiment {
             Experiment::GpuThroughput => "gpu-throughput",
             Experiment::GpuLaunch => "gpu-launch",
             Experiment::SelfCheck => "self-check",
+            Experiment::Cluster => "cluster",
         }
     }
 }

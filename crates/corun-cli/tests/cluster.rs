@@ -83,3 +83,39 @@ fn a_worker_with_no_server_fails_clearly() {
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(err.contains("cannot reach the NATS server"), "{err}");
 }
+
+/// `bench -e cluster` in a smoke run: the per-task cost against its
+/// 200 µs bar and the process pool, and the cpu sums against the pool;
+/// without a nats-server, one row that says so.
+#[test]
+fn bench_quick_cluster() {
+    let out = corun(&[
+        "bench",
+        "--quick",
+        "--no-python",
+        "-e",
+        "cluster",
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows = json["rows"].as_array().unwrap();
+    if corun_test_support::nats::binary().is_none() {
+        assert_eq!(rows.len(), 1, "{json}");
+        assert!(rows[0]["note"].as_str().unwrap().contains("no nats-server"));
+        return;
+    }
+    assert_eq!(rows.len(), 3, "{json}");
+    assert_eq!(rows[0]["bar"]["kind"], "target", "{json}");
+    assert_eq!(rows[0]["bar"]["max"], 200.0, "{json}");
+    assert!(rows[1]["ratio"]["median"].as_f64().unwrap() > 0.0, "{json}");
+    assert_eq!(rows[2]["unit"], "ms/run", "{json}");
+    assert_eq!(rows[2]["bar"]["max"], 1.2, "{json}");
+    for row in rows {
+        assert!(
+            row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+            "{row}"
+        );
+    }
+}

@@ -20,11 +20,13 @@
 //! retried, a worker process's crash contained, progress
 //! acknowledgements, a lost worker's task delivered again (only its own,
 //! after the acknowledgement wait), a task out of deliveries failed alone
-//! as "worker lost", clear connection errors. Not yet: cancelling a task
-//! on the server before a worker claims it, waiting for a live worker at
-//! connect, payloads above the server's limit through the object store,
-//! the per-task deadline, the `corun cluster` commands and the bench's
-//! cluster rows.
+//! as "worker lost", clear connection errors, [`status`] of the queues;
+//! `corun cluster worker`/`status` and `corun bench -e cluster`. Not yet:
+//! cancelling a task on the server before a worker claims it, waiting for
+//! a live worker at connect, payloads above the server's limit through the
+//! object store, the per-task deadline, `corun bench -e cpu --cluster URL`;
+//! and the cost per task is above its bar (about 0.5 ms through a local
+//! server, against 0.2 ms).
 //!
 //! # Examples
 //!

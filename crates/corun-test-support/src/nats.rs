@@ -23,7 +23,7 @@ pub struct NatsServer {
 }
 
 /// The `nats-server` binary, if there is one.
-fn binary() -> Option<PathBuf> {
+pub fn binary() -> Option<PathBuf> {
     if let Some(path) = std::env::var_os("CORUN_NATS_SERVER") {
         return Some(PathBuf::from(path));
     }
@@ -33,9 +33,11 @@ fn binary() -> Option<PathBuf> {
             .find(|candidate| candidate.is_file())
     });
     on_path.or_else(|| {
-        // target/debug/deps/<test> → target/nats-server/bin/nats-server
+        // target/<profile>/[deps/]<binary> → target/nats-server/bin/nats-server
         let exe = std::env::current_exe().ok()?;
-        let target = exe.ancestors().nth(3)?;
+        let target = exe
+            .ancestors()
+            .find(|a| a.file_name() == Some("target".as_ref()))?;
         let installed = target.join("nats-server/bin/nats-server");
         installed.is_file().then_some(installed)
     })

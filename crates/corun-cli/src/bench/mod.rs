@@ -8,6 +8,7 @@
 
 mod async_queue;
 mod async_spawn;
+mod cluster;
 mod cpu;
 mod diagram;
 mod emit;
@@ -126,6 +127,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::GpuThroughput => gpu_throughput::run(&plan)?,
             Experiment::GpuLaunch => gpu_launch::run(&plan)?,
             Experiment::SelfCheck => self_check::run(&plan)?,
+            Experiment::Cluster => cluster::run(&plan)?,
         };
         report.rows.extend(rows);
     }

@@ -18,7 +18,7 @@ use super::python::run_script;
 use super::report::Row;
 use crate::workload::{abort_every_tenth, inc, noop};
 
-const PYTHON_SCRIPT: &str = include_str!("../../python/process_bench.py");
+pub(crate) const PYTHON_SCRIPT: &str = include_str!("../../python/process_bench.py");
 /// BENCHMARKS.md: workers in the process experiments.
 const WORKERS: usize = 2;
 /// BENCHMARKS.md bars.
@@ -292,7 +292,7 @@ pub(crate) fn crash(plan: &Plan) -> anyhow::Result<Vec<Row>> {
 }
 
 /// A number the Python peer printed.
-fn number(json: &serde_json::Value, key: &str) -> anyhow::Result<f64> {
+pub(crate) fn number(json: &serde_json::Value, key: &str) -> anyhow::Result<f64> {
     json[key]
         .as_f64()
         .with_context(|| format!("python peer gave no {key}: {json}"))
