@@ -460,12 +460,7 @@ fn timelines(workload: &Workload, out: &mut String) -> fmt::Result {
 
 /// How the bars went.
 fn summary(report: &Report, out: &mut String) -> fmt::Result {
-    let count = |v| report.rows.iter().filter(|r| r.verdict == Some(v)).count();
-    let (met, noise, missed) = (
-        count(Verdict::Met),
-        count(Verdict::WithinNoise),
-        count(Verdict::Missed),
-    );
+    let (met, noise, missed) = report.tally();
     if met + noise + missed == 0 {
         return Ok(());
     }
@@ -477,16 +472,11 @@ fn summary(report: &Report, out: &mut String) -> fmt::Result {
     if !missed.is_empty() {
         writeln!(out, "<ul>")?;
         for row in missed {
-            let peer = row
-                .peer
-                .as_ref()
-                .map(|p| format!(" vs {p}"))
-                .unwrap_or_default();
             writeln!(
                 out,
                 "<li>{} {}</li>",
                 verdict(Verdict::Missed),
-                escape(&format!("{} — {}{peer}", row.experiment, row.corun))
+                escape(&format!("{} — {}", row.experiment, row.comparison()))
             )?;
         }
         writeln!(out, "</ul>")?;

@@ -167,10 +167,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
 fn check(report: &Report) -> anyhow::Result<()> {
     let missed: Vec<String> = report
         .missed()
-        .map(|r| match &r.peer {
-            Some(peer) => format!("{}: {} vs {peer}", r.experiment, r.corun),
-            None => format!("{}: {}", r.experiment, r.corun),
-        })
+        .map(|r| format!("{}: {}", r.experiment, r.comparison()))
         .collect();
     anyhow::ensure!(
         missed.is_empty(),

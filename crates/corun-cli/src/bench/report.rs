@@ -195,6 +195,14 @@ impl Row {
         self
     }
 
+    /// What is compared: "corun vs peer", or corun's name alone.
+    pub(crate) fn comparison(&self) -> String {
+        match &self.peer {
+            Some(peer) => format!("{} vs {peer}", self.corun),
+            None => self.corun.clone(),
+        }
+    }
+
     /// A remark shown under the figures (how a peer was run, a caveat).
     pub(crate) fn note(mut self, note: impl Into<String>) -> Self {
         self.note = Some(note.into());
@@ -251,6 +259,16 @@ impl Report {
     /// The rows of one experiment, in order.
     pub(crate) fn rows_of<'a>(&'a self, experiment: &'a str) -> impl Iterator<Item = &'a Row> {
         self.rows.iter().filter(move |r| r.experiment == experiment)
+    }
+
+    /// How many bars were met, within noise and missed.
+    pub(crate) fn tally(&self) -> (usize, usize, usize) {
+        let count = |v| self.rows.iter().filter(|r| r.verdict == Some(v)).count();
+        (
+            count(Verdict::Met),
+            count(Verdict::WithinNoise),
+            count(Verdict::Missed),
+        )
     }
 
     /// The rows whose bar was missed outside the noise.

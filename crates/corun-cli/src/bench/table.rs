@@ -7,7 +7,7 @@
 use std::io::{self, Write};
 
 use super::diagram;
-use super::report::{Bar, Report, Row, Verdict};
+use super::report::{Bar, Report, Row};
 use crate::human;
 
 /// How to read the figures, for the table and the page.
@@ -222,12 +222,7 @@ fn bar_cell(row: &Row) -> String {
 
 /// How the bars went, and which were missed.
 fn summary(report: &Report, out: &mut impl Write) -> io::Result<()> {
-    let count = |v| report.rows.iter().filter(|r| r.verdict == Some(v)).count();
-    let (met, noise, missed) = (
-        count(Verdict::Met),
-        count(Verdict::WithinNoise),
-        count(Verdict::Missed),
-    );
+    let (met, noise, missed) = report.tally();
     if met + noise + missed == 0 {
         return Ok(());
     }
@@ -236,15 +231,7 @@ fn summary(report: &Report, out: &mut impl Write) -> io::Result<()> {
         "\nbars: {met} met, {noise} within noise, {missed} missed"
     )?;
     for row in report.missed() {
-        let line = format!(
-            "  missed: {} — {}{}",
-            row.experiment,
-            row.corun,
-            row.peer
-                .as_ref()
-                .map(|p| format!(" vs {p}"))
-                .unwrap_or_default()
-        );
+        let line = format!("  missed: {} — {}", row.experiment, row.comparison());
         writeln!(out, "{}", human::fit(&line, WIDTH))?;
     }
     Ok(())
