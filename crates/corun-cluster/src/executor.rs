@@ -101,13 +101,8 @@ impl ClusterExecutor {
     pub fn builder(url: &str) -> ClusterBuilder {
         ClusterBuilder {
             url: url.to_owned(),
-            layout: Layout {
-                stream: "CORUN".to_owned(),
-                queue: "default".to_owned(),
-                ack_wait: Duration::from_secs(30),
-                max_deliver: 3,
-            },
-            connect_timeout: Duration::from_secs(5),
+            layout: Layout::default(),
+            connect_timeout: server::CONNECT_TIMEOUT,
         }
     }
 
@@ -172,29 +167,15 @@ impl ClusterBuilder {
     /// JetStream.
     pub fn build(self) -> Result<ClusterExecutor, Error> {
         let layout = self.layout;
-        for (what, name) in [("stream", &layout.stream), ("queue", &layout.queue)] {
-            if !wire::is_token(name) {
-                return Err(Error::invalid_argument(format!(
-                    "the {what} name `{name}`: use letters, digits, `-` and `_`"
-                )));
-            }
-        }
-        if layout.ack_wait.is_zero() {
-            return Err(Error::invalid_argument("ack_wait must be more than zero"));
-        }
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("corun-cluster")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::from_source(ErrorKind::Io, e))?;
+        layout.check()?;
+        let runtime = server::runtime("corun-cluster")?;
         let fingerprint = binary_fingerprint();
         let url = self.url;
         let timeout = self.connect_timeout;
         let (shared, results, lost, layout) = runtime.block_on(async move {
             let (client, js) = server::connect(&url, timeout).await?;
             server::streams(&js, &layout).await?;
-            server::worker_consumer(&js, &layout, fingerprint).await?;
+            server::worker_consumer(&js, &layout, fingerprint, true).await?;
             // A task delivered as often as allowed, and still not answered:
             // the server says so, naming its stream sequence.
             let lost = client

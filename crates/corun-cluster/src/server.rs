@@ -22,10 +22,61 @@ pub(crate) struct Layout {
     pub(crate) max_deliver: i64,
 }
 
+impl Default for Layout {
+    fn default() -> Self {
+        Self {
+            stream: "CORUN".to_owned(),
+            queue: "default".to_owned(),
+            ack_wait: Duration::from_secs(30),
+            max_deliver: 3,
+        }
+    }
+}
+
 impl Layout {
     pub(crate) fn results_stream(&self) -> String {
         format!("{}_RESULTS", self.stream)
     }
+
+    /// The names can stand in subjects, and the wait is one.
+    pub(crate) fn check(&self) -> Result<(), Error> {
+        for (what, name) in [("stream", &self.stream), ("queue", &self.queue)] {
+            if !wire::is_token(name) {
+                return Err(Error::invalid_argument(format!(
+                    "the {what} name `{name}`: use letters, digits, `-` and `_`"
+                )));
+            }
+        }
+        if self.ack_wait.is_zero() {
+            return Err(Error::invalid_argument("ack_wait must be more than zero"));
+        }
+        Ok(())
+    }
+
+    /// The durable consumer the workers of `fingerprint` share.
+    fn consumer_config(&self, fingerprint: u64) -> consumer::pull::Config {
+        consumer::pull::Config {
+            durable_name: Some(wire::consumer_name(&self.queue, fingerprint)),
+            filter_subject: wire::task_subject(&self.queue, fingerprint),
+            ack_policy: consumer::AckPolicy::Explicit,
+            ack_wait: self.ack_wait,
+            max_deliver: self.max_deliver,
+            ..Default::default()
+        }
+    }
+}
+
+/// How long connecting may take, unless told otherwise.
+pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
+
+/// The runtime the connection lives on: one thread, named `name`.
+pub(crate) fn runtime(name: &str) -> Result<tokio::runtime::Runtime, Error> {
+    tokio::runtime::Builder::new_multi_thread()
+        .worker_threads(1)
+        .thread_name(name)
+        .enable_all()
+        .build()
+        .map_err(|e| Error::from_source(ErrorKind::Io, e))
 }
 
 /// How long a result waits for its client before the server drops it.
@@ -93,12 +144,14 @@ pub(crate) async fn streams(js: &jetstream::Context, layout: &Layout) -> Result<
     Ok(())
 }
 
-/// The durable consumer the workers of `fingerprint` share, made (or its
-/// limits updated) with `layout`'s.
+/// The durable consumer the workers of `fingerprint` share: made with
+/// `layout`'s limits, or its limits updated to them with `update` (an
+/// executor's settings), else joined as it is (a worker's).
 pub(crate) async fn worker_consumer(
     js: &jetstream::Context,
     layout: &Layout,
     fingerprint: u64,
+    update: bool,
 ) -> Result<consumer::PullConsumer, Error> {
     let stream = js.get_stream(&layout.stream).await.map_err(|e| {
         Error::new(
@@ -107,15 +160,11 @@ pub(crate) async fn worker_consumer(
         )
     })?;
     let name = wire::consumer_name(&layout.queue, fingerprint);
-    stream
-        .create_consumer(consumer::pull::Config {
-            durable_name: Some(name.clone()),
-            filter_subject: wire::task_subject(&layout.queue, fingerprint),
-            ack_policy: consumer::AckPolicy::Explicit,
-            ack_wait: layout.ack_wait,
-            max_deliver: layout.max_deliver,
-            ..Default::default()
-        })
-        .await
-        .map_err(|e| Error::new(ErrorKind::Io, format!("making the consumer {name}: {e}")))
+    let config = layout.consumer_config(fingerprint);
+    let consumer = if update {
+        stream.create_consumer(config).await
+    } else {
+        stream.get_or_create_consumer(&name, config).await
+    };
+    consumer.map_err(|e| Error::new(ErrorKind::Io, format!("making the consumer {name}: {e}")))
 }

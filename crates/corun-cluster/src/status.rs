@@ -2,8 +2,6 @@
 //! worker slots wait for a task, how many tasks wait for a worker, how many
 //! run, how many were delivered more than once.
 
-use std::time::Duration;
-
 use corun_concurrent::{Error, ErrorKind};
 use futures_util::StreamExt;
 
@@ -36,12 +34,9 @@ pub struct QueueStatus {
 /// As [`ClusterBuilder::build`](crate::ClusterBuilder::build) for the
 /// connection; [`ErrorKind::NotFound`] when the stream does not exist.
 pub fn status(url: &str, stream: &str) -> Result<Vec<QueueStatus>, Error> {
-    let runtime = tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .map_err(|e| Error::from_source(ErrorKind::Io, e))?;
+    let runtime = server::runtime("corun-cluster-status")?;
     runtime.block_on(async {
-        let (_client, js) = server::connect(url, Duration::from_secs(5)).await?;
+        let (_client, js) = server::connect(url, server::CONNECT_TIMEOUT).await?;
         let stream = js.get_stream(stream).await.map_err(|e| {
             Error::new(
                 ErrorKind::NotFound,

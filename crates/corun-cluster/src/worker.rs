@@ -73,14 +73,9 @@ impl WorkerBuilder {
     pub fn new(url: &str) -> Self {
         Self {
             url: url.to_owned(),
-            layout: Layout {
-                stream: "CORUN".to_owned(),
-                queue: "default".to_owned(),
-                ack_wait: Duration::from_secs(30),
-                max_deliver: 3,
-            },
+            layout: Layout::default(),
             processes: None,
-            connect_timeout: Duration::from_secs(5),
+            connect_timeout: server::CONNECT_TIMEOUT,
         }
     }
 
@@ -114,53 +109,23 @@ impl WorkerBuilder {
     /// connection; [`ErrorKind::Io`] when the server drops the workers'
     /// consumer; the local pool's error when it cannot start.
     pub fn run(self) -> Result<(), Error> {
-        for (what, name) in [
-            ("stream", &self.layout.stream),
-            ("queue", &self.layout.queue),
-        ] {
-            if !wire::is_token(name) {
-                return Err(Error::invalid_argument(format!(
-                    "the {what} name `{name}`: use letters, digits, `-` and `_`"
-                )));
-            }
-        }
+        self.layout.check()?;
         let mut pool = ProcessPoolExecutor::builder();
         if let Some(n) = self.processes {
             pool = pool.max_workers(n);
         }
         let pool = Arc::new(pool.build()?);
         let slots = pool.max_workers();
-        let runtime = tokio::runtime::Builder::new_multi_thread()
-            .worker_threads(1)
-            .thread_name("corun-cluster-worker")
-            .enable_all()
-            .build()
-            .map_err(|e| Error::from_source(ErrorKind::Io, e))?;
+        let runtime = server::runtime("corun-cluster-worker")?;
         runtime.block_on(async move {
             let (_client, js) = server::connect(&self.url, self.connect_timeout).await?;
             server::streams(&js, &self.layout).await?;
             let fingerprint = binary_fingerprint();
-            let stream = js
-                .get_stream(&self.layout.stream)
-                .await
-                .map_err(|e| Error::new(ErrorKind::Io, format!("opening the stream: {e}")))?;
-            let name = wire::consumer_name(&self.layout.queue, fingerprint);
             // Made by the first executor with its limits; made here with
             // the defaults when a worker comes first.
-            let mut consumer: consumer::PullConsumer = stream
-                .get_or_create_consumer(
-                    &name,
-                    consumer::pull::Config {
-                        durable_name: Some(name.clone()),
-                        filter_subject: wire::task_subject(&self.layout.queue, fingerprint),
-                        ack_policy: consumer::AckPolicy::Explicit,
-                        ack_wait: self.layout.ack_wait,
-                        max_deliver: self.layout.max_deliver,
-                        ..Default::default()
-                    },
-                )
-                .await
-                .map_err(|e| Error::new(ErrorKind::Io, format!("joining {name}: {e}")))?;
+            let mut consumer =
+                server::worker_consumer(&js, &self.layout, fingerprint, false).await?;
+            let name = wire::consumer_name(&self.layout.queue, fingerprint);
             let ack_wait = consumer
                 .info()
                 .await

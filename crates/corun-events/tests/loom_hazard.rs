@@ -1,4 +1,4 @@
-//! Model checks of the hazard pointers behind [`EventEmitter`]'s emits
+//! Model checks of the hazard pointers behind `corun::events::EventEmitter`'s emits
 //! (`src/hazard.rs`) under loom: readers racing writers that replace and
 //! reclaim, two writers at once, a reader's guard drop racing a reclaim,
 //! and a thread's record given back at its end and taken by the next.
@@ -17,8 +17,6 @@
 //! RUSTFLAGS="--cfg corun_loom" CARGO_TARGET_DIR=target/loom LOOM_MAX_PREEMPTIONS=3 \
 //!     cargo test -p corun-events --release --test loom_hazard
 //! ```
-//!
-//! [`EventEmitter`]: corun_events::EventEmitter
 #![cfg(corun_loom)]
 #![allow(unsafe_code)]
 

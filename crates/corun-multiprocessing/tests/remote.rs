@@ -1,4 +1,4 @@
-//! Calls that travel as bytes (`corun_multiprocessing::remote`): a call
+//! Calls that travel as bytes (`corun::multiprocessing::remote`): a call
 //! encoded here, read back from its bytes and run by a pool with
 //! `submit_call`, its raw reply carried back as bytes and decoded — the
 //! path a cluster executor takes between machines, run on one. Faults are
