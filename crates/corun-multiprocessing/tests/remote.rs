@@ -178,6 +178,33 @@ fn deadline_cancel_and_shutdown_as_for_submit() {
     });
 }
 
+// Checks a call's own deadline (what a cluster task carries): in a pool
+// with no `task_timeout`, the held call fails with a time-out after its
+// 300 ms and its worker is killed; a call with a longer deadline of its
+// own, and one with none, then run on the replacement.
+#[test]
+fn a_call_has_a_deadline_of_its_own() {
+    isolated(|| {
+        let pool = build(1);
+        let gate = Gate::new();
+        let limit = Duration::from_millis(300);
+        let slow = pool
+            .submit_call(Call::new(gated, &gate.path()).unwrap().with_timeout(limit))
+            .unwrap();
+        let _held = gate.hold(); // never let through
+        let roomy = Call::new(square, &3)
+            .unwrap()
+            .with_timeout(Duration::from_secs(60));
+        let after = pool.submit_call(roomy).unwrap();
+        let plain = pool.submit_call(Call::new(square, &5).unwrap()).unwrap();
+        let err = slow.result().unwrap_err();
+        assert!(err.is_timeout(), "{err}");
+        assert!(err.to_string().contains("300ms"), "{err}");
+        assert_eq!(after.result().unwrap().decode::<u64>().unwrap(), 9);
+        assert_eq!(plain.result().unwrap().decode::<u64>().unwrap(), 25);
+    });
+}
+
 // Checks that a call holding a `Connection` or naming shared memory does
 // not become bytes (neither can leave this machine), and that the same
 // call still runs locally with `submit_call`, descriptor and all.

@@ -26,6 +26,7 @@ use std::fmt;
 use std::hash::Hasher;
 use std::os::fd::OwnedFd;
 use std::sync::Arc;
+use std::time::Duration;
 
 use corun_concurrent::Error;
 use serde::Serialize;
@@ -87,6 +88,8 @@ pub struct Call {
     /// outlive the caller's handles until the worker has attached (see
     /// `shared_memory::keeping`); `None` for none.
     _kept: Option<Arc<[SharedMemory]>>,
+    /// This call's own deadline, in place of the pool's `task_timeout`.
+    timeout: Option<Duration>,
 }
 
 /// A call as the worker reads it.
@@ -237,6 +240,7 @@ impl Call {
             frame,
             fds,
             _kept: kept,
+            timeout: None,
         })
     }
 
@@ -274,6 +278,32 @@ impl Call {
     pub fn with_id(mut self, id: u64) -> Self {
         self.set_id(id);
         self
+    }
+
+    /// The call with a deadline of its own, counted from when its worker
+    /// starts it, in place of the pool's
+    /// [`task_timeout`](crate::WorkerPoolBuilder::task_timeout): past it,
+    /// the worker is killed and replaced and the call fails with a
+    /// time-out. It stays on this machine: [`to_bytes`](Self::to_bytes)
+    /// does not carry it.
+    ///
+    /// ```
+    /// use corun::multiprocessing::remote::Call;
+    /// use std::time::Duration;
+    ///
+    /// fn id(x: u8) -> u8 { x }
+    ///
+    /// let call = Call::new(id, &1).unwrap().with_timeout(Duration::from_secs(2));
+    /// assert_eq!(call.timeout(), Some(Duration::from_secs(2)));
+    /// ```
+    pub fn with_timeout(mut self, limit: Duration) -> Self {
+        self.timeout = Some(limit);
+        self
+    }
+
+    /// The call's own deadline, if it has one.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
     }
 
     /// The call as bytes, to carry to a process of the same binary on
@@ -391,6 +421,7 @@ impl Call {
             frame: bytes,
             fds: None,
             _kept: None,
+            timeout: None,
         })
     }
 

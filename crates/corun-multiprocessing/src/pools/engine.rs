@@ -950,17 +950,27 @@ impl Supervisor {
         Ok(worker)
     }
 
+    /// The deadline of the call at the head of the worker's line: its
+    /// own, or the pool's.
+    fn head_limit(&self) -> Option<Duration> {
+        let own = self
+            .flight()
+            .sent
+            .front()
+            .and_then(|entry| entry.job.as_ref())
+            .and_then(|job| job.call.timeout());
+        own.or(self.inner.config.task_timeout)
+    }
+
     /// Reads the next reply and returns it with its call, to complete;
     /// or deals with the worker's death or a call past its deadline.
     fn read_one(&mut self) -> Option<(Job, Reply)> {
         let Some(worker) = self.worker.clone() else {
             return None; // the calls are in `retry`, for the next worker
         };
-        let timeout = self
-            .inner
-            .config
-            .task_timeout
-            .map(|limit| (self.head_since + limit).saturating_duration_since(Instant::now()));
+        let limit = self.head_limit();
+        let timeout =
+            limit.map(|limit| (self.head_since + limit).saturating_duration_since(Instant::now()));
         // Poll for a lone call's reply (it comes soon, and polling saves a
         // wake-up); sleep while calls are queued behind it, leaving the CPU
         // to the worker.
@@ -1005,7 +1015,7 @@ impl Supervisor {
             }
             Err(RecvError::Timeout) => {
                 worker.kill();
-                let limit = self.inner.config.task_timeout.unwrap_or_default();
+                let limit = limit.unwrap_or_default();
                 let pid = worker.pid();
                 self.drop_worker();
                 let head = self.flight().sent.pop_front().and_then(|e| e.job);
