@@ -1,11 +1,15 @@
 //! Talking to the server: connecting with clear errors, the two streams
-//! (tasks, results) and the workers' consumer, made where missing.
+//! (tasks, results), the workers' consumer and the three buckets (claims,
+//! live workers, large payloads), made where missing.
 
+use std::collections::HashMap;
 use std::time::Duration;
 
-use async_nats::jetstream::{self, consumer, stream};
+use async_nats::jetstream::{self, consumer, kv, object_store, stream};
 use async_nats::{Client, ConnectErrorKind};
 use corun_concurrent::{Error, ErrorKind};
+
+use futures_util::StreamExt;
 
 use crate::wire;
 
@@ -36,6 +40,26 @@ impl Default for Layout {
 impl Layout {
     pub(crate) fn results_stream(&self) -> String {
         format!("{}_RESULTS", self.stream)
+    }
+
+    /// The bucket of claims: a task's name, set by the worker that starts
+    /// it, or to [`CANCELLED`](crate::wire::CANCELLED) by its executor,
+    /// whichever comes first.
+    fn claims_bucket(&self) -> String {
+        format!("{}_CLAIMS", self.stream)
+    }
+
+    /// The bucket of live workers, `<queue>.<binary>.<worker>`: each
+    /// worker renews its key every [`HEARTBEAT`]; a key not renewed
+    /// expires.
+    pub(crate) fn workers_bucket(&self) -> String {
+        format!("{}_WORKERS", self.stream)
+    }
+
+    /// The object store of arguments and results over the server's
+    /// payload limit.
+    fn objects_bucket(&self) -> String {
+        format!("{}_OBJECTS", self.stream)
     }
 
     /// The names can stand in subjects, and the wait is one.
@@ -69,19 +93,127 @@ impl Layout {
 /// How long connecting may take, unless told otherwise.
 pub(crate) const CONNECT_TIMEOUT: Duration = Duration::from_secs(5);
 
-/// The runtime the connection lives on: one thread, named `name`.
-pub(crate) fn runtime(name: &str) -> Result<tokio::runtime::Runtime, Error> {
+/// An I/O error while doing `what`.
+pub(crate) fn io(what: &str, error: impl std::fmt::Display) -> Error {
+    Error::new(ErrorKind::Io, format!("{what}: {error}"))
+}
+
+/// The runtime the connection lives on: `threads` threads named `name`.
+pub(crate) fn runtime(name: &str, threads: usize) -> Result<tokio::runtime::Runtime, Error> {
     tokio::runtime::Builder::new_multi_thread()
-        .worker_threads(1)
+        .worker_threads(threads)
         .thread_name(name)
         .enable_all()
         .build()
         .map_err(|e| Error::from_source(ErrorKind::Io, e))
 }
 
-/// How long a result waits for its client before the server drops it.
+/// How long a result waits for its client before the server drops it;
+/// also how long claims and large payloads are kept.
 const RESULTS_MAX_AGE: Duration = Duration::from_secs(24 * 3600);
 
+/// How often a worker says it is alive.
+pub(crate) const HEARTBEAT: Duration = Duration::from_secs(2);
+
+/// How long a worker that stopped saying so still counts as alive.
+const WORKER_TTL: Duration = Duration::from_secs(6);
+
+/// What a payload may weigh, below the server's limit, and leave room for
+/// the headers: above it, it goes through the object store.
+pub(crate) fn payload_limit(client: &Client) -> usize {
+    client
+        .server_info()
+        .max_payload
+        .saturating_sub(8 * 1024)
+        .max(1024)
+}
+
+/// The buckets beside the streams.
+#[derive(Clone)]
+pub(crate) struct Buckets {
+    /// Who started each task, or that its executor took it back.
+    pub(crate) claims: kv::Store,
+    /// The live workers.
+    pub(crate) workers: kv::Store,
+    /// Arguments and results over the payload limit.
+    pub(crate) objects: object_store::ObjectStore,
+}
+
+/// Opens the buckets, making those that are missing.
+pub(crate) async fn buckets(js: &jetstream::Context, layout: &Layout) -> Result<Buckets, Error> {
+    let store = |bucket: String, max_age: Duration| kv::Config {
+        bucket,
+        history: 1,
+        max_age,
+        storage: stream::StorageType::File,
+        ..Default::default()
+    };
+    let claims = key_value(js, store(layout.claims_bucket(), RESULTS_MAX_AGE)).await?;
+    let workers = key_value(js, store(layout.workers_bucket(), WORKER_TTL)).await?;
+    let bucket = layout.objects_bucket();
+    let objects = match js.get_object_store(&bucket).await {
+        Ok(objects) => objects,
+        Err(_) => js
+            .create_object_store(object_store::Config {
+                bucket: bucket.clone(),
+                max_age: RESULTS_MAX_AGE,
+                storage: stream::StorageType::File,
+                ..Default::default()
+            })
+            .await
+            .map_err(|e| Error::new(ErrorKind::Io, format!("making the bucket {bucket}: {e}")))?,
+    };
+    Ok(Buckets {
+        claims,
+        workers,
+        objects,
+    })
+}
+
+/// The key-value bucket `config` names, made if it is missing.
+async fn key_value(js: &jetstream::Context, config: kv::Config) -> Result<kv::Store, Error> {
+    if let Ok(store) = js.get_key_value(&config.bucket).await {
+        return Ok(store);
+    }
+    let bucket = config.bucket.clone();
+    match js.create_key_value(config).await {
+        Ok(store) => Ok(store),
+        // Made by another process meanwhile.
+        Err(e) => js
+            .get_key_value(&bucket)
+            .await
+            .map_err(|_| Error::new(ErrorKind::Io, format!("making the bucket {bucket}: {e}"))),
+    }
+}
+
+/// The live workers, by `<queue>.<binary>`: how many, and how many tasks
+/// they run at once in all.
+pub(crate) async fn live_workers(
+    workers: &kv::Store,
+) -> Result<HashMap<String, (usize, usize)>, Error> {
+    let mut keys = workers
+        .keys()
+        .await
+        .map_err(|e| Error::new(ErrorKind::Io, format!("listing the workers: {e}")))?;
+    let mut live = HashMap::new();
+    while let Some(key) = keys.next().await {
+        let Ok(key) = key else { continue };
+        // <queue>.<binary>.<worker>
+        let Some((queue_binary, _worker)) = key.rsplit_once('.') else {
+            continue;
+        };
+        if let Ok(Some(value)) = workers.get(key.as_str()).await {
+            let processes = std::str::from_utf8(&value)
+                .ok()
+                .and_then(|v| v.parse::<usize>().ok())
+                .unwrap_or(0);
+            let entry: &mut (usize, usize) = live.entry(queue_binary.to_owned()).or_default();
+            entry.0 += 1;
+            entry.1 += processes;
+        }
+    }
+    Ok(live)
+}
 /// Connects to `url`, failing at once when the server cannot be reached.
 pub(crate) async fn connect(
     url: &str,

@@ -1,6 +1,6 @@
 //! What the server knows of the queues: per queue and binary, how many
-//! worker slots wait for a task, how many tasks wait for a worker, how many
-//! run, how many were delivered more than once.
+//! workers are alive, how many tasks wait for a worker, how many run, how
+//! many were delivered more than once.
 
 use corun_concurrent::{Error, ErrorKind};
 use futures_util::StreamExt;
@@ -14,6 +14,10 @@ pub struct QueueStatus {
     pub queue: String,
     /// The binary's fingerprint, in hex: its workers serve only its tasks.
     pub binary: String,
+    /// Workers alive: those that said so within the last few seconds.
+    pub workers: usize,
+    /// How many tasks those workers run at once, in all.
+    pub processes: usize,
     /// Worker slots asking for a task right now: idle workers. A worker
     /// busy in every slot asks for none, so it is counted in `running`.
     pub waiting_slots: usize,
@@ -34,7 +38,7 @@ pub struct QueueStatus {
 /// As [`ClusterBuilder::build`](crate::ClusterBuilder::build) for the
 /// connection; [`ErrorKind::NotFound`] when the stream does not exist.
 pub fn status(url: &str, stream: &str) -> Result<Vec<QueueStatus>, Error> {
-    let runtime = server::runtime("corun-cluster-status")?;
+    let runtime = server::runtime("corun-cluster-status", 1)?;
     runtime.block_on(async {
         let (_client, js) = server::connect(url, server::CONNECT_TIMEOUT).await?;
         let stream = js.get_stream(stream).await.map_err(|e| {
@@ -43,6 +47,12 @@ pub fn status(url: &str, stream: &str) -> Result<Vec<QueueStatus>, Error> {
                 format!("no stream `{stream}` on {url}: {e}"),
             )
         })?;
+        let layout = server::Layout {
+            stream: stream.cached_info().config.name.clone(),
+            ..server::Layout::default()
+        };
+        let buckets = server::buckets(&js, &layout).await?;
+        let live = server::live_workers(&buckets.workers).await?;
         let mut consumers = stream.consumers();
         let mut queues = Vec::new();
         while let Some(info) = consumers.next().await {
@@ -55,9 +65,15 @@ pub fn status(url: &str, stream: &str) -> Result<Vec<QueueStatus>, Error> {
             let Some((queue, binary)) = rest.rsplit_once('-') else {
                 continue;
             };
+            let (workers, processes) = live
+                .get(&format!("{queue}.{binary}"))
+                .copied()
+                .unwrap_or_default();
             queues.push(QueueStatus {
                 queue: queue.to_owned(),
                 binary: binary.to_owned(),
+                workers,
+                processes,
                 waiting_slots: info.num_waiting,
                 queued: info.num_pending,
                 running: info.num_ack_pending,

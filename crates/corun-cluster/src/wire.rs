@@ -8,6 +8,8 @@
 //! to answer on. The result message carries the worker's reply, or the
 //! error that ended the task there, under the same task name.
 
+use std::time::Duration;
+
 use async_nats::HeaderMap;
 use corun_concurrent::{Error, ErrorKind};
 
@@ -18,6 +20,13 @@ pub(crate) const REPLY_TO: &str = "Corun-Reply";
 /// On a result: `reply` (the payload is the worker's reply) or an error
 /// kind (the payload is the error's message).
 pub(crate) const OUTCOME: &str = "Corun-Outcome";
+/// On a task: its deadline on the worker, in milliseconds.
+pub(crate) const TIMEOUT: &str = "Corun-Timeout";
+/// On a task or a result too large for one message: the name of the
+/// object in the stream's object store that holds the payload.
+pub(crate) const OBJECT: &str = "Corun-Object";
+/// A claim's value when the executor took its task back first.
+pub(crate) const CANCELLED: &str = "cancelled";
 /// JetStream's de-duplication header: a publish retried within the
 /// stream's duplicate window is stored once.
 pub(crate) const MSG_ID: &str = "Nats-Msg-Id";
@@ -43,6 +52,18 @@ pub(crate) fn consumer_name(queue: &str, fingerprint: u64) -> String {
     format!("workers-{queue}-{fingerprint:016x}")
 }
 
+/// The first two parts of a live worker's key, `<queue>.<binary>`; the
+/// third names the worker.
+pub(crate) fn worker_prefix(queue: &str, fingerprint: u64) -> String {
+    format!("{queue}.{fingerprint:016x}")
+}
+
+/// The name of the object holding task `task`'s argument (`"task"`) or
+/// result (`"result"`).
+pub(crate) fn object_name(what: &str, task: &str) -> String {
+    format!("{what}.{task}")
+}
+
 /// Whether `name` may stand in a subject token and a consumer name: ASCII
 /// letters, digits, `-` and `_`.
 pub(crate) fn is_token(name: &str) -> bool {
@@ -52,13 +73,33 @@ pub(crate) fn is_token(name: &str) -> bool {
             .all(|c| c.is_ascii_alphanumeric() || c == '-' || c == '_')
 }
 
-/// The headers of a task message.
-pub(crate) fn task_headers(task: &str, reply_to: &str) -> HeaderMap {
+/// The headers of a task message: its name, where to answer, its
+/// deadline, and the object holding its argument when it is large.
+pub(crate) fn task_headers(
+    task: &str,
+    reply_to: &str,
+    timeout: Option<Duration>,
+    object: Option<&str>,
+) -> HeaderMap {
     let mut headers = HeaderMap::new();
     headers.insert(TASK, task);
     headers.insert(REPLY_TO, reply_to);
     headers.insert(MSG_ID, task);
+    if let Some(limit) = timeout {
+        headers.insert(TIMEOUT, limit.as_millis().to_string().as_str());
+    }
+    if let Some(name) = object {
+        headers.insert(OBJECT, name);
+    }
     headers
+}
+
+/// A task's deadline, from its headers.
+pub(crate) fn timeout(headers: Option<&HeaderMap>) -> Option<Duration> {
+    header(headers, TIMEOUT)?
+        .parse()
+        .ok()
+        .map(Duration::from_millis)
 }
 
 /// How a task ended on a worker, as carried back.

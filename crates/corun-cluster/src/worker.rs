@@ -5,13 +5,16 @@
 use std::sync::Arc;
 use std::time::Duration;
 
+use async_nats::jetstream::kv::{self, CreateErrorKind};
 use async_nats::jetstream::{self, AckKind, consumer};
 use corun_concurrent::{Error, ErrorKind, Executor};
 use corun_multiprocessing::ProcessPoolExecutor;
 use corun_multiprocessing::remote::{Call, binary_fingerprint};
 use futures_util::StreamExt;
+use tokio::io::AsyncReadExt;
+use tokio::sync::{OwnedSemaphorePermit, Semaphore};
 
-use crate::server::{self, Layout};
+use crate::server::{self, Buckets, Layout, io};
 use crate::wire::{self, Outcome};
 
 /// The environment variable that makes a process a cluster worker: its
@@ -98,10 +101,12 @@ impl WorkerBuilder {
         self
     }
 
-    /// Serves tasks until the process is stopped: claims one task per
-    /// free process, runs it in the local pool, keeps the claim alive
-    /// while it runs, publishes the outcome and, once the server has
-    /// stored it, acknowledges the task.
+    /// Serves tasks until the process is stopped. It holds at most one
+    /// task more than it has processes (as Python's process pool keeps one
+    /// call queued ahead), claims each as it takes it, runs it in the
+    /// local pool, keeps the claim alive while it runs, publishes the
+    /// outcome and, once the server has stored it, acknowledges the task.
+    /// Every [`HEARTBEAT`](crate::server::HEARTBEAT) it says it is alive.
     ///
     /// # Errors
     ///
@@ -114,72 +119,110 @@ impl WorkerBuilder {
         if let Some(n) = self.processes {
             pool = pool.max_workers(n);
         }
-        let pool = Arc::new(pool.build()?);
+        let pool = pool.build()?;
         let slots = pool.max_workers();
-        let runtime = server::runtime("corun-cluster-worker")?;
+        let runtime = server::runtime("corun-cluster-worker", 1)?;
         runtime.block_on(async move {
-            let (_client, js) = server::connect(&self.url, self.connect_timeout).await?;
+            let (client, js) = server::connect(&self.url, self.connect_timeout).await?;
             server::streams(&js, &self.layout).await?;
+            let buckets = server::buckets(&js, &self.layout).await?;
             let fingerprint = binary_fingerprint();
             // Made by the first executor with its limits; made here with
             // the defaults when a worker comes first.
-            let mut consumer =
-                server::worker_consumer(&js, &self.layout, fingerprint, false).await?;
+            let consumer = server::worker_consumer(&js, &self.layout, fingerprint, false).await?;
             let name = wire::consumer_name(&self.layout.queue, fingerprint);
             let ack_wait = consumer
+                .clone()
                 .info()
                 .await
-                .map_err(|e| Error::new(ErrorKind::Io, format!("reading {name}: {e}")))?
+                .map_err(|e| io(&format!("reading {name}"), e))?
                 .config
                 .ack_wait;
-            let mut serving = Vec::new();
-            for _ in 0..slots {
-                serving.push(tokio::spawn(serve(
-                    js.clone(),
-                    consumer.clone(),
-                    Arc::clone(&pool),
-                    ack_wait,
-                )));
-            }
-            for slot in serving {
-                slot.await
-                    .map_err(|e| Error::new(ErrorKind::Broken, format!("a slot failed: {e}")))??;
-            }
-            Ok(())
+            let id = format!("w{:016x}", crate::executor::rand_u64(&client));
+            let key = format!(
+                "{}.{id}",
+                wire::worker_prefix(&self.layout.queue, fingerprint)
+            );
+            tokio::spawn(heartbeat(buckets.workers.clone(), key, slots));
+            let serving = Arc::new(Serving {
+                js,
+                buckets,
+                pool,
+                ack_wait,
+                id,
+                payload_limit: server::payload_limit(&client),
+            });
+            serve(&serving, &consumer, slots + 1).await
         })
     }
 }
 
-/// One slot: claims a task, runs it, answers, and again.
-async fn serve(
+/// What every task of a worker needs.
+struct Serving {
     js: jetstream::Context,
-    consumer: consumer::PullConsumer,
-    pool: Arc<ProcessPoolExecutor>,
+    buckets: Buckets,
+    pool: ProcessPoolExecutor,
     ack_wait: Duration,
-) -> Result<(), Error> {
+    /// This worker's name, its claims' value.
+    id: String,
+    payload_limit: usize,
+}
+
+/// Says every [`HEARTBEAT`](server::HEARTBEAT) that this worker, running
+/// `processes` tasks at once, is alive.
+async fn heartbeat(workers: kv::Store, key: String, processes: usize) {
+    let mut beat = tokio::time::interval(server::HEARTBEAT);
     loop {
+        beat.tick().await;
+        let _ = workers.put(&key, processes.to_string().into()).await;
+    }
+}
+
+/// Takes tasks as long as fewer than `room` are held, each handled in a
+/// task of its own.
+async fn serve(
+    serving: &Arc<Serving>,
+    consumer: &consumer::PullConsumer,
+    room: usize,
+) -> Result<(), Error> {
+    let held = Arc::new(Semaphore::new(room));
+    loop {
+        let first = Arc::clone(&held)
+            .acquire_owned()
+            .await
+            .map_err(|e| io("waiting for room", e))?;
+        let mut permits = vec![first];
+        while let Ok(permit) = Arc::clone(&held).try_acquire_owned() {
+            permits.push(permit);
+        }
         let mut batch = consumer
             .fetch()
-            .max_messages(1)
+            .max_messages(permits.len())
             .expires(PULL_WAIT)
             .messages()
             .await
-            .map_err(|e| Error::new(ErrorKind::Io, format!("claiming a task: {e}")))?;
+            .map_err(|e| io("claiming a task", e))?;
         while let Some(message) = batch.next().await {
             let Ok(message) = message else { continue };
-            answer(&js, &pool, message, ack_wait).await;
+            let Some(permit) = permits.pop() else { break };
+            tokio::spawn(handle(Arc::clone(serving), message, permit));
         }
     }
 }
 
-/// Runs one task and answers it; the task is acknowledged only once its
-/// outcome is stored.
-async fn answer(
-    js: &jetstream::Context,
-    pool: &ProcessPoolExecutor,
-    message: jetstream::Message,
-    ack_wait: Duration,
-) {
+/// What became of a task here.
+enum Step {
+    /// It ran, or could not: answer with this.
+    Answer(Outcome),
+    /// Its executor took it back: it leaves the queue unrun.
+    Withdrawn,
+    /// The server could not be asked: leave it for later.
+    Later,
+}
+
+/// Handles one task, holding a place among the worker's tasks until it
+/// has run; it is acknowledged only once its outcome is stored.
+async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: OwnedSemaphorePermit) {
     let headers = message.headers.as_ref();
     let (Some(task), Some(reply_to)) = (
         wire::header(headers, wire::TASK).map(str::to_owned),
@@ -189,34 +232,45 @@ async fn answer(
         let _ = message.ack_with(AckKind::Term).await;
         return;
     };
-    let failed = |e: Error| Outcome::Failed {
-        kind: e.kind(),
-        message: e.to_string(),
-    };
-    let outcome = match Call::from_bytes(message.payload.to_vec()).and_then(|c| pool.submit_call(c))
-    {
-        Err(e) => failed(e),
-        Ok(mut running) => {
-            // Progress every third of the wait keeps the claim.
-            let mut progress = tokio::time::interval(ack_wait / 3);
-            progress.tick().await;
-            let reply = loop {
-                tokio::select! {
-                    reply = &mut running => break reply,
-                    _ = progress.tick() => {
-                        let _ = message.ack_with(AckKind::Progress).await;
-                    }
+    let step = {
+        let work = run(&serving, &task, &message);
+        tokio::pin!(work);
+        // Progress every third of the wait keeps the claim, from the
+        // moment the task is held.
+        let mut progress = tokio::time::interval(serving.ack_wait / 3);
+        progress.tick().await;
+        loop {
+            tokio::select! {
+                step = &mut work => break step,
+                _ = progress.tick() => {
+                    let _ = message.ack_with(AckKind::Progress).await;
                 }
-            };
-            match reply {
-                Ok(reply) => Outcome::Reply(reply.to_bytes()),
-                Err(e) => failed(e),
             }
         }
     };
-    let (headers, payload) = outcome.to_message(&task);
+    drop(held);
+    let outcome = match step {
+        Step::Answer(outcome) => outcome,
+        Step::Withdrawn => {
+            let _ = message.ack().await;
+            return;
+        }
+        Step::Later => return,
+    };
+    let (mut headers, mut payload) = outcome.to_message(&task);
+    if payload.len() > serving.payload_limit {
+        let name = wire::object_name("result", &task);
+        let mut reader = payload.as_slice();
+        let put = serving.buckets.objects.put(name.as_str(), &mut reader);
+        if put.await.is_err() {
+            return; // not answered: it runs again elsewhere
+        }
+        headers.insert(wire::OBJECT, name.as_str());
+        payload = Vec::new();
+    }
     // Stored, or the task is left unacknowledged, to run again elsewhere.
-    let stored = match js
+    let stored = match serving
+        .js
         .publish_with_headers(reply_to, headers, payload.into())
         .await
     {
@@ -224,6 +278,78 @@ async fn answer(
         Err(_) => false,
     };
     if stored {
-        let _ = message.double_ack().await;
+        // Should this acknowledgement be lost, the task runs again and
+        // its second result is dropped.
+        let _ = message.ack().await;
     }
+}
+
+/// Claims task `task` and runs it in the local pool.
+async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Step {
+    let failed = |e: Error| {
+        Step::Answer(Outcome::Failed {
+            kind: e.kind(),
+            message: e.to_string(),
+        })
+    };
+    let claims = &serving.buckets.claims;
+    match claims.create(task, serving.id.clone().into()).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {
+            match claims.get(task).await {
+                Ok(Some(value)) if *value == *wire::CANCELLED.as_bytes() => {
+                    return Step::Withdrawn;
+                }
+                // Claimed by a worker that was lost: it runs again here.
+                Ok(Some(_)) => {}
+                _ => return Step::Later,
+            }
+        }
+        Err(_) => return Step::Later,
+    }
+    let headers = message.headers.as_ref();
+    let bytes = match wire::header(headers, wire::OBJECT) {
+        None => message.payload.to_vec(),
+        Some(name) => match read_object(serving, name).await {
+            Ok(bytes) => bytes,
+            Err(e) => return failed(e),
+        },
+    };
+    let call = match Call::from_bytes(bytes) {
+        Ok(call) => call,
+        Err(e) => return failed(e),
+    };
+    let call = match wire::timeout(headers) {
+        Some(limit) => call.with_timeout(limit),
+        None => call,
+    };
+    match serving.pool.submit_call(call) {
+        Ok(running) => match running.await {
+            Ok(reply) => Step::Answer(Outcome::Reply(reply.to_bytes())),
+            Err(e) => failed(e),
+        },
+        Err(e) => failed(e),
+    }
+}
+
+/// The argument stored as object `name`.
+async fn read_object(serving: &Serving, name: &str) -> Result<Vec<u8>, Error> {
+    let lost = |e: String| {
+        Error::new(
+            ErrorKind::Io,
+            format!("reading the argument {name} from the object store: {e}"),
+        )
+    };
+    let mut object = serving
+        .buckets
+        .objects
+        .get(name)
+        .await
+        .map_err(|e| lost(e.to_string()))?;
+    let mut bytes = Vec::new();
+    object
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| lost(e.to_string()))?;
+    Ok(bytes)
 }

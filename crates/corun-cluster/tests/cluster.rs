@@ -3,11 +3,12 @@
 
 use std::time::Duration;
 
-use corun_cluster::{ClusterExecutor, WorkerBuilder};
+use corun_cluster::{ClusterExecutor, WorkerBuilder, status};
 use corun_concurrent::{ErrorKind, Executor, Submit};
+use corun_test_support::poll_until;
 
 mod common;
-use common::{NatsServer, Workers};
+use common::{NatsServer, Workers, signal};
 
 corun_multiprocessing::enable_test_workers!();
 
@@ -48,6 +49,28 @@ fn slow(path: String) -> u32 {
     drop(log);
     std::thread::sleep(Duration::from_millis(1500));
     worker
+}
+
+/// Notes its worker in the file `path`, as `slow`, and returns at once.
+fn mark(path: String) -> u32 {
+    let worker = std::os::unix::process::parent_id();
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut log| std::io::Write::write_all(&mut log, format!("{worker}\n").as_bytes()))
+        .unwrap();
+    worker
+}
+
+fn sleeps(ms: u64) -> u64 {
+    std::thread::sleep(Duration::from_millis(ms));
+    ms
+}
+
+fn reversed(mut bytes: Vec<u8>) -> Vec<u8> {
+    bytes.reverse();
+    bytes
 }
 
 /// The workers that ran the task logging to `path`, in order.
@@ -155,7 +178,7 @@ fn a_killed_worker_has_only_its_own_task_run_again() {
         .iter()
         .map(|p| cluster.submit(slow, p.display().to_string()).unwrap())
         .collect();
-    corun_test_support::poll_until("a worker runs task 0", || !runs(&paths[0]).is_empty());
+    poll_until("a worker runs task 0", || !runs(&paths[0]).is_empty());
     let victim = runs(&paths[0])[0];
     assert!(workers.pids().contains(&victim));
     let killed = std::time::Instant::now();
@@ -191,7 +214,7 @@ fn a_task_out_of_deliveries_fails_as_worker_lost() {
         .unwrap();
     let path = dir.join("task");
     let task = cluster.submit(slow, path.display().to_string()).unwrap();
-    corun_test_support::poll_until("the worker runs it", || !runs(&path).is_empty());
+    poll_until("the worker runs it", || !runs(&path).is_empty());
     workers.kill(runs(&path)[0]);
     let error = task.result().unwrap_err();
     assert!(error.is_worker_died(), "{error:?}");
@@ -214,7 +237,7 @@ fn a_server_restart_loses_no_task() {
         .map(|n| cluster.submit(square, n).unwrap())
         .collect();
     // Stored before the restart: published and acknowledged.
-    corun_test_support::poll_until("the tasks are stored", || cluster.stored() == 20);
+    poll_until("the tasks are stored", || cluster.stored() == 20);
     server.restart();
     let after: Vec<_> = (20..30)
         .map(|n| cluster.submit(square, n).unwrap())
@@ -267,4 +290,173 @@ fn a_server_without_jetstream_is_a_clear_error() {
     let error = ClusterExecutor::connect(&server.url()).unwrap_err();
     assert_eq!(error.kind(), ErrorKind::InvalidState, "{error}");
     assert!(error.to_string().contains("no JetStream"), "{error}");
+}
+
+/// Python's rule: `cancel` succeeds only before a worker claims the task.
+/// One worker of one process holds two tasks (one running, one queued
+/// behind it, both claimed, as a process pool's call queue); the two
+/// after them are unclaimed, are taken back, and never run.
+#[test]
+fn cancel_succeeds_only_before_a_worker_claims() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = scratch("cancel");
+    let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let path = |k: usize| dir.join(format!("task-{k}")).display().to_string();
+    let running = cluster.submit(slow, path(0)).unwrap();
+    let behind = cluster.submit(mark, path(1)).unwrap();
+    let unclaimed: Vec<_> = (2..4)
+        .map(|k| cluster.submit(mark, path(k)).unwrap())
+        .collect();
+    poll_until("both first tasks are claimed", || {
+        running.running() && behind.running()
+    });
+    assert!(!running.cancel() && !behind.cancel());
+    for task in &unclaimed {
+        assert!(!task.running());
+        assert!(task.cancel());
+        assert!(task.cancelled() && task.done());
+    }
+    assert!(running.result().is_ok() && behind.result().is_ok());
+    // Queued after the cancelled ones, and run after them had they run.
+    let last = cluster.submit(mark, path(4)).unwrap();
+    assert!(last.result().is_ok());
+    for (k, task) in (2..).zip(unclaimed) {
+        assert!(task.result().unwrap_err().is_cancelled());
+        assert!(runs(std::path::Path::new(&path(k))).is_empty(), "task {k} ran");
+    }
+    assert_eq!(cluster.pending(), 0);
+    poll_until("the queue is empty", || {
+        status(&server.url(), "CORUN").unwrap()[0].queued == 0
+    });
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `shutdown(wait, cancel_pending)`: the unclaimed are cancelled, the
+/// claimed run to their results, which `wait` waits for.
+#[test]
+fn shutdown_cancels_the_unclaimed_and_waits_for_the_claimed() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let claimed = cluster.submit(sleeps, 800).unwrap();
+    let behind = cluster.submit(sleeps, 10).unwrap();
+    let unclaimed: Vec<_> = (0..5).map(|n| cluster.submit(square, n).unwrap()).collect();
+    poll_until("two tasks are claimed", || {
+        claimed.running() && behind.running()
+    });
+    cluster.shutdown(true, true);
+    assert_eq!(cluster.pending(), 0);
+    assert_eq!(claimed.result().expect("the claimed task runs"), 800);
+    assert_eq!(behind.result().expect("the task behind it runs"), 10);
+    for task in unclaimed {
+        assert!(task.result().unwrap_err().is_cancelled());
+    }
+    assert!(cluster.submit(square, 1).unwrap_err().is_shutdown());
+}
+
+/// A worker stalls (SIGSTOP) while its task runs, past the acknowledgement
+/// wait: the task goes to another worker. The stalled one comes back and
+/// publishes its result too: the caller gets one result, the first, and
+/// the task ran twice.
+#[test]
+fn a_duplicate_result_is_dropped() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = scratch("duplicate");
+    let workers = Workers::start_with(&server.url(), ENTRY, 2, Some(1));
+    let cluster = ClusterExecutor::builder(&server.url())
+        .ack_wait(Duration::from_secs(1))
+        .build()
+        .unwrap();
+    let path = dir.join("task");
+    let task = cluster.submit(slow, path.display().to_string()).unwrap();
+    poll_until("a worker runs it", || !runs(&path).is_empty());
+    let stalled = runs(&path)[0];
+    signal(stalled, "STOP");
+    poll_until("another worker runs it again", || runs(&path).len() == 2);
+    signal(stalled, "CONT");
+    let first = task.result().unwrap();
+    assert!(workers.pids().contains(&first));
+    let again = runs(&path);
+    assert_ne!(again[0], again[1], "{again:?}");
+    // The later result, whichever it is, does not come back as another.
+    assert_eq!(cluster.submit(square, 7).unwrap().result().unwrap(), 49);
+    assert_eq!(cluster.pending(), 0);
+    std::fs::remove_dir_all(&dir).unwrap();
+}
+
+/// `wait_for_worker`: fails at once with none alive, with a clear error;
+/// succeeds once one is; `status` counts the live workers.
+#[test]
+fn connect_can_wait_for_or_fail_without_a_live_worker() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let error = ClusterExecutor::builder(&server.url())
+        .wait_for_worker(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert_eq!(error.kind(), ErrorKind::NotFound, "{error}");
+    assert!(error.to_string().contains("no live worker"), "{error}");
+    assert!(error.to_string().contains("corun cluster worker"), "{error}");
+    let _workers = Workers::start_with(&server.url(), ENTRY, 2, Some(1));
+    let cluster = ClusterExecutor::builder(&server.url())
+        .wait_for_worker(Duration::from_secs(60))
+        .build()
+        .unwrap();
+    assert_eq!(cluster.submit(square, 3).unwrap().result().unwrap(), 9);
+    poll_until("both workers are counted", || {
+        status(&server.url(), "CORUN").unwrap()[0].workers == 2
+    });
+    let queue = &status(&server.url(), "CORUN").unwrap()[0];
+    assert_eq!((queue.queue.as_str(), queue.processes), ("default", 2));
+}
+
+/// A task past its `task_timeout` fails with a time-out, once; its
+/// worker's process is replaced and the next task runs.
+#[test]
+fn a_task_past_its_deadline_fails_alone() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    let cluster = ClusterExecutor::builder(&server.url())
+        .task_timeout(Duration::from_millis(300))
+        .build()
+        .unwrap();
+    let error = cluster.submit(sleeps, 60_000).unwrap().result().unwrap_err();
+    assert!(error.is_timeout(), "{error:?}");
+    assert!(error.to_string().contains("300ms"), "{error}");
+    assert_eq!(cluster.submit(sleeps, 5).unwrap().result().unwrap(), 5);
+    let error = ClusterExecutor::builder(&server.url())
+        .task_timeout(Duration::ZERO)
+        .build()
+        .unwrap_err();
+    assert!(error.is_invalid_argument(), "{error}");
+}
+
+/// Arguments and results over the server's payload limit (1 MiB) travel
+/// through the object store.
+#[test]
+fn large_arguments_and_results_go_through_the_object_store() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let big: Vec<u8> = (0..3 << 20).map(|i: u32| (i % 251) as u8).collect();
+    let back = cluster.submit(reversed, big.clone()).unwrap().result().unwrap();
+    assert_eq!(back.len(), big.len());
+    assert!(back.iter().rev().eq(big.iter()));
+    // A large argument with a small result, and the other way round.
+    assert_eq!(
+        cluster.submit(reversed, vec![1, 2, 3]).unwrap().result().unwrap(),
+        [3, 2, 1]
+    );
 }

@@ -68,6 +68,15 @@ impl Workers {
     }
 }
 
+/// Sends `signal` (`STOP`, `CONT`, …) to process `pid`.
+pub(crate) fn signal(pid: u32, signal: &str) {
+    let status = Command::new("kill")
+        .args([&format!("-{signal}"), &pid.to_string()])
+        .status()
+        .expect("kill runs");
+    assert!(status.success(), "kill -{signal} {pid}");
+}
+
 impl Drop for Workers {
     fn drop(&mut self) {
         for child in &mut self.children {
