@@ -153,6 +153,13 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
             "every request in flight at once on one thread; the loop wakes a task when its reply comes"
         }
         (Bound::Io, Model::Gpu) => "a GPU does not wait on sockets",
+        (Bound::Cpu, Model::Cluster) => {
+            "each worker process computes on its own core, on whichever machine serves the \
+             queue; arguments and results cross the NATS server"
+        }
+        (Bound::Io, Model::Cluster) => {
+            "each worker process waits on one request; every request crosses the NATS server too"
+        }
     };
     // Workers busier than the cores: they took turns on fewer cores than
     // there are workers (the machine had other work, or fewer cores).
@@ -259,6 +266,12 @@ fn advice(bound: Bound, winner: Model, cpus: usize) -> String {
             "For data-parallel number crunching, offload to the GPU (corun::gpu); \
              otherwise a ThreadPoolExecutor({cpus}) or ProcessPoolExecutor({cpus}): \
              one worker per core, never more."
+        ),
+        (Bound::Cpu, Model::Cluster) => format!(
+            "For CPU-bound work bigger than one machine, spread it over a cluster \
+             (corun::cluster::ClusterExecutor, `corun cluster worker URL` on each machine); \
+             on this one, ThreadPoolExecutor({cpus}) or ProcessPoolExecutor({cpus}): one \
+             worker per core, never more."
         ),
         (Bound::Cpu, _) => format!(
             "For CPU-bound work use one worker per core: ThreadPoolExecutor({cpus}) — in \
