@@ -321,6 +321,24 @@ mod tests {
     }
 
     #[test]
+    fn cluster_takes_a_url() {
+        let cli = Cli::try_parse_from([
+            "corun",
+            "bench",
+            "-e",
+            "cpu",
+            "--cluster",
+            "nats://10.0.0.1:4222",
+        ])
+        .unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("expected bench");
+        };
+        assert_eq!(args.cluster.as_deref(), Some("nats://10.0.0.1:4222"));
+        assert!(Cli::try_parse_from(["corun", "bench", "--cluster"]).is_err());
+    }
+
+    #[test]
     fn experiment_names_match_the_command_line() {
         for experiment in Experiment::value_variants() {
             let value = experiment.to_possible_value().expect("not skipped");

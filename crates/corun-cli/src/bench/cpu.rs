@@ -61,8 +61,7 @@ impl Cluster {
     /// [`CLUSTER_DEADLINE`]: an error when the server cannot be reached or
     /// no worker of this binary serves it.
     pub(crate) fn connect(url: &str) -> anyhow::Result<Self> {
-        let executor =
-            ClusterExecutor::connect(url).with_context(|| format!("--cluster {url}"))?;
+        let executor = ClusterExecutor::connect(url).with_context(|| format!("--cluster {url}"))?;
         let cluster = Self {
             url: url.to_owned(),
             executor,
@@ -87,7 +86,9 @@ impl Cluster {
         match answer {
             Ok(_) => Ok(cluster),
             Err(e) if e.is_timeout() => Err(cluster.unanswered("the first task")),
-            Err(e) => Err(anyhow::anyhow!("--cluster {url}: the first task failed: {e}")),
+            Err(e) => Err(anyhow::anyhow!(
+                "--cluster {url}: the first task failed: {e}"
+            )),
         }
     }
 

@@ -97,7 +97,11 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
         );
     }
     // Connected, and a worker has answered, before anything is measured.
-    let cluster = args.cluster.as_deref().map(cpu::Cluster::connect).transpose()?;
+    let cluster = args
+        .cluster
+        .as_deref()
+        .map(cpu::Cluster::connect)
+        .transpose()?;
     let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut report = Report::new(plan);
     for experiment in experiments {

@@ -365,6 +365,28 @@ mod tests {
     }
 
     #[test]
+    fn a_cluster_that_wins_is_advised() {
+        let w = cpu(vec![
+            mode(Model::Sequential, Origin::Corun, &[100.0]),
+            mode(Model::Threads, Origin::Corun, &[50.0, 51.0, 52.0]),
+            mode(Model::Cluster, Origin::Corun, &[20.0, 21.0, 22.0]),
+        ]);
+        let choice = choose(&w, 2).unwrap();
+        assert_eq!(choice.winners, ["cluster"]);
+        assert!(
+            choice.headline.contains("cluster won") && choice.headline.contains("next, threads"),
+            "{}",
+            choice.headline
+        );
+        assert!(
+            choice.advice.contains("corun::cluster::ClusterExecutor")
+                && choice.advice.contains("ThreadPoolExecutor(2)"),
+            "{}",
+            choice.advice
+        );
+    }
+
+    #[test]
     fn no_corun_mode_no_choice() {
         let w = cpu(vec![mode(Model::Threads, Origin::Rust, &[1.0])]);
         assert!(choose(&w, 2).is_none());
