@@ -107,6 +107,16 @@ pub(crate) struct BenchArgs {
     /// Fail (exit status 1) when a bar is missed outside the noise.
     #[arg(long)]
     pub(crate) check: bool,
+    /// Run the cpu experiment's sums on the NATS JetStream cluster at URL
+    /// too (e.g. nats://127.0.0.1:4222): a "ClusterExecutor (URL)" mode,
+    /// timed with the others and compared with sequential and the process
+    /// pool. Its workers are whatever serves URL: start them, on any
+    /// machine, with `corun cluster worker URL` from this same binary.
+    /// A URL that cannot be reached, or no worker answering the first task
+    /// within 30 s, is an error before anything is measured; only the cpu
+    /// experiment uses it.
+    #[arg(long, value_name = "URL")]
+    pub(crate) cluster: Option<String>,
 }
 
 /// An experiment of `corun bench` (see BENCHMARKS.md).
@@ -308,6 +318,24 @@ mod tests {
         };
         assert_eq!(args.experiment, [Experiment::Queue, Experiment::Sync]);
         assert!(args.quick);
+    }
+
+    #[test]
+    fn cluster_takes_a_url() {
+        let cli = Cli::try_parse_from([
+            "corun",
+            "bench",
+            "-e",
+            "cpu",
+            "--cluster",
+            "nats://10.0.0.1:4222",
+        ])
+        .unwrap();
+        let Command::Bench(args) = cli.command else {
+            panic!("expected bench");
+        };
+        assert_eq!(args.cluster.as_deref(), Some("nats://10.0.0.1:4222"));
+        assert!(Cli::try_parse_from(["corun", "bench", "--cluster"]).is_err());
     }
 
     #[test]

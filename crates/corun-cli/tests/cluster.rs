@@ -119,3 +119,137 @@ fn bench_quick_cluster() {
         );
     }
 }
+
+/// `bench -e cpu --cluster URL` against a local server with one worker:
+/// the cpu experiment gains a ClusterExecutor mode, compared with
+/// sequential and the process pool, in the table, the JSON and the
+/// verdict's modes.
+#[test]
+fn bench_cpu_on_a_cluster() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let url = server.url();
+    let _worker = Worker(
+        Command::new(env!("CARGO_BIN_EXE_corun"))
+            .args(["cluster", "worker", &url, "--processes", "1"])
+            .stderr(Stdio::null())
+            .spawn()
+            .expect("corun cluster worker starts"),
+    );
+    let out = corun(&[
+        "bench",
+        "-e",
+        "cpu",
+        "--quick",
+        "--no-python",
+        "--cluster",
+        &url,
+        "--json",
+        "-",
+    ]);
+    assert!(out.status.success(), "{out:?}");
+    let name = format!("ClusterExecutor ({url})");
+    let table = String::from_utf8_lossy(&out.stderr);
+    assert!(table.contains(&name), "{table}");
+    let json: serde_json::Value = serde_json::from_slice(&out.stdout).unwrap();
+    let rows: Vec<&serde_json::Value> = json["rows"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .filter(|r| r["corun"] == name.as_str())
+        .collect();
+    let peers: Vec<&str> = rows.iter().map(|r| r["peer"].as_str().unwrap()).collect();
+    assert_eq!(peers.len(), 2, "{json}");
+    assert_eq!(peers[0], "sequential", "{json}");
+    assert!(peers[1].starts_with("ProcessPoolExecutor("), "{json}");
+    for row in &rows {
+        assert_eq!(row["experiment"], "cpu", "{row}");
+        assert_eq!(row["unit"], "ms/run", "{row}");
+        assert!(
+            row["corun_value"]["median"].as_f64().unwrap() > 0.0,
+            "{row}"
+        );
+        assert!(row["ratio"]["median"].as_f64().unwrap() > 0.0, "{row}");
+    }
+    let modes = json["workloads"][0]["modes"].as_array().unwrap();
+    assert!(
+        modes
+            .iter()
+            .any(|m| m["name"] == name.as_str() && m["model"] == "cluster"),
+        "{json}"
+    );
+}
+
+/// A `--cluster` URL that cannot be reached fails with the executor's
+/// error before anything is measured.
+#[test]
+fn bench_cluster_that_cannot_be_reached_fails_first() {
+    let url = format!("nats://127.0.0.1:{}", corun_test_support::nats::free_port());
+    let out = corun(&[
+        "bench",
+        "-e",
+        "cpu",
+        "--quick",
+        "--no-python",
+        "--cluster",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("--cluster {url}: cannot reach the NATS server")),
+        "{err}"
+    );
+    assert!(!err.contains("running cpu"), "nothing ran: {err}");
+    assert!(out.stdout.is_empty(), "nothing ran: {out:?}");
+}
+
+/// A server with no worker of this binary: the first task is not
+/// answered, and the bench says so after its deadline (30 s) instead of
+/// waiting forever; nothing is measured.
+#[test]
+fn bench_cluster_without_a_worker_fails_after_the_deadline() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let url = server.url();
+    let out = corun(&[
+        "bench",
+        "-e",
+        "cpu",
+        "--quick",
+        "--no-python",
+        "--cluster",
+        &url,
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains(&format!("no worker of this binary serves {url}"))
+            && err.contains(&format!("corun cluster worker {url}")),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran: {out:?}");
+}
+
+/// `--cluster` with experiments that do not include cpu is refused, naming
+/// them, before anything runs.
+#[test]
+fn bench_cluster_refuses_experiments_without_cpu() {
+    let out = corun(&[
+        "bench",
+        "-e",
+        "io",
+        "--quick",
+        "--cluster",
+        "nats://127.0.0.1:4222",
+    ]);
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    let err = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        err.contains("--cluster: only the cpu experiment uses it, and this run has io"),
+        "{err}"
+    );
+    assert!(out.stdout.is_empty(), "nothing ran: {out:?}");
+}

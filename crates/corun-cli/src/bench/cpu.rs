@@ -7,9 +7,18 @@
 //! `multiprocessing.Pool` and a `ThreadPoolExecutor`). Every mode must
 //! produce the same 20 sums. Then one recorded run of each mode gives the
 //! timing diagrams and the CPU time behind the verdict.
+//!
+//! With `--cluster URL`, the sums run on a `corun::cluster::ClusterExecutor`
+//! too, on whatever workers of this binary serve URL: a mode timed with
+//! the others and in the verdict, with no timing diagram (its tasks run in
+//! other processes, maybe on other machines, that this run does not
+//! record).
+
+use std::time::Duration;
 
 use anyhow::Context;
-use corun::concurrent::{Executor, ThreadPoolExecutor};
+use corun::cluster::ClusterExecutor;
+use corun::concurrent::{Executor, Submit, ThreadPoolExecutor};
 use corun::gpu::{Builtins, Compute, DeviceKind, GpuExecutor};
 use corun::multiprocessing::ProcessPoolExecutor;
 use corun::trace::{Outcome, Recorder};
@@ -21,7 +30,7 @@ use super::progress;
 use super::python::run_script;
 use super::report::Row;
 use super::workloads::{Bound, Mode, Model, Origin, Recorded, Workload};
-use crate::workload::{numbers, sum_of_squares};
+use crate::workload::{noop, numbers, sum_of_squares};
 
 const EXPERIMENT: &str = "cpu";
 /// BENCHMARKS.md: threads ≥ 1.9× sequential, so time ≤ 1/1.9 of it.
@@ -36,14 +45,99 @@ const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
 /// five samples leave the median at the mercy of one phase change: the cpu
 /// experiment takes three times the asked repetitions.
 const REPETITIONS_PER_RUN: usize = 3;
+/// How long a task on the cluster may go unanswered: without a worker of
+/// this binary at the URL it would wait forever.
+const CLUSTER_DEADLINE: Duration = Duration::from_secs(30);
 
-pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
+/// The cluster of `--cluster URL`: connected, and a worker of this binary
+/// has answered.
+pub(crate) struct Cluster {
+    url: String,
+    executor: ClusterExecutor,
+}
+
+impl Cluster {
+    /// Connects to `url` and waits for a no-op task to come back, at most
+    /// [`CLUSTER_DEADLINE`]: an error when the server cannot be reached or
+    /// no worker of this binary serves it.
+    pub(crate) fn connect(url: &str) -> anyhow::Result<Self> {
+        let executor = ClusterExecutor::connect(url).with_context(|| format!("--cluster {url}"))?;
+        let cluster = Self {
+            url: url.to_owned(),
+            executor,
+        };
+        let mut probe = cluster
+            .executor
+            .submit(noop as fn(u64) -> u64, 0)
+            .with_context(|| format!("--cluster {url}: submitting a first task"))?;
+        // Say why it waits, once it is clear that it does.
+        let first = Duration::from_secs(1);
+        let answer = match probe.result_timeout(first) {
+            Err(e) if e.is_timeout() => {
+                eprintln!(
+                    "corun bench: --cluster {url}: waiting up to {} s for a worker of this \
+                     binary to answer …",
+                    CLUSTER_DEADLINE.as_secs()
+                );
+                probe.result_timeout(CLUSTER_DEADLINE - first)
+            }
+            answer => answer,
+        };
+        match answer {
+            Ok(_) => Ok(cluster),
+            Err(e) if e.is_timeout() => Err(cluster.unanswered("the first task")),
+            Err(e) => Err(anyhow::anyhow!(
+                "--cluster {url}: the first task failed: {e}"
+            )),
+        }
+    }
+
+    /// The mode's name in the table.
+    fn name(&self) -> String {
+        format!("ClusterExecutor ({})", self.url)
+    }
+
+    /// The workload's sums, each task waited for at most
+    /// [`CLUSTER_DEADLINE`].
+    fn sums(&self, numbers: &[u64]) -> anyhow::Result<Vec<u128>> {
+        let url = &self.url;
+        let tasks = numbers
+            .iter()
+            .map(|&n| (self.executor).submit(sum_of_squares as fn(u64) -> u128, n))
+            .collect::<Result<Vec<_>, _>>()
+            .with_context(|| format!("--cluster {url}: submitting the sums"))?;
+        tasks
+            .into_iter()
+            .map(|mut task| match task.result_timeout(CLUSTER_DEADLINE) {
+                Ok(sum) => Ok(sum),
+                Err(e) if e.is_timeout() => Err(self.unanswered("a task")),
+                Err(e) => Err(anyhow::anyhow!("--cluster {url}: a sum failed: {e}")),
+            })
+            .collect()
+    }
+
+    /// The error for a task unanswered past the deadline.
+    fn unanswered(&self, what: &str) -> anyhow::Error {
+        let url = &self.url;
+        anyhow::anyhow!(
+            "--cluster {url}: no worker of this binary serves {url}: {what} got no answer \
+             within {} s (start one with `corun cluster worker {url}`; a worker serves only \
+             the tasks of its own build of corun)",
+            CLUSTER_DEADLINE.as_secs()
+        )
+    }
+}
+
+pub(crate) fn run(plan: &Plan, cluster: Option<&Cluster>) -> anyhow::Result<(Vec<Row>, Workload)> {
     let base = plan.size(5_000_000, 200_000) as u64;
     let numbers = numbers(base);
     let cpus = std::thread::available_parallelism().map_or(1, usize::from);
     // What each mode computed in its last run, checked after timing.
     let (mut sequential, mut pooled, mut parallel) = (Vec::new(), Vec::new(), Vec::new());
     let (mut processed, mut looped, mut on_gpu) = (Vec::new(), Vec::new(), Vec::new());
+    // The cluster's sums; its first failure stops its runs and fails the
+    // bench once the timing is over.
+    let (mut on_cluster, mut cluster_failed) = (Vec::new(), None);
     // The pools live across runs, as rayon's global pool does: a pool
     // started per run costs ~5 ms more here, rayon's as much as corun's,
     // while the OS settles its new threads onto the cores.
@@ -114,9 +208,24 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
                 .collect();
         }));
     }
+    let mut cluster_at = None;
+    if let Some(cluster) = cluster {
+        contenders.push(Contender::timed("ClusterExecutor", |_| {
+            if cluster_failed.is_none() {
+                match cluster.sums(&numbers) {
+                    Ok(sums) => on_cluster = sums,
+                    Err(e) => cluster_failed = Some(e),
+                }
+            }
+        }));
+        cluster_at = Some(contenders.len() - 1);
+    }
     let t = per_run_ms(plan.runs * REPETITIONS_PER_RUN, &mut contenders);
     drop(contenders);
     drop(runner);
+    if let Some(e) = cluster_failed {
+        return Err(e);
+    }
     let expected = sequential;
     for (mode, results) in [
         ("ThreadPoolExecutor", &pooled),
@@ -128,6 +237,9 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
     }
     if compute.is_some() {
         check("gpu", &expected, &on_gpu)?;
+    }
+    if cluster.is_some() {
+        check("ClusterExecutor", &expected, &on_cluster)?;
     }
     drop(processes);
 
@@ -194,6 +306,21 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
     if let Some(why) = &no_gpu {
         rows.push(Row::figure(EXPERIMENT, "gpu (corun::gpu)", &t[0]).note(why.clone()));
     }
+    let clustered = cluster.zip(cluster_at).map(|(c, at)| (c.name(), &t[at]));
+    if let Some((name, time)) = &clustered {
+        rows.push(
+            Row::compare(EXPERIMENT, name, "sequential", *time, &t[0], None)
+                .note("on the workers of this binary that serve the URL"),
+        );
+        rows.push(Row::compare(
+            EXPERIMENT,
+            name,
+            &in_processes,
+            *time,
+            &t[3],
+            None,
+        ));
+    }
 
     let mut modes = vec![
         Mode::new("sequential", Model::Sequential, Origin::Corun, 1, &t[0]),
@@ -203,6 +330,10 @@ pub(crate) fn run(plan: &Plan) -> anyhow::Result<(Vec<Row>, Workload)> {
     ];
     if let Some(name) = &gpu_name {
         modes.push(Mode::new(name, Model::Gpu, Origin::Corun, 1, &t[5]));
+    }
+    if let Some((name, time)) = clustered {
+        // How many workers serve the URL is not known here: 0.
+        modes.push(Mode::new(name, Model::Cluster, Origin::Corun, 0, time));
     }
     modes.push(Mode::new(
         "rayon par_iter",

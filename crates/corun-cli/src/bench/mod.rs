@@ -88,6 +88,20 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             if without.len() == 1 { "s" } else { "ve" }
         );
     }
+    if args.cluster.is_some() && !experiments.contains(&Experiment::Cpu) {
+        let names: Vec<&str> = experiments.iter().map(|e| e.name()).collect();
+        anyhow::bail!(
+            "--cluster: only the cpu experiment uses it, and this run has {} (run -e cpu \
+             --cluster URL)",
+            names.join(", ")
+        );
+    }
+    // Connected, and a worker has answered, before anything is measured.
+    let cluster = args
+        .cluster
+        .as_deref()
+        .map(cpu::Cluster::connect)
+        .transpose()?;
     let json_to_stdout = args.json.as_deref().is_some_and(|p| p.as_os_str() == "-");
     let mut report = Report::new(plan);
     for experiment in experiments {
@@ -100,7 +114,7 @@ pub(crate) fn run(args: &BenchArgs) -> anyhow::Result<()> {
             Experiment::Queue => queue::run(&plan)?,
             Experiment::Sync => sync::run(&plan)?,
             Experiment::Cpu => {
-                let (rows, workload) = cpu::run(&plan)?;
+                let (rows, workload) = cpu::run(&plan, cluster.as_ref())?;
                 report.workloads.push(workload);
                 rows
             }

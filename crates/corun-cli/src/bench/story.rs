@@ -153,6 +153,13 @@ fn why(mode: &Mode, bound: Bound, cpus: usize) -> Option<String> {
             "every request in flight at once on one thread; the loop wakes a task when its reply comes"
         }
         (Bound::Io, Model::Gpu) => "a GPU does not wait on sockets",
+        (Bound::Cpu, Model::Cluster) => {
+            "each worker process computes on its own core, on whichever machine serves the \
+             queue; arguments and results cross the NATS server"
+        }
+        (Bound::Io, Model::Cluster) => {
+            "each worker process waits on one request; every request crosses the NATS server too"
+        }
     };
     // Workers busier than the cores: they took turns on fewer cores than
     // there are workers (the machine had other work, or fewer cores).
@@ -260,6 +267,12 @@ fn advice(bound: Bound, winner: Model, cpus: usize) -> String {
              otherwise a ThreadPoolExecutor({cpus}) or ProcessPoolExecutor({cpus}): \
              one worker per core, never more."
         ),
+        (Bound::Cpu, Model::Cluster) => format!(
+            "For CPU-bound work bigger than one machine, spread it over a cluster \
+             (corun::cluster::ClusterExecutor, `corun cluster worker URL` on each machine); \
+             on this one, ThreadPoolExecutor({cpus}) or ProcessPoolExecutor({cpus}): one \
+             worker per core, never more."
+        ),
         (Bound::Cpu, _) => format!(
             "For CPU-bound work use one worker per core: ThreadPoolExecutor({cpus}) — in \
              Rust threads compute in parallel — or ProcessPoolExecutor({cpus}) when a task \
@@ -348,6 +361,28 @@ mod tests {
                 .any(|r| r.starts_with("Python") && r.contains("17.6× faster")),
             "{:?}",
             choice.reasons
+        );
+    }
+
+    #[test]
+    fn a_cluster_that_wins_is_advised() {
+        let w = cpu(vec![
+            mode(Model::Sequential, Origin::Corun, &[100.0]),
+            mode(Model::Threads, Origin::Corun, &[50.0, 51.0, 52.0]),
+            mode(Model::Cluster, Origin::Corun, &[20.0, 21.0, 22.0]),
+        ]);
+        let choice = choose(&w, 2).unwrap();
+        assert_eq!(choice.winners, ["cluster"]);
+        assert!(
+            choice.headline.contains("cluster won") && choice.headline.contains("next, threads"),
+            "{}",
+            choice.headline
+        );
+        assert!(
+            choice.advice.contains("corun::cluster::ClusterExecutor")
+                && choice.advice.contains("ThreadPoolExecutor(2)"),
+            "{}",
+            choice.advice
         );
     }
 

@@ -31,6 +31,9 @@ pub(crate) enum Model {
     Processes,
     Asyncio,
     Gpu,
+    /// Worker processes of this binary anywhere, through a NATS server
+    /// (`corun::cluster`).
+    Cluster,
 }
 
 impl Model {
@@ -41,6 +44,7 @@ impl Model {
             Model::Processes => "processes",
             Model::Asyncio => "asyncio",
             Model::Gpu => "GPU",
+            Model::Cluster => "cluster",
         }
     }
 }
@@ -73,7 +77,8 @@ pub(crate) struct Mode {
     pub(crate) name: String,
     pub(crate) model: Model,
     pub(crate) origin: Origin,
-    /// How many workers it had (threads, processes; 1 for a loop).
+    /// How many workers it had (threads, processes; 1 for a loop; 0 where
+    /// unknown: a cluster's are whatever serves its URL).
     pub(crate) workers: usize,
     /// Its time per whole run, in milliseconds.
     pub(crate) ms: Figure,
