@@ -62,7 +62,8 @@ pub(crate) enum ClusterAction {
         queue: String,
     },
     /// Show the queues of the cluster at URL: per queue and binary, the
-    /// idle worker slots, the tasks queued, running and delivered again.
+    /// live workers and their processes, the tasks queued, running and
+    /// delivered again.
     Status {
         /// The NATS server, e.g. nats://127.0.0.1:4222.
         url: String,

@@ -31,13 +31,13 @@ pub(crate) fn run(action: ClusterAction) -> anyhow::Result<()> {
                 return Ok(());
             }
             println!(
-                "{:<16} {:<16} {:>12} {:>8} {:>8} {:>12}",
-                "queue", "binary", "idle slots", "queued", "running", "redelivered"
+                "{:<16} {:<16} {:>8} {:>10} {:>8} {:>8} {:>12}",
+                "queue", "binary", "workers", "processes", "queued", "running", "redelivered"
             );
             for q in queues {
                 println!(
-                    "{:<16} {:<16} {:>12} {:>8} {:>8} {:>12}",
-                    q.queue, q.binary, q.waiting_slots, q.queued, q.running, q.redelivered
+                    "{:<16} {:<16} {:>8} {:>10} {:>8} {:>8} {:>12}",
+                    q.queue, q.binary, q.workers, q.processes, q.queued, q.running, q.redelivered
                 );
             }
             Ok(())

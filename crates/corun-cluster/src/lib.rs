@@ -12,21 +12,25 @@
 //! delivered a bounded number of times. The server is one small binary,
 //! and `async-nats` is its official Rust client (pinned: it is 0.x).
 //!
-//! # Where it stands
+//! # What is on the server
 //!
-//! Built: submitting, results as `Task`s, workers of the identical binary
-//! only (the binary's fingerprint is in the subject), at-least-once runs
-//! with duplicate results dropped, a function's failure returned and not
-//! retried, a worker process's crash contained, progress
-//! acknowledgements, a lost worker's task delivered again (only its own,
-//! after the acknowledgement wait), a task out of deliveries failed alone
-//! as "worker lost", clear connection errors, [`status`] of the queues;
-//! `corun cluster worker`/`status` and `corun bench -e cluster`. Not yet:
-//! cancelling a task on the server before a worker claims it, waiting for
-//! a live worker at connect, payloads above the server's limit through the
-//! object store, the per-task deadline, `corun bench -e cpu --cluster URL`;
-//! and the cost per task is above its bar (about 0.5 ms through a local
-//! server, against 0.2 ms).
+//! For a stream named `S` (default `CORUN`): the stream `S` of tasks, a
+//! work queue on `corun.task.<queue>.<binary>` (only workers of the
+//! identical binary consume a subject); `S_RESULTS`, the results on
+//! `corun.result.<client>`; the key-value buckets `S_CLAIMS` (who started
+//! each task, or that its executor took it back) and `S_WORKERS` (the live
+//! workers, each renewing its key every 2 s); the object store
+//! `S_OBJECTS`, for arguments and results over the server's payload
+//! limit. All are made where missing, by executors and workers alike.
+//!
+//! # Cost
+//!
+//! Through a local server, a task costs about 0.15 ms (submit all, then
+//! collect, with three workers on two cores): every task is a few
+//! messages to and from the server, where a process pool pays a few
+//! microseconds. Tasks should be worth it: the cpu experiment's 2.6 ms
+//! sums run within about 1.3 × a process pool's time on the same two
+//! cores, where the server's work for each task competes with the sums.
 //!
 //! # Examples
 //!

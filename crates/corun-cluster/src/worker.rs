@@ -3,7 +3,8 @@
 //! crash, a time-out or a memory limit is contained as on one machine.
 
 use std::sync::Arc;
-use std::time::Duration;
+use std::sync::atomic::{AtomicU64, AtomicUsize, Ordering};
+use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv::{self, CreateErrorKind};
 use async_nats::jetstream::{self, AckKind, consumer};
@@ -12,7 +13,7 @@ use corun_multiprocessing::ProcessPoolExecutor;
 use corun_multiprocessing::remote::{Call, binary_fingerprint};
 use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
-use tokio::sync::{OwnedSemaphorePermit, Semaphore};
+use tokio::sync::{Notify, Semaphore};
 
 use crate::server::{self, Buckets, Layout, io};
 use crate::wire::{self, Outcome};
@@ -101,12 +102,14 @@ impl WorkerBuilder {
         self
     }
 
-    /// Serves tasks until the process is stopped. It holds at most one
+    /// Serves tasks until the process is stopped. It claims at most one
     /// task more than it has processes (as Python's process pool keeps one
-    /// call queued ahead), claims each as it takes it, runs it in the
-    /// local pool, keeps the claim alive while it runs, publishes the
-    /// outcome and, once the server has stored it, acknowledges the task.
-    /// Every [`HEARTBEAT`](crate::server::HEARTBEAT) it says it is alive.
+    /// call queued ahead), and while its tasks are short it holds some
+    /// more, unclaimed, to save a round trip to the server between them.
+    /// It runs each claimed task in the local pool, keeps the claims of
+    /// all it holds alive, publishes each outcome and, once the server
+    /// has stored it, acknowledges the task. Every two seconds it says it
+    /// is alive.
     ///
     /// # Errors
     ///
@@ -151,8 +154,10 @@ impl WorkerBuilder {
                 ack_wait,
                 id,
                 payload_limit: server::payload_limit(&client),
+                claimable: Semaphore::new(slots + 1),
+                held: Held::new(slots),
             });
-            serve(&serving, &consumer, slots + 1).await
+            serve(&serving, &consumer).await
         })
     }
 }
@@ -166,6 +171,84 @@ struct Serving {
     /// This worker's name, its claims' value.
     id: String,
     payload_limit: usize,
+    /// One place per task claimed and not yet run: the processes, and
+    /// one queued ahead of them, as Python's process pool.
+    claimable: Semaphore,
+    held: Held,
+}
+
+/// How far ahead of its claims a worker takes short tasks: as many as its
+/// processes run in this long at the pace of its recent tasks…
+const AHEAD_WINDOW: Duration = Duration::from_millis(20);
+/// … and at most this many.
+const MAX_AHEAD: usize = 64;
+
+/// The tasks a worker holds, claimed or waiting to be, and how long its
+/// recent tasks took.
+///
+/// A worker that took only one task per free process would wait a round
+/// trip to the server between short tasks; one that took many would hoard
+/// long tasks while other workers idle. So a worker takes one task ahead
+/// of its processes, plus, while its tasks are short, what its processes
+/// run in [`AHEAD_WINDOW`]; after it ran out of work it starts again from
+/// one ahead. The tasks held beyond the claimed ones are not claimed: their
+/// executor can still take them back.
+struct Held {
+    slots: usize,
+    count: AtomicUsize,
+    freed: Notify,
+    /// How long a task spent in the local pool, smoothed, in nanoseconds;
+    /// 0 when unknown.
+    pace: AtomicU64,
+}
+
+impl Held {
+    fn new(slots: usize) -> Self {
+        Self {
+            slots,
+            count: AtomicUsize::new(0),
+            freed: Notify::new(),
+            pace: AtomicU64::new(0),
+        }
+    }
+
+    /// How many tasks it may hold now.
+    fn room(&self) -> usize {
+        let pace = self.pace.load(Ordering::Relaxed);
+        let window = AHEAD_WINDOW.as_nanos() as u64 * self.slots as u64;
+        // An unknown pace (0): none ahead.
+        let ahead = window.checked_div(pace).unwrap_or(0).min(MAX_AHEAD as u64) as usize;
+        self.slots + 1 + ahead
+    }
+
+    /// A task took `took` in the local pool.
+    fn ran(&self, took: Duration) {
+        let took = (took.as_nanos() as u64).max(1);
+        let pace = self.pace.load(Ordering::Relaxed);
+        let next = if pace == 0 {
+            took
+        } else {
+            (pace * 7 + took) / 8
+        };
+        self.pace.store(next, Ordering::Relaxed);
+    }
+
+    /// One task less held; with none left, the pace is forgotten.
+    fn release(&self) {
+        if self.count.fetch_sub(1, Ordering::SeqCst) == 1 {
+            self.pace.store(0, Ordering::Relaxed);
+        }
+        self.freed.notify_one();
+    }
+}
+
+/// A task held, until it has run.
+struct Holding(Arc<Serving>);
+
+impl Drop for Holding {
+    fn drop(&mut self) {
+        self.0.held.release();
+    }
 }
 
 /// Says every [`HEARTBEAT`](server::HEARTBEAT) that this worker, running
@@ -178,34 +261,30 @@ async fn heartbeat(workers: kv::Store, key: String, processes: usize) {
     }
 }
 
-/// Takes tasks as long as fewer than `room` are held, each handled in a
-/// task of its own.
-async fn serve(
-    serving: &Arc<Serving>,
-    consumer: &consumer::PullConsumer,
-    room: usize,
-) -> Result<(), Error> {
-    let held = Arc::new(Semaphore::new(room));
+/// Takes tasks while there is room for them, each handled in a task of
+/// its own.
+async fn serve(serving: &Arc<Serving>, consumer: &consumer::PullConsumer) -> Result<(), Error> {
+    let held = &serving.held;
     loop {
-        let first = Arc::clone(&held)
-            .acquire_owned()
-            .await
-            .map_err(|e| io("waiting for room", e))?;
-        let mut permits = vec![first];
-        while let Ok(permit) = Arc::clone(&held).try_acquire_owned() {
-            permits.push(permit);
+        let free = held
+            .room()
+            .saturating_sub(held.count.load(Ordering::SeqCst));
+        if free == 0 {
+            held.freed.notified().await;
+            continue;
         }
         let mut batch = consumer
             .fetch()
-            .max_messages(permits.len())
+            .max_messages(free)
             .expires(PULL_WAIT)
             .messages()
             .await
-            .map_err(|e| io("claiming a task", e))?;
+            .map_err(|e| io("taking tasks", e))?;
         while let Some(message) = batch.next().await {
             let Ok(message) = message else { continue };
-            let Some(permit) = permits.pop() else { break };
-            tokio::spawn(handle(Arc::clone(serving), message, permit));
+            held.count.fetch_add(1, Ordering::SeqCst);
+            let holding = Holding(Arc::clone(serving));
+            tokio::spawn(handle(Arc::clone(serving), message, holding));
         }
     }
 }
@@ -222,7 +301,7 @@ enum Step {
 
 /// Handles one task, holding a place among the worker's tasks until it
 /// has run; it is acknowledged only once its outcome is stored.
-async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: OwnedSemaphorePermit) {
+async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: Holding) {
     let headers = message.headers.as_ref();
     let (Some(task), Some(reply_to)) = (
         wire::header(headers, wire::TASK).map(str::to_owned),
@@ -292,6 +371,10 @@ async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Ste
             message: e.to_string(),
         })
     };
+    // Claimed in turn, as places among the claimed free up.
+    let Ok(_place) = serving.claimable.acquire().await else {
+        return Step::Later;
+    };
     let claims = &serving.buckets.claims;
     match claims.create(task, serving.id.clone().into()).await {
         Ok(_) => {}
@@ -323,11 +406,16 @@ async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Ste
         Some(limit) => call.with_timeout(limit),
         None => call,
     };
+    let submitted = Instant::now();
     match serving.pool.submit_call(call) {
-        Ok(running) => match running.await {
-            Ok(reply) => Step::Answer(Outcome::Reply(reply.to_bytes())),
-            Err(e) => failed(e),
-        },
+        Ok(running) => {
+            let reply = running.await;
+            serving.held.ran(submitted.elapsed());
+            match reply {
+                Ok(reply) => Step::Answer(Outcome::Reply(reply.to_bytes())),
+                Err(e) => failed(e),
+            }
+        }
         Err(e) => failed(e),
     }
 }

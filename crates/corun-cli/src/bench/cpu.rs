@@ -30,7 +30,7 @@ use super::progress;
 use super::python::run_script;
 use super::report::Row;
 use super::workloads::{Bound, Mode, Model, Origin, Recorded, Workload};
-use crate::workload::{noop, numbers, sum_of_squares};
+use crate::workload::{numbers, sum_of_squares};
 
 const EXPERIMENT: &str = "cpu";
 /// BENCHMARKS.md: threads ≥ 1.9× sequential, so time ≤ 1/1.9 of it.
@@ -45,51 +45,32 @@ const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
 /// five samples leave the median at the mercy of one phase change: the cpu
 /// experiment takes three times the asked repetitions.
 const REPETITIONS_PER_RUN: usize = 3;
-/// How long a task on the cluster may go unanswered: without a worker of
-/// this binary at the URL it would wait forever.
+/// How long a task on the cluster may go unanswered: should its workers
+/// go away it would wait forever.
 const CLUSTER_DEADLINE: Duration = Duration::from_secs(30);
+/// How long `--cluster URL` waits for a live worker of this binary.
+const WORKER_WAIT: Duration = Duration::from_secs(5);
 
 /// The cluster of `--cluster URL`: connected, and a worker of this binary
-/// has answered.
+/// is alive there.
 pub(crate) struct Cluster {
     url: String,
     executor: ClusterExecutor,
 }
 
 impl Cluster {
-    /// Connects to `url` and waits for a no-op task to come back, at most
-    /// [`CLUSTER_DEADLINE`]: an error when the server cannot be reached or
-    /// no worker of this binary serves it.
+    /// Connects to `url`, waiting at most [`WORKER_WAIT`] for a live
+    /// worker of this binary: an error when the server cannot be reached
+    /// or no such worker serves it.
     pub(crate) fn connect(url: &str) -> anyhow::Result<Self> {
-        let executor = ClusterExecutor::connect(url).with_context(|| format!("--cluster {url}"))?;
-        let cluster = Self {
+        let executor = ClusterExecutor::builder(url)
+            .wait_for_worker(WORKER_WAIT)
+            .build()
+            .with_context(|| format!("--cluster {url}"))?;
+        Ok(Self {
             url: url.to_owned(),
             executor,
-        };
-        let mut probe = cluster
-            .executor
-            .submit(noop as fn(u64) -> u64, 0)
-            .with_context(|| format!("--cluster {url}: submitting a first task"))?;
-        // Say why it waits, once it is clear that it does.
-        let first = Duration::from_secs(1);
-        let answer = match probe.result_timeout(first) {
-            Err(e) if e.is_timeout() => {
-                eprintln!(
-                    "corun bench: --cluster {url}: waiting up to {} s for a worker of this \
-                     binary to answer …",
-                    CLUSTER_DEADLINE.as_secs()
-                );
-                probe.result_timeout(CLUSTER_DEADLINE - first)
-            }
-            answer => answer,
-        };
-        match answer {
-            Ok(_) => Ok(cluster),
-            Err(e) if e.is_timeout() => Err(cluster.unanswered("the first task")),
-            Err(e) => Err(anyhow::anyhow!(
-                "--cluster {url}: the first task failed: {e}"
-            )),
-        }
+        })
     }
 
     /// The mode's name in the table.
