@@ -18,6 +18,7 @@ use serde::Serialize;
 use serde::de::DeserializeOwned;
 use tokio::io::AsyncReadExt;
 
+use crate::acks::Acks;
 use crate::server::{self, Buckets, Layout, io};
 use crate::wire::{self, Outcome};
 
@@ -125,6 +126,8 @@ struct Shared {
     buckets: Buckets,
     layout: Layout,
     runtime: tokio::runtime::Handle,
+    /// The results read, to acknowledge.
+    acks: Arc<Acks>,
     /// This executor's name among the server's clients.
     client: String,
     /// Where its tasks go.
@@ -329,6 +332,7 @@ impl ClusterBuilder {
                 buckets,
                 layout,
                 runtime: handle,
+                acks: Acks::start(),
                 client: name,
                 reply_to,
                 task_timeout,
@@ -428,7 +432,7 @@ async fn read_results(shared: Arc<Shared>, mut results: consumer::pull::Stream) 
             shared.complete(number, Ok(outcome));
         }
         // Acknowledged either way: the server forgets it.
-        let _ = message.ack().await;
+        shared.acks.push(message);
     }
 }
 
@@ -807,6 +811,13 @@ impl Drop for ClusterExecutor {
                 )),
             );
         }
+        // The results read are acknowledged before the connection closes.
+        let acks = Arc::clone(&self.shared.acks);
+        self.shared.block(
+            async move { acks.flush().await },
+            Duration::from_secs(1),
+            |()| {},
+        );
         if let Some(runtime) = self.runtime.take() {
             runtime.shutdown_timeout(Duration::from_secs(1));
         }

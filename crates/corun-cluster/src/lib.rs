@@ -52,6 +52,7 @@
 //! assert_eq!(cluster.submit(square, 7).unwrap().result().unwrap(), 49);
 //! ```
 
+mod acks;
 mod executor;
 mod server;
 mod status;

@@ -15,6 +15,7 @@ use futures_util::StreamExt;
 use tokio::io::AsyncReadExt;
 use tokio::sync::{Notify, Semaphore};
 
+use crate::acks::Acks;
 use crate::server::{self, Buckets, Layout, io};
 use crate::wire::{self, Outcome};
 
@@ -156,6 +157,7 @@ impl WorkerBuilder {
                 payload_limit: server::payload_limit(&client),
                 claimable: Semaphore::new(slots + 1),
                 held: Held::new(slots),
+                acks: Acks::start(),
             });
             serve(&serving, &consumer).await
         })
@@ -175,6 +177,8 @@ struct Serving {
     /// one queued ahead of them, as Python's process pool.
     claimable: Semaphore,
     held: Held,
+    /// The tasks done, to acknowledge.
+    acks: Arc<Acks>,
 }
 
 /// How far ahead of its claims a worker takes short tasks: as many as its
@@ -331,7 +335,7 @@ async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: Holdin
     let outcome = match step {
         Step::Answer(outcome) => outcome,
         Step::Withdrawn => {
-            let _ = message.ack().await;
+            serving.acks.push(message);
             return;
         }
         Step::Later => return,
@@ -359,7 +363,7 @@ async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: Holdin
     if stored {
         // Should this acknowledgement be lost, the task runs again and
         // its second result is dropped.
-        let _ = message.ack().await;
+        serving.acks.push(message);
     }
 }
 

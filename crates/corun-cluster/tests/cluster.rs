@@ -305,8 +305,10 @@ fn cancel_succeeds_only_before_a_worker_claims() {
     let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
     let cluster = ClusterExecutor::connect(&server.url()).unwrap();
     let path = |k: usize| dir.join(format!("task-{k}")).display().to_string();
-    let running = cluster.submit(sleeps, 3000).unwrap();
-    let behind = cluster.submit(mark, path(1)).unwrap();
+    // Long enough that neither ends before the cancels (which would let a
+    // third task be claimed), whichever of the two the worker starts first.
+    let running = cluster.submit(sleeps, 2000).unwrap();
+    let behind = cluster.submit(sleeps, 2001).unwrap();
     let unclaimed: Vec<_> = (2..4)
         .map(|k| cluster.submit(mark, path(k)).unwrap())
         .collect();
@@ -347,8 +349,9 @@ fn shutdown_cancels_the_unclaimed_and_waits_for_the_claimed() {
     };
     let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
     let cluster = ClusterExecutor::connect(&server.url()).unwrap();
-    let claimed = cluster.submit(sleeps, 3000).unwrap();
-    let behind = cluster.submit(sleeps, 10).unwrap();
+    // Neither ends before the shutdown, whichever starts first.
+    let claimed = cluster.submit(sleeps, 1500).unwrap();
+    let behind = cluster.submit(sleeps, 1501).unwrap();
     let unclaimed: Vec<_> = (0..5).map(|n| cluster.submit(square, n).unwrap()).collect();
     // Claimed: running, or already done on a slow machine.
     poll_until("two tasks are claimed", || {
@@ -356,8 +359,8 @@ fn shutdown_cancels_the_unclaimed_and_waits_for_the_claimed() {
     });
     cluster.shutdown(true, true);
     assert_eq!(cluster.pending(), 0);
-    assert_eq!(claimed.result().expect("the claimed task runs"), 3000);
-    assert_eq!(behind.result().expect("the task behind it runs"), 10);
+    assert_eq!(claimed.result().expect("the claimed task runs"), 1500);
+    assert_eq!(behind.result().expect("the task behind it runs"), 1501);
     for task in unclaimed {
         assert!(task.result().unwrap_err().is_cancelled());
     }

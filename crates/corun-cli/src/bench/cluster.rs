@@ -6,7 +6,8 @@
 //! cluster against the process pool (bar: within 1.2 × its time).
 //!
 //! The server is found as the tests find it (`CORUN_NATS_SERVER`, the
-//! `PATH`, or `target/nats-server/bin/`); without one the experiment
+//! `PATH`, or `target/nats-server/bin/`; it runs on one thread of Go's
+//! runtime, sharing the two cores); without one the experiment
 //! measures the process pool alone and says why.
 
 use std::process::{Child, Command, Stdio};
