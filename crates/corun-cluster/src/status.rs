@@ -51,8 +51,11 @@ pub fn status(url: &str, stream: &str) -> Result<Vec<QueueStatus>, Error> {
             stream: stream.cached_info().config.name.clone(),
             ..server::Layout::default()
         };
-        let buckets = server::buckets(&js, &layout).await?;
-        let live = server::live_workers(&buckets.workers).await?;
+        // No bucket of workers yet: none has come.
+        let live = match js.get_key_value(layout.workers_bucket()).await {
+            Ok(workers) => server::live_workers(&workers).await?,
+            Err(_) => Default::default(),
+        };
         let mut consumers = stream.consumers();
         let mut queues = Vec::new();
         while let Some(info) = consumers.next().await {

@@ -46,8 +46,9 @@ const PYTHON_SCRIPT: &str = include_str!("../../python/cpu_bench.py");
 /// experiment takes three times the asked repetitions.
 const REPETITIONS_PER_RUN: usize = 3;
 /// How long a task on the cluster may go unanswered: should its workers
-/// go away it would wait forever.
-const CLUSTER_DEADLINE: Duration = Duration::from_secs(30);
+/// go away it would wait forever. Three acknowledgement waits (30 s by
+/// default): a task whose worker died runs again elsewhere within that.
+const CLUSTER_DEADLINE: Duration = Duration::from_secs(90);
 /// How long `--cluster URL` waits for a live worker of this binary.
 const WORKER_WAIT: Duration = Duration::from_secs(5);
 
