@@ -29,19 +29,26 @@ impl Drop for Worker {
     }
 }
 
+impl Worker {
+    /// `corun cluster worker URL --processes 1`.
+    fn start(url: &str) -> Self {
+        Worker(
+            Command::new(env!("CARGO_BIN_EXE_corun"))
+                .args(["cluster", "worker", url, "--processes", "1"])
+                .stderr(Stdio::null())
+                .spawn()
+                .expect("corun cluster worker starts"),
+        )
+    }
+}
+
 #[test]
 fn a_worker_of_another_binary_receives_nothing() {
     let Some(server) = NatsServer::start() else {
         return;
     };
     let url = server.url();
-    let _worker = Worker(
-        Command::new(env!("CARGO_BIN_EXE_corun"))
-            .args(["cluster", "worker", &url, "--processes", "1"])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("corun cluster worker starts"),
-    );
+    let _worker = Worker::start(&url);
     let cluster = ClusterExecutor::connect(&url).unwrap();
     let task = cluster.submit(square, 3).unwrap();
     // Two queues: this binary's with the task queued and no worker to run
@@ -134,13 +141,7 @@ fn bench_cpu_on_a_cluster() {
         return;
     };
     let url = server.url();
-    let _worker = Worker(
-        Command::new(env!("CARGO_BIN_EXE_corun"))
-            .args(["cluster", "worker", &url, "--processes", "1"])
-            .stderr(Stdio::null())
-            .spawn()
-            .expect("corun cluster worker starts"),
-    );
+    let _worker = Worker::start(&url);
     let out = corun(&[
         "bench",
         "-e",
@@ -185,20 +186,25 @@ fn bench_cpu_on_a_cluster() {
     );
 }
 
-/// A `--cluster` URL that cannot be reached fails with the executor's
-/// error before anything is measured.
-#[test]
-fn bench_cluster_that_cannot_be_reached_fails_first() {
-    let url = format!("nats://127.0.0.1:{}", corun_test_support::nats::free_port());
-    let out = corun(&[
+/// `corun bench -e cpu --quick --no-python --cluster URL`.
+fn quick_cpu_on(url: &str) -> std::process::Output {
+    corun(&[
         "bench",
         "-e",
         "cpu",
         "--quick",
         "--no-python",
         "--cluster",
-        &url,
-    ]);
+        url,
+    ])
+}
+
+/// A `--cluster` URL that cannot be reached fails with the executor's
+/// error before anything is measured.
+#[test]
+fn bench_cluster_that_cannot_be_reached_fails_first() {
+    let url = format!("nats://127.0.0.1:{}", corun_test_support::nats::free_port());
+    let out = quick_cpu_on(&url);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(
@@ -217,15 +223,7 @@ fn bench_cluster_without_a_worker_fails_first() {
         return;
     };
     let url = server.url();
-    let out = corun(&[
-        "bench",
-        "-e",
-        "cpu",
-        "--quick",
-        "--no-python",
-        "--cluster",
-        &url,
-    ]);
+    let out = quick_cpu_on(&url);
     assert_eq!(out.status.code(), Some(1), "{out:?}");
     let err = String::from_utf8_lossy(&out.stderr);
     assert!(

@@ -16,7 +16,6 @@ use futures_util::StreamExt;
 use parking_lot::{Condvar, Mutex};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
-use tokio::io::AsyncReadExt;
 
 use crate::acks::Acks;
 use crate::server::{self, Buckets, Layout, io};
@@ -629,20 +628,9 @@ impl Shared {
         rx.recv_timeout(wait).ok()
     }
 
-    /// Reads and deletes the object `name`.
+    /// Reads and deletes the object `name`, a result.
     async fn take_object(&self, name: &str) -> Result<Vec<u8>, Error> {
-        let lost = |e: String| Error::new(ErrorKind::Io, format!("reading the result {name}: {e}"));
-        let mut object = self
-            .buckets
-            .objects
-            .get(name)
-            .await
-            .map_err(|e| lost(e.to_string()))?;
-        let mut bytes = Vec::new();
-        object
-            .read_to_end(&mut bytes)
-            .await
-            .map_err(|e| lost(e.to_string()))?;
+        let bytes = server::read_object(&self.buckets.objects, name, "the result").await?;
         let _ = self.buckets.objects.delete(name).await;
         Ok(bytes)
     }

@@ -10,6 +10,7 @@ use async_nats::{Client, ConnectErrorKind};
 use corun_concurrent::{Error, ErrorKind};
 
 use futures_util::StreamExt;
+use tokio::io::AsyncReadExt;
 
 use crate::wire;
 
@@ -168,6 +169,22 @@ pub(crate) async fn buckets(js: &jetstream::Context, layout: &Layout) -> Result<
         workers,
         objects,
     })
+}
+
+/// The bytes of object `name` (`what` it holds, for the error).
+pub(crate) async fn read_object(
+    objects: &object_store::ObjectStore,
+    name: &str,
+    what: &str,
+) -> Result<Vec<u8>, Error> {
+    let lost = |e: String| io(&format!("reading {what} {name} from the object store"), e);
+    let mut object = objects.get(name).await.map_err(|e| lost(e.to_string()))?;
+    let mut bytes = Vec::new();
+    object
+        .read_to_end(&mut bytes)
+        .await
+        .map_err(|e| lost(e.to_string()))?;
+    Ok(bytes)
 }
 
 /// The key-value bucket `config` names, made if it is missing.

@@ -8,11 +8,10 @@ use std::time::{Duration, Instant};
 
 use async_nats::jetstream::kv::{self, CreateErrorKind};
 use async_nats::jetstream::{self, AckKind, consumer};
-use corun_concurrent::{Error, ErrorKind, Executor};
+use corun_concurrent::{Error, Executor};
 use corun_multiprocessing::ProcessPoolExecutor;
 use corun_multiprocessing::remote::{Call, binary_fingerprint};
 use futures_util::StreamExt;
-use tokio::io::AsyncReadExt;
 use tokio::sync::{Notify, Semaphore};
 
 use crate::acks::Acks;
@@ -115,8 +114,9 @@ impl WorkerBuilder {
     /// # Errors
     ///
     /// As [`ClusterBuilder::build`](crate::ClusterBuilder::build) for the
-    /// connection; [`ErrorKind::Io`] when the server drops the workers'
-    /// consumer; the local pool's error when it cannot start.
+    /// connection; [`ErrorKind::Io`](corun_concurrent::ErrorKind::Io) when
+    /// the server drops the workers' consumer; the local pool's error when
+    /// it cannot start.
     pub fn run(self) -> Result<(), Error> {
         self.layout.check()?;
         let mut pool = ProcessPoolExecutor::builder();
@@ -397,10 +397,12 @@ async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Ste
     let headers = message.headers.as_ref();
     let bytes = match wire::header(headers, wire::OBJECT) {
         None => message.payload.to_vec(),
-        Some(name) => match read_object(serving, name).await {
-            Ok(bytes) => bytes,
-            Err(e) => return failed(e),
-        },
+        Some(name) => {
+            match server::read_object(&serving.buckets.objects, name, "the argument").await {
+                Ok(bytes) => bytes,
+                Err(e) => return failed(e),
+            }
+        }
     };
     let call = match Call::from_bytes(bytes) {
         Ok(call) => call,
@@ -422,26 +424,4 @@ async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Ste
         }
         Err(e) => failed(e),
     }
-}
-
-/// The argument stored as object `name`.
-async fn read_object(serving: &Serving, name: &str) -> Result<Vec<u8>, Error> {
-    let lost = |e: String| {
-        Error::new(
-            ErrorKind::Io,
-            format!("reading the argument {name} from the object store: {e}"),
-        )
-    };
-    let mut object = serving
-        .buckets
-        .objects
-        .get(name)
-        .await
-        .map_err(|e| lost(e.to_string()))?;
-    let mut bytes = Vec::new();
-    object
-        .read_to_end(&mut bytes)
-        .await
-        .map_err(|e| lost(e.to_string()))?;
-    Ok(bytes)
 }
