@@ -2,7 +2,7 @@
 //! very binary through a JetStream work queue, and completes each task
 //! from its result.
 
-use std::collections::HashMap;
+use std::collections::{HashMap, HashSet};
 use std::future::Future;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
@@ -140,6 +140,8 @@ struct Shared {
     next: AtomicU64,
     /// The tasks not yet completed, by number.
     pending: Mutex<HashMap<u64, Entry>>,
+    /// Tasks taken back before the server said where it stored them.
+    withdrawn: Mutex<HashSet<u64>>,
     /// Signalled when `pending` empties.
     drained: Condvar,
     closed: AtomicBool,
@@ -337,6 +339,7 @@ impl ClusterBuilder {
                 task_timeout,
                 next: AtomicU64::new(0),
                 pending: Mutex::new(HashMap::new()),
+                withdrawn: Mutex::new(HashSet::new()),
                 drained: Condvar::new(),
                 closed: AtomicBool::new(false),
             });
@@ -535,7 +538,8 @@ impl Shared {
             }
             None => false,
         };
-        if !found {
+        // Not found: completed already (nothing to do), or taken back.
+        if !found && self.withdrawn.lock().remove(&number) {
             let shared = Arc::clone(self);
             self.runtime
                 .spawn(async move { shared.delete_message(sequence).await });
@@ -593,20 +597,30 @@ impl Shared {
         }
     }
 
-    /// Removes task `number`, taken back, from the pending tasks (in the
-    /// runtime: its promise must not be dropped under the task's lock)
-    /// and its message from the stream.
+    /// [`take_back`](Self::take_back), in the runtime: called under the
+    /// task's lock, which dropping its promise takes.
     fn withdraw(self: &Arc<Self>, number: u64) {
         let shared = Arc::clone(self);
-        self.runtime.spawn(async move {
-            if let Some(Entry {
-                sequence: Some(sequence),
-                ..
-            }) = shared.forget(number)
-            {
-                shared.delete_message(sequence).await;
+        self.runtime.spawn(async move { shared.take_back(number) });
+    }
+
+    /// Removes task `number`, taken back, from the pending tasks, and its
+    /// message from the stream: now, or once the server says where it is.
+    fn take_back(self: &Arc<Self>, number: u64) -> Option<Entry> {
+        // Held across: `stored` looks here for a task it no longer finds.
+        let mut withdrawn = self.withdrawn.lock();
+        let entry = self.forget(number)?;
+        match entry.sequence {
+            Some(sequence) => {
+                let shared = Arc::clone(self);
+                self.runtime
+                    .spawn(async move { shared.delete_message(sequence).await });
             }
-        });
+            None => {
+                withdrawn.insert(number);
+            }
+        }
+        Some(entry)
     }
 
     /// Runs `future` on the runtime and waits up to `wait` for its output;
@@ -718,15 +732,8 @@ impl Executor for ClusterExecutor {
             for ((number, revoked), taken) in unclaimed.into_iter().zip(taken.unwrap_or_default()) {
                 if taken {
                     revoked.store(true, Ordering::SeqCst);
-                    if let Some(entry) = shared.forget(number) {
+                    if let Some(entry) = shared.take_back(number) {
                         entry.task.cancel();
-                        if let Some(sequence) = entry.sequence {
-                            let shared = Arc::clone(shared);
-                            shared
-                                .runtime
-                                .clone()
-                                .spawn(async move { shared.delete_message(sequence).await });
-                        }
                     }
                 }
             }

@@ -483,3 +483,32 @@ fn large_arguments_and_results_go_through_the_object_store() {
         [3, 2, 1]
     );
 }
+
+/// Tasks cancelled as soon as they are submitted, with no worker yet,
+/// some before the server has said where it stored them: all leave the
+/// queue, and a worker that comes later never runs them.
+#[test]
+fn tasks_cancelled_at_once_leave_the_queue() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = scratch("withdrawn");
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let path = dir.join("ran").display().to_string();
+    let tasks: Vec<_> = (0..10)
+        .map(|_| cluster.submit(mark, path.clone()).unwrap())
+        .collect();
+    for task in &tasks {
+        assert!(task.cancel());
+    }
+    poll_until("the cancelled tasks leave the queue", || {
+        cluster.pending() == 0 && status(&server.url(), "CORUN").unwrap()[0].queued == 0
+    });
+    let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    assert_eq!(cluster.submit(square, 8).unwrap().result().unwrap(), 64);
+    assert!(runs(std::path::Path::new(&path)).is_empty());
+    for task in tasks {
+        assert!(task.result().unwrap_err().is_cancelled());
+    }
+    std::fs::remove_dir_all(&dir).unwrap();
+}
