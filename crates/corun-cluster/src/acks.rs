@@ -2,11 +2,11 @@
 //! [`DELAY`] for others, and they all go in one write.
 //!
 //! The server's cost is per wake-up more than per message: on a small
-//! machine, one acknowledgement per result read, or per task done, costs
-//! the server about as much as the message itself. Sent together, they
-//! cost it one read. A message not yet acknowledged stays stored, held by
-//! its reader: nothing is lost if the process dies meanwhile, the message
-//! is only delivered again (and its duplicate dropped).
+//! machine, one acknowledgement per result read costs the server about as
+//! much as the result itself. Sent together, they cost it one read. A
+//! result not yet acknowledged stays stored: nothing is lost if the
+//! executor goes meanwhile. (Workers acknowledge each task at once: one
+//! that dies after it answered should not have its task run again.)
 
 use std::sync::Arc;
 use std::time::Duration;

@@ -8,6 +8,7 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Weak};
 use std::time::Duration;
 
+use async_nats::jetstream::context::PublishAckFuture;
 use async_nats::jetstream::kv::Operation;
 use async_nats::jetstream::{self, consumer};
 use corun_concurrent::{Error, ErrorKind, Executor, Promise, Submit, Task};
@@ -16,6 +17,7 @@ use futures_util::StreamExt;
 use parking_lot::{Condvar, Mutex};
 use serde::Serialize;
 use serde::de::DeserializeOwned;
+use tokio::sync::mpsc;
 
 use crate::acks::Acks;
 use crate::server::{self, Buckets, Layout, io};
@@ -137,6 +139,8 @@ struct Shared {
     payload_limit: usize,
     /// Each task's deadline on its worker.
     task_timeout: Option<Duration>,
+    /// The tasks to publish, in order.
+    outbox: mpsc::UnboundedSender<(u64, Vec<u8>)>,
     next: AtomicU64,
     /// The tasks not yet completed, by number.
     pending: Mutex<HashMap<u64, Entry>>,
@@ -285,6 +289,7 @@ impl ClusterBuilder {
         let wait_for_worker = self.wait_for_worker;
         let task_timeout = self.task_timeout;
         let handle = runtime.handle().clone();
+        let (outbox, to_publish) = mpsc::unbounded_channel();
         let (shared, results, lost, claims) = runtime.block_on(async move {
             let (client, js) = server::connect(&url, timeout).await?;
             server::streams(&js, &layout).await?;
@@ -337,6 +342,7 @@ impl ClusterBuilder {
                 client: name,
                 reply_to,
                 task_timeout,
+                outbox,
                 next: AtomicU64::new(0),
                 pending: Mutex::new(HashMap::new()),
                 withdrawn: Mutex::new(HashSet::new()),
@@ -345,6 +351,7 @@ impl ClusterBuilder {
             });
             Ok::<_, Error>((shared, results, lost, claims))
         })?;
+        runtime.spawn(publish(Arc::clone(&shared), to_publish));
         runtime.spawn(read_results(Arc::clone(&shared), results));
         runtime.spawn(read_lost(Arc::clone(&shared), lost));
         runtime.spawn(read_claims(Arc::downgrade(&shared), claims));
@@ -601,7 +608,10 @@ impl Shared {
     /// task's lock, which dropping its promise takes.
     fn withdraw(self: &Arc<Self>, number: u64) {
         let shared = Arc::clone(self);
-        self.runtime.spawn(async move { shared.take_back(number) });
+        // Dropped in the task, not returned: a task's output can be
+        // dropped by its handle, here, under the task's lock.
+        self.runtime
+            .spawn(async move { drop(shared.take_back(number)) });
     }
 
     /// Removes task `number`, taken back, from the pending tasks, and its
@@ -653,43 +663,60 @@ impl Shared {
         format!("{}.{number}", self.client)
     }
 
-    /// Publishes task `number`, its argument through the object store
-    /// when it is large; fails the task when that cannot be done.
-    async fn publish(self: Arc<Self>, number: u64, payload: Vec<u8>) {
+    /// Sends task `number` to the server, its argument through the object
+    /// store when it is large; the server's word that it stored it comes
+    /// later.
+    async fn send(&self, number: u64, payload: Vec<u8>) -> Result<PublishAckFuture, String> {
         let name = self.task_name(number);
         let object = (payload.len() > self.payload_limit).then(|| wire::object_name("task", &name));
-        let published = async {
-            let payload = match &object {
-                None => payload,
-                Some(object) => {
-                    self.buckets
-                        .objects
-                        .put(object.as_str(), &mut payload.as_slice())
-                        .await
-                        .map_err(|e| format!("storing its argument: {e}"))?;
-                    Vec::new()
-                }
-            };
-            let headers =
-                wire::task_headers(&name, &self.reply_to, self.task_timeout, object.as_deref());
-            let ack = self
-                .js
-                .publish_with_headers(self.subject.clone(), headers, payload.into())
-                .await
-                .map_err(|e| e.to_string())?
-                .await
-                .map_err(|e| e.to_string())?;
-            Ok::<_, String>(ack.sequence)
+        let payload = match &object {
+            None => payload,
+            Some(object) => {
+                self.buckets
+                    .objects
+                    .put(object.as_str(), &mut payload.as_slice())
+                    .await
+                    .map_err(|e| format!("storing its argument: {e}"))?;
+                Vec::new()
+            }
         };
-        match published.await {
-            Ok(sequence) => self.stored(number, sequence),
-            Err(why) => self.complete(
-                number,
-                Err(Error::new(
-                    ErrorKind::Io,
-                    format!("publishing task {name}: {why}"),
-                )),
-            ),
+        let headers =
+            wire::task_headers(&name, &self.reply_to, self.task_timeout, object.as_deref());
+        self.js
+            .publish_with_headers(self.subject.clone(), headers, payload.into())
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    /// Fails task `number`, which could not be published.
+    fn unpublished(self: &Arc<Self>, number: u64, why: impl std::fmt::Display) {
+        let name = self.task_name(number);
+        self.complete(
+            number,
+            Err(Error::new(
+                ErrorKind::Io,
+                format!("publishing task {name}: {why}"),
+            )),
+        );
+    }
+}
+
+/// Publishes the tasks one after the other, in the order they were
+/// submitted (the order the workers take them in), and records where the
+/// server stored each as its word comes.
+async fn publish(shared: Arc<Shared>, mut outbox: mpsc::UnboundedReceiver<(u64, Vec<u8>)>) {
+    while let Some((number, payload)) = outbox.recv().await {
+        match shared.send(number, payload).await {
+            Ok(stored) => {
+                let shared = Arc::clone(&shared);
+                tokio::spawn(async move {
+                    match stored.await {
+                        Ok(ack) => shared.stored(number, ack.sequence),
+                        Err(e) => shared.unpublished(number, e),
+                    }
+                });
+            }
+            Err(why) => shared.unpublished(number, why),
         }
     }
 }
@@ -780,9 +807,9 @@ where
                 object,
             },
         );
-        self.shared
-            .runtime
-            .spawn(Arc::clone(&self.shared).publish(number, payload));
+        if self.shared.outbox.send((number, payload)).is_err() {
+            self.shared.unpublished(number, "the connection is closed");
+        }
         Ok(task)
     }
 }

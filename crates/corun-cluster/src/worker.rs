@@ -12,9 +12,8 @@ use corun_concurrent::{Error, Executor};
 use corun_multiprocessing::ProcessPoolExecutor;
 use corun_multiprocessing::remote::{Call, binary_fingerprint};
 use futures_util::StreamExt;
-use tokio::sync::{Notify, Semaphore};
+use tokio::sync::{Notify, Semaphore, watch};
 
-use crate::acks::Acks;
 use crate::server::{self, Buckets, Layout, io};
 use crate::wire::{self, Outcome};
 
@@ -157,7 +156,8 @@ impl WorkerBuilder {
                 payload_limit: server::payload_limit(&client),
                 claimable: Semaphore::new(slots + 1),
                 held: Held::new(slots),
-                acks: Acks::start(),
+                to_claim: Turns::new(),
+                to_run: Turns::new(),
             });
             serve(&serving, &consumer).await
         })
@@ -177,8 +177,10 @@ struct Serving {
     /// one queued ahead of them, as Python's process pool.
     claimable: Semaphore,
     held: Held,
-    /// The tasks done, to acknowledge.
-    acks: Arc<Acks>,
+    /// The order in which held tasks take places among the claimed…
+    to_claim: Turns,
+    /// … and enter the pool: the order they came in.
+    to_run: Turns,
 }
 
 /// How far ahead of its claims a worker takes short tasks: as many as its
@@ -269,6 +271,7 @@ async fn heartbeat(workers: kv::Store, key: String, processes: usize) {
 /// its own.
 async fn serve(serving: &Arc<Serving>, consumer: &consumer::PullConsumer) -> Result<(), Error> {
     let held = &serving.held;
+    let mut ticket = 0;
     loop {
         let free = held
             .room()
@@ -288,7 +291,8 @@ async fn serve(serving: &Arc<Serving>, consumer: &consumer::PullConsumer) -> Res
             let Ok(message) = message else { continue };
             held.count.fetch_add(1, Ordering::SeqCst);
             let holding = Holding(Arc::clone(serving));
-            tokio::spawn(handle(Arc::clone(serving), message, holding));
+            tokio::spawn(handle(Arc::clone(serving), ticket, message, holding));
+            ticket += 1;
         }
     }
 }
@@ -305,18 +309,22 @@ enum Step {
 
 /// Handles one task, holding a place among the worker's tasks until it
 /// has run; it is acknowledged only once its outcome is stored.
-async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: Holding) {
+async fn handle(serving: Arc<Serving>, ticket: u64, message: jetstream::Message, held: Holding) {
     let headers = message.headers.as_ref();
     let (Some(task), Some(reply_to)) = (
         wire::header(headers, wire::TASK).map(str::to_owned),
         wire::header(headers, wire::REPLY_TO).map(str::to_owned),
     ) else {
-        // Not a corun task: nobody can ever run it.
+        // Not a corun task: nobody can ever run it. Its turns pass.
+        for turns in [&serving.to_claim, &serving.to_run] {
+            turns.enter(ticket).await;
+            turns.leave();
+        }
         let _ = message.ack_with(AckKind::Term).await;
         return;
     };
     let step = {
-        let work = run(&serving, &task, &message);
+        let work = run(&serving, ticket, &task, &message);
         tokio::pin!(work);
         // Progress every third of the wait keeps the claim, from the
         // moment the task is held.
@@ -335,7 +343,7 @@ async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: Holdin
     let outcome = match step {
         Step::Answer(outcome) => outcome,
         Step::Withdrawn => {
-            serving.acks.push(message);
+            let _ = message.ack().await;
             return;
         }
         Step::Later => return,
@@ -361,60 +369,38 @@ async fn handle(serving: Arc<Serving>, message: jetstream::Message, held: Holdin
         Err(_) => false,
     };
     if stored {
-        // Should this acknowledgement be lost, the task runs again and
-        // its second result is dropped.
-        serving.acks.push(message);
+        // At once, not batched: a worker that dies after it answered
+        // should not have its task run again. Should this acknowledgement
+        // be lost all the same, the task runs again and its second result
+        // is dropped.
+        let _ = message.ack().await;
     }
 }
 
-/// Claims task `task` and runs it in the local pool.
-async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Step {
+/// Claims task `task` and runs it in the local pool. The worker's tasks
+/// take their places among the claimed, and enter the pool, in the order
+/// they came (`ticket`): their claims, made meanwhile, can come back in
+/// any order.
+async fn run(serving: &Serving, ticket: u64, task: &str, message: &jetstream::Message) -> Step {
+    serving.to_claim.enter(ticket).await;
+    let place = serving.claimable.acquire().await;
+    serving.to_claim.leave();
+    let ready = match place {
+        Ok(_) => prepare(serving, task, message).await,
+        Err(_) => Err(Step::Later),
+    };
+    serving.to_run.enter(ticket).await;
+    let submitted = Instant::now();
+    let running = ready.map(|call| serving.pool.submit_call(call));
+    serving.to_run.leave();
     let failed = |e: Error| {
         Step::Answer(Outcome::Failed {
             kind: e.kind(),
             message: e.to_string(),
         })
     };
-    // Claimed in turn, as places among the claimed free up.
-    let Ok(_place) = serving.claimable.acquire().await else {
-        return Step::Later;
-    };
-    let claims = &serving.buckets.claims;
-    match claims.create(task, serving.id.clone().into()).await {
-        Ok(_) => {}
-        Err(e) if e.kind() == CreateErrorKind::AlreadyExists => {
-            match claims.get(task).await {
-                Ok(Some(value)) if *value == *wire::CANCELLED.as_bytes() => {
-                    return Step::Withdrawn;
-                }
-                // Claimed by a worker that was lost: it runs again here.
-                Ok(Some(_)) => {}
-                _ => return Step::Later,
-            }
-        }
-        Err(_) => return Step::Later,
-    }
-    let headers = message.headers.as_ref();
-    let bytes = match wire::header(headers, wire::OBJECT) {
-        None => message.payload.to_vec(),
-        Some(name) => {
-            match server::read_object(&serving.buckets.objects, name, "the argument").await {
-                Ok(bytes) => bytes,
-                Err(e) => return failed(e),
-            }
-        }
-    };
-    let call = match Call::from_bytes(bytes) {
-        Ok(call) => call,
-        Err(e) => return failed(e),
-    };
-    let call = match wire::timeout(headers) {
-        Some(limit) => call.with_timeout(limit),
-        None => call,
-    };
-    let submitted = Instant::now();
-    match serving.pool.submit_call(call) {
-        Ok(running) => {
+    match running {
+        Ok(Ok(running)) => {
             let reply = running.await;
             serving.held.ran(submitted.elapsed());
             match reply {
@@ -422,6 +408,70 @@ async fn run(serving: &Serving, task: &str, message: &jetstream::Message) -> Ste
                 Err(e) => failed(e),
             }
         }
-        Err(e) => failed(e),
+        Ok(Err(e)) => failed(e),
+        Err(step) => step,
+    }
+    // `place` is given back here, once the task has run.
+}
+
+/// Claims task `task` and reads its call; or what to do instead.
+async fn prepare(
+    serving: &Serving,
+    task: &str,
+    message: &jetstream::Message,
+) -> Result<Call, Step> {
+    let failed = |e: Error| {
+        Step::Answer(Outcome::Failed {
+            kind: e.kind(),
+            message: e.to_string(),
+        })
+    };
+    let claims = &serving.buckets.claims;
+    match claims.create(task, serving.id.clone().into()).await {
+        Ok(_) => {}
+        Err(e) if e.kind() == CreateErrorKind::AlreadyExists => match claims.get(task).await {
+            Ok(Some(value)) if *value == *wire::CANCELLED.as_bytes() => {
+                return Err(Step::Withdrawn);
+            }
+            // Claimed by a worker that was lost: it runs again here.
+            Ok(Some(_)) => {}
+            _ => return Err(Step::Later),
+        },
+        Err(e) => {
+            eprintln!("corun cluster worker: claiming {task}: {e}; left for another try");
+            return Err(Step::Later);
+        }
+    }
+    let headers = message.headers.as_ref();
+    let bytes = match wire::header(headers, wire::OBJECT) {
+        None => message.payload.to_vec(),
+        Some(name) => server::read_object(&serving.buckets.objects, name, "the argument")
+            .await
+            .map_err(failed)?,
+    };
+    let call = Call::from_bytes(bytes).map_err(failed)?;
+    Ok(match wire::timeout(headers) {
+        Some(limit) => call.with_timeout(limit),
+        None => call,
+    })
+}
+
+/// Lets tasks through one at a time, in the order of their tickets.
+struct Turns(watch::Sender<u64>);
+
+impl Turns {
+    fn new() -> Self {
+        Self(watch::Sender::new(0))
+    }
+
+    /// Waits for `ticket`'s turn.
+    async fn enter(&self, ticket: u64) {
+        let mut turn = self.0.subscribe();
+        let _ = turn.wait_for(|now| *now == ticket).await;
+    }
+
+    /// Ends the current turn.
+    fn leave(&self) {
+        self.0.send_modify(|now| *now += 1);
     }
 }

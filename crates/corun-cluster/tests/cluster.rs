@@ -63,6 +63,25 @@ fn mark(path: String) -> u32 {
     worker
 }
 
+/// Appends `n` to the file `path`.
+fn note((path, n): (String, u64)) -> u64 {
+    std::fs::OpenOptions::new()
+        .create(true)
+        .append(true)
+        .open(&path)
+        .and_then(|mut log| std::io::Write::write_all(&mut log, format!("{n}\n").as_bytes()))
+        .unwrap();
+    n
+}
+
+/// Waits until the file `gate` exists, then returns its worker.
+fn gated(gate: String) -> u32 {
+    while !std::path::Path::new(&gate).exists() {
+        std::thread::sleep(Duration::from_millis(5));
+    }
+    std::os::unix::process::parent_id()
+}
+
 fn sleeps(ms: u64) -> u64 {
     std::thread::sleep(Duration::from_millis(ms));
     ms
@@ -102,6 +121,32 @@ fn results_come_back_as_tasks_in_order() {
         .collect();
     assert_eq!(squares, (0..40).map(square).collect::<Vec<_>>());
     assert_eq!(cluster.pending(), 0);
+}
+
+/// One worker of one process runs the tasks in the order they were
+/// submitted, as a process pool does.
+#[test]
+fn one_worker_runs_tasks_in_submission_order() {
+    let Some(server) = NatsServer::start() else {
+        return;
+    };
+    let dir = scratch("order");
+    let path = dir.join("order").display().to_string();
+    let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
+    let cluster = ClusterExecutor::connect(&server.url()).unwrap();
+    let tasks: Vec<_> = (0..30)
+        .map(|n| cluster.submit(note, (path.clone(), n)).unwrap())
+        .collect();
+    for task in tasks {
+        task.result().unwrap();
+    }
+    let order: Vec<u64> = std::fs::read_to_string(&path)
+        .unwrap()
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    assert_eq!(order, (0..30).collect::<Vec<_>>());
+    std::fs::remove_dir_all(&dir).unwrap();
 }
 
 #[test]
@@ -305,16 +350,15 @@ fn cancel_succeeds_only_before_a_worker_claims() {
     let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
     let cluster = ClusterExecutor::connect(&server.url()).unwrap();
     let path = |k: usize| dir.join(format!("task-{k}")).display().to_string();
-    // Long enough that neither ends before the cancels (which would let a
-    // third task be claimed), whichever of the two the worker starts first.
-    let running = cluster.submit(sleeps, 2000).unwrap();
-    let behind = cluster.submit(sleeps, 2001).unwrap();
+    // Neither ends before the gate opens: no third task can be claimed.
+    let gate = path(9);
+    let running = cluster.submit(gated, gate.clone()).unwrap();
+    let behind = cluster.submit(gated, gate.clone()).unwrap();
     let unclaimed: Vec<_> = (2..4)
         .map(|k| cluster.submit(mark, path(k)).unwrap())
         .collect();
-    // Claimed: running, or already done on a slow machine.
     poll_until("both first tasks are claimed", || {
-        (running.running() || running.done()) && (behind.running() || behind.done())
+        running.running() && behind.running()
     });
     assert!(!running.cancel() && !behind.cancel());
     for task in &unclaimed {
@@ -322,6 +366,7 @@ fn cancel_succeeds_only_before_a_worker_claims() {
         assert!(task.cancel());
         assert!(task.cancelled() && task.done());
     }
+    std::fs::write(&gate, b"").unwrap();
     assert!(running.result().is_ok() && behind.result().is_ok());
     // Queued after the cancelled ones, and run after them had they run.
     let last = cluster.submit(mark, path(4)).unwrap();
@@ -349,21 +394,28 @@ fn shutdown_cancels_the_unclaimed_and_waits_for_the_claimed() {
     };
     let _workers = Workers::start_with(&server.url(), ENTRY, 1, Some(1));
     let cluster = ClusterExecutor::connect(&server.url()).unwrap();
-    // Neither ends before the shutdown, whichever starts first.
-    let claimed = cluster.submit(sleeps, 1500).unwrap();
-    let behind = cluster.submit(sleeps, 1501).unwrap();
+    let dir = scratch("shutdown");
+    let gate = dir.join("gate").display().to_string();
+    // Neither ends before the gate opens: no third task can be claimed.
+    let claimed = cluster.submit(gated, gate.clone()).unwrap();
+    let behind = cluster.submit(gated, gate.clone()).unwrap();
     let unclaimed: Vec<_> = (0..5).map(|n| cluster.submit(square, n).unwrap()).collect();
-    // Claimed: running, or already done on a slow machine.
     poll_until("two tasks are claimed", || {
-        (claimed.running() || claimed.done()) && (behind.running() || behind.done())
+        claimed.running() && behind.running()
     });
-    cluster.shutdown(true, true);
+    cluster.shutdown(false, true);
+    for task in &unclaimed {
+        assert!(task.cancelled());
+    }
+    assert_eq!(cluster.pending(), 2);
+    std::fs::write(&gate, b"").unwrap();
+    cluster.shutdown(true, false);
     assert_eq!(cluster.pending(), 0);
-    assert_eq!(claimed.result().expect("the claimed task runs"), 1500);
-    assert_eq!(behind.result().expect("the task behind it runs"), 1501);
+    assert!(claimed.result().is_ok() && behind.result().is_ok());
     for task in unclaimed {
         assert!(task.result().unwrap_err().is_cancelled());
     }
+    std::fs::remove_dir_all(&dir).unwrap();
     assert!(cluster.submit(square, 1).unwrap_err().is_shutdown());
 }
 

@@ -7,9 +7,11 @@
 //! its directory removed when dropped. Without one the tests skip, saying
 //! so — unless `CORUN_REQUIRE_NATS=1` (CI), where they fail.
 
+use std::io::{BufRead, BufReader};
 use std::net::{TcpListener, TcpStream};
 use std::path::PathBuf;
 use std::process::{Child, Command, Stdio};
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::time::{Duration, Instant};
 
 /// A running `nats-server`.
@@ -20,6 +22,9 @@ pub struct NatsServer {
     store: PathBuf,
     binary: PathBuf,
     jetstream: bool,
+    /// Its `server_name`, unique to it: tests running at once pick their
+    /// free ports at once, and one could reach another's server.
+    name: String,
 }
 
 /// The `nats-server` binary, if there is one.
@@ -64,18 +69,31 @@ impl NatsServer {
             eprintln!("no nats-server (CORUN_NATS_SERVER, PATH, target/nats-server): skipped");
             return None;
         };
-        let port = free_port();
-        let store = std::env::temp_dir().join(format!("corun-nats-{}-{port}", std::process::id()));
-        std::fs::create_dir_all(&store).expect("a temporary directory");
-        let mut server = Self {
-            child: spawn(&binary, port, &store, jetstream),
-            port,
-            store,
-            binary,
-            jetstream,
-        };
-        server.wait_ready();
-        Some(server)
+        static STARTED: AtomicUsize = AtomicUsize::new(0);
+        let name = format!(
+            "corun-test-{}-{}",
+            std::process::id(),
+            STARTED.fetch_add(1, Ordering::Relaxed)
+        );
+        let store = std::env::temp_dir().join(&name);
+        // Another test may take the same free port first: then again, on
+        // another.
+        for _ in 0..5 {
+            std::fs::create_dir_all(&store).expect("a temporary directory");
+            let port = free_port();
+            let mut server = Self {
+                child: spawn(&binary, port, &store, jetstream, &name),
+                port,
+                store: store.clone(),
+                binary: binary.clone(),
+                jetstream,
+                name: name.clone(),
+            };
+            if server.wait_ready() {
+                return Some(server);
+            }
+        }
+        panic!("nats-server did not start on any of five free ports");
     }
 
     /// `nats://127.0.0.1:<port>`.
@@ -88,15 +106,36 @@ impl NatsServer {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = spawn(&self.binary, self.port, &self.store, self.jetstream);
-        self.wait_ready();
+        self.child = spawn(
+            &self.binary,
+            self.port,
+            &self.store,
+            self.jetstream,
+            &self.name,
+        );
+        assert!(
+            self.wait_ready(),
+            "nats-server did not start again on port {}",
+            self.port
+        );
     }
 
-    fn wait_ready(&mut self) {
+    /// Waits until this server, and not another on its port, answers:
+    /// `false` when it exits first (its port was taken).
+    fn wait_ready(&mut self) -> bool {
         let deadline = Instant::now() + Duration::from_secs(10);
-        while TcpStream::connect(("127.0.0.1", self.port)).is_err() {
-            if let Ok(Some(status)) = self.child.try_wait() {
-                panic!("nats-server exited at start: {status}");
+        loop {
+            if let Ok(Some(_)) = self.child.try_wait() {
+                return false;
+            }
+            if let Some(name) = server_name(self.port) {
+                if name == self.name {
+                    return true;
+                }
+                // Another test's server: ours cannot listen there.
+                let _ = self.child.kill();
+                let _ = self.child.wait();
+                return false;
             }
             assert!(
                 Instant::now() < deadline,
@@ -107,9 +146,20 @@ impl NatsServer {
     }
 }
 
-fn spawn(binary: &PathBuf, port: u16, store: &PathBuf, jetstream: bool) -> Child {
+/// The `server_name` of the server listening on `port`, from the `INFO`
+/// line it greets a client with.
+fn server_name(port: u16) -> Option<String> {
+    let stream = TcpStream::connect(("127.0.0.1", port)).ok()?;
+    stream.set_read_timeout(Some(Duration::from_secs(2))).ok()?;
+    let mut info = String::new();
+    BufReader::new(stream).read_line(&mut info).ok()?;
+    let rest = info.split("\"server_name\":\"").nth(1)?;
+    Some(rest.split('"').next()?.to_owned())
+}
+
+fn spawn(binary: &PathBuf, port: u16, store: &PathBuf, jetstream: bool, name: &str) -> Child {
     let mut command = Command::new(binary);
-    command.args(["-a", "127.0.0.1", "-p", &port.to_string()]);
+    command.args(["-a", "127.0.0.1", "-p", &port.to_string(), "-n", name]);
     if jetstream {
         command.arg("-js").arg("-sd").arg(store);
     }
