@@ -250,8 +250,10 @@ impl ClusterBuilder {
 
     /// Makes [`build`](Self::build) wait up to `timeout` for a live worker
     /// of this binary on the queue, and fail if none comes; with
-    /// `Duration::ZERO` it fails at once without one. By default it does
-    /// not look: tasks wait in the queue for the workers to come.
+    /// `Duration::ZERO` it only reads the live workers (within half a
+    /// second) and fails without one. By default it does not look: tasks
+    /// wait in the queue for the workers to come. A worker is live when
+    /// it said so within the last six seconds (it does every two).
     pub fn wait_for_worker(mut self, timeout: Duration) -> Self {
         self.wait_for_worker = Some(timeout);
         self
