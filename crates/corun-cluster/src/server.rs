@@ -205,21 +205,30 @@ async fn key_value(js: &jetstream::Context, config: kv::Config) -> Result<kv::St
 
 /// The live workers, by `<queue>.<binary>`: how many, and how many tasks
 /// they run at once in all.
+///
+/// The keys come from the bucket's stream in one request: listing them
+/// through a consumer (`Store::keys`) waits for the newest key, and a key
+/// that expires meanwhile never comes.
 pub(crate) async fn live_workers(
     workers: &kv::Store,
 ) -> Result<HashMap<String, (usize, usize)>, Error> {
-    let mut keys = workers
-        .keys()
+    let mut subjects = workers
+        .stream
+        .info_with_subjects(format!("{}>", workers.prefix))
         .await
-        .map_err(|e| Error::new(ErrorKind::Io, format!("listing the workers: {e}")))?;
+        .map_err(|e| io("listing the workers", e))?;
     let mut live = HashMap::new();
-    while let Some(key) = keys.next().await {
-        let Ok(key) = key else { continue };
+    while let Some(subject) = subjects.next().await {
+        let (subject, _) = subject.map_err(|e| io("listing the workers", e))?;
+        let Some(key) = subject.strip_prefix(workers.prefix.as_str()) else {
+            continue;
+        };
         // <queue>.<binary>.<worker>
         let Some((queue_binary, _worker)) = key.rsplit_once('.') else {
             continue;
         };
-        if let Ok(Some(value)) = workers.get(key.as_str()).await {
+        // None: deleted, or expired since.
+        if let Ok(Some(value)) = workers.get(key).await {
             let processes = std::str::from_utf8(&value)
                 .ok()
                 .and_then(|v| v.parse::<usize>().ok())
@@ -231,6 +240,18 @@ pub(crate) async fn live_workers(
     }
     Ok(live)
 }
+
+/// A number to tell this client from the others: the server's client id
+/// and the clock, mixed.
+pub(crate) fn rand_u64(client: &async_nats::Client) -> u64 {
+    let nanos = std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .map_or(0, |d| d.as_nanos() as u64);
+    let id = client.server_info().client_id;
+    (nanos ^ id.rotate_left(40) ^ u64::from(std::process::id()).rotate_left(20))
+        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
+}
+
 /// Connects to `url`, failing at once when the server cannot be reached.
 pub(crate) async fn connect(
     url: &str,

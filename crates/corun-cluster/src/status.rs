@@ -41,16 +41,16 @@ pub fn status(url: &str, stream: &str) -> Result<Vec<QueueStatus>, Error> {
     let runtime = server::runtime("corun-cluster-status", 1)?;
     runtime.block_on(async {
         let (_client, js) = server::connect(url, server::CONNECT_TIMEOUT).await?;
+        let layout = server::Layout {
+            stream: stream.to_owned(),
+            ..server::Layout::default()
+        };
         let stream = js.get_stream(stream).await.map_err(|e| {
             Error::new(
                 ErrorKind::NotFound,
                 format!("no stream `{stream}` on {url}: {e}"),
             )
         })?;
-        let layout = server::Layout {
-            stream: stream.cached_info().config.name.clone(),
-            ..server::Layout::default()
-        };
         // No bucket of workers yet: none has come.
         let live = match js.get_key_value(layout.workers_bucket()).await {
             Ok(workers) => server::live_workers(&workers).await?,
