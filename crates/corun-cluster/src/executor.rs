@@ -310,7 +310,7 @@ impl ClusterBuilder {
                 ))
                 .await
                 .map_err(|e| io("watching for lost tasks", e))?;
-            let name = format!("c{:016x}", rand_u64(&client));
+            let name = format!("c{:016x}", server::rand_u64(&client));
             // The workers' claims of this executor's tasks.
             let claims = buckets
                 .claims
@@ -402,17 +402,6 @@ async fn await_worker(
             crate::WORKER_ENV,
         ),
     ))
-}
-
-/// A number to tell this client from the others: the server's client id
-/// and the clock, mixed.
-pub(crate) fn rand_u64(client: &async_nats::Client) -> u64 {
-    let nanos = std::time::SystemTime::now()
-        .duration_since(std::time::UNIX_EPOCH)
-        .map_or(0, |d| d.as_nanos() as u64);
-    let id = client.server_info().client_id;
-    (nanos ^ id.rotate_left(40) ^ u64::from(std::process::id()).rotate_left(20))
-        .wrapping_mul(0x9e37_79b9_7f4a_7c15)
 }
 
 /// Completes tasks from the results as they come; a result for a task

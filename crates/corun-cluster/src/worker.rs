@@ -141,7 +141,7 @@ impl WorkerBuilder {
                 .map_err(|e| io(&format!("reading {name}"), e))?
                 .config
                 .ack_wait;
-            let id = format!("w{:016x}", crate::executor::rand_u64(&client));
+            let id = format!("w{:016x}", server::rand_u64(&client));
             let key = format!(
                 "{}.{id}",
                 wire::worker_prefix(&self.layout.queue, fingerprint)
@@ -307,6 +307,16 @@ enum Step {
     Later,
 }
 
+impl Step {
+    /// The answer for a task that could not run to a reply here.
+    fn failed(e: Error) -> Self {
+        Step::Answer(Outcome::Failed {
+            kind: e.kind(),
+            message: e.to_string(),
+        })
+    }
+}
+
 /// Handles one task, holding a place among the worker's tasks until it
 /// has run; it is acknowledged only once its outcome is stored.
 async fn handle(serving: Arc<Serving>, ticket: u64, message: jetstream::Message, held: Holding) {
@@ -383,6 +393,7 @@ async fn handle(serving: Arc<Serving>, ticket: u64, message: jetstream::Message,
 /// any order.
 async fn run(serving: &Serving, ticket: u64, task: &str, message: &jetstream::Message) -> Step {
     serving.to_claim.enter(ticket).await;
+    // Held to the end, once the task has run.
     let place = serving.claimable.acquire().await;
     serving.to_claim.leave();
     let ready = match place {
@@ -393,25 +404,18 @@ async fn run(serving: &Serving, ticket: u64, task: &str, message: &jetstream::Me
     let submitted = Instant::now();
     let running = ready.map(|call| serving.pool.submit_call(call));
     serving.to_run.leave();
-    let failed = |e: Error| {
-        Step::Answer(Outcome::Failed {
-            kind: e.kind(),
-            message: e.to_string(),
-        })
-    };
     match running {
         Ok(Ok(running)) => {
             let reply = running.await;
             serving.held.ran(submitted.elapsed());
             match reply {
                 Ok(reply) => Step::Answer(Outcome::Reply(reply.to_bytes())),
-                Err(e) => failed(e),
+                Err(e) => Step::failed(e),
             }
         }
-        Ok(Err(e)) => failed(e),
+        Ok(Err(e)) => Step::failed(e),
         Err(step) => step,
     }
-    // `place` is given back here, once the task has run.
 }
 
 /// Claims task `task` and reads its call; or what to do instead.
@@ -420,12 +424,6 @@ async fn prepare(
     task: &str,
     message: &jetstream::Message,
 ) -> Result<Call, Step> {
-    let failed = |e: Error| {
-        Step::Answer(Outcome::Failed {
-            kind: e.kind(),
-            message: e.to_string(),
-        })
-    };
     let claims = &serving.buckets.claims;
     match claims.create(task, serving.id.clone().into()).await {
         Ok(_) => {}
@@ -447,9 +445,9 @@ async fn prepare(
         None => message.payload.to_vec(),
         Some(name) => server::read_object(&serving.buckets.objects, name, "the argument")
             .await
-            .map_err(failed)?,
+            .map_err(Step::failed)?,
     };
-    let call = Call::from_bytes(bytes).map_err(failed)?;
+    let call = Call::from_bytes(bytes).map_err(Step::failed)?;
     Ok(match wire::timeout(headers) {
         Some(limit) => call.with_timeout(limit),
         None => call,

@@ -92,17 +92,17 @@ impl Cluster {
             .into_iter()
             .map(|mut task| match task.result_timeout(CLUSTER_DEADLINE) {
                 Ok(sum) => Ok(sum),
-                Err(e) if e.is_timeout() => Err(self.unanswered("a task")),
+                Err(e) if e.is_timeout() => Err(self.unanswered()),
                 Err(e) => Err(anyhow::anyhow!("--cluster {url}: a sum failed: {e}")),
             })
             .collect()
     }
 
     /// The error for a task unanswered past the deadline.
-    fn unanswered(&self, what: &str) -> anyhow::Error {
+    fn unanswered(&self) -> anyhow::Error {
         let url = &self.url;
         anyhow::anyhow!(
-            "--cluster {url}: no worker of this binary serves {url}: {what} got no answer \
+            "--cluster {url}: no worker of this binary serves {url}: a task got no answer \
              within {} s (start one with `corun cluster worker {url}`; a worker serves only \
              the tasks of its own build of corun)",
             CLUSTER_DEADLINE.as_secs()
